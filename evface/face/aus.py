@@ -50,7 +50,8 @@ def point(landmarks: Landmarks, name: str) -> np.ndarray:
     Parameters
     ----------
     landmarks : mapping of str to ndarray
-        Landmark groups in face-normalised coordinates, as :func:`~evface.face.identity.landmarks_from_geometry` gives them.
+        Landmark groups in face-normalised coordinates, as
+        :func:`~evface.face.identity.landmarks_from_geometry` gives them.
     name : str
         A key of :data:`POINTS`, e.g. ``"mouth_corner_l"``.
 

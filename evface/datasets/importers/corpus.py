@@ -118,6 +118,18 @@ FACE_KEPT = 0.98
 def fitting_size(spec: SensorSpec, frame_size: tuple[int, int]) -> str:
     """The ``NAME:WxH`` of the largest window of the sensor with the frames' aspect ratio.
 
+    Parameters
+    ----------
+    spec : SensorSpec
+        The sensor and its window size (:func:`~evface.sim.sensors.parse_sensor`).
+    frame_size : tuple of int
+        ``(width, height)`` of the corpus frames.
+
+    Returns
+    -------
+    str
+        A ``--sensor`` value, e.g. ``"evk4:593x720"``.
+
     Examples
     --------
     >>> from evface.sim.sensors import parse_sensor
@@ -132,7 +144,40 @@ def fitting_size(spec: SensorSpec, frame_size: tuple[int, int]) -> str:
 def resample_rgb(rgb: np.ndarray, fps: float, rgb_fps: float, t_us: np.ndarray | None = None,
                  duration_us: int | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """Box-average corpus frames into ``rgb_fps`` frames; returns (frames, t_us, exposure_us).
-    The frames start at ``t_us`` (µs) and last ``duration_us`` in all, by default at ``i / fps``."""
+    The frames start at ``t_us`` (µs) and last ``duration_us`` in all, by default at ``i / fps``.
+
+    Output frame ``j`` averages the corpus frames whose time falls in
+    ``[j / rgb_fps, (j + 1) / rgb_fps)``; a period holding no corpus frame gives none.
+
+    Parameters
+    ----------
+    rgb : ndarray of uint8, shape (N, H, W, 3)
+        The corpus frames.
+    fps : float
+        Their frame rate (their times and length when ``t_us`` and ``duration_us`` are None).
+    rgb_fps : float
+        The output frame rate.
+    t_us : ndarray of int, shape (N,), optional
+        Each corpus frame's start, µs; by default ``i / fps``.
+    duration_us : int, optional
+        The clip's length, µs; by default ``N / fps``.
+
+    Returns
+    -------
+    frames : ndarray of uint8, shape (M, H, W, 3)
+        The averaged frames, rounded.
+    t_us : ndarray of int64, shape (M,)
+        Each output frame's start, µs.
+    exposure_us : int
+        The output frame period, µs: each frame's exposure.
+
+    Examples
+    --------
+    >>> rgb = np.repeat(np.array([0, 10, 20, 30], np.uint8), 3).reshape(4, 1, 1, 3)  # four 1x1 frames at 120 fps
+    >>> frames, t_us, exposure_us = resample_rgb(rgb, 120.0, 60.0)
+    >>> frames[:, 0, 0, 0].tolist(), t_us.tolist(), exposure_us
+    ([5, 25], [0, 16667], 16667)
+    """
     n = rgb.shape[0]
     t = np.arange(n) / fps if t_us is None else np.asarray(t_us) / 1e6
     length = n / fps if duration_us is None else duration_us / 1e6
@@ -149,7 +194,7 @@ def resample_rgb(rgb: np.ndarray, fps: float, rgb_fps: float, t_us: np.ndarray |
 
 
 @dataclass(frozen=True)
-class ClipTimes:
+class _ClipTimes:
     """A corpus clip's times (µs from its folder's first frame ``first_frame``) and its apex frame
     (the middle of onset and offset where the table gives none)."""
 
@@ -300,7 +345,7 @@ def _rows_key(rows: list[CorpusRow]) -> str:
     return hashlib.sha256(json.dumps([asdict(r) for r in rows]).encode()).hexdigest()
 
 
-def _clip_times(row: CorpusRow, frames: ClipFrames, fps: float) -> ClipTimes:
+def _clip_times(row: CorpusRow, frames: ClipFrames, fps: float) -> _ClipTimes:
     """A row's times in its clip (:func:`~evface.datasets.importers.corpus_frames.frame_timing`): a
     folder's frame ``n`` at ``round((n - n0) * 1e6 / fps)`` µs, a video's at its own time from the
     clip's first frame."""
@@ -308,7 +353,7 @@ def _clip_times(row: CorpusRow, frames: ClipFrames, fps: float) -> ClipTimes:
     t_us, _, duration_us = frame_timing(frames, fps)
     apex = row.apex if row.apex is not None else (row.onset + row.offset) // 2
     onset_us, apex_us, offset_us = (int(t_us[n - n0]) for n in (row.onset, apex, row.offset))
-    return ClipTimes(n0, apex, onset_us, apex_us, offset_us, duration_us)
+    return _ClipTimes(n0, apex, onset_us, apex_us, offset_us, duration_us)
 
 
 def _clip_label(row: CorpusRow, options: CorpusOptions) -> str:
@@ -336,7 +381,7 @@ def _simulate_sensors(rgb: np.ndarray, seen_us: list[int], substeps: int, sensor
     return events, infos, homs
 
 
-def _rgb_face_box(rgb: np.ndarray, row: CorpusRow, frames: ClipFrames, clip_id: str, times: ClipTimes,
+def _rgb_face_box(rgb: np.ndarray, row: CorpusRow, frames: ClipFrames, clip_id: str, times: _ClipTimes,
                   options: CorpusOptions, warnings: list[str]) -> list[float]:
     """The clip's face box in its frames' pixels: ``options.face_box`` clipped to them, else the
     detector's in the apex frame and frames spread over the clip (notes appended to ``warnings``);
@@ -380,7 +425,7 @@ def _rgb_series(rgb: np.ndarray, t_us: np.ndarray, exposure_us: np.ndarray, dura
     return FrameSeries(data, t_us, exposure_us, fps=float(rate), model="corpus", params={"source_fps": fps})
 
 
-def _convert_clip(index: int, row: CorpusRow, frames: ClipFrames, rgb: np.ndarray, clip_id: str, times: ClipTimes,
+def _convert_clip(index: int, row: CorpusRow, frames: ClipFrames, rgb: np.ndarray, clip_id: str, times: _ClipTimes,
                   label: str, sensors: list[tuple[str, SensorSpec]], options: CorpusOptions,
                   warnings: list[str]) -> Clip:
     """Row ``index`` as a clip of its frames ``rgb`` (:class:`~evface.datasets.importers.corpus_frames.ClipReader`):
@@ -404,7 +449,7 @@ def _convert_clip(index: int, row: CorpusRow, frames: ClipFrames, rgb: np.ndarra
 
 
 def _write_converted(tmp: Path, reader: ClipReader, following: ClipFrames | None, index: int, row: CorpusRow,
-                     frames: ClipFrames, clip_id: str, times: ClipTimes, label: str,
+                     frames: ClipFrames, clip_id: str, times: _ClipTimes, label: str,
                      sensors: list[tuple[str, SensorSpec]], options: CorpusOptions, given: list[str]) -> list[str]:
     """Read and convert row ``index``'s clip (:func:`_convert_clip`; ``following``: the frames of
     the clip read next), record its warnings (:func:`_record_warnings`): those given meanwhile
@@ -419,7 +464,7 @@ def _write_converted(tmp: Path, reader: ClipReader, following: ClipFrames | None
     return notes
 
 
-def _manifest_row(row: CorpusRow, clip_id: str, label: str, times: ClipTimes, options: CorpusOptions) -> dict[str, Any]:
+def _manifest_row(row: CorpusRow, clip_id: str, label: str, times: _ClipTimes, options: CorpusOptions) -> dict[str, Any]:
     """A clip's manifest row."""
     return {"clip_id": clip_id, "subject": subject_folder(row.subject), "label": label, "aus": list(row.aus),
             "lighting": options.lighting, "file": f"clips/{clip_id}.h5", "onset_us": times.onset_us,
@@ -438,10 +483,35 @@ def import_corpus(
     Every row is validated (folder, frames, frame numbers, each frame's size and bit depth from
     its header) before any clip is simulated.
 
+    Parameters
+    ----------
+    root : str or Path
+        The corpus folder, holding one folder per subject (``sub01``, ...).
+    table : str or Path
+        The annotation CSV, one row per clip.
+    out : str or Path
+        The dataset folder: new or empty (or an earlier dataset, with ``options.overwrite``); an
+        interrupted import with the same options resumes in ``OUT.partial``.
+    options : CorpusOptions, optional
+        Sensors, frame rates, lux, seed, class set and the rest
+        (:class:`~evface.datasets.importers.corpus_options.CorpusOptions`).
+    progress : callable, optional
+        ``progress(stage, fraction_done)`` as the clips are converted; None reports nothing.
+
     Returns
     -------
     dict
         The ``import`` section of ``dataset.json`` (options and clip ids).
+
+    Examples
+    --------
+    docs/import-guide.md walks through a corpus (``evface import corpus`` calls this); a missing
+    corpus folder is refused before the table is read:
+
+    >>> import_corpus("CASME2/frames", "CASME2/coding.csv", "casme2")
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: CASME2/frames: corpus folder not found
     """
     root, out = Path(root), Path(out)
     tell = progress or (lambda stage, frac: None)

@@ -109,8 +109,8 @@ FACE_BOX_OPTION = "face_box (--face-box)"
 """How the errors and warnings name ``SessionOptions.face_box``."""
 
 
-def cut_clip_events(windows: EventWindows, sync: SyncResult, roi: tuple[int, int, int, int] | None,
-                    start_us: int, end_us: int) -> np.ndarray:
+def _cut_clip_events(windows: EventWindows, sync: SyncResult, roi: tuple[int, int, int, int] | None,
+                     start_us: int, end_us: int) -> np.ndarray:
     """The events of one clip ``[start_us, end_us)`` (session clock), on the clip's clock
     (0 = start) and cropped to ``roi``."""
     ev = windows.take(int(sync.to_sensor_us(start_us)) - 2, int(sync.to_sensor_us(end_us)) + 2)
@@ -331,7 +331,7 @@ def _write_session_clip(tmp: Path, a: Any, events: list[EventSource], scans: dic
 
 
 @dataclass(frozen=True)
-class RgbRecording:
+class _RgbRecording:
     """The RGB recording on the session clock: the scan of the video (:func:`~evface.datasets.importers.rgb_scan.scan_video`),
     each frame's exposure start and length (µs), the frame rate the clips record, the median frame
     period (µs) and the note on a variable frame rate (None if none)."""
@@ -350,7 +350,7 @@ class RgbRecording:
 
 
 @dataclass(frozen=True)
-class EventCameras:
+class _EventCameras:
     """Each event camera's scan, sync and checked registration, by sensor name."""
 
     scans: dict[str, EventScan]
@@ -395,7 +395,7 @@ def _deciding_pulses(events: list[EventSource], tell: Progress) -> dict[str, np.
     return {s.name: event_camera_triggers(s) for s in events if sync_depends_on_triggers(s)}
 
 
-def _scan_rgb(events: list[EventSource], rgb: RgbSource, pulses: dict[str, np.ndarray], tell: Progress) -> RgbRecording:
+def _scan_rgb(events: list[EventSource], rgb: RgbSource, pulses: dict[str, np.ndarray], tell: Progress) -> _RgbRecording:
     """Scan the RGB video (its motion only where a sensor may use it), check each
     ``trigger_first_frame`` against its frame count and place its frames on the session clock."""
     tell("scan video", 0.0)
@@ -404,10 +404,10 @@ def _scan_rgb(events: list[EventSource], rgb: RgbSource, pulses: dict[str, np.nd
     t_frames, exposure_us = frame_times(rgb, video)
     vfr = variable_rate_note(rgb, video)
     rgb_fps = frame_rate(rgb, video, t_frames)
-    return RgbRecording(video, t_frames, exposure_us, rgb_fps, int(np.median(np.diff(t_frames))), vfr)
+    return _RgbRecording(video, t_frames, exposure_us, rgb_fps, int(np.median(np.diff(t_frames))), vfr)
 
 
-def _read_clips(annotations: str | Path, rgb: RgbSource, recording: RgbRecording,
+def _read_clips(annotations: str | Path, rgb: RgbSource, recording: _RgbRecording,
                 options: SessionOptions) -> tuple[list, list[dict[str, Any]]]:
     """The annotation table's clips to import, labelled by ``options.classes`` where given, and
     those skipped as matching none of its classes; a clip outside the RGB recording is refused
@@ -431,7 +431,7 @@ def _read_clips(annotations: str | Path, rgb: RgbSource, recording: RgbRecording
     return rows, skipped
 
 
-def _stated_rate_hint(rgb: RgbSource, recording: RgbRecording, clips_end_us: int) -> str:
+def _stated_rate_hint(rgb: RgbSource, recording: _RgbRecording, clips_end_us: int) -> str:
     """What the video states, and the options that place its frames otherwise, where its own rate
     times the frames and makes the recording far shorter than the clips (a screen recorder's or a
     broken header's 1000 fps for a 30 fps camera); else nothing."""
@@ -478,9 +478,9 @@ def _check_clips_in_recording(s: EventSource, scan: EventScan, sync: SyncResult,
                                f"{sync.offset_us} µs {found})")
 
 
-def _calibrate_cameras(events: list[EventSource], pulses: dict[str, np.ndarray], rows: list, recording: RgbRecording,
+def _calibrate_cameras(events: list[EventSource], pulses: dict[str, np.ndarray], rows: list, recording: _RgbRecording,
                        options: SessionOptions, annotations: str | Path, tell: Progress,
-                       warnings: list[str]) -> EventCameras:
+                       warnings: list[str]) -> _EventCameras:
     """Scan, synchronise and register each event camera in turn, checking its ROI, that every clip
     lies inside its recording and that its registration is plausible (notes appended to ``warnings``)."""
     scans: dict[str, EventScan] = {}
@@ -499,10 +499,10 @@ def _calibrate_cameras(events: list[EventSource], pulses: dict[str, np.ndarray],
         reg = register(s, scan, video, (int(sync.to_sensor_us(int(t_frames[0]))), int(sync.to_sensor_us(recording.end_us))))
         regs[s.name], notes = check_registration(s, reg, video.size, scan.sensor_size, options)
         warnings += notes
-    return EventCameras(scans, syncs, regs)
+    return _EventCameras(scans, syncs, regs)
 
 
-def _stored_homographies(events: list[EventSource], cameras: EventCameras, rgb_scale: np.ndarray) -> dict[str, np.ndarray]:
+def _stored_homographies(events: list[EventSource], cameras: _EventCameras, rgb_scale: np.ndarray) -> dict[str, np.ndarray]:
     """Each sensor's homography from the stored RGB frames (``rgb_scale``: native video pixels to
     stored frame pixels) to its events, cropped to its ROI."""
     return {s.name: crop_homography(cameras.regs[s.name].homography, s.roi) @ np.linalg.inv(rgb_scale) for s in events}
@@ -510,7 +510,7 @@ def _stored_homographies(events: list[EventSource], cameras: EventCameras, rgb_s
 
 def _write_clips(tmp: Path, rows: list, clip_frames: dict[str, np.ndarray], stored: tuple[int, int],
                  rgb_scale: np.ndarray, homographies: dict[str, np.ndarray], events: list[EventSource],
-                 cameras: EventCameras, rgb: RgbSource, recording: RgbRecording, faces: dict[str, ClipFace],
+                 cameras: _EventCameras, rgb: RgbSource, recording: _RgbRecording, faces: dict[str, ClipFace],
                  options: SessionOptions, annotations: str | Path, tell: Progress,
                  warnings: list[str]) -> list[dict[str, Any]]:
     """Cut and write the clips in time order (:func:`_write_session_clip`), each event file read
@@ -528,7 +528,7 @@ def _write_clips(tmp: Path, rows: list, clip_frames: dict[str, np.ndarray], stor
             frames = reader.read(np.concatenate([clip_frames[a.clip_id] for a in batch]))
             for a in batch:
                 tell("cut events and write clips", done / len(rows))
-                clip_events = {s.name: cut_clip_events(cutters[s.name], syncs[s.name], s.roi, a.start_us, a.end_us) for s in events}
+                clip_events = {s.name: _cut_clip_events(cutters[s.name], syncs[s.name], s.roi, a.start_us, a.end_us) for s in events}
                 later = [b.start_us for b in ordered[done + 1:]]
                 for s in events:
                     cutters[s.name].release(int(syncs[s.name].to_sensor_us(min(later))) - 2 if later else np.iinfo(np.int64).max)
@@ -542,8 +542,8 @@ def _write_clips(tmp: Path, rows: list, clip_frames: dict[str, np.ndarray], stor
     return manifest
 
 
-def _session_report(events: list[EventSource], rgb: RgbSource, annotations: str | Path, recording: RgbRecording,
-                    cameras: EventCameras, rows: list, skipped: list[dict[str, Any]], warnings: list[str]) -> dict[str, Any]:
+def _session_report(events: list[EventSource], rgb: RgbSource, annotations: str | Path, recording: _RgbRecording,
+                    cameras: _EventCameras, rows: list, skipped: list[dict[str, Any]], warnings: list[str]) -> dict[str, Any]:
     """The ``import`` section of ``dataset.json`` (see :func:`import_session`)."""
     scans, video = cameras.scans, recording.video
     return {
@@ -570,6 +570,24 @@ def import_session(
 ) -> dict[str, Any]:
     """Import a session into the dataset folder ``out`` (see the module docstring).
 
+    Parameters
+    ----------
+    events : list of EventSource
+        One per event camera: its name, file, sync and registration
+        (:class:`~evface.datasets.importers.session_options.EventSource`).
+    rgb : RgbSource
+        The RGB video or folder of frames and its timing
+        (:class:`~evface.datasets.importers.session_options.RgbSource`).
+    annotations : str or Path
+        The annotation CSV (:mod:`evface.datasets.importers.annotations`).
+    out : str or Path
+        The dataset folder: new or empty (or an earlier dataset, with ``options.overwrite``).
+    options : SessionOptions, optional
+        Session-wide options: subject, lighting, face box, checks, class set
+        (:class:`~evface.datasets.importers.session_options.SessionOptions`).
+    progress : callable, optional
+        ``progress(stage, fraction_done)`` as the passes go; None reports nothing.
+
     Returns
     -------
     dict
@@ -581,6 +599,17 @@ def import_session(
     ------
     EvfaceError
         On any bad input, before anything is written to ``out``.
+
+    Examples
+    --------
+    docs/import-guide.md walks through a whole session (``evface import session`` calls this); a
+    missing input is refused before any file is read:
+
+    >>> from evface.datasets.importers.session_options import EventSource, RgbSource
+    >>> import_session([EventSource("hd", Path("hd.raw"))], RgbSource(Path("face.mp4")), "clips.csv", "session")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: hd.raw: event file of sensor 'hd' not found
     """
     out = Path(out)
     tell = progress or (lambda stage, frac: None)
