@@ -133,9 +133,9 @@ CAMERA_DISTANCE_FW = 7.0
 """Camera to the head's rotation centre (face widths): about 1 m for a 14 cm face."""
 
 
-def head_depth(u: np.ndarray, v: np.ndarray, identity: Identity) -> np.ndarray:
-    """Depth of the head surface in front of its rotation centre (face widths), and 0 where
-    the pixel is not on the head (the backdrop stays still).
+def head_depth(u: np.ndarray, v: np.ndarray, identity: Identity) -> tuple[np.ndarray, np.ndarray]:
+    """Depth of the head surface in front of its rotation centre (face widths) and how much each
+    point moves with the head: 1 on it, 0 on the backdrop far from it (which stays still).
 
     An ellipsoid of the head (half width 0.56, from the crown to the chin), plus a procedural
     identity's own relief. The weight is 1 on the head and falls smoothly to 0 over 0.6 face
