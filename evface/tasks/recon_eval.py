@@ -600,14 +600,28 @@ def spread_summary(draws: np.ndarray, s: ReconSamples, idx: np.ndarray, moving_q
     Returns
     -------
     dict
-        ``k``, ``spread_face``, ``spread_moving`` and ``spread_static``.
+        ``k``, ``spread_face``, ``spread_moving`` and ``spread_static``; ``spread_static`` is None
+        where no pixel stayed still (every pixel of every image changed alike: all are "moving").
+
+    Examples
+    --------
+    Two decodings that differ by 0.2 everywhere, of one sample whose target changed alike at every
+    pixel (was: NumPy's "Mean of empty slice" warnings, and NaN written into ``metrics.json``):
+
+    >>> from evface.inputs.reconstruct import ARRAYS
+    >>> s = ReconSamples(**{name: np.zeros((1, 4, 4), np.float32) for name in ARRAYS})
+    >>> s.target[:] = 0.5
+    >>> draws = np.stack([np.zeros((1, 4, 4)), np.full((1, 4, 4), 0.2)])
+    >>> spread_summary(draws, s, np.array([0]))
+    {'k': 2, 'spread_face': 0.1, 'spread_moving': 0.1, 'spread_static': None}
     """
     std = draws.std(axis=0)
     motion = np.abs(s.target[idx] - s.key[idx])
     cut = np.quantile(motion.reshape(len(idx), -1), moving_quantile, axis=1)[:, None, None]
     moving = motion >= cut
+    static = float(std[~moving].mean()) if (~moving).any() else None
     return {"k": int(draws.shape[0]), "spread_face": float(std.mean()),
-            "spread_moving": float(std[moving].mean()), "spread_static": float(std[~moving].mean())}
+            "spread_moving": float(std[moving].mean()), "spread_static": static}
 
 
 def sample_mean_scores(draws: np.ndarray, prior_mean: np.ndarray, s: ReconSamples, idx: np.ndarray) -> dict[str, Any]:
