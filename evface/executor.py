@@ -59,6 +59,27 @@ class Job:
     ``gpus`` is what the job uses when the cluster has GPUs (a Ray task then reserves them);
     on a cluster without any it runs on CPUs. Of the jobs waiting for a local worker, the one of
     highest ``priority`` starts first (Ray schedules its tasks itself).
+
+    Parameters
+    ----------
+    name : str
+        What progress lines and errors call the job.
+    fn : callable
+        A module-level function (a worker process or Ray task receives it pickled).
+    args : tuple, optional
+        The arguments ``fn`` is called with.
+    cpus : float, optional
+        The CPUs the job uses (a Ray task reserves them).
+    gpus : float, optional
+        The GPUs the job uses where the cluster has any.
+    priority : int, optional
+        Of the jobs waiting for a local worker, the highest starts first.
+
+    Examples
+    --------
+    >>> job = Job("sum", sum, ([1, 2, 3],), priority=1)
+    >>> job.fn(*job.args), job.cpus, job.gpus
+    (6, 1.0, 0.0)
     """
 
     name: str
@@ -95,9 +116,34 @@ it may return further jobs to run (those that depend on ``job``)."""
 
 
 class Executor(Protocol):
-    """Runs jobs and hands each result to ``on_done`` as it arrives."""
+    """Runs jobs and hands each result to ``on_done`` as it arrives.
 
-    def run(self, jobs: Sequence[Job], on_done: OnDone) -> None: ...
+    The type of :class:`InProcess`, :class:`ProcessPool` and
+    :class:`~evface.ray_cluster.RayCluster`: a protocol, not a class to build.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Not taken: a protocol is not instantiated.
+
+    Examples
+    --------
+    >>> executor: Executor = InProcess()
+    >>> executor.run([Job("one", abs, (-1,))], lambda job, result: print(job.name, result))
+    one 1
+    """
+
+    def run(self, jobs: Sequence[Job], on_done: OnDone) -> None:
+        """Run ``jobs`` (and the jobs ``on_done`` returns), handing each result to ``on_done``.
+
+        Parameters
+        ----------
+        jobs : sequence of Job
+            The jobs to run first.
+        on_done : callable
+            ``on_done(job, result)``, called in this process as each job finishes; it may return
+            further jobs to run.
+        """
 
 
 class JobFailedError(EvfaceError):
@@ -107,9 +153,25 @@ class JobFailedError(EvfaceError):
 
 @dataclass(frozen=True)
 class InProcess:
-    """Run the jobs one after the other in this process."""
+    """Run the jobs one after the other in this process.
+
+    Examples
+    --------
+    >>> InProcess().run([Job("one", abs, (-1,)), Job("two", abs, (-2,))], lambda job, result: print(job.name, result))
+    one 1
+    two 2
+    """
 
     def run(self, jobs: Sequence[Job], on_done: OnDone) -> None:
+        """Run ``jobs`` here, the highest priority first, and each job ``on_done`` returns.
+
+        Parameters
+        ----------
+        jobs : sequence of Job
+            The jobs to run first.
+        on_done : callable
+            ``on_done(job, result)``, called after each job; it may return further jobs to run.
+        """
         waiting = _Waiting(jobs)
         while waiting:
             job = waiting.pop()
@@ -124,6 +186,18 @@ own interpreter, numba and torch): refused by :func:`check_workers`."""
 def check_workers(workers: int, option: str) -> int:
     """Return ``workers`` if 1 <= workers <= :data:`WORKERS_PER_CPU` x this machine's CPUs, else a
     :class:`ParameterError` naming ``option``.
+
+    Parameters
+    ----------
+    workers : int
+        The number of local worker processes asked for.
+    option : str
+        The option that gave it, named in the error (``--workers``, ``--jobs``).
+
+    Returns
+    -------
+    int
+        ``workers``.
 
     Examples
     --------
@@ -155,11 +229,33 @@ class ProcessPool:
     one is free, so the waiting job of highest priority goes next. A job's exception is raised here as it is (no retry: the callers
     resume where they stopped); a worker killed (the kernel's out-of-memory killer, a job's memory
     limit) is a :class:`JobFailedError` naming the job (:func:`_result`).
+
+    Parameters
+    ----------
+    workers : int
+        The number of worker processes, >= 1.
+
+    Examples
+    --------
+    >>> from operator import add
+    >>> ProcessPool(1).run([Job("one", add, (1, 2)), Job("two", add, (3, 4))], lambda job, result: print(job.name, result))
+    one 3
+    two 7
     """
 
     workers: int
 
     def run(self, jobs: Sequence[Job], on_done: OnDone) -> None:
+        """Run ``jobs`` in the worker processes, and each job ``on_done`` returns.
+
+        Parameters
+        ----------
+        jobs : sequence of Job
+            The jobs to run first.
+        on_done : callable
+            ``on_done(job, result)``, called in this process as each job finishes, in finishing
+            order; it may return further jobs to run.
+        """
         if self.workers < 1:
             raise ParameterError(f"need at least one worker process, got {self.workers}")
         with ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"),

@@ -109,12 +109,38 @@ class RayCluster:
     unfinished. Every node must run the same evface (and Python) and see the paths in the jobs'
     arguments (shared storage); a task on a node whose evface sources differ from this process's
     (:func:`code_fingerprint`) fails naming it, instead of running other code than the command's.
+
+    Parameters
+    ----------
+    address : str, optional
+        The cluster's address (``HOST:PORT``), or ``"auto"``.
+    retries : int, optional
+        How often a task whose worker process died or whose node was lost is tried again.
+
+    Examples
+    --------
+    Building one connects to nothing; :meth:`run` connects (and needs Ray):
+
+    >>> RayCluster("10.0.0.5:6379", retries=1)
+    RayCluster(address='10.0.0.5:6379', retries=1)
     """
 
     address: str = "auto"
     retries: int = 2
 
     def run(self, jobs: Sequence[Job], on_done: OnDone) -> None:
+        """Run ``jobs`` (and the jobs ``on_done`` returns) as Ray tasks, handing each result to ``on_done``.
+
+        Connects to the cluster (and disconnects at the end where this call connected).
+
+        Parameters
+        ----------
+        jobs : sequence of Job
+            The jobs to run first.
+        on_done : callable
+            ``on_done(job, result)``, called in this process as each task finishes, in finishing
+            order; it may return further jobs to run.
+        """
         ray, ours = connect(self.address)
         try:
             tasks = _Tasks.on(ray)

@@ -66,6 +66,20 @@ class E2VIDRecurrent(nn.Module):
 
         ``c`` is checked by :func:`~evface.models.cvae.checked_condition`; ``state`` is ``None`` for
         a clip's first window, then what the previous window returned.
+
+        Parameters
+        ----------
+        c : torch.Tensor, shape (N, c_in, H, W)
+            The window's condition.
+        state : list of torch.Tensor, optional
+            The previous window's state (one tensor per ConvGRU); ``None`` for a clip's first window.
+
+        Returns
+        -------
+        frame : torch.Tensor, shape (N, 1, H, W)
+            The reconstructed intensity, in (0, 1).
+        state : list of torch.Tensor
+            The new state, to pass with the clip's next window.
         """
         c = checked_condition(c, self.c_in, self.out.weight.dtype)
         checked_state(state, len(self.rnn))

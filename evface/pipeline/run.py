@@ -32,22 +32,50 @@ STAGE_DONE = run_folder.STAGE_DONE
 
 @dataclass(frozen=True)
 class Loop:
-    """What the run carries from one stage or job to the next: where it runs, how a job runs, what is done."""
+    """What the run carries from one stage or job to the next: where it runs, how a job runs, what is done.
+
+    :func:`run_pipeline` makes one and its jobs' ``on_done`` fills it in (the dictionaries change,
+    the fields do not).
+
+    Parameters
+    ----------
+    out : Path
+        The run's folder (``--out``).
+    planned : list of Stage
+        Every stage of the run's plan (those not run this time included).
+    log : callable
+        Called with each progress line.
+    runner : callable
+        One step of a training stage (:func:`~evface.pipeline.stage_steps.run_step`'s signature).
+    threads : int or None
+        A job's torch threads (``None``: this process's, unchanged).
+    seconds : dict of str to float
+        A finished stage's seconds, by its name.
+    spent : dict of str to float
+        A training stage's seconds so far (its jobs', summed; with those of its earlier seeds), by its name.
+    left : dict of str to set of str, optional
+        A training stage's parts still training, by its name.
+    steps : dict of str to tuple of (Stage, str), optional
+        A job's stage and step, by the job's name.
+
+    Examples
+    --------
+    >>> from evface.pipeline.stage_plan import plan
+    >>> data, stages = plan("tiny", None, Path("out"))
+    >>> loop = Loop(Path("out"), stages, print, run_step, threads=1, seconds={}, spent={})
+    >>> loop.planned[0].name, loop.left, loop.steps
+    ('synth', {}, {})
+    """
 
     out: Path
     planned: list[Stage]
     log: Callable[[str], None]
     runner: Callable[[Stage, Path, str], list[str]]
     threads: int | None
-    """A job's torch threads (``None``: this process's, unchanged)."""
     seconds: dict[str, float]
-    """A finished stage's seconds, by its name."""
     spent: dict[str, float]
-    """A training stage's seconds so far (its jobs', summed; with those of its earlier seeds), by its name."""
     left: dict[str, set[str]] = field(default_factory=dict)
-    """A training stage's parts still training, by its name."""
     steps: dict[str, tuple[Stage, str]] = field(default_factory=dict)
-    """A job's stage and step, by the job's name."""
 
 
 def _clip_progress(log: Callable[[str], None], name: str) -> Callable[[int, int, str], None]:

@@ -126,10 +126,22 @@ MAX_COUNT = 2**62
 
 
 def confusion_counts(cm: object) -> np.ndarray:
-    """``cm`` as int64 counts, once it is a confusion matrix ``(C, C)`` or a stack ``(..., C, C)``
-    (``C`` >= 1) of whole numbers in ``[0, 2**62]``; otherwise a ParameterError naming ``cm``. Every
-    function here reads its matrix through this: a 1-D array was numpy's ``diag requires an array
-    of at least two dimensions``, infinity an OverflowError, a negative or fractional count a metric.
+    """Check a confusion matrix, or a stack of them, and return it as int64 counts.
+
+    ``cm`` must be a confusion matrix ``(C, C)`` or a stack ``(..., C, C)`` (``C`` >= 1) of whole
+    numbers in ``[0, 2**62]``; otherwise a ParameterError naming ``cm``. Every function here reads
+    its matrix through this: a 1-D array was numpy's ``diag requires an array of at least two
+    dimensions``, infinity an OverflowError, a negative or fractional count a metric.
+
+    Parameters
+    ----------
+    cm : array_like, shape (C, C) or (..., C, C)
+        Counts, rows true, columns predicted.
+
+    Returns
+    -------
+    ndarray of int64, shape (C, C) or (..., C, C)
+        ``cm`` itself when it already is int64, else a copy.
 
     Examples
     --------

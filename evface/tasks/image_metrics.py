@@ -367,10 +367,14 @@ def paired_training_interval(values_a: np.ndarray, units_a: Sequence[Any], value
 
     Parameters
     ----------
-    values_a, values_b : ndarray, shape (K_a, N) and (K_b, N)
-        Each training's value of each sample, for run A and run B.
-    units_a, units_b : sequence, length N
-        Each sample's unit (fold) in run A and in run B.
+    values_a : ndarray, shape (K_a, N)
+        Each training's value of each sample, for run A.
+    units_a : sequence, length N
+        Each sample's unit (fold) in run A.
+    values_b : ndarray, shape (K_b, N)
+        Each training's value of each sample, for run B.
+    units_b : sequence, length N
+        Each sample's unit (fold) in run B.
     clusters : sequence, length N
         Each sample's cluster (subject).
     resamples, level, seed : int, float, int, optional

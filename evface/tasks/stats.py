@@ -403,10 +403,14 @@ def paired_training_bootstrap(
     ----------
     y_true : sequence of int
         Each clip's true class index.
-    logits_a, logits_b : ndarray, shape (K_a, N, C) and (K_b, N, C)
-        The logits of each training of run A and of run B.
-    folds_a, folds_b : sequence, length N
-        The fold whose trainings scored each clip, in run A and in run B.
+    logits_a : ndarray, shape (K_a, N, C)
+        The logits of each training of run A.
+    folds_a : sequence, length N
+        The fold whose trainings scored each clip, in run A.
+    logits_b : ndarray, shape (K_b, N, C)
+        The logits of each training of run B.
+    folds_b : sequence, length N
+        The fold whose trainings scored each clip, in run B.
     subjects : sequence of str
         Each clip's subject.
     resamples : int, optional
