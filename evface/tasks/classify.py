@@ -98,6 +98,17 @@ def check_teacher(cfg: ClassifyConfig, config: dict[str, Any], run_dir: Path) ->
         The run's ``config.json`` (``labels``, ``spec`` and ``models``).
     run_dir : Path
         The run folder (a run cannot teach itself).
+
+    Examples
+    --------
+    Without ``--teacher`` there is nothing to check; a run cannot teach itself:
+
+    >>> check_teacher(ClassifyConfig(), {}, Path("run")) is None
+    True
+    >>> check_teacher(ClassifyConfig(teacher="run"), {}, Path("run"))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: --teacher run: a run cannot teach itself; give another run folder
     """
     if not cfg.teacher:
         return
@@ -189,6 +200,36 @@ def train_and_evaluate(data: str | Path, run_dir: str | Path, config: ClassifyCo
     -------
     dict
         The metrics written to ``RUN/metrics.json``.
+
+    Examples
+    --------
+    A dataset folder of 8 clips, and a run on it (one subject split: 2 clips of 1 subject tested):
+
+    >>> from evface.events.core import make_events
+    >>> from evface.io.clip_schema import Clip, SensorInfo
+    >>> from evface.io.clip_writer import write_clip
+    >>> from evface.io.dataset import write_dataset_json
+    >>> from evface.io.manifest import write_manifest
+    >>> def dataset(folder):  # 4 subjects, 2 classes, a few events of an 8 x 8 sensor per clip
+    ...     rows = []
+    ...     for i, (subject, label) in enumerate([(s, a) for s in ("s1", "s2", "s3", "s4") for a in ("AU4", "AU12")]):
+    ...         xy = (np.arange(50) * (i + 1)) % 8
+    ...         clip = Clip(f"{subject}_{label}", subject, label, [int(label[2:])], "dim", 20_000, 50_000, 80_000,
+    ...                     100_000, events={"lr": make_events(np.arange(0, 100_000, 2_000), xy, xy[::-1], np.ones(50))},
+    ...                     sensors={"lr": SensorInfo("lr", 8, 8)}, calibration={"face_box": {"lr": [0, 0, 8, 8]}})
+    ...         _ = write_clip(f"{folder}/clips/{clip.clip_id}.h5", clip)
+    ...         rows.append({"clip_id": clip.clip_id, "subject": subject, "label": label, "aus": clip.aus,
+    ...                      "lighting": "dim", "file": f"clips/{clip.clip_id}.h5", "onset_us": 20_000,
+    ...                      "apex_us": 50_000, "offset_us": 80_000, "duration_us": 100_000})
+    ...     _ = write_manifest(folder, rows), write_dataset_json(folder, {"seed": 0})
+    >>> config = ClassifyConfig(sensor="lr", epochs=1, size=8, depth=1, width=2, time_steps=1, norm="none",
+    ...                         augment=False, device="cpu")  # a tiny network, one epoch
+    >>> dataset("data")
+    >>> metrics = train_and_evaluate("data", "run", config)
+    >>> metrics["evaluated_on"], metrics["n"], metrics["labels"]
+    ('test subjects', 2, ['AU12', 'AU4'])
+    >>> all(Path("run", name).is_file() for name in ("config.json", "metrics.json", "predictions.csv"))
+    True
     """
     config = ClassifyConfig.given(config)
     with parallel.distributed(config.device) as dist:
@@ -226,6 +267,38 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
     -------
     list of str
         The model folders still to train.
+
+    Examples
+    --------
+    The three steps of :func:`train_and_evaluate` one by one, on a dataset folder of 8 clips (one
+    subject split: its one model trains in the run folder itself, ``"."``):
+
+    >>> from evface.events.core import make_events
+    >>> from evface.io.clip_schema import Clip, SensorInfo
+    >>> from evface.io.clip_writer import write_clip
+    >>> from evface.io.dataset import write_dataset_json
+    >>> from evface.io.manifest import write_manifest
+    >>> def dataset(folder):  # 4 subjects, 2 classes, a few events of an 8 x 8 sensor per clip
+    ...     rows = []
+    ...     for i, (subject, label) in enumerate([(s, a) for s in ("s1", "s2", "s3", "s4") for a in ("AU4", "AU12")]):
+    ...         xy = (np.arange(50) * (i + 1)) % 8
+    ...         clip = Clip(f"{subject}_{label}", subject, label, [int(label[2:])], "dim", 20_000, 50_000, 80_000,
+    ...                     100_000, events={"lr": make_events(np.arange(0, 100_000, 2_000), xy, xy[::-1], np.ones(50))},
+    ...                     sensors={"lr": SensorInfo("lr", 8, 8)}, calibration={"face_box": {"lr": [0, 0, 8, 8]}})
+    ...         _ = write_clip(f"{folder}/clips/{clip.clip_id}.h5", clip)
+    ...         rows.append({"clip_id": clip.clip_id, "subject": subject, "label": label, "aus": clip.aus,
+    ...                      "lighting": "dim", "file": f"clips/{clip.clip_id}.h5", "onset_us": 20_000,
+    ...                      "apex_us": 50_000, "offset_us": 80_000, "duration_us": 100_000})
+    ...     _ = write_manifest(folder, rows), write_dataset_json(folder, {"seed": 0})
+    >>> config = ClassifyConfig(sensor="lr", epochs=1, size=8, depth=1, width=2, time_steps=1, norm="none",
+    ...                         augment=False, device="cpu")  # a tiny network, one epoch
+    >>> dataset("steps-data")
+    >>> prepare("steps-data", "steps-run", config)
+    ['.']
+    >>> fit_part("steps-data", "steps-run", config, ".") > 0, fit_part("steps-data", "steps-run", config, ".")
+    (True, 0.0)
+    >>> pool_parts("steps-data", "steps-run", config)["n"], Path("steps-run/inputs.pt").exists()
+    (2, False)
     """
     cfg = ClassifyConfig.given(cfg)
     input_spec(cfg)  # validates input kind and window
@@ -292,6 +365,15 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_d
     -------
     float
         The seconds it took (0 for a model done before).
+
+    Examples
+    --------
+    :func:`prepare` shows the steps of a run; a dataset folder that is not there is refused:
+
+    >>> fit_part("nowhere", "nowhere-run", ClassifyConfig(), ".")
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: .../nowhere: no such dataset folder
     """
     dist = dist if dist is not None else parallel.single_process(cfg.device)
     run_dir = Path(run_dir)
@@ -352,6 +434,15 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
     -------
     dict
         The metrics written to ``RUN/metrics.json``.
+
+    Examples
+    --------
+    :func:`prepare` shows the steps of a run; a folder it did not lay out is refused:
+
+    >>> pool_parts("nowhere", "nowhere")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: nowhere/config.json: no config.json: not an evface run folder
     """
     dist = dist if dist is not None else parallel.single_process(cfg.device)
     data, run_dir = Path(data).resolve(), Path(run_dir)
@@ -548,6 +639,15 @@ def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ClassifyConfig, NetCo
     -------
     tuple of (dict, ClassifyConfig, NetConfig)
         Its ``config.json``, its settings and its network.
+
+    Examples
+    --------
+    :func:`evaluate_run` shows a trained run read back; a folder that holds none is refused:
+
+    >>> load_run("nowhere")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: nowhere/config.json: no config.json: not an evface run folder
     """
     run_dir = Path(run_dir)
     config = run_folder.load_config(run_dir)
@@ -648,6 +748,38 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     -------
     dict
         The metrics written to ``metrics.json``.
+
+    Examples
+    --------
+    A run trained on a dataset folder of 8 clips (as in :func:`train_and_evaluate`), evaluated
+    again into another folder, and read back by :func:`load_run`:
+
+    >>> from evface.events.core import make_events
+    >>> from evface.io.clip_schema import Clip, SensorInfo
+    >>> from evface.io.clip_writer import write_clip
+    >>> from evface.io.dataset import write_dataset_json
+    >>> from evface.io.manifest import write_manifest
+    >>> def dataset(folder):  # 4 subjects, 2 classes, a few events of an 8 x 8 sensor per clip
+    ...     rows = []
+    ...     for i, (subject, label) in enumerate([(s, a) for s in ("s1", "s2", "s3", "s4") for a in ("AU4", "AU12")]):
+    ...         xy = (np.arange(50) * (i + 1)) % 8
+    ...         clip = Clip(f"{subject}_{label}", subject, label, [int(label[2:])], "dim", 20_000, 50_000, 80_000,
+    ...                     100_000, events={"lr": make_events(np.arange(0, 100_000, 2_000), xy, xy[::-1], np.ones(50))},
+    ...                     sensors={"lr": SensorInfo("lr", 8, 8)}, calibration={"face_box": {"lr": [0, 0, 8, 8]}})
+    ...         _ = write_clip(f"{folder}/clips/{clip.clip_id}.h5", clip)
+    ...         rows.append({"clip_id": clip.clip_id, "subject": subject, "label": label, "aus": clip.aus,
+    ...                      "lighting": "dim", "file": f"clips/{clip.clip_id}.h5", "onset_us": 20_000,
+    ...                      "apex_us": 50_000, "offset_us": 80_000, "duration_us": 100_000})
+    ...     _ = write_manifest(folder, rows), write_dataset_json(folder, {"seed": 0})
+    >>> config = ClassifyConfig(sensor="lr", epochs=1, size=8, depth=1, width=2, time_steps=1, norm="none",
+    ...                         augment=False, device="cpu")  # a tiny network, one epoch
+    >>> dataset("eval-data")
+    >>> trained = train_and_evaluate("eval-data", "eval-run", config)
+    >>> again = evaluate_run("eval-run", out="eval-out")
+    >>> again["evaluated_on"], again["top1"] == trained["top1"], sorted(again["per_sensor"])
+    ('test subjects', True, ['lr'])
+    >>> load_run("eval-run")[1] == config
+    True
     """
     run_dir = Path(run_dir)
     config, cfg, net = load_run(run_dir)
