@@ -143,14 +143,29 @@ def train(data: str | Path, run_dir: str | Path, config: ReconstructConfig = Rec
 
     Parameters
     ----------
-    data : dataset folder
-    run_dir : run folder (created; an existing one trained with the same settings resumes)
-    config : the settings
-    log : called with progress lines on rank 0
+    data : str or Path
+        The dataset folder.
+    run_dir : str or Path
+        The run folder (created; an existing one trained with the same settings resumes).
+    config : ReconstructConfig, optional
+        The settings.
+    log : callable, optional
+        Called with progress lines on rank 0.
 
     Returns
     -------
-    The content of ``RUN/train.json``.
+    dict
+        The content of ``RUN/train.json``.
+
+    Examples
+    --------
+    :func:`train_and_evaluate` shows a run; the settings are a :class:`ReconstructConfig`, checked
+    before anything is read or written:
+
+    >>> train("data", "run", {"epochs": 1})
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: config must be a ReconstructConfig, got a dict: give ReconstructConfig(**settings), e.g. ReconstructConfig(epochs=3)
     """
     _spec(config)
     with parallel.distributed(config.device) as dist:
@@ -169,7 +184,7 @@ def train_and_evaluate(data: str | Path, run_dir: str | Path, config: Reconstruc
         The dataset folder.
     run_dir : str or Path
         The run folder (created; an existing one trained with the same settings resumes).
-    config : ReconstructConfig
+    config : ReconstructConfig, optional
         The settings.
     log : callable, optional
         Called with progress lines on rank 0.
@@ -178,6 +193,38 @@ def train_and_evaluate(data: str | Path, run_dir: str | Path, config: Reconstruc
     -------
     dict
         The content of ``RUN/metrics.json`` (``{}`` on the other ranks).
+
+    Examples
+    --------
+    A dataset folder of 4 clips, and a run on it (one subject split: the clip of 1 subject tested):
+
+    >>> from evface.events.core import make_events
+    >>> from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
+    >>> from evface.io.clip_writer import write_clip
+    >>> from evface.io.dataset import write_dataset_json
+    >>> from evface.io.manifest import write_manifest
+    >>> def dataset(folder):  # 4 subjects, a clip each: 5 RGB frames of 16 x 16, 20 events of an 8 x 8 sensor
+    ...     rows = []
+    ...     for i, subject in enumerate(("s1", "s2", "s3", "s4")):
+    ...         frames = FrameSeries(np.stack([np.full((16, 16, 3), 40 * k + 10 * i, np.uint8) for k in range(5)]),
+    ...                              np.arange(5) * 100_000, np.full(5, 10_000))
+    ...         events = make_events(np.arange(0, 500_000, 25_000), np.arange(20) % 8, np.arange(20) % 8, np.ones(20))
+    ...         clip = Clip(f"{subject}_AU12", subject, "AU12", [12], "dim", 0, 250_000, 450_000, 500_000,
+    ...                     events={"lr": events}, sensors={"lr": SensorInfo("lr", 8, 8)}, frames={"rgb": frames},
+    ...                     calibration={"face_box": {"rgb": [0, 0, 16, 16], "lr": [0, 0, 8, 8]}})
+    ...         _ = write_clip(f"{folder}/clips/{clip.clip_id}.h5", clip)
+    ...         rows.append({"clip_id": clip.clip_id, "subject": subject, "label": "AU12", "aus": [12],
+    ...                      "lighting": "dim", "file": f"clips/{clip.clip_id}.h5", "onset_us": 0,
+    ...                      "apex_us": 250_000, "offset_us": 450_000, "duration_us": 500_000})
+    ...     _ = write_manifest(folder, rows), write_dataset_json(folder, {"seed": 0})
+    >>> config = ReconstructConfig(sensor="lr", size=16, n_bins=2, step_us=100_000, crop=0, epochs=1, base=2,
+    ...                            z_channels=1, k_samples=0, seq_len=2, batch_size=4, threads=1, device="cpu")
+    >>> dataset("data")
+    >>> metrics = train_and_evaluate("data", "run", config)
+    >>> metrics["evaluated_on"]
+    "1 clip of the run's own dataset, each by the models of the part that tested its subject"
+    >>> sorted(metrics["methods"])
+    ['cvae', 'e2vid', 'integration', 'keyframe', 'rgb_flow', 'rgb_hold']
     """
     _spec(config)
     with parallel.distributed(config.device) as dist:
@@ -240,6 +287,40 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = Reco
     -------
     list of str
         The names of the parts still to train, in the protocol's order.
+
+    Examples
+    --------
+    The steps of :func:`train_and_evaluate` one by one, on a dataset folder of 4 clips (one subject
+    split: one part, ``"split"``):
+
+    >>> from evface.events.core import make_events
+    >>> from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
+    >>> from evface.io.clip_writer import write_clip
+    >>> from evface.io.dataset import write_dataset_json
+    >>> from evface.io.manifest import write_manifest
+    >>> def dataset(folder):  # 4 subjects, a clip each: 5 RGB frames of 16 x 16, 20 events of an 8 x 8 sensor
+    ...     rows = []
+    ...     for i, subject in enumerate(("s1", "s2", "s3", "s4")):
+    ...         frames = FrameSeries(np.stack([np.full((16, 16, 3), 40 * k + 10 * i, np.uint8) for k in range(5)]),
+    ...                              np.arange(5) * 100_000, np.full(5, 10_000))
+    ...         events = make_events(np.arange(0, 500_000, 25_000), np.arange(20) % 8, np.arange(20) % 8, np.ones(20))
+    ...         clip = Clip(f"{subject}_AU12", subject, "AU12", [12], "dim", 0, 250_000, 450_000, 500_000,
+    ...                     events={"lr": events}, sensors={"lr": SensorInfo("lr", 8, 8)}, frames={"rgb": frames},
+    ...                     calibration={"face_box": {"rgb": [0, 0, 16, 16], "lr": [0, 0, 8, 8]}})
+    ...         _ = write_clip(f"{folder}/clips/{clip.clip_id}.h5", clip)
+    ...         rows.append({"clip_id": clip.clip_id, "subject": subject, "label": "AU12", "aus": [12],
+    ...                      "lighting": "dim", "file": f"clips/{clip.clip_id}.h5", "onset_us": 0,
+    ...                      "apex_us": 250_000, "offset_us": 450_000, "duration_us": 500_000})
+    ...     _ = write_manifest(folder, rows), write_dataset_json(folder, {"seed": 0})
+    >>> config = ReconstructConfig(sensor="lr", size=16, n_bins=2, step_us=100_000, crop=0, epochs=1, base=2,
+    ...                            z_channels=1, k_samples=0, seq_len=2, batch_size=4, threads=1, device="cpu")
+    >>> dataset("steps-data")
+    >>> prepare("steps-data", "steps-run", config)
+    ['split']
+    >>> fit_part("steps-data", "steps-run", config, "split") > 0, fit_part("steps-data", "steps-run", config, "split")
+    (True, 0.0)
+    >>> pool_parts("steps-data", "steps-run", config)["n_clips"], Path("steps-run/samples").exists()
+    (1, False)
     """
     cfg = ReconstructConfig.given(cfg)
     dist = dist if dist is not None else parallel.single_process(cfg.device)
@@ -307,7 +388,38 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
     Seeds Python's, numpy's global and torch's random generators with the part's seed
     (:func:`~evface.tasks.random_states.seed_everything`: the run is reproduced); the process's other
     settings are left as found.
-    Returns the seconds it took (0 for a part done before).
+
+    Parameters
+    ----------
+    data : str or Path
+        The dataset folder.
+    run_dir : str or Path
+        The run folder :func:`prepare` laid out.
+    cfg : ReconstructConfig
+        The run's settings.
+    name : str
+        The part's name, one :func:`prepare` returned.
+    dist : parallel.DistInfo, optional
+        The process's rank (default: one process on ``cfg.device``).
+    log : callable, optional
+        Called with progress lines on the main rank.
+    samples : ReconSamples, optional
+        Samples of at least the part's training and validation subjects (default: those
+        :func:`prepare` cached, else decoded here).
+
+    Returns
+    -------
+    float
+        The seconds it took (0 for a part done before).
+
+    Examples
+    --------
+    :func:`prepare` shows the steps of a run; a folder it did not lay out is refused:
+
+    >>> fit_part("data", "nowhere", ReconstructConfig(), "split")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: nowhere/config.json: no config.json: not an evface run folder
     """
     dist = dist if dist is not None else parallel.single_process(cfg.device)
     data, run_dir = Path(data), Path(run_dir)
@@ -378,6 +490,15 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = R
     -------
     dict
         The content of ``RUN/metrics.json`` (``{}`` on the other ranks).
+
+    Examples
+    --------
+    :func:`prepare` shows the steps of a run; a folder it did not lay out is refused:
+
+    >>> pool_parts("data", "nowhere")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: nowhere/config.json: no config.json: not an evface run folder
     """
     dist = dist if dist is not None else parallel.single_process(cfg.device)
     run_dir = Path(run_dir)
@@ -435,6 +556,16 @@ def figures(metrics: dict[str, Any]) -> str:
     decimals with its 95 % subject-cluster interval, PSNR to two, and how many clips and subjects
     they are of; ``evface train reconstruct`` and ``evface eval`` print it above :func:`headline`.
 
+    Parameters
+    ----------
+    metrics : dict
+        A run's metrics (:func:`evaluate_run`).
+
+    Returns
+    -------
+    str
+        One line.
+
     Examples
     --------
     >>> figures({"n_clips": 12, "n_subjects": 3, "methods": {
@@ -454,26 +585,64 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
                  frames: bool = False) -> dict[str, Any]:
     """Score the CVAE and every baseline on the test subjects; write metrics.json, scores.csv, apex.png and horizon.png.
 
+    A clip of the run's own dataset (:func:`run_clips.seen_in_training`, wherever the folder lies)
+    is scored by the models of the part that tested its subject (every subject once under folds;
+    the clips of subjects the run trained or validated on are left out), any other clip by one
+    part's models, the parts taking turns in clip order; the scores of all parts are pooled (a run
+    of several seeds scores a sample by the mean over its part's trainings). A run of a newer
+    evface with settings this one does not know is scored with a warning
+    (:func:`run_resume.warn_of_version`).
+
     Parameters
     ----------
-    run_dir : a run folder written by :func:`train`
-    data : dataset folder (default: the one the run was trained on); a clip of the run's own
-        dataset (:func:`run_clips.seen_in_training`, wherever the folder lies) is scored by the models
-        of the part that tested its subject (every subject once under folds; the clips of subjects
-        the run trained or validated on are left out), any other clip by one part's models, the
-        parts taking turns in clip order; the scores of all parts are pooled (a run of several
-        seeds scores a sample by the mean over its part's trainings)
-    out : where the files go (default: ``run_dir``; see :func:`run_evaluation.evaluation_folder`)
-    frames : also write every method's reconstruction of every sample and its target to
-        ``frames.h5`` (:func:`recon_eval.write_frames`; a run of several seeds: its first seed's models)
-
-    A run of a newer evface with settings this one does not know is scored with a warning
-    (:func:`run_resume.warn_of_version`).
+    run_dir : str or Path
+        A run folder written by :func:`train`.
+    data : str or Path, optional
+        The dataset folder (default: the one the run was trained on).
+    out : str or Path, optional
+        Where the files go (default: ``run_dir``; see :func:`run_evaluation.evaluation_folder`).
+    frames : bool, optional
+        Also write every method's reconstruction of every sample and its target to ``frames.h5``
+        (:func:`recon_eval.write_frames`; a run of several seeds: its first seed's models).
 
     Returns
     -------
     dict
         The content of ``OUT/metrics.json`` (see :func:`evface.tasks.recon_eval.score`).
+
+    Examples
+    --------
+    A run trained on a dataset folder of 4 clips (as in :func:`train_and_evaluate`), evaluated
+    again into another folder, and read back by :func:`load_run`:
+
+    >>> from evface.events.core import make_events
+    >>> from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
+    >>> from evface.io.clip_writer import write_clip
+    >>> from evface.io.dataset import write_dataset_json
+    >>> from evface.io.manifest import write_manifest
+    >>> def dataset(folder):  # 4 subjects, a clip each: 5 RGB frames of 16 x 16, 20 events of an 8 x 8 sensor
+    ...     rows = []
+    ...     for i, subject in enumerate(("s1", "s2", "s3", "s4")):
+    ...         frames = FrameSeries(np.stack([np.full((16, 16, 3), 40 * k + 10 * i, np.uint8) for k in range(5)]),
+    ...                              np.arange(5) * 100_000, np.full(5, 10_000))
+    ...         events = make_events(np.arange(0, 500_000, 25_000), np.arange(20) % 8, np.arange(20) % 8, np.ones(20))
+    ...         clip = Clip(f"{subject}_AU12", subject, "AU12", [12], "dim", 0, 250_000, 450_000, 500_000,
+    ...                     events={"lr": events}, sensors={"lr": SensorInfo("lr", 8, 8)}, frames={"rgb": frames},
+    ...                     calibration={"face_box": {"rgb": [0, 0, 16, 16], "lr": [0, 0, 8, 8]}})
+    ...         _ = write_clip(f"{folder}/clips/{clip.clip_id}.h5", clip)
+    ...         rows.append({"clip_id": clip.clip_id, "subject": subject, "label": "AU12", "aus": [12],
+    ...                      "lighting": "dim", "file": f"clips/{clip.clip_id}.h5", "onset_us": 0,
+    ...                      "apex_us": 250_000, "offset_us": 450_000, "duration_us": 500_000})
+    ...     _ = write_manifest(folder, rows), write_dataset_json(folder, {"seed": 0})
+    >>> config = ReconstructConfig(sensor="lr", size=16, n_bins=2, step_us=100_000, crop=0, epochs=1, base=2,
+    ...                            z_channels=1, k_samples=0, seq_len=2, batch_size=4, threads=1, device="cpu")
+    >>> dataset("eval-data")
+    >>> trained = train_and_evaluate("eval-data", "eval-run", config)
+    >>> again = evaluate_run("eval-run", out="eval-out")
+    >>> again["evaluated_on"], again["methods"]["cvae"]["apex"] == trained["methods"]["cvae"]["apex"]
+    ("1 clip of the run's own dataset, each by the models of the part that tested its subject", True)
+    >>> load_run("eval-run")[1] == config
+    True
     """
     run_dir = Path(run_dir)
     config = load_run(run_dir)[0]
@@ -498,6 +667,15 @@ def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ReconstructConfig, Re
     -------
     tuple of (dict, ReconstructConfig, ReconSpec)
         The run's ``config.json``, its settings and its sample spec.
+
+    Examples
+    --------
+    :func:`evaluate_run` shows a trained run read back; a folder that holds none is refused:
+
+    >>> load_run("nowhere")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: nowhere/config.json: no config.json: not an evface run folder
     """
     run_dir = Path(run_dir)
     config = run_folder.load_config(run_dir)
