@@ -27,7 +27,7 @@ API_MODULES = (
     "evface.io.clip_schema", "evface.io.clip_reader", "evface.io.clip_writer", "evface.io.dataset",
     "evface.sim.dvs_params", "evface.sim.dvs", "evface.sim.rgb", "evface.sim.video",
     "evface.face.aus", "evface.face.identity", "evface.face.head_pose", "evface.face.render", "evface.face.detect",
-    "evface.datasets.synth", "evface.datasets.merge", "evface.datasets.importers.session",
+    "evface.datasets.synth", "evface.datasets.merge", "evface.datasets.toy", "evface.datasets.importers.session",
     "evface.datasets.importers.corpus",
     "evface.inputs.splits",
     "evface.models.snn", "evface.models.cvae", "evface.models.e2vid", "evface.models.recon_baselines",

@@ -203,28 +203,13 @@ def train_and_evaluate(data: str | Path, run_dir: str | Path, config: ClassifyCo
 
     Examples
     --------
-    A dataset folder of 8 clips, and a run on it (one subject split: 2 clips of 1 subject tested):
+    A toy dataset folder (:func:`~evface.datasets.toy.toy_dataset`: 8 clips of random events) and a
+    run on it (one subject split: 2 clips of 1 subject tested):
 
-    >>> from evface.events.core import make_events
-    >>> from evface.io.clip_schema import Clip, SensorInfo
-    >>> from evface.io.clip_writer import write_clip
-    >>> from evface.io.dataset import write_dataset_json
-    >>> from evface.io.manifest import write_manifest
-    >>> def dataset(folder):  # 4 subjects, 2 classes, a few events of an 8 x 8 sensor per clip
-    ...     rows = []
-    ...     for i, (subject, label) in enumerate([(s, a) for s in ("s1", "s2", "s3", "s4") for a in ("AU4", "AU12")]):
-    ...         xy = (np.arange(50) * (i + 1)) % 8
-    ...         clip = Clip(f"{subject}_{label}", subject, label, [int(label[2:])], "dim", 20_000, 50_000, 80_000,
-    ...                     100_000, events={"lr": make_events(np.arange(0, 100_000, 2_000), xy, xy[::-1], np.ones(50))},
-    ...                     sensors={"lr": SensorInfo("lr", 8, 8)}, calibration={"face_box": {"lr": [0, 0, 8, 8]}})
-    ...         _ = write_clip(f"{folder}/clips/{clip.clip_id}.h5", clip)
-    ...         rows.append({"clip_id": clip.clip_id, "subject": subject, "label": label, "aus": clip.aus,
-    ...                      "lighting": "dim", "file": f"clips/{clip.clip_id}.h5", "onset_us": 20_000,
-    ...                      "apex_us": 50_000, "offset_us": 80_000, "duration_us": 100_000})
-    ...     _ = write_manifest(folder, rows), write_dataset_json(folder, {"seed": 0})
+    >>> from evface.datasets.toy import toy_dataset
     >>> config = ClassifyConfig(sensor="lr", epochs=1, size=8, depth=1, width=2, time_steps=1, norm="none",
     ...                         augment=False, device="cpu")  # a tiny network, one epoch
-    >>> dataset("data")
+    >>> _ = toy_dataset("data")
     >>> metrics = train_and_evaluate("data", "run", config)
     >>> metrics["evaluated_on"], metrics["n"], metrics["labels"]
     ('test subjects', 2, ['AU12', 'AU4'])
@@ -270,29 +255,13 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
 
     Examples
     --------
-    The three steps of :func:`train_and_evaluate` one by one, on a dataset folder of 8 clips (one
+    The three steps of :func:`train_and_evaluate` one by one, on a toy dataset folder of 8 clips (one
     subject split: its one model trains in the run folder itself, ``"."``):
 
-    >>> from evface.events.core import make_events
-    >>> from evface.io.clip_schema import Clip, SensorInfo
-    >>> from evface.io.clip_writer import write_clip
-    >>> from evface.io.dataset import write_dataset_json
-    >>> from evface.io.manifest import write_manifest
-    >>> def dataset(folder):  # 4 subjects, 2 classes, a few events of an 8 x 8 sensor per clip
-    ...     rows = []
-    ...     for i, (subject, label) in enumerate([(s, a) for s in ("s1", "s2", "s3", "s4") for a in ("AU4", "AU12")]):
-    ...         xy = (np.arange(50) * (i + 1)) % 8
-    ...         clip = Clip(f"{subject}_{label}", subject, label, [int(label[2:])], "dim", 20_000, 50_000, 80_000,
-    ...                     100_000, events={"lr": make_events(np.arange(0, 100_000, 2_000), xy, xy[::-1], np.ones(50))},
-    ...                     sensors={"lr": SensorInfo("lr", 8, 8)}, calibration={"face_box": {"lr": [0, 0, 8, 8]}})
-    ...         _ = write_clip(f"{folder}/clips/{clip.clip_id}.h5", clip)
-    ...         rows.append({"clip_id": clip.clip_id, "subject": subject, "label": label, "aus": clip.aus,
-    ...                      "lighting": "dim", "file": f"clips/{clip.clip_id}.h5", "onset_us": 20_000,
-    ...                      "apex_us": 50_000, "offset_us": 80_000, "duration_us": 100_000})
-    ...     _ = write_manifest(folder, rows), write_dataset_json(folder, {"seed": 0})
+    >>> from evface.datasets.toy import toy_dataset
     >>> config = ClassifyConfig(sensor="lr", epochs=1, size=8, depth=1, width=2, time_steps=1, norm="none",
     ...                         augment=False, device="cpu")  # a tiny network, one epoch
-    >>> dataset("steps-data")
+    >>> _ = toy_dataset("steps-data")
     >>> prepare("steps-data", "steps-run", config)
     ['.']
     >>> fit_part("steps-data", "steps-run", config, ".") > 0, fit_part("steps-data", "steps-run", config, ".")
@@ -751,29 +720,13 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
 
     Examples
     --------
-    A run trained on a dataset folder of 8 clips (as in :func:`train_and_evaluate`), evaluated
+    A run trained on a toy dataset folder (as in :func:`train_and_evaluate`), evaluated
     again into another folder, and read back by :func:`load_run`:
 
-    >>> from evface.events.core import make_events
-    >>> from evface.io.clip_schema import Clip, SensorInfo
-    >>> from evface.io.clip_writer import write_clip
-    >>> from evface.io.dataset import write_dataset_json
-    >>> from evface.io.manifest import write_manifest
-    >>> def dataset(folder):  # 4 subjects, 2 classes, a few events of an 8 x 8 sensor per clip
-    ...     rows = []
-    ...     for i, (subject, label) in enumerate([(s, a) for s in ("s1", "s2", "s3", "s4") for a in ("AU4", "AU12")]):
-    ...         xy = (np.arange(50) * (i + 1)) % 8
-    ...         clip = Clip(f"{subject}_{label}", subject, label, [int(label[2:])], "dim", 20_000, 50_000, 80_000,
-    ...                     100_000, events={"lr": make_events(np.arange(0, 100_000, 2_000), xy, xy[::-1], np.ones(50))},
-    ...                     sensors={"lr": SensorInfo("lr", 8, 8)}, calibration={"face_box": {"lr": [0, 0, 8, 8]}})
-    ...         _ = write_clip(f"{folder}/clips/{clip.clip_id}.h5", clip)
-    ...         rows.append({"clip_id": clip.clip_id, "subject": subject, "label": label, "aus": clip.aus,
-    ...                      "lighting": "dim", "file": f"clips/{clip.clip_id}.h5", "onset_us": 20_000,
-    ...                      "apex_us": 50_000, "offset_us": 80_000, "duration_us": 100_000})
-    ...     _ = write_manifest(folder, rows), write_dataset_json(folder, {"seed": 0})
+    >>> from evface.datasets.toy import toy_dataset
     >>> config = ClassifyConfig(sensor="lr", epochs=1, size=8, depth=1, width=2, time_steps=1, norm="none",
     ...                         augment=False, device="cpu")  # a tiny network, one epoch
-    >>> dataset("eval-data")
+    >>> _ = toy_dataset("eval-data")
     >>> trained = train_and_evaluate("eval-data", "eval-run", config)
     >>> again = evaluate_run("eval-run", out="eval-out")
     >>> again["evaluated_on"], again["top1"] == trained["top1"], sorted(again["per_sensor"])

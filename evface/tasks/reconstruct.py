@@ -196,33 +196,16 @@ def train_and_evaluate(data: str | Path, run_dir: str | Path, config: Reconstruc
 
     Examples
     --------
-    A dataset folder of 4 clips, and a run on it (one subject split: the clip of 1 subject tested):
+    A toy dataset folder (:func:`~evface.datasets.toy.toy_dataset`: 8 clips of random events and
+    frames) and a run on it (one subject split: the 2 clips of 1 subject tested):
 
-    >>> from evface.events.core import make_events
-    >>> from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
-    >>> from evface.io.clip_writer import write_clip
-    >>> from evface.io.dataset import write_dataset_json
-    >>> from evface.io.manifest import write_manifest
-    >>> def dataset(folder):  # 4 subjects, a clip each: 5 RGB frames of 16 x 16, 20 events of an 8 x 8 sensor
-    ...     rows = []
-    ...     for i, subject in enumerate(("s1", "s2", "s3", "s4")):
-    ...         frames = FrameSeries(np.stack([np.full((16, 16, 3), 40 * k + 10 * i, np.uint8) for k in range(5)]),
-    ...                              np.arange(5) * 100_000, np.full(5, 10_000))
-    ...         events = make_events(np.arange(0, 500_000, 25_000), np.arange(20) % 8, np.arange(20) % 8, np.ones(20))
-    ...         clip = Clip(f"{subject}_AU12", subject, "AU12", [12], "dim", 0, 250_000, 450_000, 500_000,
-    ...                     events={"lr": events}, sensors={"lr": SensorInfo("lr", 8, 8)}, frames={"rgb": frames},
-    ...                     calibration={"face_box": {"rgb": [0, 0, 16, 16], "lr": [0, 0, 8, 8]}})
-    ...         _ = write_clip(f"{folder}/clips/{clip.clip_id}.h5", clip)
-    ...         rows.append({"clip_id": clip.clip_id, "subject": subject, "label": "AU12", "aus": [12],
-    ...                      "lighting": "dim", "file": f"clips/{clip.clip_id}.h5", "onset_us": 0,
-    ...                      "apex_us": 250_000, "offset_us": 450_000, "duration_us": 500_000})
-    ...     _ = write_manifest(folder, rows), write_dataset_json(folder, {"seed": 0})
+    >>> from evface.datasets.toy import toy_dataset
     >>> config = ReconstructConfig(sensor="lr", size=16, n_bins=2, step_us=100_000, crop=0, epochs=1, base=2,
     ...                            z_channels=1, k_samples=0, seq_len=2, batch_size=4, threads=1, device="cpu")
-    >>> dataset("data")
+    >>> _ = toy_dataset("data")
     >>> metrics = train_and_evaluate("data", "run", config)
     >>> metrics["evaluated_on"]
-    "1 clip of the run's own dataset, each by the models of the part that tested its subject"
+    "2 clips of the run's own dataset, each by the models of the part that tested its subject"
     >>> sorted(metrics["methods"])
     ['cvae', 'e2vid', 'integration', 'keyframe', 'rgb_flow', 'rgb_hold']
     """
@@ -290,37 +273,19 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = Reco
 
     Examples
     --------
-    The steps of :func:`train_and_evaluate` one by one, on a dataset folder of 4 clips (one subject
+    The steps of :func:`train_and_evaluate` one by one, on a toy dataset folder of 8 clips (one subject
     split: one part, ``"split"``):
 
-    >>> from evface.events.core import make_events
-    >>> from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
-    >>> from evface.io.clip_writer import write_clip
-    >>> from evface.io.dataset import write_dataset_json
-    >>> from evface.io.manifest import write_manifest
-    >>> def dataset(folder):  # 4 subjects, a clip each: 5 RGB frames of 16 x 16, 20 events of an 8 x 8 sensor
-    ...     rows = []
-    ...     for i, subject in enumerate(("s1", "s2", "s3", "s4")):
-    ...         frames = FrameSeries(np.stack([np.full((16, 16, 3), 40 * k + 10 * i, np.uint8) for k in range(5)]),
-    ...                              np.arange(5) * 100_000, np.full(5, 10_000))
-    ...         events = make_events(np.arange(0, 500_000, 25_000), np.arange(20) % 8, np.arange(20) % 8, np.ones(20))
-    ...         clip = Clip(f"{subject}_AU12", subject, "AU12", [12], "dim", 0, 250_000, 450_000, 500_000,
-    ...                     events={"lr": events}, sensors={"lr": SensorInfo("lr", 8, 8)}, frames={"rgb": frames},
-    ...                     calibration={"face_box": {"rgb": [0, 0, 16, 16], "lr": [0, 0, 8, 8]}})
-    ...         _ = write_clip(f"{folder}/clips/{clip.clip_id}.h5", clip)
-    ...         rows.append({"clip_id": clip.clip_id, "subject": subject, "label": "AU12", "aus": [12],
-    ...                      "lighting": "dim", "file": f"clips/{clip.clip_id}.h5", "onset_us": 0,
-    ...                      "apex_us": 250_000, "offset_us": 450_000, "duration_us": 500_000})
-    ...     _ = write_manifest(folder, rows), write_dataset_json(folder, {"seed": 0})
+    >>> from evface.datasets.toy import toy_dataset
     >>> config = ReconstructConfig(sensor="lr", size=16, n_bins=2, step_us=100_000, crop=0, epochs=1, base=2,
     ...                            z_channels=1, k_samples=0, seq_len=2, batch_size=4, threads=1, device="cpu")
-    >>> dataset("steps-data")
+    >>> _ = toy_dataset("steps-data")
     >>> prepare("steps-data", "steps-run", config)
     ['split']
     >>> fit_part("steps-data", "steps-run", config, "split") > 0, fit_part("steps-data", "steps-run", config, "split")
     (True, 0.0)
     >>> pool_parts("steps-data", "steps-run", config)["n_clips"], Path("steps-run/samples").exists()
-    (1, False)
+    (2, False)
     """
     cfg = ReconstructConfig.given(cfg)
     dist = dist if dist is not None else parallel.single_process(cfg.device)
@@ -612,35 +577,17 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
 
     Examples
     --------
-    A run trained on a dataset folder of 4 clips (as in :func:`train_and_evaluate`), evaluated
+    A run trained on a toy dataset folder (as in :func:`train_and_evaluate`), evaluated
     again into another folder, and read back by :func:`load_run`:
 
-    >>> from evface.events.core import make_events
-    >>> from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
-    >>> from evface.io.clip_writer import write_clip
-    >>> from evface.io.dataset import write_dataset_json
-    >>> from evface.io.manifest import write_manifest
-    >>> def dataset(folder):  # 4 subjects, a clip each: 5 RGB frames of 16 x 16, 20 events of an 8 x 8 sensor
-    ...     rows = []
-    ...     for i, subject in enumerate(("s1", "s2", "s3", "s4")):
-    ...         frames = FrameSeries(np.stack([np.full((16, 16, 3), 40 * k + 10 * i, np.uint8) for k in range(5)]),
-    ...                              np.arange(5) * 100_000, np.full(5, 10_000))
-    ...         events = make_events(np.arange(0, 500_000, 25_000), np.arange(20) % 8, np.arange(20) % 8, np.ones(20))
-    ...         clip = Clip(f"{subject}_AU12", subject, "AU12", [12], "dim", 0, 250_000, 450_000, 500_000,
-    ...                     events={"lr": events}, sensors={"lr": SensorInfo("lr", 8, 8)}, frames={"rgb": frames},
-    ...                     calibration={"face_box": {"rgb": [0, 0, 16, 16], "lr": [0, 0, 8, 8]}})
-    ...         _ = write_clip(f"{folder}/clips/{clip.clip_id}.h5", clip)
-    ...         rows.append({"clip_id": clip.clip_id, "subject": subject, "label": "AU12", "aus": [12],
-    ...                      "lighting": "dim", "file": f"clips/{clip.clip_id}.h5", "onset_us": 0,
-    ...                      "apex_us": 250_000, "offset_us": 450_000, "duration_us": 500_000})
-    ...     _ = write_manifest(folder, rows), write_dataset_json(folder, {"seed": 0})
+    >>> from evface.datasets.toy import toy_dataset
     >>> config = ReconstructConfig(sensor="lr", size=16, n_bins=2, step_us=100_000, crop=0, epochs=1, base=2,
     ...                            z_channels=1, k_samples=0, seq_len=2, batch_size=4, threads=1, device="cpu")
-    >>> dataset("eval-data")
+    >>> _ = toy_dataset("eval-data")
     >>> trained = train_and_evaluate("eval-data", "eval-run", config)
     >>> again = evaluate_run("eval-run", out="eval-out")
     >>> again["evaluated_on"], again["methods"]["cvae"]["apex"] == trained["methods"]["cvae"]["apex"]
-    ("1 clip of the run's own dataset, each by the models of the part that tested its subject", True)
+    ("2 clips of the run's own dataset, each by the models of the part that tested its subject", True)
     >>> load_run("eval-run")[1] == config
     True
     """
