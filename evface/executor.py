@@ -268,7 +268,7 @@ class ProcessPool:
                         futures[pool.submit(_interruptible, job.fn, *job.args)] = job
                     for future in wait(futures, return_when=FIRST_COMPLETED).done:
                         job = futures.pop(future)
-                        waiting.extend(on_done(job, _result(future, job)) or ())
+                        waiting.extend(on_done(job, _result(future, job, pool)) or ())
             except BaseException as exc:  # interrupted or failed: do not start the jobs still waiting
                 for future in futures:
                     future.cancel()
@@ -278,18 +278,45 @@ class ProcessPool:
                 raise
 
 
-def _result(future: Future, job: Job) -> Any:
-    """The result of ``job``'s ``future``; a :class:`JobFailedError` naming the job where a worker
-    process was killed (was ``BrokenProcessPool``: "internal error: BrokenProcessPool: A process in
-    the process pool was terminated abruptly ...", exit 1; most often the kernel's out-of-memory
-    killer or a scheduler's memory cap, which end a process with SIGKILL)."""
+def _result(future: Future, job: Job, pool: ProcessPoolExecutor) -> Any:
+    """The result of ``job``'s ``future``; a :class:`JobFailedError` naming the job and how its worker
+    process ended where one ended abruptly (was ``BrokenProcessPool``: "internal error:
+    BrokenProcessPool: A process in the process pool was terminated abruptly ...", exit 1)."""
     try:
         return future.result()
     except BrokenProcessPool as exc:
-        raise JobFailedError(f"{job.name}: a worker process was killed, most often for want of memory (the "
-                             "kernel's out-of-memory killer, a job's memory limit); run fewer jobs side by "
-                             "side, or give the job more memory, and run the command again: it goes on "
-                             "where it stopped") from exc
+        raise JobFailedError(f"{job.name}: {_worker_death(_worker_end(pool))}") from exc
+
+
+def _worker_end(pool: ProcessPoolExecutor) -> int | None:
+    """The exit code of the pool's worker that ended (minus the signal's number where a signal
+    ended it), waiting a moment for the system to report it; None where none can be told."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.join(0.5)
+        if process.exitcode not in (None, 0, -signal.SIGTERM):  # SIGTERM: the pool ending the others
+            return process.exitcode
+    return None
+
+
+def _worker_death(code: int | None) -> str:
+    """What ended a worker process, by its exit code (:func:`_worker_end`), and what to do.
+
+    Examples
+    --------
+    >>> print(_worker_death(-signal.SIGXCPU))
+    a worker process reached the CPU-time limit (ulimit -t, each process's own CPU time) and was stopped; raise it and run the command again: it goes on where it stopped
+    >>> print(_worker_death(3))
+    a worker process ended with exit status 3; run the command again: it goes on where it stopped
+    """
+    again = "run the command again: it goes on where it stopped"
+    if code == -getattr(signal, "SIGXCPU", 0):  # its default action ends the process (a pool's workers keep it)
+        return ("a worker process reached the CPU-time limit (ulimit -t, each process's own CPU time) and was "
+                f"stopped; raise it and {again}")
+    if code is None or code == -signal.SIGKILL:
+        return ("a worker process was killed, most often for want of memory (the kernel's out-of-memory killer, a "
+                f"job's memory limit); run fewer jobs side by side, or give the job more memory, and {again}")
+    ended = f"by signal {signal.Signals(-code).name}" if -code in signal.valid_signals() else f"with exit status {code}"
+    return f"a worker process ended {ended}; {again}"
 
 
 def _start_worker(parent_pid: int) -> None:

@@ -185,6 +185,29 @@ def _killed() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+def _over_its_cpu_time() -> None:
+    """A job whose process reaches its soft CPU-time limit (``ulimit -St``, each process's own), no core file."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    resource.setrlimit(resource.RLIMIT_CPU, (int(used.ru_utime + used.ru_stime) + 1, resource.RLIM_INFINITY))
+    while True:
+        pass
+
+
+def _exit_3() -> None:
+    os._exit(3)
+
+
+def test_a_worker_stopped_by_its_cpu_time_limit_or_an_exit_says_so():
+    """Was: "a worker process was killed, most often for want of memory ..." whatever ended it, so
+    a job stopped by the CPU-time limit was told to run fewer jobs or give them more memory."""
+    with pytest.raises(JobFailedError, match=r"^spin: a worker process reached the CPU-time limit \(ulimit -t, each "
+                                             r"process's own CPU time\) and was stopped; raise it and run"):
+        ProcessPool(1).run([Job("spin", _over_its_cpu_time)], lambda job, result: None)
+    with pytest.raises(JobFailedError, match=r"^quit: a worker process ended with exit status 3; run the command again"):
+        ProcessPool(1).run([Job("quit", _exit_3)], lambda job, result: None)
+
+
 def test_a_worker_killed_for_memory_names_the_job():
     """A scheduler's memory cap (cgroup) kills a --jobs/--workers process with SIGKILL: was
     ``BrokenProcessPool`` ("internal error: BrokenProcessPool: A process in the process pool was
