@@ -21,19 +21,24 @@ import sys
 from pathlib import Path
 
 API_MODULES = (
+    "evface.errors",
     "evface.events.core", "evface.events.ops", "evface.events.representations", "evface.events.transforms",
     "evface.events.integration",
     "evface.io.event_reader", "evface.io.event_writer", "evface.io.formats", "evface.io.file_info",
-    "evface.io.clip_schema", "evface.io.clip_reader", "evface.io.clip_writer", "evface.io.dataset",
-    "evface.sim.dvs_params", "evface.sim.dvs", "evface.sim.rgb", "evface.sim.video",
+    "evface.io.clip_schema", "evface.io.clip_reader", "evface.io.clip_writer", "evface.io.manifest", "evface.io.dataset",
+    "evface.sim.dvs_params", "evface.sim.dvs", "evface.sim.dvs_noise", "evface.sim.dvs_readout", "evface.sim.sensors",
+    "evface.sim.rgb", "evface.sim.rgb_pipeline", "evface.sim.footage", "evface.sim.video",
     "evface.face.aus", "evface.face.identity", "evface.face.head_pose", "evface.face.render", "evface.face.detect",
+    "evface.rig.geometry", "evface.rig.lighting", "evface.rig.timeline", "evface.rig.scene", "evface.rig.record",
     "evface.datasets.synth", "evface.datasets.merge", "evface.datasets.toy", "evface.datasets.importers.session",
-    "evface.datasets.importers.corpus",
-    "evface.inputs.splits",
+    "evface.datasets.importers.corpus", "evface.datasets.importers.registration",
+    "evface.inputs.splits", "evface.inputs.clip_view", "evface.inputs.classify", "evface.inputs.classify_dataset",
+    "evface.inputs.flow", "evface.inputs.reconstruct", "evface.inputs.recon_dataset", "evface.inputs.au_regions",
     "evface.models.snn", "evface.models.cvae", "evface.models.e2vid", "evface.models.recon_baselines",
     "evface.models.export_nir",
     "evface.tasks.configs", "evface.tasks.classify", "evface.tasks.reconstruct", "evface.tasks.class_metrics",
     "evface.tasks.image_metrics", "evface.tasks.stats",
+    "evface.report.html",
     "evface.pipeline.run", "evface.executor", "evface.ray_cluster",
 )
 """The modules whose public names are evface's Python API, in the order docs/api.md lists them."""
