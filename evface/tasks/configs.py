@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
@@ -71,6 +72,44 @@ def setting(default: Any, help: str, *, off: str | None = None, choices: tuple[s
         maximum = MAX_INT
     return field(default=default, metadata={"help": help, "off": off, "choices": choices, "min": minimum,
                                             "above": above, "max": maximum, "or_zero": or_zero})
+
+
+def fields_documented(config_class: type[C]) -> type[C]:
+    """``config_class``, a task config, with a Parameters section in its docstring (before its Examples) that
+    lists each field as ``--help`` does: its choices or type, its default and its help, so that the
+    docstring and the command line cannot tell two stories.
+
+    Parameters
+    ----------
+    config_class : type
+        A dataclass whose fields are made by :func:`setting`.
+
+    Returns
+    -------
+    type
+        ``config_class`` itself, its ``__doc__`` completed.
+
+    Examples
+    --------
+    >>> import inspect
+    >>> doc = inspect.getdoc(ReconstructConfig)
+    >>> print(doc[doc.index("Parameters"):doc.index("protocol :")].strip())
+    Parameters
+    ----------
+    sensor : {'hd', 'lr'}, default 'hd'
+        Event sensor: hd | lr (the target grid is the same for both).
+    """
+    if config_class.__doc__ is None:  # python -OO
+        return config_class
+    lines = ["Parameters", "----------"]
+    for f in fields(config_class):
+        choices = f.metadata["choices"]
+        kind = "{" + ", ".join(repr(c) for c in choices) + "}" if choices else type(f.default).__name__
+        lines += [f"{f.name} : {kind}, default {f.default!r}",
+                  *textwrap.wrap(f.metadata["help"], 96, initial_indent="    ", subsequent_indent="    ")]
+    section = "".join(f"    {line}\n" for line in lines) + "\n"
+    config_class.__doc__ = config_class.__doc__.replace("    Examples\n    --------\n", section + "    Examples\n    --------\n", 1)
+    return config_class
 
 
 def value_problem(metadata: Mapping[str, Any], value: Any) -> str | None:
@@ -270,6 +309,7 @@ def _refuse_ignored(options: list[str], by: str) -> None:
         raise ParameterError(f"{', '.join(options)}: not used by {by}, which would ignore {them}; leave {them} out")
 
 
+@fields_documented
 @dataclass(frozen=True)
 class ClassifyConfig(TaskConfig):
     """Every knob of a classification run (:mod:`evface.tasks.classify`).
@@ -277,105 +317,6 @@ class ClassifyConfig(TaskConfig):
     Each field is a :func:`setting`: its ``help`` metadata documents it (``evface train classify
     --help`` prints it); a value of the wrong type, outside its bounds, or that the run would ignore
     (an option of another input, of the SNN for ``--model ann``) is a ParameterError naming the option.
-
-    Parameters
-    ----------
-    input : {'events', 'events-apex', 'rgb', 'rgb-diff', 'rgb-flow'}, default 'events'
-        The network's input: events | events-apex | rgb | rgb-diff | rgb-flow.
-    sensor : {'hd', 'lr'}, default 'hd'
-        Event sensor: hd | lr (RGB inputs: the RGB camera that sees the face like it).
-    model : {'snn', 'ann'}, default 'snn'
-        snn (spiking CNN) | ann (its ReLU twin).
-    epochs : int, default 100
-        Maximum number of epochs.
-    patience : int, default 25
-        Early stopping: epochs without a better validation UF1 (0 = off).
-    seed : int, default 0
-        Seed of the split, the initialisation and the sampling.
-    batch_size : int, default 8
-        Clips per batch (per process under torchrun).
-    learning_rate : float, default 0.005
-        AdamW learning rate (cosine schedule).
-    weight_decay : float, default 0.0001
-        AdamW weight decay.
-    time_steps : int, default 4
-        Number of time steps T over the window.
-    size : int, default 64
-        Face crops are shrunk to size x size pixels.
-    depth : int, default 3
-        Stages (each halves the size; every stage after the stem holds SEW blocks).
-    width : int, default 8
-        Channels of the first stage (doubling per stage).
-    blocks : int, default 1
-        SEW residual blocks per stage after the stem (0 = a plain chain of stride-2 units).
-    residual : bool, default True
-        The SEW blocks add their input spikes to their output.
-    beta : float, default 0.5
-        Initial PLIF membrane decay per step (0.5: a time constant of 2 steps).
-    learn_beta : bool, default True
-        Learn each layer's decay (PLIF); off: fixed LIF decay.
-    reset : {'subtract', 'zero'}, default 'subtract'
-        Spiking neurons' reset: subtract (the threshold) | zero.
-    surrogate : {'atan', 'fast-sigmoid'}, default 'atan'
-        Surrogate gradient: atan | fast-sigmoid.
-    slope : float, default 2.0
-        Steepness of the surrogate gradient (ATan alpha 2; snnTorch's fast-sigmoid uses 25).
-    norm : {'td', 'none'}, default 'td'
-        Normalisation: td (BatchNorm over batch and time, tdBN) | none.
-    readout : {'gap', 'flatten'}, default 'flatten'
-        gap (global average pool over space, then Linear) | flatten (Flatten, then Linear).
-    last_neuron : {'lif', 'li'}, default 'lif'
-        SNN's last layer: lif (spiking) | li (non-spiking leaky integrator whose membrane potential is read
-        out).
-    delays : int, default 1
-        SNN's stem: synaptic delays 0..D-1 steps, so its first layer sees steps t..t-D+1 at once (1 = none;
-        at most --time-steps).
-    stem_input : {'step', 'window'}, default 'step'
-        SNN's stem input: step (time bin t at step t) | window (every bin stacked as channels at every step,
-        as the ANN twin's first layer sees them).
-    loss : {'tet', 'mean'}, default 'tet'
-        tet (cross-entropy at every step, averaged) | mean (cross-entropy of the mean output).
-    teacher : str, default ''
-        Knowledge distillation: a trained run on the same dataset, folds, seed and inputs (such as the ANN
-        twin) whose model of each fold teaches this run's ('' = none).
-    distill_weight : float, default 0.5
-        With --teacher: weight of the distillation term (the rest: --loss).
-    distill_temperature : float, default 2.0
-        With --teacher: softmax temperature of the teacher's soft targets.
-    color : bool, default False
-        RGB inputs in colour or grey.
-    window : {'clip', 'expression'}, default 'expression'
-        expression (onset to offset, from the annotation) | clip (whole clip).
-    rgb_camera : {'webcam30', 'highspeed200'}, default 'webcam30'
-        RGB camera preset of the RGB inputs: webcam30 | highspeed200.
-    oracle_apex : bool, default False
-        rgb-flow / events-apex: take the apex from the annotation, not from the data.
-    val_fraction : float, default 0.15
-        Share of the subjects held out for validation (early stopping).
-    test_fraction : float, default 0.15
-        Share of the subjects held out for the test (folds=0 only).
-    folds : int, default 0
-        Subject-grouped cross-validation: K test folds (K >= 2), every subject tested once, no subject in
-        two folds (0 = one train/validation/test split by subject).
-    loso : bool, default False
-        Leave-one-subject-out cross-validation (--folds <number of subjects>).
-    seeds : int, default 1
-        Training seeds per fold (seed, seed+1, ...); a clip's prediction is their mean logits, and intervals
-        cover the subjects and the seeds (5 hold their level). A run given more resumes and trains only the
-        new seeds.
-    balanced : bool, default True
-        Class-balanced sampling.
-    augment : bool, default True
-        Flips, shifts, event drop (by event, time and area) and noise.
-    max_shift : float, default 0.015625
-        Largest random shift, as a fraction of the crop (1 px at 64; 0 = none).
-    drop_time : float, default 0.0
-        Event inputs: largest share of the steps whose events are dropped (EventDrop by time).
-    drop_area : float, default 0.0
-        Event inputs: largest side, as a share of the crop, of a box whose events are dropped (EventDrop by
-        area).
-    device : {'auto', 'cpu', 'cuda'}, default 'auto'
-        Where it trains: auto | cpu | cuda.
 
     Examples
     --------
@@ -519,6 +460,7 @@ class ClassifyConfig(TaskConfig):
                              f"which it cannot normalise; give {', '.join(ways[:-1])} or {ways[-1]}")
 
 
+@fields_documented
 @dataclass(frozen=True)
 class ReconstructConfig(TaskConfig):
     """Every knob of a reconstruction run (:mod:`evface.tasks.reconstruct`).
@@ -526,74 +468,6 @@ class ReconstructConfig(TaskConfig):
     Each field is a :func:`setting`: its ``help`` metadata documents it (``evface train reconstruct
     --help`` prints it); a value of the wrong type, outside its bounds, or that the run would ignore
     (``--stride`` of the extrapolation protocol) is a ParameterError naming the option.
-
-    Parameters
-    ----------
-    sensor : {'hd', 'lr'}, default 'hd'
-        Event sensor: hd | lr (the target grid is the same for both).
-    protocol : {'extrapolation', 'interpolation', 'events-only'}, default 'extrapolation'
-        extrapolation (neutral keyframe at the clip start + events) | interpolation (previous 30 fps frame +
-        events, truth frames between frames) | events-only.
-    epochs : int, default 20
-        Maximum number of epochs (each model).
-    patience : int, default 6
-        Early stopping: epochs without a better validation SSIM (0 = off).
-    size : int, default 128
-        The face box is resampled to size x size (the target grid; at most
-        :data:`~evface.checks.MAX_GRID_SIDE`, more pixels than any event camera has across a face).
-    n_bins : int, default 5
-        Voxel-grid time bins of the window since the previous sample.
-    step_us : int, default 50000
-        Extrapolation / events-only: spacing of the sample times through the apex (µs).
-    stride : int, default 2
-        Interpolation: every stride-th truth frame between two RGB frames.
-    crop : int, optional
-        Training on random crops of crop x crop pixels, 16 or more and smaller than --size (0 = whole
-        images; default :data:`DEFAULT_CROP`, whole images at a --size that small); evaluation is whole.
-    batch_size : int, default 16
-        Samples per batch (per process under torchrun).
-    learning_rate : float, default 0.002
-        Adam learning rate.
-    base : int, default 8
-        Channels of the first UNet stage (both networks).
-    z_channels : int, default 4
-        CVAE latent channels (at 1/8 resolution).
-    kl_beta : float, default 1.0
-        Weight of the KL term (per pixel).
-    warmup_epochs : int, default 3
-        Linear KL warm-up epochs.
-    free_bits : float, default 0.5
-        Free bits per latent channel (nats).
-    ssim_weight : float, default 0.5
-        Weight of (1 - SSIM) beside the L1 term of the reconstruction loss.
-    mse_weight : float, default 0.0
-        CVAE: weight of the squared error beside L1 (lets the latent carry what the condition leaves open;
-        20 on a toy, no gain on the quick dataset).
-    k_samples : int, default 8
-        CVAE: K prior samples for the sample mean and the spread at the apex (0 = off).
-    cvae_recurrent : bool, default False
-        CVAE: ConvGRUs in its condition encoder carry a state through each clip (the event history; trained
-        on runs of seq_len like the UNet).
-    seq_len : int, default 4
-        Consecutive samples per training sequence of the recurrent models.
-    e2vid : bool, default True
-        Train the recurrent UNet baseline.
-    val_fraction : float, default 0.15
-        Share of the (training) subjects held out for validation (early stopping).
-    test_fraction : float, default 0.15
-        Share of the subjects held out for the test (folds=0 only).
-    folds : int, default 0
-        Subject-grouped cross-validation: K test folds (K >= 2), every subject tested once, no subject in
-        two folds, scores pooled over the folds (0 = one train/validation/test split by subject).
-    seed : int, default 0
-        Seed of the split, the initialisation and the sampling.
-    seeds : int, default 1
-        Trainings per part (seeds seed, seed+1, ...; the folds stay those of --seed); a sample's scores are
-        the mean over them. A run given more resumes and trains only the new seeds.
-    threads : int, default 0
-        torch CPU threads (0 = half the cores; 1 is fastest on a busy machine).
-    device : {'auto', 'cpu', 'cuda'}, default 'auto'
-        Where it trains: auto | cpu | cuda.
 
     Examples
     --------
