@@ -108,7 +108,8 @@ def fields_documented(config_class: type[C]) -> type[C]:
         lines += [f"{f.name} : {kind}, default {f.default!r}",
                   *textwrap.wrap(f.metadata["help"], 96, initial_indent="    ", subsequent_indent="    ")]
     section = "".join(f"    {line}\n" for line in lines) + "\n"
-    config_class.__doc__ = config_class.__doc__.replace("    Examples\n    --------\n", section + "    Examples\n    --------\n", 1)
+    examples = "    Examples\n    --------\n"
+    config_class.__doc__ = config_class.__doc__.replace(examples, section + examples, 1)
     return config_class
 
 
