@@ -56,6 +56,16 @@ def printable(text: str) -> str:
     string (``\\n``, ``\\x1b``): a file name holding one stays on the one line of the message that
     names it, and cannot drive the terminal. Other characters are kept as they are.
 
+    Parameters
+    ----------
+    text : str
+        The text to show, a file name most often.
+
+    Returns
+    -------
+    str
+        ``text`` with its control characters escaped.
+
     Examples
     --------
     >>> print(printable("a\\nb.raw"), printable("\\x1b[2Jtake 1 café.raw"))
@@ -67,6 +77,18 @@ def printable(text: str) -> str:
 def where(path: str | Path | None, message: str) -> str:
     """Prefix ``message`` with the file it concerns, when there is one, its control characters
     escaped (:func:`printable`).
+
+    Parameters
+    ----------
+    path : str or Path or None
+        The file the message concerns; None (or empty) for none.
+    message : str
+        What is wrong.
+
+    Returns
+    -------
+    str
+        ``"path: message"``, or ``message`` alone.
 
     Examples
     --------
@@ -83,6 +105,20 @@ def where(path: str | Path | None, message: str) -> str:
 def counted(n: float, noun: str, plural: str | None = None) -> str:
     """``n`` and ``noun`` in the number that ``n`` takes (``plural``: default ``noun + "s"``), a
     whole number thousands separated, any other in its shortest form.
+
+    Parameters
+    ----------
+    n : int or float
+        How many.
+    noun : str
+        The thing counted, singular.
+    plural : str, optional
+        Its plural, when not ``noun + "s"``.
+
+    Returns
+    -------
+    str
+        The number and the noun (``'1,344 clips'``).
 
     Examples
     --------
@@ -102,6 +138,16 @@ def choose_from(allowed: Iterable[object]) -> str:
     """How a message lists the values a parameter or option takes, as words (was, in many messages,
     a Python list or tuple: "choose from ['full', 'paper', 'quick', 'tiny']", "must be one of ('hd', 'lr')").
 
+    Parameters
+    ----------
+    allowed : iterable of object
+        The values, in the order to list them.
+
+    Returns
+    -------
+    str
+        ``"choose from a, b, c"``.
+
     Examples
     --------
     >>> choose_from(("clean", "typical", "noisy"))
@@ -116,6 +162,16 @@ def train_again(change: str = "") -> str:
     "train the run again into a new --out with ..." and "try ..., in a new --out folder"). A run
     trained again in its own folder skips every model and part it finished, so the advice names a
     new one.
+
+    Parameters
+    ----------
+    change : str, optional
+        What to change, or why a new folder, appended as given; default none.
+
+    Returns
+    -------
+    str
+        The advice, to end a message with.
 
     Examples
     --------

@@ -40,6 +40,16 @@ _REQUIRED = ("clip_id", "subject", "label", "file")
 def aus_to_str(aus: list[int]) -> str:
     """``[6, 12] -> "6+12"``.
 
+    Parameters
+    ----------
+    aus : list of int
+        The action units.
+
+    Returns
+    -------
+    str
+        The AUs joined by ``+``; empty for none.
+
     Examples
     --------
     >>> aus_to_str([6, 12]), aus_to_str([])
@@ -50,6 +60,21 @@ def aus_to_str(aus: list[int]) -> str:
 
 def aus_from_str(text: str) -> list[int]:
     """``"6+12" -> [6, 12]``; the empty string gives ``[]``.
+
+    Parameters
+    ----------
+    text : str
+        AU numbers joined by ``+``, as a manifest's ``aus`` cell holds them.
+
+    Returns
+    -------
+    list of int
+        The action units.
+
+    Raises
+    ------
+    ValueError
+        A part is not a whole number.
 
     Examples
     --------
@@ -68,6 +93,17 @@ def row_key(row: dict[str, Any]) -> tuple[str, ...]:
     describe the same clip (id, subject, label, AUs, lighting, times and source), wherever their
     folders and files lie.
 
+    Parameters
+    ----------
+    row : dict of str
+        A manifest row, as :func:`read_manifest` gives it (``aus`` a list of int); a column
+        other than ``aus`` may be missing (read as empty).
+
+    Returns
+    -------
+    tuple of str
+        The row's :data:`CLIP_KEY_COLUMNS`, as text.
+
     Examples
     --------
     >>> row_key({"clip_id": "c0", "subject": "s0", "label": "AU4", "aus": [4], "lighting": "dim",
@@ -79,6 +115,16 @@ def row_key(row: dict[str, Any]) -> tuple[str, ...]:
 
 def case_twins(ids: Iterable[str]) -> tuple[str, str] | None:
     """The first two of the clip ``ids`` that differ only in case (in the order given), or None.
+
+    Parameters
+    ----------
+    ids : iterable of str
+        The clip ids.
+
+    Returns
+    -------
+    tuple of (str, str) or None
+        The first id of the pair and the later one that differs from it only in case.
 
     Examples
     --------
@@ -100,6 +146,16 @@ def names_a_file(clip_id: str) -> bool:
     empty and holds no path separator (``/``, nor ``\``, Windows' own), which would place the
     file in another folder (a ``ClipSpec``, ``evface merge``).
 
+    Parameters
+    ----------
+    clip_id : str
+        The clip id.
+
+    Returns
+    -------
+    bool
+        True when the id can be a file name.
+
     Examples
     --------
     >>> names_a_file("s000_AU1+2_dim_r0"), names_a_file("a/b"), names_a_file("a\\b"), names_a_file("")
@@ -111,6 +167,16 @@ def names_a_file(clip_id: str) -> bool:
 def differ_in_case(first: str, second: str) -> str:
     """Why the clip ids ``first`` and ``second``, which differ only in case, cannot both be in a
     dataset (what a writer refuses, before its advice).
+
+    Parameters
+    ----------
+    first, second : str
+        The two clip ids (:func:`case_twins`).
+
+    Returns
+    -------
+    str
+        The reason, without advice.
 
     Examples
     --------
@@ -129,6 +195,26 @@ def write_manifest(root: str | Path, rows: list[dict[str, Any]]) -> Path:
     no numbers) is a ``DatasetError`` naming the row, and the older manifest stays; so are two
     clip ids that differ only in case (:func:`case_twins`: a dataset written here stays whole on
     any file system).
+
+    Parameters
+    ----------
+    root : str or Path
+        The dataset folder; made if missing.
+    rows : list of dict
+        The manifest rows: :data:`MANIFEST_COLUMNS` as keys (a missing one is written empty),
+        ``aus`` a list of int or text as ``"6+12"``.
+
+    Returns
+    -------
+    Path
+        The ``manifest.csv`` written.
+
+    Raises
+    ------
+    DatasetError
+        A row :func:`read_manifest` would refuse, or two clip ids that differ only in case.
+    ParameterError
+        ``rows`` is not a list of dicts.
 
     Examples
     --------
@@ -165,6 +251,16 @@ def write_manifest(root: str | Path, rows: list[dict[str, Any]]) -> Path:
 
 def inside_path(text: str) -> str | None:
     """Why ``text`` is not a relative path inside a dataset folder, or None when it is.
+
+    Parameters
+    ----------
+    text : str
+        A path as a manifest's ``file`` cell holds it (``/`` or ``\\`` separated).
+
+    Returns
+    -------
+    str or None
+        What is wrong with it (``'is an absolute path'``, ``'leaves the dataset folder'``), or None.
 
     Examples
     --------
@@ -212,6 +308,21 @@ def read_manifest(root: str | Path) -> list[dict[str, Any]]:
     Every row is checked for its shape: as many fields as the header, a clip id, subject, label
     and file, a file relative to the folder and inside it, no clip id or file listed twice.
 
+    Parameters
+    ----------
+    root : str or Path
+        The dataset folder.
+
+    Returns
+    -------
+    list of dict
+        The rows in the file's order, keyed by :data:`MANIFEST_COLUMNS`.
+
+    Raises
+    ------
+    DatasetError
+        No manifest in ``root``, or one that breaks a rule above, naming its line.
+
     Examples
     --------
     >>> import tempfile
@@ -229,6 +340,23 @@ def read_manifest_lines(root: str | Path) -> tuple[list[dict[str, Any]], list[in
     r"""The rows of ``manifest.csv`` of ``root`` (:func:`read_manifest`) and the line of the file
     each starts on, for errors about a row found later (a blank line or a cell holding a line
     break puts a row below its count).
+
+    Parameters
+    ----------
+    root : str or Path
+        The dataset folder.
+
+    Returns
+    -------
+    rows : list of dict
+        The rows, as :func:`read_manifest` gives them.
+    lines : list of int
+        The line of the file each row starts on (the header is line 1).
+
+    Raises
+    ------
+    DatasetError
+        As :func:`read_manifest`.
 
     Examples
     --------
@@ -261,6 +389,18 @@ def row_start_line(line_num: int, cells: Iterable[str | None]) -> int:
     r"""The line of the file where a CSV row of ``cells`` starts, read up to line ``line_num`` (csv's
     ``reader.line_num``, the line the row ends on: a quoted cell may hold line breaks, and blank
     lines before it are skipped unseen).
+
+    Parameters
+    ----------
+    line_num : int
+        The line the row ends on (``reader.line_num`` just after reading it).
+    cells : iterable of str or None
+        The row's cells; None (a short row's missing cell) counts as no line break.
+
+    Returns
+    -------
+    int
+        The line the row starts on.
 
     Examples
     --------
