@@ -47,6 +47,23 @@ def noise_params(params: DvsParams, level: str) -> DvsParams:
     ``"clean"`` turns leak and shot noise off, ``"typical"`` keeps the rates of ``params`` and
     ``"noisy"`` takes :data:`V2E_NOISY`'s; the thresholds and the rest are kept.
 
+    Parameters
+    ----------
+    params : DvsParams
+        The sensor's parameters (a preset: its rates are the ``typical`` ones).
+    level : str
+        One of :data:`NOISE_LEVELS`.
+
+    Returns
+    -------
+    DvsParams
+        ``params`` with the level's leak and shot-noise rates.
+
+    Raises
+    ------
+    ParameterError
+        An unknown ``level``, or ``params`` not a DvsParams.
+
     Examples
     --------
     >>> davis = DvsParams.preset("davis346")
@@ -75,6 +92,13 @@ fire 100x the background rate, tens of Hz)."""
 class HotPixels:
     """Hot pixels of a sensor: ``fraction`` of its pixels, each firing ON events at ``rate_hz``.
 
+    Parameters
+    ----------
+    fraction : float
+        The share of the array's pixels that are hot, in [0, 1].
+    rate_hz : float
+        Each hot pixel's mean ON-event rate, in [0, :data:`MAX_HOT_RATE_HZ`].
+
     Examples
     --------
     >>> hot = HotPixels(fraction=0.01, rate_hz=100.0)
@@ -97,6 +121,18 @@ class HotPixels:
 
         A draw that would take more than half of this machine's memory is a ParameterError (was
         NumPy's MemoryError: 32 GiB asked for a 65536x65536 array at ``fraction`` 0.1).
+
+        Parameters
+        ----------
+        size : tuple of int
+            The full array ``(width, height)``.
+        map_seed : int
+            The seed that places the pixels: one physical sensor keeps one.
+
+        Returns
+        -------
+        ndarray of int64
+            The hot pixels' flat indices, ``round(fraction * width * height)`` of them.
         """
         width, height = sensor_dims(size, "size")
         n_px = width * height
@@ -114,6 +150,24 @@ class HotPixels:
         pixels inside it fire, in window coordinates; a window not wholly on the array is a
         ParameterError. ``map_seed`` places the pixels (one physical sensor keeps them); ``seed`` draws
         the events.
+
+        Parameters
+        ----------
+        size : tuple of int
+            The full array ``(width, height)``.
+        t_start_us, t_end_us : int
+            The span, in µs: events fall after ``t_start_us`` and up to ``t_end_us``.
+        map_seed : int
+            The seed that places the pixels (:meth:`pixels`).
+        seed : int
+            The seed that draws the events.
+        window : tuple of int, optional
+            A hardware ROI ``(x, y, w, h)`` on the array; default the whole array.
+
+        Returns
+        -------
+        ndarray of EVENT_DTYPE
+            ON events of the hot pixels, sorted by time; in window coordinates with ``window``.
         """
         t_start_us = as_int("t_start_us", t_start_us)
         span = as_int("t_end_us", t_end_us, t_start_us) - t_start_us

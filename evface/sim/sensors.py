@@ -32,6 +32,21 @@ class EventSensor:
     ``"drop"``-ped (an event-rate controller) or ``"delay"``-ed (a saturated AER bus)
     (datasheets; docs/camera-models.md, "Readout limit").
 
+    Parameters
+    ----------
+    name : str
+        The product name, also the name of its DVS preset (:data:`evface.sim.dvs_params.PRESETS`).
+    role : str
+        The sensor's role in a dataset, ``"hd"`` or ``"lr"``.
+    size : tuple of int
+        The full array ``(width, height)``.
+    pixel_pitch_um : float
+        The pixel pitch, in µm.
+    max_event_rate_hz : float
+        The most events a second the readout passes.
+    excess : str
+        What becomes of events above that rate: one of :data:`~evface.sim.dvs_readout.EXCESS`.
+
     Examples
     --------
     >>> davis = SENSORS["davis346"]
@@ -77,6 +92,13 @@ class SensorSpec:
     """A sensor as the command line names it: a sensor of the table (``None`` for a bare size)
     and the full array ``size`` ``(width, height)`` to simulate.
 
+    Parameters
+    ----------
+    sensor : EventSensor or None
+        The sensor of :data:`SENSORS` named; None for a bare ``WxH``.
+    size : tuple of int
+        The full array ``(width, height)`` to simulate.
+
     Examples
     --------
     >>> SensorSpec(SENSORS["evk4"], (640, 360)).name, SensorSpec(None, (64, 48)).name
@@ -107,6 +129,21 @@ def parse_sensor(text: str) -> SensorSpec:
 
     ``NAME`` is a key of :data:`SENSORS` and gives the array size unless ``WxH`` replaces it;
     a bare ``WxH`` names no sensor.
+
+    Parameters
+    ----------
+    text : str
+        The sensor as ``--sensor`` takes it: ``NAME``, ``WxH`` or ``NAME:WxH``.
+
+    Returns
+    -------
+    SensorSpec
+        The sensor named (if any) and the array size.
+
+    Raises
+    ------
+    ParameterError
+        An unknown name, a malformed text or a size outside 1..65535.
 
     Examples
     --------
