@@ -53,6 +53,18 @@ def _pattern(pattern: str) -> tuple[tuple[int, int], tuple[int, int]]:
 def cfa_channels(pattern: str, shape: tuple[int, int]) -> np.ndarray:
     """The colour channel (0 R, 1 G, 2 B) each pixel of an ``(H, W)`` sensor samples.
 
+    Parameters
+    ----------
+    pattern : str
+        The Bayer pattern: a key of :data:`CFA_PATTERNS` (``"RGGB"``).
+    shape : tuple of int
+        The sensor's ``(H, W)``.
+
+    Returns
+    -------
+    ndarray of intp, shape (H, W)
+        Each pixel's channel.
+
     Examples
     --------
     >>> cfa_channels("RGGB", (2, 4)).tolist()
@@ -65,6 +77,18 @@ def cfa_channels(pattern: str, shape: tuple[int, int]) -> np.ndarray:
 
 def mosaic(image: np.ndarray, pattern: str) -> np.ndarray:
     """Sample an ``(H, W, 3)`` image through a Bayer filter: ``(H, W)``, one channel per pixel.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W, 3)
+        The RGB picture on the sensor.
+    pattern : str
+        The Bayer pattern: a key of :data:`CFA_PATTERNS` (``"RGGB"``).
+
+    Returns
+    -------
+    ndarray, shape (H, W)
+        Each pixel's own channel of ``image``, of its dtype.
 
     Examples
     --------
@@ -91,6 +115,18 @@ def demosaic(raw: np.ndarray, pattern: str) -> np.ndarray:
     OpenCV's bilinear demosaicing (``cv2.cvtColor`` with a ``COLOR_Bayer*2RGB`` code), the
     method of simple camera pipelines; the image must be at least 2 x 2 pixels.
 
+    Parameters
+    ----------
+    raw : ndarray of uint8 or uint16, shape (H, W)
+        The mosaic, as the sensor reads it out.
+    pattern : str
+        The Bayer pattern: a key of :data:`CFA_PATTERNS` (``"RGGB"``).
+
+    Returns
+    -------
+    ndarray, shape (H, W, 3)
+        The RGB image, of ``raw``'s dtype.
+
     Examples
     --------
     >>> rgb = demosaic(np.full((4, 4), 100, np.uint16), "GRBG")
@@ -114,9 +150,27 @@ def demosaic(raw: np.ndarray, pattern: str) -> np.ndarray:
 def fixed_pattern(shape: tuple[int, ...], prnu: float, dsnu_e: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A camera's fixed-pattern noise: per-pixel gain and dark offset, drawn once from ``seed``.
 
-    Returns ``(gain, offset_e)``, float64 arrays of ``shape``: ``gain ~ N(1, prnu)`` multiplies
-    the photo-electrons (photo-response non-uniformity, PRNU) and ``offset_e ~ N(0, dsnu_e)``
-    adds electrons in the dark (dark-signal non-uniformity, DSNU), as EMVA 1288 defines them.
+    ``gain ~ N(1, prnu)`` multiplies the photo-electrons (photo-response non-uniformity, PRNU) and
+    ``offset_e ~ N(0, dsnu_e)`` adds electrons in the dark (dark-signal non-uniformity, DSNU), as
+    EMVA 1288 defines them.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The pixel array's shape (``(H, W)``).
+    prnu : float
+        The gain's standard deviation, a fraction (0.01 is 1 %); 0 or more.
+    dsnu_e : float
+        The dark offset's standard deviation, in electrons; 0 or more.
+    seed : int
+        The seed of the draw: one camera keeps one.
+
+    Returns
+    -------
+    gain : ndarray of float64
+        Per-pixel gain, of ``shape``.
+    offset_e : ndarray of float64
+        Per-pixel dark offset in electrons, of ``shape``.
 
     Examples
     --------
@@ -136,6 +190,18 @@ def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
 
     MJPEG, the compressed mode of USB (UVC) webcams, is one JPEG per frame. OpenCV's JPEG codec
     (libjpeg-turbo, 4:2:0 chroma subsampling) does both halves.
+
+    Parameters
+    ----------
+    image : ndarray of uint8, shape (H, W, 3)
+        The RGB frame.
+    quality : int
+        The JPEG quality, 1 (smallest file) to 100.
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W, 3)
+        The decoded RGB frame.
 
     Examples
     --------
