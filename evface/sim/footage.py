@@ -43,6 +43,11 @@ _LUMA = np.array([0.0722, 0.7152, 0.2126], np.float32)  # B, G, R weights (OpenC
 def srgb_decode_table() -> np.ndarray:
     """Linear value (float32) of each 8-bit sRGB code, 256 entries.
 
+    Returns
+    -------
+    ndarray of float32, shape (256,)
+        The linear value, in [0, 1], of code ``i`` at index ``i``.
+
     Examples
     --------
     >>> srgb_decode_table()[[0, 255]].tolist()
@@ -57,6 +62,23 @@ _SRGB = srgb_decode_table()
 
 def parse_roi(text: str | None, sensor_size: SensorSize) -> Roi:
     """``"x0,y0,w,h"`` (or None for the whole array) -> a ROI checked against the sensor.
+
+    Parameters
+    ----------
+    text : str or None
+        The ROI as ``--roi`` takes it, ``"x0,y0,w,h"`` in pixels; None for the whole array.
+    sensor_size : tuple of int
+        The sensor array ``(width, height)`` the ROI lies on.
+
+    Returns
+    -------
+    tuple of int
+        ``(x0, y0, w, h)``, wholly on the array.
+
+    Raises
+    ------
+    ParameterError
+        Not four whole numbers, or a ROI not wholly on the array.
 
     Examples
     --------
@@ -77,6 +99,17 @@ class Cover:
     """A picture of ``image_size`` scaled by ``scale`` to ``resized`` ``(w, h)``, then cropped at
     ``crop`` ``(x0, y0)``, covers a sensor array exactly (aspect ratio kept).
 
+    Parameters
+    ----------
+    image_size : tuple of int
+        The picture's ``(w, h)``.
+    scale : float
+        The factor the picture is scaled by (the larger of the two axes' factors).
+    resized : tuple of int
+        The scaled picture's ``(w, h)``, at least the sensor's on both axes.
+    crop : tuple of int
+        The top-left ``(x0, y0)`` of the sensor's array in the scaled picture.
+
     Examples
     --------
     >>> c = Cover.of((640, 480), (346, 260))
@@ -91,7 +124,25 @@ class Cover:
 
     @classmethod
     def of(cls, image_size: tuple[int, int], sensor_size: SensorSize) -> Cover:
-        """The cover of a ``sensor_size`` ``(width, height)`` array by a picture of ``image_size``."""
+        """The cover of a ``sensor_size`` ``(width, height)`` array by a picture of ``image_size``.
+
+        Parameters
+        ----------
+        image_size : tuple of int
+            The picture's ``(w, h)``.
+        sensor_size : tuple of int
+            The sensor array's ``(width, height)``.
+
+        Returns
+        -------
+        Cover
+            How the picture is scaled and cropped.
+
+        Raises
+        ------
+        ParameterError
+            An empty picture (a side of 0).
+        """
         (w, h), (width, height) = image_size, sensor_size
         if h == 0 or w == 0:
             raise ParameterError(f"cannot resize an empty {w}x{h} image")
@@ -110,6 +161,19 @@ class Cover:
 def cover_resize(image: np.ndarray, size: SensorSize) -> np.ndarray:
     """Scale ``image`` (H, W[, C]) to cover ``size`` (width, height) keeping its aspect, then
     crop the centre (:class:`Cover`).
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W) or (H, W, C)
+        The picture.
+    size : tuple of int
+        The ``(width, height)`` to cover.
+
+    Returns
+    -------
+    ndarray, shape (height, width) or (height, width, C)
+        The scaled and cropped picture, of ``image``'s dtype; a view of ``image`` when no
+        scaling is needed.
 
     Examples
     --------
@@ -130,6 +194,29 @@ def frame_to_lux(frame_bgr: np.ndarray, lux: float, sensor_size: SensorSize | No
     """8-bit picture (uint8 (H, W, 3), OpenCV's BGR order) -> float32 (H, W) scene luminance in
     lux, covering ``sensor_size`` and cut to ``roi`` when given.
 
+    Parameters
+    ----------
+    frame_bgr : ndarray of uint8, shape (H, W, 3)
+        The picture, sRGB-encoded, in OpenCV's BGR order.
+    lux : float
+        The illuminance a white pixel stands for, in (0, :data:`MAX_SCENE_LUX`].
+    sensor_size : tuple of int, optional
+        The sensor array ``(width, height)`` the picture is made to cover (:func:`cover_resize`);
+        default the picture's own size.
+    roi : tuple of int, optional
+        ``(x0, y0, w, h)`` cut from the covered picture; default all of it.
+
+    Returns
+    -------
+    ndarray of float32, shape (h, w)
+        The luminance in lux, C-contiguous.
+
+    Raises
+    ------
+    ParameterError
+        A frame that is no uint8 ``(H, W, 3)`` picture or empty, a ``lux`` out of range, or a
+        ``roi`` not wholly on the picture.
+
     Examples
     --------
     >>> white = np.full((4, 6, 3), 255, np.uint8)
@@ -149,6 +236,18 @@ def frame_to_lux(frame_bgr: np.ndarray, lux: float, sensor_size: SensorSize | No
 
 def frame_to_rgb_lux(frame_bgr: np.ndarray, lux: float) -> np.ndarray:
     """8-bit picture (uint8 BGR) -> float32 (H, W, 3) linear RGB scene in lux.
+
+    Parameters
+    ----------
+    frame_bgr : ndarray of uint8, shape (H, W, 3)
+        The picture, sRGB-encoded, in OpenCV's BGR order.
+    lux : float
+        The illuminance a white pixel stands for, in (0, :data:`MAX_SCENE_LUX`].
+
+    Returns
+    -------
+    ndarray of float32, shape (H, W, 3)
+        The linear R, G and B in lux, in RGB order.
 
     Examples
     --------
@@ -173,6 +272,18 @@ def _checked(frame_bgr: np.ndarray, lux: object) -> float:
 def frame_times(n_or_none: int | None, fps: float) -> Iterator[int]:
     """``round(i * 1e6 / fps)`` for i = 0, 1, ... (endless when ``n_or_none`` is None).
 
+    Parameters
+    ----------
+    n_or_none : int or None
+        The number of frames; None for no end.
+    fps : float
+        The frame rate, positive.
+
+    Returns
+    -------
+    iterator of int
+        Each frame's timestamp (its exposure start) in µs.
+
     Examples
     --------
     >>> list(frame_times(4, 30.0))
@@ -187,6 +298,18 @@ def scene_times(frame_times_us: Iterable[int], exposure_us: int) -> Iterator[int
     """The instant each frame's picture stands for: its mid-exposure, ``t + exposure_us // 2``
     (frame timestamps are exposure starts; module docstring).
 
+    Parameters
+    ----------
+    frame_times_us : iterable of int
+        The frames' timestamps in µs (:func:`frame_times`).
+    exposure_us : int
+        The exposure time in µs, 0 or more.
+
+    Returns
+    -------
+    iterator of int
+        Each frame's mid-exposure in µs.
+
     Examples
     --------
     >>> list(scene_times(frame_times(3, 30.0), 33333))
@@ -199,6 +322,25 @@ def scene_times(frame_times_us: Iterable[int], exposure_us: int) -> Iterator[int
 def check_upsample(upsample: object, fps: float, name: str = "upsample") -> int:
     """``upsample`` as an int that keeps the steps of a ``fps`` video at least 1 µs apart (the
     events' resolution); a ParameterError naming it as ``name`` otherwise.
+
+    Parameters
+    ----------
+    upsample : object
+        The value given, to be a positive int.
+    fps : float
+        The video's frame rate.
+    name : str, optional
+        What a message calls it (an option: ``--upsample``); default ``"upsample"``.
+
+    Returns
+    -------
+    int
+        ``upsample``.
+
+    Raises
+    ------
+    ParameterError
+        Not a positive integer, or steps less than 1 µs apart.
 
     Examples
     --------
@@ -220,7 +362,26 @@ def check_upsample(upsample: object, fps: float, name: str = "upsample") -> int:
 def upsample_linear(frames: Iterable[np.ndarray], times_us: Iterable[int], factor: int) -> Iterator[tuple[np.ndarray, int]]:
     """Insert ``factor - 1`` linearly interpolated frames between consecutive frames.
 
-    Yields ``(frame, t_us)``; times are rounded to whole µs.
+    Parameters
+    ----------
+    frames : iterable of ndarray
+        The frames (lux), all of one shape; read one at a time.
+    times_us : iterable of int
+        Each frame's time in µs; the shorter of the two ends the output.
+    factor : int
+        Steps per interval, 1 or more (1 yields the frames as given).
+
+    Yields
+    ------
+    frame : ndarray
+        A given or interpolated frame, of the given frames' dtype.
+    t_us : int
+        Its time, rounded to whole µs.
+
+    Raises
+    ------
+    ParameterError
+        A ``factor`` that is no integer of 1 or more.
 
     Examples
     --------
@@ -244,6 +405,22 @@ def iter_lux_events(simulator: DvsSimulator, frames_lux: Iterable[np.ndarray], t
                     upsample: int = 1) -> Iterator[np.ndarray]:
     """Step ``simulator`` through lux frames at ``times_us`` (``upsample`` steps per interval,
     :func:`upsample_linear`): one sorted chunk of events per step that has any.
+
+    Parameters
+    ----------
+    simulator : DvsSimulator
+        The DVS model, stepped in place.
+    frames_lux : iterable of ndarray of float32
+        The scene in lux, ``(height, width)`` of the simulator's array.
+    times_us : iterable of int
+        Each frame's time in µs (:func:`scene_times`), increasing.
+    upsample : int, optional
+        Steps per frame interval (:func:`upsample_linear`); default 1.
+
+    Yields
+    ------
+    ndarray of EVENT_DTYPE
+        The events of one step, sorted by time; steps without events yield nothing.
 
     Examples
     --------
