@@ -49,6 +49,16 @@ are scored: the cheek raiser (AU6) lifts the lower lids and makes crow's feet; t
 def active_regions(aus: "list[int] | tuple[int, ...]") -> tuple[str, ...]:
     """The regions of :data:`REGIONS` the action units ``aus`` act in (sorted; unknown AUs add none).
 
+    Parameters
+    ----------
+    aus : list or tuple of int
+        Action unit numbers (6 for AU6); a string or a non-integer item is a ParameterError.
+
+    Returns
+    -------
+    tuple of str
+        The region names, sorted; ``()`` when no AU is known.
+
     Examples
     --------
     >>> active_regions([6, 12]), active_regions([4]), active_regions([99])
@@ -68,6 +78,18 @@ def active_regions(aus: "list[int] | tuple[int, ...]") -> tuple[str, ...]:
 def grid_uv(size: int) -> tuple[np.ndarray, np.ndarray]:
     """Face-width coordinates ``(u, v)`` of the pixel centres of a ``size x size`` face-box grid.
 
+    Parameters
+    ----------
+    size : int
+        Pixels on each side of the grid (1 to the largest sensor side).
+
+    Returns
+    -------
+    u : ndarray of float64, shape (size, size)
+        Across the box, from ``-w/2`` (left) to ``w/2``, face widths.
+    v : ndarray of float64, shape (size, size)
+        Down the box, from its top to its bottom, face widths.
+
     Examples
     --------
     >>> u, v = grid_uv(4)
@@ -85,6 +107,16 @@ def grid_uv(size: int) -> tuple[np.ndarray, np.ndarray]:
 
 def region_masks(size: int) -> dict[str, np.ndarray]:
     """Boolean ``(size, size)`` mask of each region of :data:`REGIONS` (see the module docstring).
+
+    Parameters
+    ----------
+    size : int
+        Pixels on each side of the face-box grid.
+
+    Returns
+    -------
+    dict of str to ndarray of bool, shape (size, size)
+        One mask per region name, in the order of :data:`REGIONS`; row 0 at the top of the box.
 
     Examples
     --------

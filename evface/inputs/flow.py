@@ -56,6 +56,16 @@ def frame_apex_index(gray: np.ndarray) -> int:
     as :func:`event_apex_us` removes the event sensor's drift. The score of a frame is its mean
     absolute difference from ``first + (last - first) * k / (N - 1)``. ``N`` >= 2.
 
+    Parameters
+    ----------
+    gray : ndarray of real numbers, shape (N, H, W)
+        The window's grey face crops, the onset first; N >= 2, all finite.
+
+    Returns
+    -------
+    int
+        Index of the apex frame (0 when no frame differs from the onset).
+
     Examples
     --------
     >>> g = np.ones((4, 8, 8), np.float32); g[2, :4] = 1.5; g[3] *= 2  # frame 3: only brighter
@@ -92,6 +102,24 @@ def event_apex_us(events: np.ndarray, size: tuple[int, int], t_start_us: int, t_
     of one step, whose end is the offset), the apex is ``t_start_us`` itself, as
     :func:`frame_apex_index` returns the onset frame when no frame differs: the motion from onset
     to apex is none (was: the end of the first step, a time the data did not pick).
+
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        The clip's events, in time order.
+    size : tuple of int
+        ``(width, height)`` of the sensor grid of ``events``.
+    t_start_us : int
+        The onset, µs.
+    t_end_us : int
+        The offset, µs (>= ``t_start_us``).
+    step_us : int, optional
+        Time resolution of the search, µs (default :data:`EVENT_APEX_STEP_US`).
+
+    Returns
+    -------
+    int
+        The apex, µs: a step end in ``(t_start_us, t_end_us]``, or ``t_start_us`` when nothing changed.
 
     Examples
     --------
@@ -140,6 +168,18 @@ def _dis() -> cv2.DISOpticalFlow:
 def dense_flow(onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
     """DIS optical flow (H, W, 2) in pixels from grey ``onset`` to ``apex`` (floats in [0, 1]).
 
+    Parameters
+    ----------
+    onset : ndarray of float, shape (H, W)
+        The onset frame, grey levels in [0, 1]; H and W at least :data:`DIS_MIN_SIDE`.
+    apex : ndarray of float, shape (H, W)
+        The apex frame, same shape.
+
+    Returns
+    -------
+    ndarray of float32, shape (H, W, 2)
+        The displacement ``(u, v)`` of each pixel, in pixels (``u`` right, ``v`` down).
+
     Examples
     --------
     >>> yy, xx = np.mgrid[0:64, 0:64]
@@ -161,6 +201,16 @@ def dense_flow(onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
 
 def optical_strain(flow: np.ndarray) -> np.ndarray:
     """Strain magnitude (H, W) of a flow field (H, W, 2): ``sqrt(exx^2 + eyy^2 + 2 exy^2)``.
+
+    Parameters
+    ----------
+    flow : ndarray of float, shape (H, W, 2)
+        A flow field ``(u, v)`` in pixels; H and W >= 2.
+
+    Returns
+    -------
+    ndarray of float32, shape (H, W)
+        The strain magnitude, no unit.
 
     Examples
     --------
@@ -184,6 +234,20 @@ def flow_image(onset: np.ndarray, apex: np.ndarray, size: int) -> np.ndarray:
 
     Flow and strain are computed at the images' own resolution, then shrunk (or grown) to
     ``size x size``; ``u`` and ``v`` are rescaled to output pixels, strain has no unit.
+
+    Parameters
+    ----------
+    onset : ndarray of float, shape (H, W)
+        The onset frame, grey levels in [0, 1].
+    apex : ndarray of float, shape (H, W)
+        The apex frame, same shape.
+    size : int
+        Side of the output grid, pixels.
+
+    Returns
+    -------
+    ndarray of float32, shape (3, size, size)
+        ``u`` and ``v`` in output pixels, then the strain magnitude.
 
     Examples
     --------
