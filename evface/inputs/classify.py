@@ -64,6 +64,16 @@ def kind_channels(kind: str) -> tuple[int, ...]:
     """The channels per time step that inputs of ``kind`` may have (RGB frames and their
     differences: grey or colour).
 
+    Parameters
+    ----------
+    kind : str
+        One of :data:`INPUT_KINDS`.
+
+    Returns
+    -------
+    tuple of int
+        The channel counts allowed: ``(2,)`` for event kinds, ``(3,)`` for ``rgb-flow``, else ``(1, 3)``.
+
     Examples
     --------
     >>> kind_channels("events"), kind_channels("rgb"), kind_channels("rgb-flow")
@@ -76,6 +86,18 @@ def kind_channels(kind: str) -> tuple[int, ...]:
 
 def check_kind(kind: str, name: str = "kind") -> str:
     """``kind`` if it is one of :data:`INPUT_KINDS`, else a ParameterError naming ``name``.
+
+    Parameters
+    ----------
+    kind : str
+        The input kind to check.
+    name : str, optional
+        The option or argument the error names (default ``"kind"``).
+
+    Returns
+    -------
+    str
+        ``kind``.
 
     Examples
     --------
@@ -99,6 +121,25 @@ class InputSpec:
 
     ``time_steps`` is at most :data:`~evface.checks.MAX_TIME_BINS` (256) and ``size`` 4 to
     :data:`~evface.checks.MAX_GRID_SIDE` (1024), as ``evface train classify`` takes them.
+
+    Parameters
+    ----------
+    kind : {'events', 'events-apex', 'rgb', 'rgb-diff', 'rgb-flow'}, default 'events'
+        The input kind (:data:`INPUT_KINDS`).
+    sensor : {'hd', 'lr'}, default 'hd'
+        The event sensor; for RGB kinds, the sensor whose view the RGB camera matches.
+    time_steps : int, default 8
+        Number of time steps T over the window.
+    size : int, default 64
+        Face crops are shrunk to size x size pixels.
+    color : bool, default False
+        RGB inputs in colour (3 channels) or grey (1).
+    window : {'clip', 'expression'}, default 'clip'
+        The whole clip, or the annotated expression (onset to offset).
+    rgb_camera : {'webcam30', 'highspeed200'}, default 'webcam30'
+        RGB camera preset of the RGB kinds.
+    oracle_apex : bool, default False
+        ``rgb-flow`` / ``events-apex``: take the apex from the annotation, not from the data.
 
     Examples
     --------
@@ -148,6 +189,13 @@ class InputSpec:
         return self.sensor if self.kind in EVENT_KINDS else "rgb"
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict, as a run's files record them (``InputSpec(**d)`` makes it again).
+
+        Returns
+        -------
+        dict of str to object
+            Each field's name and value.
+        """
         return asdict(self)
 
 
@@ -158,6 +206,30 @@ def checked_window(spec: object, box: object, t0: object, t1: object,
     and the times whole microseconds; otherwise a ParameterError naming the argument (a number for
     the spec or box was an AttributeError or an unpacking error, an array for a time numpy's).
 
+    Parameters
+    ----------
+    spec : InputSpec
+        The input's specification.
+    box : tuple of int
+        The face box ``(x, y, w, h)``, pixels.
+    t0 : int
+        Start of the window, µs.
+    t1 : int
+        End of the window, µs.
+    apex_us : int or None, optional
+        The apex, µs; None (default): found in the data.
+
+    Returns
+    -------
+    box : tuple of int
+        ``(x, y, w, h)`` as Python integers.
+    t0 : int
+        Start of the window, µs.
+    t1 : int
+        End of the window, µs.
+    apex_us : int or None
+        The apex, µs, or None.
+
     Examples
     --------
     >>> checked_window(InputSpec(), (0, 0, 8.0, 8), 0, 1000)
@@ -167,7 +239,7 @@ def checked_window(spec: object, box: object, t0: object, t1: object,
     ...
     evface.errors.ParameterError: box must be (x, y, w, h) of whole numbers, x and y >= 0, w and h >= 1, got 8
     """
-    checked_spec(spec)
+    _checked_spec(spec)
     problem = ParameterError(f"box must be (x, y, w, h) of whole numbers, x and y >= 0, w and h >= 1, got {box!r:.80}")
     if isinstance(box, (str, bytes)) or not isinstance(box, Sequence | np.ndarray) or len(box) != 4:
         raise problem
@@ -179,7 +251,7 @@ def checked_window(spec: object, box: object, t0: object, t1: object,
     return checked, times[0], times[1], None if apex_us is None else as_int("apex_us", apex_us)
 
 
-def checked_spec(spec: object) -> InputSpec:
+def _checked_spec(spec: object) -> InputSpec:
     """``spec`` once it is an :class:`InputSpec`; otherwise a ParameterError naming ``spec`` (a
     number was an AttributeError about ``kind`` or ``time_steps``)."""
     if not isinstance(spec, InputSpec):
@@ -195,6 +267,24 @@ def _checked_frames(frames: object) -> FrameSeries:
 
 def event_input(events: np.ndarray, box: Box, spec: InputSpec, t0: int, t1: int) -> np.ndarray:
     """Event counts (T, 2, size, size) of the events inside ``box``.
+
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        The clip's events of the spec's sensor, in time order.
+    box : tuple of int
+        The face box ``(x, y, w, h)`` in the sensor's pixels.
+    spec : InputSpec
+        Kind, ``time_steps`` T and ``size`` of the input.
+    t0 : int
+        Start of the window, µs.
+    t1 : int
+        End of the window, µs.
+
+    Returns
+    -------
+    ndarray of float32, shape (T, 2, size, size)
+        (ON, OFF) event counts of each of the T equal steps of ``[t0, t1)``.
 
     Examples
     --------
@@ -237,6 +327,26 @@ def event_apex_input(events: np.ndarray, box: Box, spec: InputSpec, t0: int, t1:
     itself when the events show no change, which leaves the events of ``t0``'s microsecond only);
     the one count image is repeated over the ``T`` steps.
 
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        The clip's events of the spec's sensor, in time order.
+    box : tuple of int
+        The face box ``(x, y, w, h)`` in the sensor's pixels.
+    spec : InputSpec
+        Kind, ``time_steps`` T and ``size`` of the input.
+    t0 : int
+        Start of the window, µs.
+    t1 : int
+        End of the window, µs.
+    apex_us : int or None, optional
+        The annotated apex, µs; None (default): found in the data.
+
+    Returns
+    -------
+    ndarray of float32, shape (T, 2, size, size)
+        (ON, OFF) event counts from ``t0`` to the apex, the same at every step.
+
     Examples
     --------
     >>> from evface.events.core import make_events
@@ -265,6 +375,26 @@ def flow_input(frames: FrameSeries, box: Box, spec: InputSpec, t0: int, t1: int,
     ``(onset, t1]``) that differs most from the onset (:func:`frame_apex_index`; the onset itself,
     so no flow, when the window holds no later frame). The flow image is repeated over the ``T``
     steps.
+
+    Parameters
+    ----------
+    frames : FrameSeries
+        The RGB camera's frames.
+    box : tuple of int
+        The face box ``(x, y, w, h)`` in the frames' pixels.
+    spec : InputSpec
+        Kind, ``time_steps`` T and ``size`` of the input.
+    t0 : int
+        Start of the window, µs.
+    t1 : int
+        End of the window, µs.
+    apex_us : int or None, optional
+        The annotated apex, µs; None (default): found in the data.
+
+    Returns
+    -------
+    ndarray of float32, shape (T, 3, size, size)
+        ``(u, v, strain)`` (:func:`~evface.inputs.flow.flow_image`), the same at every step.
 
     Examples
     --------
@@ -297,6 +427,24 @@ def flow_input(frames: FrameSeries, box: Box, spec: InputSpec, t0: int, t1: int,
 
 def rgb_input(frames: FrameSeries, box: Box, spec: InputSpec, t0: int, t1: int) -> np.ndarray:
     """RGB frames (T, C, size, size) in [0, 1]: nearest frame to each step centre, or step differences.
+
+    Parameters
+    ----------
+    frames : FrameSeries
+        The RGB camera's frames.
+    box : tuple of int
+        The face box ``(x, y, w, h)`` in the frames' pixels.
+    spec : InputSpec
+        Kind, ``time_steps`` T and ``size`` of the input.
+    t0 : int
+        Start of the window, µs.
+    t1 : int
+        End of the window, µs.
+
+    Returns
+    -------
+    ndarray of float32, shape (T, C, size, size)
+        ``rgb``: frames in [0, 1]; ``rgb-diff``: differences in [-1, 1]. C is 3 with ``spec.color``, else 1.
 
     Examples
     --------
@@ -342,8 +490,31 @@ def _check_flow_face(box: Box, stream: str, path: str | Path) -> None:
 
 def clip_input(path: str | Path, spec: InputSpec) -> np.ndarray:
     """The float32 (T, C, size, size) input of one clip file (un-normalised: counts or intensities);
-    ``spec`` an :class:`InputSpec` (else a ParameterError naming it)."""
-    spec = checked_spec(spec)
+    ``spec`` an :class:`InputSpec` (else a ParameterError naming it).
+
+    Parameters
+    ----------
+    path : str or Path
+        The clip file.
+    spec : InputSpec
+        What to make of it.
+
+    Returns
+    -------
+    ndarray of float32, shape (T, C, size, size)
+        The input, C being ``spec.channels``.
+
+    Examples
+    --------
+    >>> from evface.datasets.toy import toy_dataset
+    >>> root = toy_dataset("toy-one", subjects=1)
+    >>> x = clip_input(root / "clips" / "s01_AU4.h5", InputSpec(sensor="lr", time_steps=2, size=4))
+    >>> x.shape, x.dtype, float(x.sum())  # the clip's 50 events, counted
+    ((2, 2, 4, 4), dtype('float32'), 50.0)
+    >>> clip_input(root / "clips" / "s01_AU4.h5", InputSpec(kind="rgb", sensor="lr", time_steps=2, size=4)).shape
+    (2, 1, 4, 4)
+    """
+    spec = _checked_spec(spec)
     if spec.kind in EVENT_KINDS:
         clip = read_view(path, spec.sensor, frames=False)
         t0, t1 = time_window(clip, spec.window)
@@ -370,8 +541,32 @@ def load_inputs(paths: Sequence[str | Path], spec: InputSpec) -> np.ndarray:
     options that size it, before anything is allocated (the operating system would kill the
     process part way through filling it, or numpy raise a ``MemoryError``). ``paths`` is a list of
     clip files and ``spec`` an :class:`InputSpec`, else a ParameterError naming them.
+
+    Parameters
+    ----------
+    paths : sequence of str or Path
+        The clip files.
+    spec : InputSpec
+        What to make of each (:func:`clip_input`).
+
+    Returns
+    -------
+    ndarray of float32, shape (N, T, C, size, size)
+        One input per clip, in the order of ``paths``.
+
+    Examples
+    --------
+    >>> from evface.datasets.toy import toy_dataset
+    >>> clips = sorted((toy_dataset("toy-many", subjects=1) / "clips").glob("*.h5"))
+    >>> x = load_inputs(clips, InputSpec(sensor="lr", time_steps=2, size=4))
+    >>> x.shape, x.sum(axis=(1, 2, 3, 4)).tolist()  # 50 events a clip
+    ((2, 2, 2, 4, 4), [50.0, 50.0])
+    >>> load_inputs("c.h5", InputSpec())
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: paths must be a list of clip files, got 'c.h5'
     """
-    spec = checked_spec(spec)
+    spec = _checked_spec(spec)
     if isinstance(paths, (str, bytes, os.PathLike)) or not isinstance(paths, Sequence):  # a path's letters, a number
         raise ParameterError(f"paths must be a list of clip files, got {paths!r:.80}")
     need = len(paths) * spec.time_steps * spec.channels * spec.size ** 2 * 4
@@ -390,6 +585,18 @@ def normalize(x: np.ndarray | torch.Tensor, kind: str):
     """What the network sees: ``log1p`` of event counts; RGB inputs unchanged. ``x`` is an array or
     tensor of real numbers, and event counts are finite and >= 0 (else a ParameterError naming ``x``:
     ``log1p`` of -1 is -inf).
+
+    Parameters
+    ----------
+    x : ndarray or torch.Tensor
+        Inputs of ``kind``, any shape.
+    kind : str
+        One of :data:`INPUT_KINDS`.
+
+    Returns
+    -------
+    ndarray or torch.Tensor
+        ``log1p(x)`` for event kinds, else ``x`` itself; the type of ``x``.
 
     Examples
     --------

@@ -52,6 +52,19 @@ class ClassifyDataset(torch.utils.data.Dataset):
     worker it draws from a generator of that worker's own instead (:meth:`generator`), so that the
     workers, and the epochs, do not augment alike.
 
+    Parameters
+    ----------
+    inputs : ndarray, shape (clips, time_steps, channels, size, size)
+        The cached inputs (:func:`~evface.inputs.classify.load_inputs`), with the channels of ``kind``.
+    targets : sequence of int
+        Class index of each clip, whole numbers >= 0.
+    kind : {'events', 'events-apex', 'rgb', 'rgb-diff', 'rgb-flow'}
+        The inputs' kind: what normalisation and augmentation they get.
+    augment : Augment or None, optional
+        The augmentation of each item; None (default): none.
+    seed : int, optional
+        Seed of :attr:`rng`, the augmentation's generator (default 0).
+
     Examples
     --------
     >>> data = ClassifyDataset(np.ones((3, 2, 2, 4, 4), np.float32), [0, 1, 1], "events")
@@ -97,7 +110,13 @@ class ClassifyDataset(torch.utils.data.Dataset):
         torch seed (one per worker and epoch, drawn from torch's generator: reproducible after
         ``torch.manual_seed``). Each worker augments a copy of the dataset made as the epoch's
         iteration starts: copies of one generator gave every worker's items, and every epoch, the
-        same draws."""
+        same draws.
+
+        Returns
+        -------
+        numpy.random.Generator
+            The generator the next item's augmentation draws from.
+        """
         info = torch.utils.data.get_worker_info()
         if info is not None and info.seed != self._worker_seed:
             self._worker_seed, self.rng = info.seed, np.random.default_rng([self.seed, info.seed])
