@@ -55,6 +55,16 @@ Box = tuple[int, int, int, int]
 def check_sensor(sensor: str) -> str:
     """``sensor`` if it is one of :data:`SENSORS`, else a ParameterError naming the option.
 
+    Parameters
+    ----------
+    sensor : str
+        The event sensor's name.
+
+    Returns
+    -------
+    str
+        ``sensor``.
+
     Examples
     --------
     >>> check_sensor("lr")
@@ -71,6 +81,16 @@ def check_sensor(sensor: str) -> str:
 
 def check_window(window: str) -> str:
     """``window`` if it is one of :data:`WINDOWS`, else a ParameterError naming the option.
+
+    Parameters
+    ----------
+    window : str
+        The time window's name.
+
+    Returns
+    -------
+    str
+        ``window``.
 
     Examples
     --------
@@ -92,6 +112,15 @@ def require_sensor(clip: Clip, sensor: str, source: str | Path | None = None) ->
     clip holds that sensor's events (one compiled scan, as :func:`~evface.io.clip_reader.read_clip`
     checks a file's; a :class:`Clip` made in Python is checked only by
     :func:`~evface.io.clip_writer.write_clip`, and an input crops such events without a word).
+
+    Parameters
+    ----------
+    clip : Clip
+        The clip, or its metadata (:func:`~evface.io.clip_reader.read_clip_meta`).
+    sensor : str
+        The event sensor the input needs.
+    source : str or Path or None, optional
+        The clip's file, named in the errors; None (default): no name.
 
     Examples
     --------
@@ -128,6 +157,22 @@ def read_view(path: str | Path, sensor: str | None, *, frames: bool | Sequence[s
 
     A clip without ``sensor`` is a DatasetError (:func:`require_sensor`) before any event is read;
     a ``sensor`` that is no name (text) nor None a ParameterError naming it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The clip file.
+    sensor : str or None
+        The event sensor whose events to read; None: no events.
+    frames : bool or sequence of str
+        All frame streams (True), none (False), or the streams named.
+    truth : bool or sequence of str, optional
+        All truth series, none (False, the default), or those of the sensors named.
+
+    Returns
+    -------
+    Clip
+        The clip with only the parts asked for.
 
     Examples
     --------
@@ -168,6 +213,20 @@ NEEDS_FRAMES = ("the RGB inputs of train classify (--input rgb, rgb-diff, rgb-fl
 def rgb_frames(clip: Clip, source: str | Path | None = None, stream: str = "rgb") -> FrameSeries:
     """The clip's frames of ``stream`` (default ``rgb``); a DatasetError when it has none.
 
+    Parameters
+    ----------
+    clip : Clip
+        The clip, read with its frames.
+    source : str or Path or None, optional
+        The clip's file, named in the errors; None (default): no name.
+    stream : str, optional
+        The frame stream (default ``"rgb"``).
+
+    Returns
+    -------
+    FrameSeries
+        The stream's frames, at least one.
+
     Examples
     --------
     >>> frames = FrameSeries(np.zeros((2, 4, 6, 3), np.uint8), np.array([0, 500]), np.array([100, 100]))
@@ -191,6 +250,22 @@ def frame_stream(clip: Clip, view: str, preset: str, source: str | Path | None =
     view; ``"hd"``: hd's pixel size) and camera ``preset``. A clip without that table (a
     recording) has one RGB camera: ``rgb``, whatever ``view``; a ``preset`` other than
     :data:`RECORDED_PRESET` is refused there (it would name a camera that did not film the frames).
+
+    Parameters
+    ----------
+    clip : Clip
+        The clip, or its metadata.
+    view : {'hd', 'lr'}
+        The event sensor whose view the camera matches.
+    preset : str
+        The RGB camera preset (``webcam30``, ``highspeed200``).
+    source : str or Path or None, optional
+        The clip's file, named in the errors; None (default): no name.
+
+    Returns
+    -------
+    str
+        The name of the frame stream.
 
     Examples
     --------
@@ -221,6 +296,20 @@ def face_box(clip: Clip, camera: str, source: str | Path | None = None) -> Box:
     camera such as ``rgb`` (its frames do). Each value of the calibration's box is rounded to
     the nearest integer before clipping.
 
+    Parameters
+    ----------
+    clip : Clip
+        The clip, or its metadata.
+    camera : str
+        An event sensor or a frame stream of the clip.
+    source : str or Path or None, optional
+        The clip's file, named in the errors; None (default): no name.
+
+    Returns
+    -------
+    tuple of int
+        ``(x, y, w, h)``, pixels.
+
     Examples
     --------
     >>> from evface.io.clip_schema import SensorInfo
@@ -245,6 +334,22 @@ def box_in_image(calibration: Mapping[str, Any], camera: str, shape_hw: Sequence
     (height, width); a :class:`DatasetError` naming ``source`` where it is missing, not four numbers
     or outside the image.
 
+    Parameters
+    ----------
+    calibration : dict
+        The clip's calibration.
+    camera : str
+        The camera whose face box to take.
+    shape_hw : sequence of int
+        The camera image's ``(height, width)``.
+    source : str or Path or None, optional
+        The clip's file, named in the errors; None (default): no name.
+
+    Returns
+    -------
+    tuple of int
+        ``(x, y, w, h)``, pixels.
+
     Examples
     --------
     >>> box_in_image({"face_box": {"hd": [-3.4, 10.6, 40, 40]}}, "hd", (48, 64))
@@ -268,6 +373,20 @@ def box_in_image(calibration: Mapping[str, Any], camera: str, shape_hw: Sequence
 
 def homography(clip: Clip, sensor: str, source: str | Path | None = None) -> np.ndarray:
     """The 3x3 map from RGB pixel to ``sensor``-window pixel, ``calibration["homography"][sensor]``.
+
+    Parameters
+    ----------
+    clip : Clip
+        The clip, or its metadata.
+    sensor : str
+        The event sensor.
+    source : str or Path or None, optional
+        The clip's file, named in the errors; None (default): no name.
+
+    Returns
+    -------
+    ndarray of float64, shape (3, 3)
+        The map, which can be inverted; a DatasetError naming ``source`` where it is missing or not one.
 
     Examples
     --------
@@ -294,6 +413,16 @@ def checked_homography(hom: object) -> np.ndarray:
     A map holding NaN warped every pixel to one border value, and a singular one (which OpenCV's
     warp inverts) to zeros, without a word.
 
+    Parameters
+    ----------
+    hom : array_like
+        The map, 3x3.
+
+    Returns
+    -------
+    ndarray of float64, shape (3, 3)
+        ``hom``.
+
     Examples
     --------
     >>> checked_homography(np.eye(3)).shape
@@ -315,6 +444,20 @@ def checked_homography(hom: object) -> np.ndarray:
 
 def time_window(clip: Clip, window: str) -> tuple[int, int]:
     """``(t_start_us, t_end_us)`` of ``window``: the whole clip or its expression (at least 1 µs).
+
+    Parameters
+    ----------
+    clip : Clip
+        The clip, or its metadata.
+    window : {'clip', 'expression'}
+        The whole clip, or the annotated expression (onset to offset).
+
+    Returns
+    -------
+    t_start_us : int
+        Start of the window, µs.
+    t_end_us : int
+        End of the window, µs.
 
     Examples
     --------
@@ -340,6 +483,16 @@ def to_gray(rgb: np.ndarray) -> np.ndarray:
     are frames ending in 1, 2 or 4 channels (grey or RGBA with a channel axis; were read as grey
     frames that many pixels wide) and arrays of fewer than two axes: what lies under an alpha is
     not the picture, so dropping it is left to the caller.
+
+    Parameters
+    ----------
+    rgb : ndarray of uint8, shape (..., H, W, 3) or (..., H, W)
+        The frames.
+
+    Returns
+    -------
+    ndarray of float32, shape (..., H, W)
+        Grey levels in [0, 1].
 
     Examples
     --------
@@ -377,6 +530,18 @@ def to_gray(rgb: np.ndarray) -> np.ndarray:
 def resize_area(img: np.ndarray, size: int) -> np.ndarray:
     """Resize (..., H, W) to (..., size, size): pixel averaging when shrinking, bilinear when growing.
 
+    Parameters
+    ----------
+    img : ndarray of real numbers, shape (..., H, W)
+        The images, finite.
+    size : int
+        Side of the output, pixels.
+
+    Returns
+    -------
+    ndarray of float32, shape (..., size, size)
+        The resized images.
+
     Examples
     --------
     >>> resize_area(np.arange(16, dtype=np.float32).reshape(4, 4), 2).tolist()
@@ -412,6 +577,22 @@ def register_to_box(gray: np.ndarray, homography: np.ndarray, box: Sequence[int]
     ``homography`` maps RGB pixel coordinates to sensor-window coordinates; the box is
     ``(x, y, w, h)`` in sensor-window pixels. Warping goes to the box at native sensor
     resolution, then :func:`resize_area`.
+
+    Parameters
+    ----------
+    gray : ndarray of real numbers, shape (N, H, W)
+        Grey RGB frames in [0, 1] (:func:`to_gray`).
+    homography : ndarray, shape (3, 3)
+        Map from RGB pixel to sensor-window pixel (:func:`homography`).
+    box : sequence of int
+        The sensor's face box ``(x, y, w, h)``, sensor-window pixels.
+    size : int
+        Side of the output, pixels.
+
+    Returns
+    -------
+    ndarray of float32, shape (N, size, size)
+        The registered frames, clipped to [0, 1].
 
     Examples
     --------
