@@ -106,11 +106,12 @@ class ClassifyDataset(torch.utils.data.Dataset):
         return torch.from_numpy(np.ascontiguousarray(normalize(x, self.kind), dtype=np.float32)), int(self.targets[i])
 
     def generator(self) -> np.random.Generator:
-        """:attr:`rng`, or in a ``DataLoader`` worker a generator seeded by ``seed`` and the worker's
-        torch seed (one per worker and epoch, drawn from torch's generator: reproducible after
-        ``torch.manual_seed``). Each worker augments a copy of the dataset made as the epoch's
-        iteration starts: copies of one generator gave every worker's items, and every epoch, the
-        same draws.
+        """The generator that draws the augmentations: :attr:`rng`, or one of a ``DataLoader`` worker's own.
+
+        In a worker it is seeded by ``seed`` and the worker's torch seed (one per worker and epoch,
+        drawn from torch's generator: reproducible after ``torch.manual_seed``). Each worker augments
+        a copy of the dataset made as the epoch's iteration starts: copies of one generator gave every
+        worker's items, and every epoch, the same draws.
 
         Returns
         -------
