@@ -47,30 +47,30 @@ MAX_SCENE_RATE_HZ = 1e6
 class RigParams:
     """Camera geometry and sampling of the rig.
 
-    Attributes
+    Parameters
     ----------
-    lr_face_px : float
+    lr_face_px : float, optional
         Face width on the lr (DAVIS346) array, in pixels; the hd face is
         :attr:`hd_per_lr_pixel` times wider.
-    hd_roi_margin : float
+    hd_roi_margin : float, optional
         The hd ROI is the hd face box grown by this fraction of the face size on every side.
-    hd_roi_chin : float
+    hd_roi_chin : float, optional
         Further growth of the ROI below the face box (in face-box heights): the Haar-like face
         box ends at the lower lip, and the chin and jaw (AU17, AU26) must stay inside.
-    scene_rate_hz : float
+    scene_rate_hz : float, optional
         Rate at which the event sensors sample the rendered scene (they sub-step in between).
-    truth_rate_hz : float
+    truth_rate_hz : float, optional
         Rate of the clean truth frames (a divisor of ``scene_rate_hz``).
-    rgb_size : (width, height)
-        RGB frame size; it sees the lr field of view.
-    rgb_preset, hd_preset, lr_preset : str
+    rgb_size : tuple of int, optional
+        RGB frame size ``(width, height)``; it sees the lr field of view.
+    rgb_preset, hd_preset, lr_preset : str, optional
         Camera presets of :mod:`evface.sim`; ``hd_preset`` and ``lr_preset`` name event sensors
         of :data:`evface.sim.sensors.SENSORS`.
-    rgb_hd_presets : tuple of str
+    rgb_hd_presets : tuple of str, optional
         RGB camera presets (:data:`evface.sim.rgb.RGB_PRESETS`) of further RGB cameras that see
         the face at hd's pixel size, each recording the hd ROI window (frame stream
         :func:`rgb_hd_stream`); empty: only the ``rgb`` camera at the lr field of view.
-    cameras : CameraSettings
+    cameras : CameraSettings, optional
         Noise level, beam splitter, readout limit and RGB pipeline of the rig's cameras
         (:mod:`evface.rig.cameras`).
 
@@ -138,6 +138,16 @@ class RigParams:
 def rgb_hd_stream(preset: str) -> str:
     """Name of the frame stream of the RGB camera ``preset`` that sees the face at hd's pixel size.
 
+    Parameters
+    ----------
+    preset : str
+        An RGB camera preset of :attr:`RigParams.rgb_hd_presets`.
+
+    Returns
+    -------
+    str
+        The stream's key in a clip's ``frames``.
+
     Examples
     --------
     >>> rgb_hd_stream("highspeed200")
@@ -153,6 +163,25 @@ class RigGeometry:
     ``canvas_hd`` is the render size; ``roi`` the hd hardware window on the full hd array and
     ``roi_in_canvas`` the same window in canvas pixels; ``canvas_lr`` / ``canvas_rgb`` the
     canvas resampled for lr / rgb and ``lr_offset`` / ``rgb_offset`` where it is pasted.
+
+    Parameters
+    ----------
+    canvas_hd : tuple of int
+        Size of the face canvas rendered at hd resolution.
+    canvas_lr : tuple of int
+        The canvas's size on the lr array.
+    canvas_rgb : tuple of int
+        The canvas's size on the RGB frame.
+    lr_offset : tuple of int
+        Top-left corner ``(x, y)`` of the canvas on the lr array.
+    rgb_offset : tuple of int
+        Top-left corner ``(x, y)`` of the canvas on the RGB frame.
+    roi_in_canvas : tuple of int
+        The hd ROI window ``(x, y, w, h)`` in canvas pixels.
+    roi : tuple of int
+        The hd ROI window ``(x, y, w, h)`` on the full hd array.
+    face_box_canvas : tuple of float
+        The neutral face box ``(x, y, w, h)`` in canvas pixels.
 
     Examples
     --------
@@ -179,7 +208,18 @@ class RigGeometry:
     face_box_canvas: tuple[float, float, float, float]
 
     def affine(self, camera: str) -> np.ndarray:
-        """3x3 map from canvas (hd render) pixel-edge coordinates to ``camera``'s recorded window."""
+        """3x3 map from canvas (hd render) pixel-edge coordinates to ``camera``'s recorded window.
+
+        Parameters
+        ----------
+        camera : {"hd", "lr", "rgb"}
+            The camera; another name is a ParameterError.
+
+        Returns
+        -------
+        ndarray of float64, shape (3, 3)
+            Scale and offset, applied to ``(x, y, 1)`` column vectors.
+        """
         cw, ch = self.canvas_hd
         if camera == "hd":
             sx = sy = 1.0
@@ -195,7 +235,18 @@ class RigGeometry:
         return np.array([[sx, 0.0, ox], [0.0, sy, oy], [0.0, 0.0, 1.0]])
 
     def face_box(self, camera: str) -> list[float]:
-        """The neutral face box ``[x, y, w, h]`` in ``camera``'s recorded window (pixels)."""
+        """The neutral face box ``[x, y, w, h]`` in ``camera``'s recorded window (pixels).
+
+        Parameters
+        ----------
+        camera : {"hd", "lr", "rgb"}
+            The camera.
+
+        Returns
+        -------
+        list of float
+            ``x, y, w, h``, rounded to 0.001 pixel.
+        """
         a = self.affine(camera)
         x, y, w, h = self.face_box_canvas
         return [round(float(a[0, 0] * x + a[0, 2]), 3), round(float(a[1, 1] * y + a[1, 2]), 3),
@@ -205,6 +256,16 @@ class RigGeometry:
         """3x3 map from RGB pixel coordinates to ``camera``'s pixel coordinates.
 
         Pixel ``(i, j)``'s centre is at ``(i, j)``; apply to ``(x, y, 1)`` column vectors.
+
+        Parameters
+        ----------
+        camera : {"hd", "lr", "rgb"}
+            The camera whose pixel coordinates the map gives.
+
+        Returns
+        -------
+        list of list of float
+            The 3x3 matrix, row by row (JSON-ready, as a clip's calibration stores it).
         """
         edge = self.affine(camera) @ np.linalg.inv(self.affine("rgb"))
         centre = np.array([[1.0, 0, -0.5], [0, 1.0, -0.5], [0, 0, 1.0]]) @ edge @ np.array(
@@ -216,6 +277,11 @@ class RigGeometry:
 def renderer_face_fraction() -> tuple[float, float, float, float]:
     """The face box of a :class:`~evface.face.render.FaceRenderer` canvas (of aspect
     :data:`CANVAS_ASPECT`) as ``(x, y, w, h)`` divided by the canvas size.
+
+    Returns
+    -------
+    tuple of float
+        ``x, y, w, h`` as fractions of the canvas's width and height.
 
     Examples
     --------
@@ -232,6 +298,18 @@ def rig_geometry(face_fraction: tuple[float, float, float, float], rig: RigParam
 
     ``face_fraction`` is ``(x, y, w, h)`` of the face box divided by the canvas size
     (:func:`renderer_face_fraction`).
+
+    Parameters
+    ----------
+    face_fraction : tuple of float
+        The renderer's face box ``(x, y, w, h)`` as fractions of its canvas.
+    rig : RigParams
+        The rig's face size, ROI margins, RGB size and sensors.
+
+    Returns
+    -------
+    RigGeometry
+        The canvas sizes, offsets, hd ROI and face box.
 
     Raises
     ------

@@ -37,12 +37,12 @@ class Lighting:
         The lighting's name (a key of :data:`LIGHTING` for the presets).
     lux : float
         Mean illuminance on the face, in ``(0, MAX_LUX]``.
-    flicker_hz : float
+    flicker_hz : float, optional
         Flicker frequency, finite and >= 0 (0: steady). A camera that samples the scene must
         sample it at more than twice this rate (:meth:`check_sampled`).
-    flicker_depth : float
+    flicker_depth : float, optional
         Modulation depth in ``[0, 1)``.
-    description : str
+    description : str, optional
         Where the level comes from.
 
     Raises
@@ -88,6 +88,18 @@ class Lighting:
         flicker than the lamp's (120 Hz sampled at 200 Hz looks like 80 Hz); exactly twice samples
         its peaks and troughs. ``option`` names the rate in the message.
 
+        Parameters
+        ----------
+        rate_hz : float
+            The camera's sampling rate, in Hz.
+        option : str
+            The setting that gives ``rate_hz``, named in the error.
+
+        Raises
+        ------
+        ParameterError
+            When ``rate_hz`` is below twice ``flicker_hz`` and the flicker is not 0 deep.
+
         Examples
         --------
         >>> Lighting("lamp", 300.0, flicker_hz=100.0, flicker_depth=0.1).check_sampled(200.0, "scene_rate_hz")
@@ -104,7 +116,23 @@ class Lighting:
                              f"would show as a {alias:g} Hz flicker")
 
     def lux_at(self, t_us: float | np.ndarray) -> float | np.ndarray:
-        """Illuminance at ``t_us`` (a float for a scalar time)."""
+        """Illuminance at ``t_us`` (a float for a scalar time).
+
+        Parameters
+        ----------
+        t_us : float or ndarray
+            Time or times, µs from the clip's start.
+
+        Returns
+        -------
+        float or ndarray of float64
+            Lux at each time, of ``t_us``'s shape.
+
+        Examples
+        --------
+        >>> Lighting("lamp", 100.0, flicker_hz=100.0, flicker_depth=0.1).lux_at(np.array([0, 2_500, 5_000])).round(1)
+        array([110., 100.,  90.])
+        """
         if self.flicker_hz == 0 or self.flicker_depth == 0:
             return self.lux if np.isscalar(t_us) else np.full(np.shape(t_us), self.lux)
         value = self.lux * (1.0 + self.flicker_depth * np.cos(2.0 * np.pi * self.flicker_hz * np.asarray(t_us) * 1e-6))
@@ -128,6 +156,16 @@ DEFAULT_LIGHTING = ("bright", "office", "dim")
 
 def get_lighting(name: str) -> Lighting:
     """The preset ``name``, or a ParameterError listing the known ones.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`LIGHTING`.
+
+    Returns
+    -------
+    Lighting
+        The preset.
 
     Examples
     --------
