@@ -47,7 +47,31 @@ def _phases(owner: str, names: tuple[str, ...], times: tuple[object, ...]) -> No
 def expression_au_number(name: str, au: object, side: str = "") -> int:
     """``au`` as an int, or a ParameterError unless ``au`` (on ``side``) is an AU an expression can
     move: a known AU that is not a gaze AU (61-64 are the timeline's gaze, which :func:`au_intensities`
-    writes over them: was an "AU61" label on clips whose eyes followed the saccades only)."""
+    writes over them: was an "AU61" label on clips whose eyes followed the saccades only).
+
+    Parameters
+    ----------
+    name : str
+        What the error calls ``au`` (``"AuCurve.au"``, ``"Expression.aus"``).
+    au : int
+        An AU number (a whole float is taken).
+    side : {"", "L", "R"}, optional
+        The subject's side the AU moves; ``""``: both.
+
+    Returns
+    -------
+    int
+        The AU number.
+
+    Examples
+    --------
+    >>> expression_au_number("aus", 12.0)
+    12
+    >>> expression_au_number("aus", 61)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: aus: AU 61 is gaze, which the timeline's gaze_start_deg and saccades set; an expression cannot move it
+    """
     number = as_int(name, au)
     parse_au(au_key(number, side))
     if number in GAZE_AUS:
@@ -69,6 +93,17 @@ class AuCurve:
     """One AU's episode: it rises from ``onset_us`` to ``apex_us``, holds until ``hold_end_us``
     and falls back to neutral at ``offset_us``; ``side`` is ``""`` (both sides), ``"L"`` or
     ``"R"`` (the subject's).
+
+    Parameters
+    ----------
+    au : int
+        The AU number (:mod:`evface.face.aus`; not a gaze AU 61-64).
+    onset_us, apex_us, hold_end_us, offset_us : int
+        The phases' times, µs from the clip's start, in this order.
+    intensity : float
+        Intensity at the apex, in [0, 1].
+    side : {"", "L", "R"}, optional
+        The subject's side the AU moves; ``""``: both.
 
     Examples
     --------
@@ -112,6 +147,18 @@ class Expression:
     ``apex_us`` and ``hold_end_us`` to ``offset_us`` (the last AU's offset), at the clip's
     ``intensity``. ``curves`` gives each AU's own timing, intensity and side; without them every
     AU of ``aus`` follows the episode's curve at ``intensity``.
+
+    Parameters
+    ----------
+    aus : tuple of int
+        The AUs of the class (any list or tuple of AU numbers; kept as a tuple of int).
+    onset_us, apex_us, hold_end_us, offset_us : int
+        The episode's phases, µs from the clip's start, in this order.
+    intensity : float
+        The clip's intensity at the apex, in [0, 1].
+    curves : tuple of AuCurve, optional
+        Each AU's own curve, within ``onset_us`` to ``offset_us``; empty: every AU follows the
+        episode.
 
     Examples
     --------
@@ -157,7 +204,13 @@ class Expression:
         return self.offset_us - self.onset_us
 
     def au_curves(self) -> tuple[AuCurve, ...]:
-        """Each AU's curve (``curves``, or the episode's curve for every AU)."""
+        """Each AU's curve (``curves``, or the episode's curve for every AU).
+
+        Returns
+        -------
+        tuple of AuCurve
+            One per AU, in ``curves``' or ``aus``' order.
+        """
         if self.curves:
             return self.curves
         return tuple(AuCurve(int(a), self.onset_us, self.apex_us, self.hold_end_us, self.offset_us, self.intensity)
@@ -167,6 +220,13 @@ class Expression:
 @dataclass(frozen=True)
 class Blink:
     """An AU45 blink: lid closes from ``start_us`` to ``closed_us``, reopens by ``end_us``.
+
+    Parameters
+    ----------
+    start_us, closed_us, end_us : int
+        The phases' times, µs from the clip's start, in this order.
+    intensity : float, optional
+        AU45's intensity when closed, in [0, 1].
 
     Examples
     --------
@@ -199,6 +259,49 @@ class HeadMotion:
     """Rigid head motion: drift + sinusoidal wobble + breathing, in fractions of the face width;
     a fixed yaw and pitch (degrees) with small sinusoidal wobbles of their own.
 
+    Each sinusoid is ``amp * sin(2 pi hz t + phase)``, ``t`` in seconds, ``phase`` in radians
+    (:func:`~evface.rig.timeline_query.head_pose`).
+
+    Parameters
+    ----------
+    drift : tuple of float, optional
+        Steady ``(dx, dy)`` motion, in face widths per second.
+    wobble_amp : tuple of float, optional
+        ``(dx, dy)`` amplitudes of the wobble, in face widths.
+    wobble_hz : tuple of float, optional
+        The wobble's ``(dx, dy)`` frequencies, Hz.
+    wobble_phase : tuple of float, optional
+        The wobble's ``(dx, dy)`` phases.
+    roll_amp_deg : float, optional
+        Amplitude of the in-plane roll, degrees.
+    roll_hz : float, optional
+        The roll's frequency, Hz.
+    roll_phase : float, optional
+        The roll's phase.
+    breathing_amp : float, optional
+        Amplitude of breathing in ``dy`` (face widths); the head's scale swings by half of it.
+    breathing_hz : float, optional
+        The breathing rate, Hz.
+    breathing_phase : float, optional
+        The breathing's phase.
+    yaw_deg, pitch_deg : float, optional
+        Fixed turn of the head in depth, degrees.
+    rotation_amp_deg : tuple of float, optional
+        ``(yaw, pitch)`` amplitudes of the turn's wobble, degrees.
+    rotation_hz : tuple of float, optional
+        ``(yaw, pitch)`` frequencies of that wobble, Hz.
+    rotation_phase : tuple of float, optional
+        ``(yaw, pitch)`` phases of that wobble.
+
+    Raises
+    ------
+    ParameterError
+        For a field that is no finite number, a negative amplitude or frequency, or a motion
+        beyond what the renderer draws (:class:`~evface.face.head_pose.FacePose`): a yaw or pitch
+        with its wobble beyond 10 degrees, a roll wobble beyond 360 degrees, a shift beyond 10 face
+        widths or a ``breathing_amp`` of 2 or more (the head's scale ``1 + breathing_amp / 2 *
+        sin`` would reach 0). :class:`Timeline` adds the drift over its duration to the shift.
+
     Examples
     --------
     A head drifting right by 0.01 face widths a second, turned 2 degrees:
@@ -215,15 +318,6 @@ class HeadMotion:
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: HeadMotion: yaw_deg 8 and rotation_amp_deg[0] 3 turn the head up to 11 degrees in depth; the renderer turns it at most 10 (a warp without self-occlusion)
-
-    Raises
-    ------
-    ParameterError
-        For a field that is no finite number, a negative amplitude or frequency, or a motion
-        beyond what the renderer draws (:class:`~evface.face.head_pose.FacePose`): a yaw or pitch
-        with its wobble beyond 10 degrees, a roll wobble beyond 360 degrees, a shift beyond 10 face
-        widths or a ``breathing_amp`` of 2 or more (the head's scale ``1 + breathing_amp / 2 *
-        sin`` would reach 0). :class:`Timeline` adds the drift over its duration to the shift.
     """
 
     drift: tuple[float, float] = (0.0, 0.0)
@@ -258,6 +352,16 @@ class HeadMotion:
         limits; was: a ParameterError about ``FacePose.yaw_deg`` part way through recording).
 
         Each sinusoid counts at its full amplitude, the drift over the whole clip.
+
+        Parameters
+        ----------
+        duration_us : int
+            The clip's length, µs; 0 leaves the drift out.
+
+        Raises
+        ------
+        ParameterError
+            Naming the fields and the renderer's limit.
 
         Examples
         --------
@@ -299,6 +403,18 @@ class HeadMotion:
         slower motion than the head's, as :meth:`Lighting.check_sampled
         <evface.rig.lighting.Lighting.check_sampled>` says of a flicker. ``option`` names the rate.
 
+        Parameters
+        ----------
+        rate_hz : float
+            The camera's sampling rate, in Hz.
+        option : str
+            The setting that gives ``rate_hz``, named in the error.
+
+        Raises
+        ------
+        ParameterError
+            Naming the first sinusoid sampled too slowly and the frequency it would be filmed at.
+
         Examples
         --------
         >>> HeadMotion(wobble_amp=(0.002, 0.0), wobble_hz=(100.0, 900.0)).check_sampled(200.0, "scene_rate_hz")
@@ -324,6 +440,14 @@ class HeadMotion:
 class Saccade:
     """A gaze shift from wherever the eyes look at ``start_us`` to ``to_deg`` (horizontal,
     positive to the subject's left; vertical, positive up) at ``end_us``.
+
+    Parameters
+    ----------
+    start_us, end_us : int
+        Start and end of the shift, µs from the clip's start.
+    to_deg : tuple of float
+        Where the eyes look at ``end_us``: ``(horizontal, vertical)`` degrees, within
+        :data:`evface.face.aus.GAZE_DEG`.
 
     Examples
     --------
@@ -380,6 +504,21 @@ class Timeline:
     """Everything that moves in one clip. Query with :func:`~evface.rig.timeline_query.au_intensities` and
     :func:`~evface.rig.timeline_query.head_pose`.
 
+    Parameters
+    ----------
+    duration_us : int
+        The clip's length, µs, in ``[1, MAX_CLIP_US]``.
+    expression : Expression
+        The micro-expression, within ``0..duration_us``.
+    blinks : tuple of Blink, optional
+        The blinks, each reaching into the clip.
+    head : HeadMotion, optional
+        The rigid head motion; default: a still head.
+    gaze_start_deg : tuple of float, optional
+        Where the eyes look at the start, ``(horizontal, vertical)`` degrees.
+    saccades : tuple of Saccade, optional
+        Gaze shifts, in time order, each reaching into the clip.
+
     Raises
     ------
     ParameterError
@@ -392,6 +531,13 @@ class Timeline:
 
     Examples
     --------
+    A smile whose apex is at 150 ms and a blink closed at 250 ms:
+
+    >>> from evface.rig.timeline_query import au_intensities
+    >>> tl = Timeline(400_000, Expression((12,), 50_000, 150_000, 150_000, 300_000, 0.6),
+    ...               blinks=(Blink(200_000, 250_000, 300_000),))
+    >>> au_intensities(tl, 150_000), au_intensities(tl, 250_000)[45]
+    ({12: 0.6, 45: 0.0}, 1.0)
     >>> Timeline(400_000, Expression((12,), 300_000, 450_000, 450_000, 600_000, 0.5))
     Traceback (most recent call last):
     ...
