@@ -60,6 +60,23 @@ that datasets stay byte-identical)."""
 class ClipSpec:
     """One planned clip; its content depends only on these fields and the dataset seed.
 
+    Parameters
+    ----------
+    clip_id : str
+        The clip's name; it names its file ``clips/ID.h5``.
+    subject : str
+        The subject's name.
+    subject_index : int
+        The subject's place in the dataset plan, >= 0.
+    label : str
+        The class label.
+    aus : tuple of int
+        The AUs of the class, as the timeline's expression moves them.
+    lighting : str
+        The lighting's name (:data:`~evface.rig.lighting.LIGHTING`).
+    repetition : int
+        Which repetition of this subject, class and lighting, >= 0.
+
     Raises
     ------
     ParameterError
@@ -106,7 +123,34 @@ def _instance(name: str, value: object, kind: type | tuple[type, ...], what: str
 
 def clip_seed(dataset_seed: int, spec: ClipSpec) -> np.random.SeedSequence:
     """Seed of one clip, from the dataset seed and the clip's place in the full plan
-    (subject, class, lighting, repetition), so subsets, shards and resumed runs agree."""
+    (subject, class, lighting, repetition), so subsets, shards and resumed runs agree.
+
+    Parameters
+    ----------
+    dataset_seed : int
+        The dataset's seed, >= 0.
+    spec : ClipSpec
+        The clip; its ``clip_id`` and ``subject`` name do not count.
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+        The clip's seed (:meth:`Rig.record` spawns each camera's from it).
+
+    Raises
+    ------
+    ParameterError
+        For a ``dataset_seed`` that is no integer >= 0 or a ``spec`` that is no :class:`ClipSpec`.
+
+    Examples
+    --------
+    The same clip planned under another name has the same seed; another dataset seed changes it:
+
+    >>> spec = ClipSpec("s000_AU4_bright_r0", "s000", 0, "AU4", (4,), "bright", 0)
+    >>> renamed = ClipSpec("first", "s000", 0, "AU4", (4,), "bright", 0)
+    >>> int_seed(clip_seed(0, spec)), int_seed(clip_seed(0, renamed)), int_seed(clip_seed(1, spec))
+    (372881408, 372881408, 3647297886)
+    """
     _instance("spec", spec, ClipSpec, "a ClipSpec")
     key = [as_int("dataset_seed", dataset_seed, 0), spec.subject_index, zlib.crc32(spec.label.encode()),
            zlib.crc32(spec.lighting.encode()), spec.repetition]
@@ -118,6 +162,20 @@ def check_head_in_roi(geometry: RigGeometry, timeline: Timeline, times_us: np.nd
     ``times_us`` moves a corner of the neutral face box out of the hd ROI window: the hd camera,
     read through that window, would film part of the face. Yaw and pitch are left out (they turn
     the face within its box).
+
+    Parameters
+    ----------
+    geometry : RigGeometry
+        The rig's layout: the neutral face box and the hd ROI window in canvas pixels.
+    timeline : Timeline
+        The clip's timeline.
+    times_us : ndarray of int
+        The times to check, µs from the clip's start (the scene samples).
+
+    Raises
+    ------
+    ParameterError
+        At the first such time, naming the pose and the options to change.
 
     Examples
     --------
@@ -145,12 +203,41 @@ def check_head_in_roi(geometry: RigGeometry, timeline: Timeline, times_us: np.nd
 
 
 def int_seed(ss: np.random.SeedSequence) -> int:
-    """One 32-bit integer seed drawn from ``ss`` (for the camera models' ``seed`` argument)."""
+    """One 32-bit integer seed drawn from ``ss`` (for the camera models' ``seed`` argument).
+
+    Parameters
+    ----------
+    ss : numpy.random.SeedSequence
+        The seed sequence to draw from (its state is not changed).
+
+    Returns
+    -------
+    int
+        In ``[0, 2**32)``.
+
+    Examples
+    --------
+    >>> int_seed(np.random.SeedSequence(0)), int_seed(np.random.SeedSequence([0, 1]))
+    (2968811710, 3964924996)
+    """
     return int(ss.generate_state(1, np.uint32)[0])
 
 
 class Rig:
     """The three cameras around one identity (geometry and renderers are built once).
+
+    Parameters
+    ----------
+    identity : Identity
+        The face to film.
+    params : RigParams
+        The cameras' geometry, presets and sampling rates.
+
+    Raises
+    ------
+    ParameterError
+        For ``params`` that are no :class:`RigParams`, or when :class:`~evface.rig.scene.Scene`
+        refuses the ``identity`` or the renderers' memory.
 
     Examples
     --------
@@ -178,6 +265,24 @@ class Rig:
 
     def record(self, spec: ClipSpec, timeline: Timeline, lighting: Lighting, seed: np.random.SeedSequence) -> Clip:
         """Film one clip with all three cameras.
+
+        Parameters
+        ----------
+        spec : ClipSpec
+            The clip's name and labels: its ``aus`` and ``lighting`` must be ``timeline``'s and
+            ``lighting``'s.
+        timeline : Timeline
+            What moves in the clip, and its duration.
+        lighting : Lighting
+            The illuminance on the face.
+        seed : numpy.random.SeedSequence
+            The clip's seed (:func:`clip_seed`).
+
+        Returns
+        -------
+        Clip
+            Events of ``hd`` and ``lr``, frames of every RGB camera, truth frames, calibration and
+            how the clip was made (``extra``).
 
         Raises
         ------

@@ -52,6 +52,20 @@ def backdrop(canvas: np.ndarray, offset: tuple[int, int], full: tuple[int, int])
     """A ``full`` (width, height) image with ``canvas`` at ``offset`` and its edges replicated
     beyond: the static scene around the rendered canvas.
 
+    Parameters
+    ----------
+    canvas : ndarray, shape (h, w) or (h, w, 3)
+        The rendered canvas.
+    offset : tuple of int
+        Where the canvas's top-left pixel lands, ``(x, y)``.
+    full : tuple of int
+        The view's size, ``(width, height)``.
+
+    Returns
+    -------
+    ndarray, shape (height, width) or (height, width, 3)
+        Of ``canvas``' dtype.
+
     Examples
     --------
     A 2x2 canvas at (1, 0) of a 4x3 view, its edges replicated:
@@ -66,6 +80,22 @@ def backdrop(canvas: np.ndarray, offset: tuple[int, int], full: tuple[int, int])
 
 def lit(backdrop: np.ndarray, canvas: np.ndarray, offset: tuple[int, int], lux: float) -> np.ndarray:
     """``backdrop`` with ``canvas`` written at ``offset``, times ``lux`` (a new float32 array).
+
+    Parameters
+    ----------
+    backdrop : ndarray of float32, shape (H, W) or (H, W, 3)
+        The static scene (:func:`backdrop`); left unchanged.
+    canvas : ndarray, shape (h, w) or (h, w, 3)
+        The rendered canvas at this instant.
+    offset : tuple of int
+        Where the canvas's top-left pixel lands, ``(x, y)``.
+    lux : float
+        The illuminance the scene is multiplied by.
+
+    Returns
+    -------
+    ndarray of float32
+        Of ``backdrop``'s shape.
 
     Examples
     --------
@@ -88,6 +118,20 @@ def _lux(lux: object) -> float:
 def face_state(timeline: Timeline, t_us: int) -> tuple[dict[int | str, float], FacePose]:
     """AU intensities (gaze included) and head pose of ``timeline`` at ``t_us``.
 
+    Parameters
+    ----------
+    timeline : Timeline
+        The clip's timeline.
+    t_us : int
+        µs from the clip's start.
+
+    Returns
+    -------
+    aus : dict of {int or str: float}
+        Intensity by AU key (:func:`~evface.rig.timeline_query.au_intensities`).
+    pose : FacePose
+        The head's rigid pose (:func:`~evface.rig.timeline_query.head_pose`).
+
     Examples
     --------
     >>> from evface.rig.timeline import Expression
@@ -104,6 +148,15 @@ class Scene:
     backdrops around the lr and RGB canvases.
 
     Renderers keep scratch buffers (:class:`FaceRenderer`): use one scene per thread.
+
+    Parameters
+    ----------
+    identity : Identity
+        The face to render.
+    geometry : RigGeometry
+        Where the face lands on each camera (:func:`~evface.rig.geometry.rig_geometry`).
+    params : RigParams
+        The rig whose lr sensor and RGB size the backdrops take.
 
     Raises
     ------
@@ -158,7 +211,24 @@ class Scene:
     def views(self, timeline: Timeline, t_us: int, lux: float) -> tuple[np.ndarray, np.ndarray]:
         """Scene luminance in lux at ``t_us`` on the hd ROI and on the whole lr array
         (float32 (H, W) each), lit by ``lux`` (a finite number > 0, as :meth:`rgb` and
-        :meth:`rgb_hd` take it; a ParameterError otherwise)."""
+        :meth:`rgb_hd` take it; a ParameterError otherwise).
+
+        Parameters
+        ----------
+        timeline : Timeline
+            The clip's timeline.
+        t_us : int
+            µs from the clip's start.
+        lux : float
+            The illuminance on the face.
+
+        Returns
+        -------
+        hd : ndarray of float32, shape (H, W)
+            The hd ROI window.
+        lr : ndarray of float32, shape (H, W)
+            The whole lr array.
+        """
         g = self.geometry
         lux = _lux(lux)
         aus, pose = face_state(timeline, t_us)
@@ -168,7 +238,22 @@ class Scene:
         return hd, lr
 
     def rgb(self, timeline: Timeline, t_us: int, lux: float) -> np.ndarray:
-        """Colour scene in lux on the RGB sensor at ``t_us`` (float32 (H, W, 3))."""
+        """Colour scene in lux on the RGB sensor at ``t_us`` (float32 (H, W, 3)).
+
+        Parameters
+        ----------
+        timeline : Timeline
+            The clip's timeline.
+        t_us : int
+            µs from the clip's start.
+        lux : float
+            The illuminance on the face, a finite number > 0.
+
+        Returns
+        -------
+        ndarray of float32, shape (H, W, 3)
+            The whole RGB frame (:attr:`RigParams.rgb_size <evface.rig.geometry.RigParams.rgb_size>`).
+        """
         lux = _lux(lux)
         aus, pose = face_state(timeline, t_us)
         canvas = self._rgb_canvas(self.rgb_renderer.render(aus, pose))
@@ -176,7 +261,22 @@ class Scene:
 
     def rgb_hd(self, timeline: Timeline, t_us: int, lux: float) -> np.ndarray:
         """Colour scene in lux on an RGB sensor framed like the hd ROI, at hd's pixel size
-        (float32 (H, W, 3), the hd view before its conversion to luminance)."""
+        (float32 (H, W, 3), the hd view before its conversion to luminance).
+
+        Parameters
+        ----------
+        timeline : Timeline
+            The clip's timeline.
+        t_us : int
+            µs from the clip's start.
+        lux : float
+            The illuminance on the face, a finite number > 0.
+
+        Returns
+        -------
+        ndarray of float32, shape (H, W, 3)
+            The hd ROI window.
+        """
         lux = _lux(lux)
         aus, pose = face_state(timeline, t_us)
         return self.hd_renderer.render(aus, pose, window=self.geometry.roi_in_canvas) * np.float32(lux)
