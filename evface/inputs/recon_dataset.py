@@ -25,6 +25,15 @@ def check_memory(need: int, what: str, spec: ReconSpec) -> None:
     take about X GiB" completes it) would take more than half of this machine's memory, naming the
     options that size them (the operating system would kill the process part way through).
 
+    Parameters
+    ----------
+    need : int
+        Bytes the samples would take.
+    what : str
+        The message's start, with ``{gib}`` where the GiB go.
+    spec : ReconSpec
+        The spec of the samples (its protocol picks the option named).
+
     Examples
     --------
     >>> check_memory(10_000, "the samples take about {gib} GiB", ReconSpec())  # nothing to say
@@ -43,6 +52,16 @@ def check_memory(need: int, what: str, spec: ReconSpec) -> None:
 def sample_bytes(s: ReconSamples) -> int:
     """Bytes of one sample's arrays.
 
+    Parameters
+    ----------
+    s : ReconSamples
+        Samples; the first one is measured.
+
+    Returns
+    -------
+    int
+        The bytes of its arrays (not its metadata).
+
     Examples
     --------
     >>> s = ReconSamples(**{name: np.zeros((3, 2, 2), np.float32) for name in ARRAYS})
@@ -56,6 +75,20 @@ def checked_args(root: object, rows: object, spec: object) -> tuple[Path, Sequen
     """``root`` as a path, once ``rows`` is a list of manifest rows (each with its clip's ``file``)
     and ``spec`` a :class:`ReconSpec`; otherwise a ParameterError naming the argument (a number was
     an AttributeError or a TypeError naming nothing, an array of rows an IndexError).
+
+    Parameters
+    ----------
+    root : str or Path
+        The dataset folder.
+    rows : sequence of dict
+        Its manifest rows, each with a ``file``.
+    spec : ReconSpec
+        How the samples are cut.
+
+    Returns
+    -------
+    tuple of (Path, sequence of dict, ReconSpec)
+        ``root`` as a path, ``rows`` and ``spec`` as given.
 
     Examples
     --------
@@ -125,6 +158,22 @@ def write_samples(
     that array's rows so far as float32, as :meth:`ReconSamples.concatenate` would. Written into
     ``folder.tmp``, removed on any error, and renamed when complete. Arguments of the wrong kind
     are a ParameterError naming them (:func:`checked_args`), before anything is written.
+
+    Parameters
+    ----------
+    root : str or Path
+        The dataset folder.
+    rows : sequence of dict
+        Manifest rows of its clips, each with a ``file`` relative to ``root``.
+    spec : ReconSpec
+        How the samples are cut.
+    folder : str or Path
+        The folder the samples are written to.
+
+    Returns
+    -------
+    Path
+        ``folder``.
 
     Examples
     --------
@@ -206,6 +255,22 @@ def build_samples(
     machine's memory, a :class:`ParameterError` names the options that size them (the operating
     system would kill the process part way through). Arguments of the wrong kind are a
     ParameterError naming them (:func:`checked_args`).
+
+    Parameters
+    ----------
+    root : str or Path
+        The dataset folder.
+    rows : sequence of dict
+        Manifest rows of its clips, each with a ``file`` relative to ``root``.
+    spec : ReconSpec
+        How the samples are cut.
+    remedy : str, optional
+        The end of the refusal when no clip has a sample (default: a training's options).
+
+    Returns
+    -------
+    ReconSamples
+        The samples of every clip, clip after clip, each in time order.
 
     Examples
     --------

@@ -91,6 +91,25 @@ class ReconSpec:
     :data:`~evface.checks.MAX_TIME_BINS` (256), ``step_us`` and ``stride`` 1 to
     :data:`~evface.checks.MAX_INT` (2^31 - 1), as ``evface train reconstruct`` takes them.
 
+    Parameters
+    ----------
+    sensor : {'hd', 'lr'}, default 'hd'
+        The event sensor whose events the samples hold (the target grid is the same for both).
+    protocol : {'extrapolation', 'interpolation', 'events-only'}, default 'extrapolation'
+        Which frames a method may see and when the samples are (:data:`PROTOCOLS`).
+    size : int, default 128
+        Side of the square target grid, pixels.
+    n_bins : int, default 5
+        Time bins of each sample's voxel grid.
+    step_us : int, default 50000
+        Extrapolation / events-only: spacing of the sample times through the apex, µs.
+    stride : int, default 1
+        Interpolation: every ``stride``-th truth frame between two RGB frames.
+    gamma : float, default 2.2
+        Display gamma of the grey images: linear intensity = ``grey ** gamma``.
+    alphas_rad_s : tuple of float, default (0, 10 pi)
+        Leak rates (rad/s) of the event-history counts ``hist``; 0 counts without leaking.
+
     Examples
     --------
     >>> spec = ReconSpec(sensor="lr", size=32)
@@ -142,10 +161,29 @@ class ReconSpec:
         return self.protocol != "events-only"
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields by name, as a run's ``config.json`` holds them (``alphas_rad_s`` as a list).
+
+        Returns
+        -------
+        dict
+            Every field by name.
+        """
         return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ReconSpec":
+        """The spec held by a dict such as :meth:`to_dict` writes (keys that are not fields are ignored).
+
+        Parameters
+        ----------
+        d : dict
+            Fields by name; lists become tuples.
+
+        Returns
+        -------
+        ReconSpec
+            Checked as the constructor checks it.
+        """
         names = {f.name for f in fields(cls)}
         return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in names})
 
@@ -156,6 +194,37 @@ ARRAYS = ("voxel", "hist", "key", "rgb_a", "rgb_b", "target", "t_us", "t_key_us"
 @dataclass
 class ReconSamples:
     """Stacked samples (N first) with per-sample metadata.
+
+    What each array holds is in the module docstring; ``S`` is the grid side (:attr:`ReconSpec.size`).
+
+    Parameters
+    ----------
+    voxel : ndarray of float16, shape (N, n_bins, S, S)
+        Voxel grid of the events since the previous sample of the clip (float32 where a count
+        exceeds float16's range: :func:`compact`).
+    hist : ndarray of float16, shape (N, n_alpha, 2, S, S)
+        ON/OFF event counts since the keyframe, leaked at each rate (float32 as ``voxel``).
+    key : ndarray of float32, shape (N, S, S)
+        The keyframe.
+    rgb_a : ndarray of float32, shape (N, S, S)
+        The earlier RGB frame an RGB-only method may use.
+    rgb_b : ndarray of float32, shape (N, S, S)
+        The later RGB frame an RGB-only method may use.
+    target : ndarray of float32, shape (N, S, S)
+        The image to reconstruct.
+    t_us : ndarray of int64, shape (N,)
+        The sample's time, µs.
+    t_key_us : ndarray of int64, shape (N,)
+        The keyframe's mid-exposure, µs.
+    t_a : ndarray of int64, shape (N,)
+        ``rgb_a``'s mid-exposure, µs.
+    t_b : ndarray of int64, shape (N,)
+        ``rgb_b``'s mid-exposure, µs.
+    seq : ndarray of int64, shape (N,)
+        Position of the sample in its clip, in time order.
+    meta : dict of str to ndarray, optional
+        Per-sample metadata (clip_id, subject, lighting, sensor, aus, target, onset_us, apex_us,
+        offset_us), each of length N.
 
     Examples
     --------
@@ -192,24 +261,63 @@ class ReconSamples:
         return self.t_us - self.t_key_us
 
     def clip_slices(self) -> list[np.ndarray]:
-        """Indices of each clip's samples, in time order (clips in first-appearance order)."""
+        """Indices of each clip's samples, in time order (clips in first-appearance order).
+
+        Returns
+        -------
+        list of ndarray of int
+            One index array per clip, by ``meta["clip_id"]``.
+        """
         ids = self.meta["clip_id"]
         order = list(dict.fromkeys(ids.tolist()))
         return [np.flatnonzero(ids == c) for c in order]
 
     def select(self, idx: np.ndarray) -> "ReconSamples":
-        """The samples ``idx`` (an index array or a boolean mask), in that order."""
+        """The samples ``idx`` (an index array or a boolean mask), in that order.
+
+        Parameters
+        ----------
+        idx : ndarray of int or ndarray of bool
+            Indices of the samples, or a mask of length N.
+
+        Returns
+        -------
+        ReconSamples
+            Those samples and their metadata (read into memory from memory-mapped arrays).
+        """
         return ReconSamples(**{name: getattr(self, name)[idx] for name in ARRAYS},
                             meta={k: v[idx] for k, v in self.meta.items()})
 
     def of_subjects(self, subjects: Sequence[str]) -> np.ndarray:
-        """Indices of the samples whose subject is one of ``subjects``."""
+        """Indices of the samples whose subject is one of ``subjects``.
+
+        Parameters
+        ----------
+        subjects : sequence of str
+            Subject ids, as ``meta["subject"]`` holds them.
+
+        Returns
+        -------
+        ndarray of int
+            The indices, in order.
+        """
         return np.flatnonzero(np.isin(self.meta["subject"].astype(str), np.asarray(list(subjects), dtype=str)))
 
     @staticmethod
     def load(folder: str | Path) -> "ReconSamples":
         """Samples written by :func:`~evface.inputs.recon_dataset.write_samples`, their arrays memory-mapped
-        (:meth:`select` reads what it takes); ``folder`` a path (else a ParameterError naming it)."""
+        (:meth:`select` reads what it takes); ``folder`` a path (else a ParameterError naming it).
+
+        Parameters
+        ----------
+        folder : str or Path
+            The folder ``write_samples`` wrote.
+
+        Returns
+        -------
+        ReconSamples
+            Its arrays memory-mapped read-only, its metadata in memory (text as object arrays).
+        """
         folder = as_path("folder", folder)
         arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in ARRAYS}
         meta = {}
@@ -220,6 +328,19 @@ class ReconSamples:
 
     @staticmethod
     def concatenate(parts: Sequence["ReconSamples"]) -> "ReconSamples":
+        """The samples of ``parts`` one after the other (a float16 ``voxel`` or ``hist`` beside a
+        float32 one becomes float32); no parts is a DatasetError.
+
+        Parameters
+        ----------
+        parts : sequence of ReconSamples
+            Samples with the same metadata keys, such as :func:`clip_samples` cuts.
+
+        Returns
+        -------
+        ReconSamples
+            Every sample of ``parts``, in order.
+        """
         if not parts:
             raise DatasetError("no reconstruction samples: every clip was too short or empty")
         arrays = {name: np.concatenate([getattr(p, name) for p in parts]) for name in ARRAYS}
@@ -242,6 +363,22 @@ def no_samples(root: str | Path, rows: Sequence[dict[str, Any]], spec: ReconSpec
     what each protocol needs and ``remedy`` (default: a training's options; was: "every clip was
     too short or empty", naming neither).
 
+    Parameters
+    ----------
+    root : str or Path
+        The dataset folder, named in the message.
+    rows : sequence of dict
+        Its manifest rows (each with ``duration_us``).
+    spec : ReconSpec
+        The samples asked for.
+    remedy : str, optional
+        The message's last clause, what to do (default: change a training's options).
+
+    Returns
+    -------
+    DatasetError
+        The error, to raise.
+
     Examples
     --------
     >>> rows = [{"duration_us": 20_000}, {"duration_us": 31_500}]
@@ -262,6 +399,22 @@ apex (now 50000 µs); use a dataset of longer clips or another --protocol
 
 def sample_times(clip: Clip, spec: ReconSpec, t_frames: np.ndarray, t_truth: np.ndarray) -> np.ndarray:
     """The sample times of a clip: truth-frame times chosen by the protocol (see the module docstring).
+
+    Parameters
+    ----------
+    clip : Clip
+        The clip (its annotated onset, apex, offset and duration).
+    spec : ReconSpec
+        The protocol, ``step_us`` and ``stride``.
+    t_frames : ndarray of int
+        Mid-exposure times of its RGB frames, µs, in order.
+    t_truth : ndarray of int
+        Times of its truth frames, µs, in order (a recording: its RGB frames' mid-exposures).
+
+    Returns
+    -------
+    ndarray of int64
+        The sample times, µs, in order; empty when the clip has none.
 
     Examples
     --------
@@ -352,6 +505,21 @@ def clip_samples(clip: Clip, spec: ReconSpec, source: Path | str | None = None) 
     frames: the sample times are frame mid-exposures, the target is the frame at ``t`` on the grid,
     and the RGB-only methods see only frames before it.
 
+    Parameters
+    ----------
+    clip : Clip
+        The clip, with the events of ``spec.sensor``, the RGB frames and (but for a recording) the
+        grid sensor's truth (:func:`read_samples_clip` reads what is needed).
+    spec : ReconSpec
+        How the samples are cut.
+    source : str or Path, optional
+        The clip's file, named in errors.
+
+    Returns
+    -------
+    ReconSamples or None
+        The clip's samples in time order, or ``None`` when it has none.
+
     Examples
     --------
     A recording (no truth frames) of five uniform frames, grey 0, 40, ... 160, and 20 events on
@@ -426,12 +594,22 @@ def compact(counts: np.ndarray) -> np.ndarray:
     """``counts`` as float16, or as float32 when a value lies beyond float16's range (65504: the
     count of a hot pixel over a long history, which float16 would make ``inf``).
 
+    Counts that are no real numbers, NaN or infinite are a ParameterError naming ``counts``.
+
+    Parameters
+    ----------
+    counts : ndarray of real numbers
+        Event counts, finite.
+
+    Returns
+    -------
+    ndarray of float16 or ndarray of float32
+        The counts, same shape.
+
     Examples
     --------
     >>> compact(np.array([1.5, 65504.0], np.float32)).dtype, compact(np.array([1.5, 70000.0], np.float32)).tolist()
     (dtype('float16'), [1.5, 70000.0])
-
-    Counts that are no real numbers, NaN or infinite are a ParameterError naming ``counts``.
     """
     if not isinstance(counts, np.ndarray) or not real_dtype(counts.dtype):
         raise ParameterError(f"counts must be an array of real numbers, got {type(counts).__name__} "
@@ -447,6 +625,18 @@ def compact(counts: np.ndarray) -> np.ndarray:
 def read_samples_clip(path: str | Path, sensor: str) -> Clip:
     """Read what the samples of ``sensor`` need: its events, the frames of the camera framed like
     the grid sensor, and the grid sensor's truth and geometry (not its events).
+
+    Parameters
+    ----------
+    path : str or Path
+        The clip file.
+    sensor : {'hd', 'lr'}
+        The event sensor whose samples are cut.
+
+    Returns
+    -------
+    Clip
+        The clip with those parts read, and every sensor's geometry.
 
     Examples
     --------
