@@ -49,7 +49,27 @@ class RegistrationError(DatasetError):
 
 @dataclass(frozen=True)
 class Registration:
-    """A fitted RGB -> sensor homography and how good it is."""
+    """A fitted RGB -> sensor homography and how good it is.
+
+    Parameters
+    ----------
+    homography : ndarray of float, shape (3, 3)
+        Maps an RGB pixel ``(u, v, 1)`` to the sensor pixel ``(x, y, 1)``, up to scale.
+    method : str
+        How it was found: ``"points"``, ``"ecc"`` or ``"given"``.
+    error_px : float, optional
+        Root-mean-square transfer error of the point pairs, sensor pixels (NaN: none).
+    score : float, optional
+        ECC's final correlation coefficient, 1 = identical after warping (NaN: none).
+    details : dict, optional
+        More about the fit (point pairs and inliers, pyramid levels), kept in :meth:`to_dict`.
+
+    Examples
+    --------
+    >>> reg = Registration(np.diag([0.5, 0.5, 1.0]), "points", error_px=0.25, details={"pairs": 4})
+    >>> reg.to_dict()
+    {'homography': [[0.5, 0.0, 0.0], [0.0, 0.5, 0.0], [0.0, 0.0, 1.0]], 'method': 'points', 'error_px': 0.25, 'pairs': 4}
+    """
 
     homography: np.ndarray
     method: str
@@ -58,7 +78,14 @@ class Registration:
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (the matrix as nested lists)."""
+        """JSON-ready form (the matrix as nested lists).
+
+        Returns
+        -------
+        dict
+            ``homography``, ``method``, ``error_px`` and ``score`` where they are numbers, then
+            ``details``' keys.
+        """
         out = {"homography": np.asarray(self.homography, dtype=float).tolist(), "method": self.method}
         if np.isfinite(self.error_px):
             out["error_px"] = float(self.error_px)
@@ -69,6 +96,18 @@ class Registration:
 
 def apply_homography(h: np.ndarray, xy: np.ndarray) -> np.ndarray:
     """Map ``(N, 2)`` points through ``h``.
+
+    Parameters
+    ----------
+    h : ndarray of float, shape (3, 3)
+        The homography.
+    xy : array_like of float, shape (N, 2)
+        The points, ``x, y`` per row.
+
+    Returns
+    -------
+    ndarray of float64, shape (N, 2)
+        The mapped points.
 
     Examples
     --------
@@ -82,6 +121,24 @@ def apply_homography(h: np.ndarray, xy: np.ndarray) -> np.ndarray:
 
 def homography_from_points(rgb_xy: np.ndarray, sensor_xy: np.ndarray, *, source: str | None = None) -> Registration:
     """Fit the RGB -> sensor homography to point pairs (at least 4, not collinear).
+
+    Up to 5 pairs are fitted by least squares, more by RANSAC with a 2 px threshold. Point arrays of
+    different lengths, fewer than 4 pairs, or pairs that define no homography are a
+    :class:`RegistrationError`.
+
+    Parameters
+    ----------
+    rgb_xy : array_like of float, shape (N, 2)
+        RGB pixels ``u, v``.
+    sensor_xy : array_like of float, shape (N, 2)
+        The sensor pixels ``x, y`` they show.
+    source : str, optional
+        The file the pairs came from, named in errors.
+
+    Returns
+    -------
+    Registration
+        Method ``"points"``, the RMS transfer error, and the pairs and inliers in ``details``.
 
     Examples
     --------
@@ -107,7 +164,35 @@ def homography_from_points(rgb_xy: np.ndarray, sensor_xy: np.ndarray, *, source:
 
 
 def read_point_pairs(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """Read a point-pair CSV with columns ``rgb_x, rgb_y, x, y`` (RGB pixel, sensor pixel)."""
+    """Read a point-pair CSV with columns ``rgb_x, rgb_y, x, y`` (RGB pixel, sensor pixel).
+
+    A missing file or column, or a coordinate that is no finite number, is a
+    :class:`RegistrationError` naming the file (and the line).
+
+    Parameters
+    ----------
+    path : str or Path
+        The table (its separator sniffed; in a table not separated by commas, decimal commas).
+
+    Returns
+    -------
+    rgb_xy : ndarray of float64, shape (N, 2)
+        The RGB pixels.
+    sensor_xy : ndarray of float64, shape (N, 2)
+        The sensor pixels.
+
+    Examples
+    --------
+    >>> _ = Path("pairs.csv").write_text("rgb_x,rgb_y,x,y\\n10,20,5,10\\n30,40,15,20.5\\n")
+    >>> rgb_xy, sensor_xy = read_point_pairs("pairs.csv")
+    >>> rgb_xy.tolist(), sensor_xy.tolist()
+    ([[10.0, 20.0], [30.0, 40.0]], [[5.0, 10.0], [15.0, 20.5]])
+    >>> _ = Path("bad.csv").write_text("rgb_x,rgb_y,x,y\\n10,20,5,ten\\n")
+    >>> read_point_pairs("bad.csv")
+    Traceback (most recent call last):
+    ...
+    evface.datasets.importers.registration.RegistrationError: bad.csv: line 2: coordinates must be numbers
+    """
     return _point_pairs(input_file(path, "point-pair file", RegistrationError))
 
 
@@ -138,6 +223,18 @@ def _point_pairs(path: Path) -> tuple[np.ndarray, np.ndarray]:
 def nominal_homography(rgb_size: tuple[int, int], sensor_size: tuple[int, int]) -> np.ndarray:
     """Scale the RGB image onto the sensor, same field of view and centre (aspect ratio kept, cover).
 
+    Parameters
+    ----------
+    rgb_size : tuple of int
+        The RGB image's width and height.
+    sensor_size : tuple of int
+        The sensor's width and height.
+
+    Returns
+    -------
+    ndarray of float64, shape (3, 3)
+        The homography: a scale and a translation, pixel centres mapped onto pixel centres.
+
     Examples
     --------
     >>> nominal_homography((640, 480), (320, 240)).tolist()[0]  # pixel centres: RGB x = 0.5 -> sensor x = 0
@@ -151,7 +248,7 @@ def nominal_homography(rgb_size: tuple[int, int], sensor_size: tuple[int, int]) 
     return np.array([[s, 0.0, tx], [0.0, s, ty], [0.0, 0.0, 1.0]])
 
 
-def change_image(image: np.ndarray, sigma_px: float = 1.0) -> np.ndarray:
+def _change_image(image: np.ndarray, sigma_px: float = 1.0) -> np.ndarray:
     """Blurred activity image (H, W) or (2, H, W summed), float32 scaled to max 1."""
     image = np.asarray(image, dtype=np.float32)
     if image.ndim == 3:
@@ -174,32 +271,61 @@ def estimate_homography(
 
     Parameters
     ----------
-    event_count : (H, W) or (2, H, W)
-        Event counts on the sensor over a stretch with motion.
-    rgb_change : (h, w)
+    event_count : ndarray, shape (H, W) or (2, H, W)
+        Event counts on the sensor over a stretch with motion (ON and OFF summed).
+    rgb_change : ndarray, shape (h, w)
         Summed absolute log-grey differences of consecutive RGB frames over the same stretch
         (:func:`evface.datasets.importers.rgb_scan.scan_video` computes it).
-    init : (3, 3), optional
+    init : ndarray, shape (3, 3), optional
         Starting homography (default :func:`nominal_homography`).
-    levels : int
-        Pyramid levels (each halves both images).
-    sigma_px : float
+    levels : int, default 3
+        Pyramid levels (each halves both images; a level where either is under 16 px is skipped).
+    iterations : int, default 200
+        Most ECC iterations at each level.
+    sigma_px : float, default 0.7
         Blur on the sensor grid (scaled onto the RGB grid).
+    source : str, optional
+        The recording, named in errors.
+
+    Returns
+    -------
+    Registration
+        Method ``"ecc"``, the final correlation coefficient as ``score``, ``levels`` in ``details``.
 
     Raises
     ------
     RegistrationError
-        When ECC does not converge: give point pairs (:func:`homography_from_points`) or a
-        closer ``init``.
+        When there are no events, or ECC does not converge: give point pairs
+        (:func:`homography_from_points`) or a closer ``init``.
+
+    Examples
+    --------
+    Five rings on a 128x96 RGB change image, and the sensor's 64x48 counts of them seen 1.5 px
+    right of and 1 px above where :func:`nominal_homography` puts them:
+
+    >>> change = np.zeros((96, 128), np.float32)
+    >>> for x, y, r in [(30, 30, 12), (90, 40, 18), (60, 70, 10), (100, 80, 8), (20, 75, 9)]:
+    ...     _ = cv2.circle(change, (x, y), r, 1.0, 2)
+    >>> true = np.array([[1, 0, 1.5], [0, 1, -1.0], [0, 0, 1]]) @ nominal_homography((128, 96), (64, 48))
+    >>> count = cv2.warpPerspective(change, true, (64, 48)) * 10
+    >>> reg = estimate_homography(count, change, levels=2)
+    >>> reg.method, reg.score > 0.9
+    ('ecc', True)
+    >>> bool(np.abs(apply_homography(reg.homography, [[64, 48]]) - apply_homography(true, [[64, 48]])).max() < 0.1)
+    True
+    >>> estimate_homography(np.zeros((48, 64)), change, source="session")
+    Traceback (most recent call last):
+    ...
+    evface.datasets.importers.registration.RegistrationError: session: no events to register (the event-count image is empty)
     """
     count = np.asarray(event_count, dtype=np.float32)
     if not np.any(count > 0):
         raise RegistrationError(where(source, "no events to register (the event-count image is empty)"))
     if count.ndim == 3:
         count = count.sum(axis=0)
-    tmpl = change_image(np.log1p(count), sigma_px)
+    tmpl = _change_image(np.log1p(count), sigma_px)
     rgb_change = np.sqrt(np.maximum(np.asarray(rgb_change, dtype=np.float32), 0))
-    rgb = change_image(rgb_change, sigma_px * max(rgb_change.shape[1] / tmpl.shape[1], 1.0))
+    rgb = _change_image(rgb_change, sigma_px * max(rgb_change.shape[1] / tmpl.shape[1], 1.0))
     h0 = nominal_homography((rgb.shape[1], rgb.shape[0]), (tmpl.shape[1], tmpl.shape[0])) if init is None else np.asarray(init, float)
     warp = np.linalg.inv(h0)  # ECC warps the input (RGB) onto the template (sensor): sensor -> RGB
     warp /= warp[2, 2]
@@ -231,6 +357,26 @@ class QualityBounds:
     axes from a right angle; ``max_perspective``: ratio of the largest to the smallest local scale
     over the RGB frame; ``max_scale_change`` and ``max_shift_frac`` (of the sensor diagonal, mean
     over the RGB frame corners): how far an estimate may move from its start.
+
+    Parameters
+    ----------
+    max_aspect : float, default 1.25
+        Largest ratio of the local x and y scales.
+    max_shear_deg : float, default 10.0
+        Largest departure of the mapped axes from a right angle, degrees.
+    max_perspective : float, default 1.5
+        Largest ratio of the largest to the smallest local scale over the RGB frame.
+    max_scale_change : float, default 1.5
+        Largest change of scale of an estimate from its start.
+    max_shift_frac : float, default 0.15
+        Largest mean shift of the RGB frame's corners from an estimate's start, as a fraction of
+        the sensor's diagonal.
+
+    Examples
+    --------
+    >>> q = homography_quality(np.diag([0.5, 0.6, 1.0]), (100, 100))
+    >>> round(q["aspect"], 2), quality_problems(q, (50, 60)), quality_problems(q, (50, 60), QualityBounds(max_aspect=1.1))
+    (1.2, [], ['aspect 1.20 (limit 1.1)'])
     """
 
     max_aspect: float = 1.25
@@ -242,6 +388,18 @@ class QualityBounds:
 
 def local_jacobian(h: np.ndarray, uv: tuple[float, float]) -> np.ndarray:
     """The 2x2 derivative of the mapping ``h`` at RGB point ``uv``.
+
+    Parameters
+    ----------
+    h : ndarray of float, shape (3, 3)
+        The homography.
+    uv : tuple of float
+        The RGB point ``u, v``.
+
+    Returns
+    -------
+    ndarray of float64, shape (2, 2)
+        ``d(x, y) / d(u, v)``: the columns are the images of the RGB axes.
 
     Examples
     --------
@@ -265,6 +423,21 @@ def homography_quality(h: np.ndarray, rgb_size: tuple[int, int], reference: np.n
     True when the frame crosses the homography's line at infinity. With a ``reference`` (the start
     of an estimate), ``scale_change`` (>= 1) and ``shift_px`` (mean corner displacement, sensor
     pixels) say how far it moved.
+
+    Parameters
+    ----------
+    h : ndarray of float, shape (3, 3)
+        The RGB -> sensor homography.
+    rgb_size : tuple of int
+        The RGB frame's width and height.
+    reference : ndarray of float, shape (3, 3), optional
+        The homography an estimate started from.
+
+    Returns
+    -------
+    dict of str to float
+        ``aspect``, ``shear_deg``, ``scale``, ``perspective`` and ``folds`` (a bool); with a
+        ``reference``, also ``scale_change`` and ``shift_px``.
 
     Examples
     --------
@@ -299,6 +472,20 @@ def homography_quality(h: np.ndarray, rgb_size: tuple[int, int], reference: np.n
 def quality_problems(quality: dict[str, float], sensor_size: tuple[int, int], bounds: QualityBounds = QualityBounds()) -> list[str]:
     """The bounds a homography's :func:`homography_quality` breaks, as readable phrases.
 
+    Parameters
+    ----------
+    quality : dict of str to float
+        What :func:`homography_quality` says of the homography.
+    sensor_size : tuple of int
+        The sensor's width and height (its diagonal sizes the shift allowed).
+    bounds : QualityBounds, optional
+        The limits (default: :class:`QualityBounds`' defaults).
+
+    Returns
+    -------
+    list of str
+        One phrase per bound broken; empty when the homography is plausible.
+
     Examples
     --------
     >>> quality_problems({"aspect": 2.0, "shear_deg": 1.0, "perspective": 1.0, "folds": False}, (100, 100))
@@ -325,6 +512,18 @@ def box_distortion(h: np.ndarray, box: tuple[float, float, float, float] | list[
     ``corner_error_px``: largest distance between a mapped corner and the corner of the stored
     (axis-aligned) box, in target pixels.
 
+    Parameters
+    ----------
+    h : ndarray of float, shape (3, 3)
+        The homography.
+    box : tuple or list of float
+        The face box ``[x, y, w, h]`` in the source image's pixels.
+
+    Returns
+    -------
+    dict of str to float
+        ``aspect_change`` and ``corner_error_px``.
+
     Examples
     --------
     >>> box_distortion(np.diag([1.0, 0.5, 1.0]), [0, 0, 10, 10])["aspect_change"]
@@ -344,6 +543,19 @@ def box_kept(box: tuple[float, float, float, float] | list[float], size: tuple[i
     """Fractions of a box ``[x, y, w, h]`` that lie inside an image of ``size`` and that each side
     loses (``kept``, ``left``, ``right``, ``top``, ``bottom``), pixel edges as in :func:`map_box`.
 
+    Parameters
+    ----------
+    box : tuple or list of float
+        The box ``[x, y, w, h]``, pixels.
+    size : tuple of int
+        The image's width and height.
+
+    Returns
+    -------
+    dict of str to float
+        ``kept`` (the fraction of the box's area inside) and the fraction of its width or height
+        that each side cuts off.
+
     Examples
     --------
     >>> box_kept([0, 50, 100, 100], (100, 100))["bottom"]
@@ -362,6 +574,16 @@ def box_kept(box: tuple[float, float, float, float] | list[float], size: tuple[i
 def describe_cut(kept: dict[str, float]) -> str:
     """``box_kept`` as a phrase: ``"keeps 62% of the face box (loses 38% at the bottom)"``.
 
+    Parameters
+    ----------
+    kept : dict of str to float
+        What :func:`box_kept` returns.
+
+    Returns
+    -------
+    str
+        The phrase.
+
     Examples
     --------
     >>> describe_cut({"kept": 0.62, "left": 0.0, "right": 0.0, "top": 0.0, "bottom": 0.38})
@@ -377,6 +599,18 @@ def map_box(h: np.ndarray, box: tuple[float, float, float, float] | list[float])
     A box covers the pixels ``x .. x + w - 1`` (pixel centres at integer coordinates), so its
     edges ``x - 0.5`` and ``x + w - 0.5`` are mapped, as the synthetic rig does.
 
+    Parameters
+    ----------
+    h : ndarray of float, shape (3, 3)
+        The homography.
+    box : tuple or list of float
+        The box ``[x, y, w, h]`` in the source image's pixels.
+
+    Returns
+    -------
+    list of float
+        The mapped box's bounding box ``[x, y, w, h]`` in the target's pixels.
+
     Examples
     --------
     >>> map_box(np.array([[0.5, 0, -0.25], [0, 0.5, -0.25], [0, 0, 1]]), [40, 24, 48, 48])
@@ -390,7 +624,26 @@ def map_box(h: np.ndarray, box: tuple[float, float, float, float] | list[float])
 
 
 def crop_homography(h: np.ndarray, roi: tuple[int, int, int, int] | None) -> np.ndarray:
-    """The homography onto an ROI window ``(x0, y0, w, h)`` of the sensor (a translation by -x0, -y0)."""
+    """The homography onto an ROI window ``(x0, y0, w, h)`` of the sensor (a translation by -x0, -y0).
+
+    Parameters
+    ----------
+    h : ndarray of float, shape (3, 3)
+        The RGB -> sensor homography, in the full sensor's pixels.
+    roi : tuple of int or None
+        The window ``x0, y0, w, h``; ``None``: the whole sensor.
+
+    Returns
+    -------
+    ndarray of float64, shape (3, 3)
+        The homography onto the window's pixels, normalised to ``h[2, 2] = 1`` (``h`` itself as
+        float64 without an ROI).
+
+    Examples
+    --------
+    >>> crop_homography(np.diag([0.5, 0.5, 1.0]), (10, 20, 64, 48)).tolist()
+    [[0.5, 0.0, -10.0], [0.0, 0.5, -20.0], [0.0, 0.0, 1.0]]
+    """
     if roi is None:
         return np.asarray(h, dtype=np.float64)
     t = np.array([[1.0, 0.0, -roi[0]], [0.0, 1.0, -roi[1]], [0.0, 0.0, 1.0]])
