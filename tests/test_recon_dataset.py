@@ -271,6 +271,29 @@ def test_samples_written_as_decoded_load_as_built_without_pickle(tmp_path):
         write_samples(root, broken, spec, tmp_path / "broken")
     assert not (tmp_path / "broken").exists() and not (tmp_path / "broken.tmp").exists()
 
+def test_samples_are_not_written_over_a_folder_with_files_or_a_users_tmp_folder(tmp_path):
+    """Was: a ``folder`` holding files refused by the final rename's bare OSError ("Directory not
+    empty"), after every clip was decoded; a ``folder.tmp`` of the user's removed without a word."""
+    root = make_fake_dataset(tmp_path / "data", n_subjects=1, clips_per_subject=1, duration_us=200_000)
+    rows, spec = DatasetFolder.open(root).rows, ReconSpec(sensor="hd", size=24, step_us=40_000)
+    missing = [{**rows[0], "file": "clips/missing.h5"}]  # refused before any clip is read: no FormatError
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "a.txt").write_text("mine")
+    with pytest.raises(ParameterError, match=r"full: exists and is not an empty folder; give folder a new name"):
+        write_samples(root, missing, spec, tmp_path / "full")
+    (tmp_path / "out.tmp").mkdir()
+    (tmp_path / "out.tmp" / "notes.txt").write_text("mine")
+    with pytest.raises(ParameterError, match=r"out.tmp: holds notes.txt, which write_samples did not write"):
+        write_samples(root, missing, spec, tmp_path / "out")
+    assert (tmp_path / "full" / "a.txt").read_text() == (tmp_path / "out.tmp" / "notes.txt").read_text() == "mine"
+    (tmp_path / "out.tmp" / "notes.txt").unlink()
+    (tmp_path / "out.tmp" / "voxel.npy").write_bytes(b"a killed writer's")  # removed, as before
+    (tmp_path / "empty").mkdir()
+    for folder in (tmp_path / "out", tmp_path / "empty"):
+        assert len(ReconSamples.load(write_samples(root, rows, spec, folder))) > 0
+    assert not (tmp_path / "out.tmp").exists()
+
+
 def test_a_hot_pixels_count_beyond_float16_is_kept_in_float32(tmp_path):
     """Was: voxel and hist always float16, so a pixel's count over 65504 (a hot pixel over a long
     history) was stored as inf, and the input scale 1 / RMS of the training samples was 0 (nan inputs)."""

@@ -127,6 +127,39 @@ def _npy_header(array: np.ndarray, dtype: np.dtype, n: int) -> bytes:
     return b"\x93NUMPY\x01\x00" + body.to_bytes(2, "little") + (text.ljust(body - 1) + "\n").encode("latin1")
 
 
+def _check_writable(folder: Path, tmp: Path) -> None:
+    """A ParameterError unless ``folder`` is new or an empty folder, and ``tmp`` is new or holds only
+    the samples files a killed writer left there (which are removed then): nothing of a user's is
+    replaced or removed (was: a folder that held files refused by the final rename's OSError, after
+    every clip was decoded; a ``folder.tmp`` of the user's removed without a word).
+
+    Examples
+    --------
+    >>> _ = Path("kept.tmp").mkdir(), Path("kept.tmp/notes.txt").write_text("mine")
+    >>> _check_writable(Path("kept"), Path("kept.tmp"))
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: kept.tmp: holds notes.txt, which write_samples did not write; the samples are built there: move it, or give folder another name
+    """
+    if folder.is_symlink() or folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise ParameterError(f"{folder}: exists and is not an empty folder; give folder a new name (the samples are "
+                             "written as a folder of their own)")
+    if not (tmp.exists() or tmp.is_symlink()):
+        return
+    if tmp.is_symlink() or not tmp.is_dir():
+        raise ParameterError(f"{tmp}: is not a folder write_samples left, and the samples are built there under that "
+                             "name: move it, or give folder another name")
+    stray = sorted(p.name for p in tmp.iterdir() if not _samples_file(p.name))
+    if stray:
+        raise ParameterError(f"{tmp}: holds {', '.join(stray[:3])}, which write_samples did not write; the samples are "
+                             "built there: move it, or give folder another name")
+
+
+def _samples_file(name: str) -> bool:
+    """Whether ``name`` is a file :func:`write_samples` writes (an array's or a metadata key's ``.npy``)."""
+    return name in {f"{array}.npy" for array in ARRAYS} or (name.startswith("meta.") and name.endswith(".npy"))
+
+
 def _widen(path: Path, f: BinaryIO, dtype: np.dtype, wider: np.dtype) -> BinaryIO:
     """The rows written so far to the ``.npy`` at ``path`` (open as ``f``, its header not yet
     written) rewritten as ``wider``; the file open at its end to write on."""
@@ -157,7 +190,9 @@ def write_samples(
     A clip whose ``voxel`` or ``hist`` is float32 (:func:`compact`) after float16 ones rewrites
     that array's rows so far as float32, as :meth:`ReconSamples.concatenate` would. Written into
     ``folder.tmp``, removed on any error, and renamed when complete. Arguments of the wrong kind
-    are a ParameterError naming them (:func:`checked_args`), before anything is written.
+    are a ParameterError naming them (:func:`checked_args`), before anything is written, and so is
+    a ``folder`` that holds files or a ``folder.tmp`` holding anything but a killed writer's samples
+    (:func:`_check_writable`).
 
     Parameters
     ----------
@@ -203,6 +238,7 @@ def write_samples(
     root, rows, spec = checked_args(root, rows, spec)
     folder = as_path("folder", folder)
     tmp = folder.with_name(folder.name + ".tmp")
+    _check_writable(folder, tmp)
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     files: dict[str, Any] = {}
