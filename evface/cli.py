@@ -91,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     exit 1 without a word, as click ends it; anything else is a bug in evface: one line and exit 1;
     Ctrl-C prints "interrupted" and exits 130, SIGTERM (``timeout``, ``docker stop``, a batch
     scheduler ending the job) the same with exit 143, after the same clean-up, and SIGXCPU (the
-    soft CPU-time limit, ``ulimit -St``) with exit 152 and a line naming the limit. ``evface --debug
+    soft CPU-time limit, ``ulimit -St``) with exit 152 and a line naming the limit; SIGHUP (the
+    terminal gone) with exit 129, silent where the terminal no longer takes the line; a signal the
+    process was started ignoring (``nohup``) stays ignored. ``evface --debug
     ...`` shows the traceback instead. Characters the terminal's encoding cannot take (a file name
     that is not UTF-8, a 'µ' in the C locale) print as backslash escapes. What the library warns
     of (:class:`~evface.errors.EvfaceWarning`) is one ``warning:`` line each.
@@ -107,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             _run_app(argv)
     except SystemExit as exc:  # every run ends this way (_run_app), usage errors and Ctrl-C included
         if _interrupted(exc):
-            err_console.print("interrupted" + _cpu_limit_words(terminated["by"]), soft_wrap=True)
+            _say_interrupted(terminated["by"])
             if terminated["by"]:
                 return 128 + terminated["by"]
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -209,12 +211,14 @@ def _named(args: list[str]) -> tuple[list[str], object]:
 
 @contextmanager
 def _sigterm_as_ctrl_c(terminated: dict[str, int]) -> Iterator[None]:
-    """Inside the block, SIGTERM and SIGXCPU (a soft CPU-time limit reached) raise
-    ``KeyboardInterrupt`` as Ctrl-C does, so that its clean-up runs (temporary files removed, worker
-    processes ended; the default action left half-written ``.tmp`` files); ``terminated["by"]``
-    records the signal's number. A later one is ignored, so that it cannot cut that clean-up short
-    (a process-group SIGTERM, as Slurm and systemd send, reaches a pool's workers and then this
-    process again as they end; SIGXCPU comes again every second of CPU time until the hard limit).
+    """Inside the block, SIGTERM, SIGHUP (the terminal gone) and SIGXCPU (a soft CPU-time limit
+    reached) raise ``KeyboardInterrupt`` as Ctrl-C does, so that its clean-up runs (temporary files
+    removed, worker processes ended; the default action left half-written ``.tmp`` files);
+    ``terminated["by"]`` records the signal's number. A later one is ignored, so that it cannot cut
+    that clean-up short (a process-group SIGTERM, as Slurm and systemd send, reaches a pool's workers
+    and then this process again as they end; SIGXCPU comes again every second of CPU time until the
+    hard limit). A signal this process was started ignoring stays ignored, as Python leaves Ctrl-C:
+    ``nohup evface ...`` goes on when the terminal goes (it stopped there before SIGHUP was taken).
     Only the main thread can take signals."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -226,7 +230,8 @@ def _sigterm_as_ctrl_c(terminated: dict[str, int]) -> Iterator[None]:
         terminated["by"] = signum
         raise KeyboardInterrupt
 
-    previous = {number: signal.signal(number, interrupt) for number in _STOPS}
+    previous = {number: signal.signal(number, interrupt) for number in _STOPS
+                if signal.getsignal(number) != signal.SIG_IGN}
     try:
         yield
     finally:
@@ -235,7 +240,27 @@ def _sigterm_as_ctrl_c(terminated: dict[str, int]) -> Iterator[None]:
 
 
 _STOPS = [number for number in STOP_SIGNALS if number != signal.SIGINT]
-"""The signals that stop a command as Ctrl-C does: SIGTERM, and SIGXCPU where the system has it."""
+"""The signals that stop a command as Ctrl-C does: SIGTERM, and SIGHUP and SIGXCPU where the system has them."""
+
+
+def _say_interrupted(signum: int) -> None:
+    """Print "interrupted" (and the limit that SIGXCPU names) after the clean-up; where the terminal
+    is gone (a hang-up: the write fails, EIO or EPIPE) print nothing and send what standard output and
+    error still hold nowhere, so that no flush at exit fails (was a traceback, or exit 120)."""
+    try:
+        err_console.print("interrupted" + _cpu_limit_words(signum), soft_wrap=True)
+    except OSError:
+        _streams_to_null()
+
+
+def _streams_to_null() -> None:
+    """Point standard output and error at the null device (the terminal they wrote to is gone)."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        for fd in (1, 2):
+            os.dup2(null, fd)
+    finally:
+        os.close(null)
 
 
 def _cpu_limit_words(signum: int) -> str:

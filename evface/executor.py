@@ -47,6 +47,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from multiprocessing import resource_tracker
 from typing import Any, Protocol
 
 from evface.errors import EvfaceError, ParameterError
@@ -258,6 +259,7 @@ class ProcessPool:
         """
         if self.workers < 1:
             raise ParameterError(f"need at least one worker process, got {self.workers}")
+        _start_resource_tracker()
         with ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"),
                                  initializer=_start_worker, initargs=(os.getpid(),)) as pool:
             waiting, futures = _Waiting(jobs), {}
@@ -326,6 +328,25 @@ def _start_worker(parent_pid: int) -> None:
     would have anyway, and is not killed while it holds the lock of the pool's job queue."""
     _die_with_parent(parent_pid)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for number in _HANGUP:  # the terminal gone: the group's SIGHUP reaches the pool's process too, which
+        signal.signal(number, signal.SIG_IGN)  # ends the jobs by SIGTERM (the default action left their files)
+
+
+_HANGUP = {signal.SIGHUP} if hasattr(signal, "SIGHUP") else set()
+"""SIGHUP where the system has it: a worker process ignores it, as does multiprocessing's resource tracker."""
+
+
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker (if it is not running) with SIGHUP blocked: it ignores
+    SIGINT and SIGTERM only, so the hang-up of the terminal ended it, and the one started in its place
+    printed a ``KeyError`` traceback for each semaphore of the pool that this process then released."""
+    if not _HANGUP or not hasattr(signal, "pthread_sigmask"):
+        return
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _HANGUP)
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _interruptible(fn: Callable[..., Any], *args: Any) -> Any:

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -58,7 +59,7 @@ def pausing(real):
         if ('.tmp' in name or '.partial' in name) and not os.path.exists(marker):
             if os.environ['PAUSE_AT'] == 'first' or os.path.abspath(dst) == final:
                 open(marker, 'w').close()
-                deadline = time.monotonic() + 120
+                deadline = time.monotonic() + float(os.environ.get('PAUSE_S', 120))
                 while not taken and time.monotonic() < deadline:  # held: go on
                     time.sleep(0.005)
         return real(src, dst, *args, **kwargs)
@@ -71,7 +72,7 @@ sys.exit(main(sys.argv[3:]))
 """
 """The child: ``evface ARGV`` whose renames of a temporary file wait for the signal (``PAUSE_AT``:
 ``first``, the first such rename; ``final``, the one onto the output; a signal held there, as
-:func:`~evface.io.atomic_files.uninterrupted` holds it, lets the rename go on), ``bench io`` measuring
+:func:`~evface.io.atomic_files.uninterrupted` holds it, or ``PAUSE_S`` seconds let the rename go on), ``bench io`` measuring
 nothing where ``FAKE_BENCH`` is set."""
 
 
@@ -494,3 +495,139 @@ def test_every_signal_that_stops_a_command_waits_for_the_steps_that_must_not_be_
     finally:
         signal.signal(number, before)
     assert order == ["the block ends", "stopped"]
+
+
+HUP = getattr(signal, "SIGHUP", None)
+needs_hangup = pytest.mark.skipif(HUP is None or not Path("/proc/self/status").exists(),
+                                  reason="SIGHUP and /proc (Linux)")
+
+
+def _child_env(**env_vars: str) -> dict[str, str]:
+    """The environment of a child ``evface``: this checkout first on its path, ``env_vars`` added."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]), **env_vars}
+
+
+def _ignoring(number: int | None) -> Callable[[], None] | None:
+    """What a child runs before evface to start it ignoring ``number`` (as ``nohup`` starts a command
+    ignoring SIGHUP); None: nothing."""
+    return None if number is None else (lambda: signal.signal(number, signal.SIG_IGN))
+
+
+def _group_signalled(argv: list[str], final: Path, tmp: Path, sig: int, ignored: int | None = None) -> tuple[int, str]:
+    """Run ``evface ARGV`` in a child leading its own process group (started ignoring ``ignored``,
+    then its pause lasts a second), send the group ``sig`` as it puts ``final`` in place, as a
+    terminal sends SIGHUP to the job in its foreground; its exit code and standard error."""
+    marker = tmp / f"paused-group-{sig}"
+    env = _child_env(PAUSE_AT="final", **({} if ignored is None else {"PAUSE_S": "1"}))
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(marker), str(final), *argv], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+                             preexec_fn=_ignoring(ignored))
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+    finally:
+        os.killpg(child.pid, sig)
+        _, err = child.communicate(timeout=60)
+    return child.returncode, err.decode()
+
+
+def _faces(out: Path) -> list[str]:
+    return ["faces", str(out), "--seeds", "0", "--aus", "12", "--size", "32"]
+
+
+@needs_hangup
+def test_a_hang_up_ends_a_command_with_its_clean_up(tmp_path):
+    """SIGHUP (an ssh connection dropped, a terminal window closed) took its default action: the
+    command ended at once, exit -1 without a word, its temporary file left beside the output."""
+    out = tmp_path / "sheet.png"
+    code, err = _group_signalled(_faces(out), out, tmp_path, HUP)
+    assert (code, err.splitlines()[-1:]) == (128 + HUP, ["interrupted"]), err
+    assert not out.exists() and _left(tmp_path) == []
+
+
+@needs_hangup
+@pytest.mark.parametrize("number", [HUP, signal.SIGTERM], ids=["SIGHUP", "SIGTERM"])
+def test_a_stop_signal_the_command_was_started_ignoring_stays_ignored(tmp_path, number):
+    """``nohup evface ...`` starts it ignoring SIGHUP: the hang-up must not stop it (a command that
+    takes SIGHUP must keep that). SIGTERM started ignored was taken all the same: the command stopped."""
+    out = tmp_path / "sheet.png"
+    code, err = _group_signalled(_faces(out), out, tmp_path, number, ignored=number)
+    assert (code, _left(tmp_path)) == (0, []), err
+    assert out.stat().st_size > 0 and "interrupted" not in err
+
+
+def _group(pgid: int) -> list[int]:
+    """The processes of the group ``pgid`` still running (not zombies: this container's init may not reap them)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _ignores(pid: int, number: int) -> bool:
+    """Whether the process ``pid`` ignores the signal ``number`` (its ``SigIgn`` mask in /proc)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return bool(int(re.search(r"^SigIgn:\s*(\w+)", status, re.M).group(1), 16) >> (number - 1) & 1)
+
+
+@needs_hangup
+def test_a_hang_up_ends_the_worker_processes_and_the_pool_quietly(tmp_path):
+    """The group's SIGHUP ended the pool's worker processes and multiprocessing's resource tracker
+    at once (their default action); the tracker started in its place printed a KeyError traceback
+    for each semaphore of the pool after "interrupted"."""
+    out = tmp_path / "ds"
+    child = subprocess.Popen([sys.executable, "-m", "evface.cli", "synth", str(out), "--preset", "tiny", "--subjects",
+                              "2", "--classes", "AU4", "--lighting", "bright", "--workers", "2"], env=_child_env(),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while child.poll() is None and time.monotonic() < deadline:  # both workers set up (they ignore SIGTERM)
+            if sum(_ignores(pid, signal.SIGTERM) for pid in _group(child.pid)) >= 3:  # and the resource tracker
+                break
+            time.sleep(0.01)
+    finally:
+        os.killpg(child.pid, HUP)
+        _, err = child.communicate(timeout=60)
+    assert (child.returncode, err.decode().splitlines()[-1:]) == (128 + HUP, ["interrupted"]), err.decode()
+    assert "Traceback" not in err.decode() and _left(tmp_path) == []
+    deadline = time.monotonic() + 10
+    while _group(child.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _group(child.pid) == []
+
+
+@needs_hangup
+def test_a_terminal_closed_under_a_command_ends_it_with_its_clean_up_and_no_word(tmp_path):
+    """Under a real terminal (a pseudo-terminal whose session the command leads), closing the
+    terminal hangs it up: SIGHUP, and every write to it fails (EIO). The command ended at once
+    (its temporary file left); taking SIGHUP, its "interrupted" then raised EIO: a traceback, exit 1."""
+    import pty  # lazy: this test alone opens a terminal
+
+    out, marker = tmp_path / "sheet.png", tmp_path / "paused-pty"
+    env = _child_env(PAUSE_AT="final")
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: its session's leader, the terminal its controlling one
+        try:
+            os.execve(sys.executable, [sys.executable, "-c", CHILD, str(marker), str(out), *_faces(out)], env)
+        finally:
+            os._exit(127)
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline:
+        try:
+            if select.select([terminal], [], [], 0.01)[0]:
+                os.read(terminal, 65536)  # what the command prints: drained, so that it never waits to write
+        except OSError:  # the child ended: its side of the terminal closed
+            break
+    os.close(terminal)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 128 + HUP
+    assert not out.exists() and _left(tmp_path) == []

@@ -221,9 +221,11 @@ _AT_FDCWD, _RENAME_EXCHANGE = -100, 2
 """``renameat2``'s "relative to the working folder" and "swap the two names" (``linux/fcntl.h``)."""
 
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, *((signal.SIGXCPU,) if hasattr(signal, "SIGXCPU") else ()))
-"""The signals that stop an evface command with its clean-up: Ctrl-C, SIGTERM, and SIGXCPU (a soft
-CPU-time limit reached) where the system has it; the steps that must not be cut hold them back."""
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM,
+                *(getattr(signal, name) for name in ("SIGHUP", "SIGXCPU") if hasattr(signal, name)))
+"""The signals that stop an evface command with its clean-up: Ctrl-C, SIGTERM, and where the system
+has them SIGHUP (the terminal gone: an ssh connection dropped, its window closed) and SIGXCPU (a soft
+CPU-time limit reached); the steps that must not be cut hold them back."""
 
 
 @contextmanager
