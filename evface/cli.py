@@ -7,6 +7,7 @@ bad input (:func:`main` says which errors), no traceback unless ``--debug``.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import inspect
 import os
@@ -116,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     except (EvfaceError, OSError) as exc:
         if _debug["on"]:
             raise
+        if _interrupted(exc) and _terminal_gone(exc):  # the interruption's clean-up wrote to it: a progress bar's end
+            _say_interrupted(terminated["by"])
+            return 128 + (terminated["by"] or signal.SIGINT)
         if isinstance(exc, BrokenPipeError) and exc.filename == terminal.STDOUT:
             return 1  # the reader stopped reading (`| head`), found at the last flush: as click ends it
         err_console.print(terminal.labelled("error:", "bold red", _limit_line(exc, argv) or _describe(exc)),
@@ -244,23 +248,19 @@ _STOPS = [number for number in STOP_SIGNALS if number != signal.SIGINT]
 
 
 def _say_interrupted(signum: int) -> None:
-    """Print "interrupted" (and the limit that SIGXCPU names) after the clean-up; where the terminal
-    is gone (a hang-up: the write fails, EIO or EPIPE) print nothing and send what standard output and
-    error still hold nowhere, so that no flush at exit fails (was a traceback, or exit 120)."""
+    """Print "interrupted" (and the limit that SIGXCPU names) after the clean-up; nothing where the
+    terminal is gone (a hang-up: the write fails with EIO, or EPIPE from a pipe whose reader went
+    with it; was a traceback and exit 1)."""
     try:
         err_console.print("interrupted" + _cpu_limit_words(signum), soft_wrap=True)
     except OSError:
-        _streams_to_null()
+        pass  # the clean-up has run: the exit code says the rest
 
 
-def _streams_to_null() -> None:
-    """Point standard output and error at the null device (the terminal they wrote to is gone)."""
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        for fd in (1, 2):
-            os.dup2(null, fd)
-    finally:
-        os.close(null)
+def _terminal_gone(exc: BaseException) -> bool:
+    """Whether ``exc`` is a write to a terminal that is gone (EIO: its hang-up) or to a pipe whose
+    reader went with it (EPIPE)."""
+    return isinstance(exc, OSError) and exc.errno in (errno.EIO, errno.EPIPE)
 
 
 def _cpu_limit_words(signum: int) -> str:

@@ -606,18 +606,21 @@ def test_a_hang_up_ends_the_worker_processes_and_the_pool_quietly(tmp_path):
 
 
 @needs_hangup
-def test_a_terminal_closed_under_a_command_ends_it_with_its_clean_up_and_no_word(tmp_path):
+@pytest.mark.parametrize("command", ["faces", "import corpus"])
+def test_a_terminal_closed_under_a_command_ends_it_with_its_clean_up_and_no_word(command, inputs, tmp_path):
     """Under a real terminal (a pseudo-terminal whose session the command leads), closing the
     terminal hangs it up: SIGHUP, and every write to it fails (EIO). The command ended at once
-    (its temporary file left); taking SIGHUP, its "interrupted" then raised EIO: a traceback, exit 1."""
+    (its temporary file left); taking SIGHUP, its "interrupted", and before it the stop of a live
+    progress bar (``import corpus``), raised EIO: a traceback, exit 1."""
     import pty  # lazy: this test alone opens a terminal
 
-    out, marker = tmp_path / "sheet.png", tmp_path / "paused-pty"
-    env = _child_env(PAUSE_AT="final")
+    out, marker = tmp_path / ("sheet.png" if command == "faces" else "ds"), tmp_path / "paused-pty"
+    argv = _faces(out) if command == "faces" else _corpus_argv(inputs, out, 1)
+    env = _child_env(PAUSE_AT="final" if command == "faces" else "first")
     pid, terminal = pty.fork()
     if pid == 0:  # the child: its session's leader, the terminal its controlling one
         try:
-            os.execve(sys.executable, [sys.executable, "-c", CHILD, str(marker), str(out), *_faces(out)], env)
+            os.execve(sys.executable, [sys.executable, "-c", CHILD, str(marker), str(out), *argv], env)
         finally:
             os._exit(127)
     deadline = time.monotonic() + 60
@@ -630,4 +633,4 @@ def test_a_terminal_closed_under_a_command_ends_it_with_its_clean_up_and_no_word
     os.close(terminal)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 128 + HUP
-    assert not out.exists() and _left(tmp_path) == []
+    assert not out.exists() and _left(tmp_path) == ([] if command == "faces" else ["ds.partial"])  # it resumes from it
