@@ -221,8 +221,9 @@ def _sigterm_as_ctrl_c(terminated: dict[str, int]) -> Iterator[None]:
     ``terminated["by"]`` records the signal's number. A later one is ignored, so that it cannot cut
     that clean-up short (a process-group SIGTERM, as Slurm and systemd send, reaches a pool's workers
     and then this process again as they end; SIGXCPU comes again every second of CPU time until the
-    hard limit). A signal this process was started ignoring stays ignored, as Python leaves Ctrl-C:
-    ``nohup evface ...`` goes on when the terminal goes (it stopped there before SIGHUP was taken).
+    hard limit). A signal this process was started ignoring stays ignored, as Python leaves an
+    ignored Ctrl-C: ``nohup evface ...`` goes on when the terminal goes (was, for SIGTERM and SIGXCPU
+    started ignored: taken all the same).
     Only the main thread can take signals."""
     if threading.current_thread() is not threading.main_thread():
         yield
