@@ -224,12 +224,13 @@ class ProcessPool:
 
     The processes end with this one, even when it is killed (SIGKILL: the OOM killer, a
     scheduler's hard stop), so that none goes on writing into a folder that the next run of the
-    command takes over. When the command is interrupted (Ctrl-C, or SIGTERM, which the ``evface``
-    command turns into Ctrl-C), each running job is interrupted as by Ctrl-C and its clean-up ends
+    command takes over. When the command is interrupted (Ctrl-C, or SIGTERM or SIGHUP, which the
+    ``evface`` command turns into Ctrl-C), each running job is interrupted as by Ctrl-C and its clean-up ends
     before the command does (its temporary files removed). A job is handed to a process only when
     one is free, so the waiting job of highest priority goes next. A job's exception is raised here as it is (no retry: the callers
-    resume where they stopped); a worker killed (the kernel's out-of-memory killer, a job's memory
-    limit) is a :class:`JobFailedError` naming the job (:func:`_result`).
+    resume where they stopped); a worker that ended abruptly (killed by the kernel's out-of-memory
+    killer or a job's memory limit, stopped by its CPU-time limit) is a :class:`JobFailedError` naming
+    the job and how it ended (:func:`_result`).
 
     Parameters
     ----------

@@ -230,9 +230,8 @@ CPU-time limit reached); the steps that must not be cut hold them back."""
 
 @contextmanager
 def uninterrupted() -> Iterator[None]:
-    """Hold Ctrl-C, SIGTERM and SIGXCPU (:data:`STOP_SIGNALS`) while the block runs (a few renames
-    that must all happen, or none):
-    one that comes meanwhile is raised again as the block ends, to the handler there before. The
+    """Hold Ctrl-C, SIGTERM, SIGHUP and SIGXCPU (:data:`STOP_SIGNALS`) while the block runs (a few
+    renames that must all happen, or none): one that comes meanwhile is raised again as the block ends, to the handler there before. The
     handlers are swapped, not the signal mask: a signal to the process reaches any of its threads
     (numba's, torch's), whose Python handler then runs in the main thread all the same. Only the
     main thread sets handlers; elsewhere the block runs as it is.

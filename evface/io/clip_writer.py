@@ -3,8 +3,9 @@ sensor's events streamed chunk by chunk into a new clip (:class:`ClipEventsWrite
 of :mod:`evface.io.clip_schema`.
 
 Files are written under a temporary name and renamed, so a clip file either exists whole or not
-at all. Ctrl-C, SIGTERM and SIGXCPU wait while HDF5 writes (:func:`interrupts_held`). Every size in the file depends on the number of events, never on their absolute time, and
-the same clip always gives the same bytes (no filter with uninitialised state).
+at all. Ctrl-C, SIGTERM, SIGHUP and SIGXCPU wait while HDF5 writes (:func:`interrupts_held`).
+Every size in the file depends on the number of events, never on their absolute time, and the same
+clip always gives the same bytes (no filter with uninitialised state).
 """
 
 from __future__ import annotations
@@ -188,7 +189,7 @@ def _check_frame_timing(path: Path, name: str, frames: FrameSeries) -> None:
 
 @contextlib.contextmanager
 def interrupts_held() -> Iterator[None]:
-    """Inside the block, Ctrl-C, SIGTERM and SIGXCPU wait (:data:`~evface.io.atomic_files.STOP_SIGNALS`);
+    """Inside the block, Ctrl-C, SIGTERM, SIGHUP and SIGXCPU wait (:data:`~evface.io.atomic_files.STOP_SIGNALS`);
     their handlers run (``KeyboardInterrupt``) when it ends.
 
     HDF5 writes a :class:`GuardedFile` through Python calls, some from inside h5py's clean-up of an
