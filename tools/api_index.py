@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import re
 import sys
 from pathlib import Path
 
@@ -52,7 +53,7 @@ what each offers: every function and class below (and every public method of a c
 docstring with its parameters, what it returns and, for the functions and classes, an example that
 runs as a test (`help(name)` shows it). `tests/test_api_docs.py` checks them with numpydoc's
 validator; `python tools/api_index.py` writes this page from the docstrings, so a name's line here
-is the first line of its docstring. Other modules are the package's own pieces: importable, documented,
+is the first sentence of its docstring. Other modules are the package's own pieces: importable, documented,
 but free to change between releases.
 """
 
@@ -73,8 +74,10 @@ def public_methods(cls: type) -> list[str]:
 
 
 def _summary(obj: object) -> str:
-    doc = inspect.getdoc(obj) or ""
-    return doc.split("\n\n")[0].replace("\n", " ").replace("|", "\\|").strip()
+    """The first sentence of ``obj``'s docstring (its first paragraph where no sentence ends in it), on one line."""
+    paragraph = (inspect.getdoc(obj) or "").split("\n\n")[0].replace("\n", " ").strip()
+    sentence = re.match(r"(.+?\.)\s+(?=[A-Z])", paragraph)
+    return (sentence.group(1) if sentence else paragraph).replace("|", "\\|")
 
 
 def render() -> str:
