@@ -69,3 +69,39 @@ def test_each_cached_kernel_is_its_own_python_function():
     assert any(k.targetoptions.get("parallel") for k in kernels)
     functions = [k.py_func for k in kernels]
     assert len(set(functions)) == len(functions)
+
+
+_FORK_SCRIPT = """
+import hashlib, os, select, sys, numpy as np
+from evface.sim.dvs import DvsSimulator
+from evface.sim.dvs_params import DvsParams
+
+def events():
+    sim = DvsSimulator((320, 240), DvsParams.ideal(0.2))
+    rng = np.random.default_rng(0)
+    out = [sim.step(rng.uniform(50, 500, (240, 320)).astype(np.float32), k * 1000) for k in range(3)]
+    return hashlib.sha256(b"".join(e.tobytes() for e in out)).hexdigest()
+
+here = events()  # the parent's parallel region starts numba's OpenMP threads
+read, write = os.pipe()
+child = os.fork()
+if child == 0:
+    os.write(write, events().encode())
+    os._exit(0)
+ready, _, _ = select.select([read], [], [], 60)
+if not ready:
+    os.kill(child, 9)
+    sys.exit("the forked child gave no events within 60 s")
+print(os.read(read, 100).decode() == here, os.waitpid(child, 0)[1])
+"""
+
+
+def test_a_forked_child_of_a_process_that_ran_the_simulator_simulates_the_same_events():
+    """Was: numba's GNU OpenMP threads are not fork-safe, and the child of a process that had run the
+    simulator (a ``multiprocessing`` pool of fork workers, Linux's default before Python 3.14) was
+    ended as it entered the parallel kernel ("Terminating: fork() called from a process already
+    using GNU OpenMP, this is unsafe."), the pool waiting for it for ever. Now the child runs the
+    serial kernels: the same events."""
+    run = subprocess.run([sys.executable, "-c", _FORK_SCRIPT], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "NUMBA_NUM_THREADS": "2"})
+    assert run.returncode == 0 and run.stdout.split() == ["True", "0"], run.stdout + run.stderr

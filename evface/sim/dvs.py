@@ -22,6 +22,7 @@ state from step to step, checks each frame and draws the noise.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 
 import numba
@@ -160,9 +161,7 @@ class DvsSimulator:
         self._row_t = np.empty((height, cap), np.float64)
         self._row_p = np.empty((height, cap), np.int8)
         self._row_x = np.empty((height, cap), np.uint16)
-        parallel = width * height >= PARALLEL_MIN_PIXELS
-        self._pass1 = pass1_parallel if parallel else pass1_serial
-        self._parallel = parallel
+        self._parallel = width * height >= PARALLEL_MIN_PIXELS
         self.reset()
 
     def reset(self) -> None:
@@ -241,9 +240,10 @@ class DvsSimulator:
         prm[PRM_CWDT] = np.float32(self._cut_w * prm[PRM_DT])
         threads = numba.get_num_threads()
         prm[PRM_GROUPS] = 4 * threads
-        n_sig, bad_rows = self._pass1(frame, self._st, self._tlast, self._lp_old, self._i_old, self._active,
-                                      self._saved, self._s_tl, self._px_list, self._rows, prm, self._row_t,
-                                      self._row_p, self._row_x)
+        parallel = self._parallel and parallel_regions_allowed()
+        pass1 = pass1_parallel if parallel else pass1_serial
+        n_sig, bad_rows = pass1(frame, self._st, self._tlast, self._lp_old, self._i_old, self._active, self._saved,
+                                self._s_tl, self._px_list, self._rows, prm, self._row_t, self._row_p, self._row_x)
         if bad_rows:
             self._t_prev = None
             raise self._bad_frame(_count_bad(frame))
@@ -253,7 +253,7 @@ class DvsSimulator:
         self._t_prev = t_us
         if n_sig + noise[0].size == 0:
             return empty_events()
-        parallel = (self._parallel and threads > 1 and n_sig >= PARALLEL_MIN_EVENTS
+        parallel = (parallel and threads > 1 and n_sig >= PARALLEL_MIN_EVENTS
                     and (prm[PRM_GROUPS] + 1) * (dt + 1) <= _PARALLEL_SORT_BINS)
         emit = emit_parallel if parallel else emit_serial
         return emit(frame, self._st, self._saved, self._s_tl, self._px_list, self._rows, prm,
@@ -391,6 +391,40 @@ def _frame_times(t_us: object) -> np.ndarray:
     if times.ndim != 1 or not real_dtype(times.dtype):
         raise ParameterError(f"t_us must be a sequence of frame times (µs), got shape {times.shape} of {times.dtype}")
     return times
+
+
+_openmp_started_in: list[int] = []
+"""The process that entered the simulator's first parallel region (numba's threads started there)."""
+
+
+def parallel_regions_allowed() -> bool:
+    """Whether this process may run the simulator's parallel kernels: not in a process forked from one
+    whose numba threads run on GNU OpenMP, which is not fork-safe (numba ends such a child as it
+    enters a parallel region: "Terminating: fork() called from a process already using GNU
+    OpenMP", and a ``multiprocessing`` pool of fork workers waited for it for ever). There the
+    serial kernels run instead: the same events, on one thread. The first call records the process.
+
+    Returns
+    -------
+    bool
+        True but in such a fork.
+
+    Examples
+    --------
+    >>> parallel_regions_allowed()
+    True
+    """
+    if not _openmp_started_in:
+        _openmp_started_in.append(os.getpid())
+    return _openmp_started_in[0] == os.getpid() or _threading_layer() != "omp"
+
+
+def _threading_layer() -> str:
+    """numba's threading layer, as a process that entered a parallel region has it (else "")."""
+    try:
+        return numba.threading_layer()
+    except ValueError:  # no parallel region yet
+        return ""
 
 
 def num_threads() -> int:
