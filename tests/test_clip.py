@@ -386,6 +386,22 @@ def test_write_clip_takes_whole_numbers_of_any_type(tmp_path: Path) -> None:
 _NAMES_NO_FILE = r"must be non-empty, without '/' or '\\' \(it names the clip's file clips/ID.h5\), got "
 
 
+def test_a_clips_dict_fields_replaced_by_other_values_are_refused_naming_the_field(tmp_path: Path) -> None:
+    """``Clip`` is a plain dataclass: its ``frames``, ``sensors``, ``events`` and ``truth`` set
+    after it was made to a list, None or a dict of other values were an ``AttributeError`` naming
+    no file ("'list' object has no attribute 'items'"), from write_clip."""
+    for field, value, says in (("frames", [1, 2], "Clip.frames must be a dict of FrameSeries"),
+                               ("sensors", None, "Clip.sensors must be a dict of SensorInfo"),
+                               ("events", "hd", "Clip.events must be a dict of events arrays"),
+                               ("truth", {"hd": np.zeros((1, 48, 64))}, r"Clip.truth\['hd'\] must be a TruthSeries, got ndarray"),
+                               ("sensors", {"hd": (64, 48)}, r"Clip.sensors\['hd'\] must be a SensorInfo, got tuple")):
+        clip = _clip()
+        setattr(clip, field, value)
+        with pytest.raises(ParameterError, match=rf"^{re.escape(str(tmp_path / 'c.h5'))}: {says}"):
+            write_clip(tmp_path / "c.h5", clip)
+        assert not list(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize("clip_id", ["", "a/b", "..\\b"])
 def test_a_clip_id_that_names_no_file_is_refused_by_the_clip_writers(tmp_path: Path, clip_id: str) -> None:
     """The id names the clip's file clips/ID.h5 in a dataset (ClipSpec and merge refuse these):

@@ -12,7 +12,7 @@ from evface.errors import FaceNotFoundError, FormatError, ParameterError
 from evface.face.aus import AU_TABLE, CLASS_SETS, DEFAULT_CLASSES, OPPOSITE_GAZE, check_aus
 from evface.face.detect import detect_faces, to_gray_uint8
 from evface.face.head_pose import FacePose
-from evface.face.identity import (builtin_photo_identities, landmarks_from_geometry, photo_identity,
+from evface.face.identity import (TEMPLATE, builtin_photo_identities, landmarks_from_geometry, photo_identity,
                                   procedural_identity, read_photo)
 from evface.face.render import FaceRenderer
 
@@ -215,6 +215,12 @@ def test_geometry_that_is_no_mapping_is_refused_naming_the_argument(geometry):
     with pytest.raises(ParameterError, match=r"^g must be a mapping of geometry parameters by name \(as TEMPLATE\), "
                                              r"got (NoneType|float|list|str|ndarray)$"):
         landmarks_from_geometry(geometry)
+
+
+def test_geometry_lacking_parameters_is_refused_naming_them():
+    """Was a bare ``KeyError: 'eye_u'`` for the first key the drawing reached."""
+    with pytest.raises(ParameterError, match=r"^g lacks the geometry parameters mouth_v \(TEMPLATE has every one\)$"):
+        landmarks_from_geometry({k: v for k, v in TEMPLATE.items() if k != "mouth_v"})
 
 
 @pytest.mark.parametrize("aus", [0, [], (), ""])

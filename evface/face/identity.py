@@ -124,10 +124,17 @@ def landmarks_from_geometry(g: Mapping[str, float]) -> dict[str, np.ndarray]:
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: g must be a mapping of geometry parameters by name (as TEMPLATE), got list
+    >>> landmarks_from_geometry({"eye_sep": 0.3})
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: g lacks the geometry parameters eye_v, eye_u, eye_half_w, eye_up_h, eye_lo_h ... (TEMPLATE has every one)
     """
     if not isinstance(g, Mapping):
         raise ParameterError(f"g must be a mapping of geometry parameters by name (as TEMPLATE), "
                              f"got {type(g).__name__}")
+    if missing := [key for key in TEMPLATE if key not in g]:  # was a bare KeyError: 'eye_u'
+        raise ParameterError(f"g lacks the geometry parameters {', '.join(missing[:5])}"
+                             f"{' ...' if len(missing) > 5 else ''} (TEMPLATE has every one)")
     lm: dict[str, np.ndarray] = {}
     for side, s in (("l", -1.0), ("r", 1.0)):
         ec = np.array([s * g["eye_u"], g["eye_v"]])

@@ -16,7 +16,7 @@ import numpy as np
 from evface.checks import as_int, sensor_dims
 from evface.errors import FormatError, ParameterError, where
 from evface.events.core import validate_events
-from evface.io.clip_schema import TIME_ATTRS, Clip, SensorInfo, check_sensor_name
+from evface.io.clip_schema import TIME_ATTRS, Clip, FrameSeries, SensorInfo, TruthSeries, check_sensor_name
 from evface.io.manifest import names_a_file
 
 
@@ -41,6 +41,7 @@ def checked_clip(path: Path, clip: Clip) -> Clip:
     aus = check_field(path, "aus", lambda: [as_int("Clip.aus", au, 1) for au in clip.aus])
     for key in ("calibration", "extra"):
         _check_json_object(path, f"Clip.{key}", getattr(clip, key))
+    check_fields_by_name(path, clip)
     for name, info in clip.sensors.items():
         check_sensor_name(path, name)
         check_field(path, name, lambda: _check_geometry(f"Clip.sensors[{name!r}]", info))
@@ -59,6 +60,55 @@ def checked_clip(path: Path, clip: Clip) -> Clip:
         _check_times(path, f"Clip.truth[{name!r}].t_us", truth.t_us)
         _check_truth_grid(path, name, truth.data.shape[1:], clip.sensors.get(name))
     return replace(clip, **texts, **times, aus=aus)
+
+
+def check_fields_by_name(path: Path, clip: Clip) -> None:
+    """A ParameterError naming ``path`` and the field unless ``clip``'s ``sensors``, ``events``,
+    ``frames`` and ``truth`` are dicts of what they hold (:func:`_check_by_name`).
+
+    Parameters
+    ----------
+    path : Path
+        The clip file, named in the error.
+    clip : Clip
+        The clip to be written.
+
+    Examples
+    --------
+    >>> clip = Clip("c0", "s0", "AU12", [12], "bright", 0, 5, 10, 20)
+    >>> clip.truth = None
+    >>> check_fields_by_name(Path("c.h5"), clip)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: c.h5: Clip.truth must be a dict of TruthSeries by camera or sensor name, got None
+    """
+    for key, kind in (("sensors", SensorInfo), ("events", None), ("frames", FrameSeries), ("truth", TruthSeries)):
+        _check_by_name(path, key, getattr(clip, key), kind)
+
+
+def _check_by_name(path: Path, key: str, value: object, kind: type | None) -> None:
+    """A ParameterError unless ``value``, the clip's field ``key``, is a dict whose values are
+    ``kind`` (any, for ``None``: events are checked as events), set after the clip was made or not
+    (was an ``AttributeError`` naming no file: "'list' object has no attribute 'items'").
+
+    Examples
+    --------
+    >>> _check_by_name(Path("c.h5"), "frames", [1, 2], FrameSeries)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: c.h5: Clip.frames must be a dict of FrameSeries by camera or sensor name, got [1, 2]
+    >>> _check_by_name(Path("c.h5"), "sensors", {"hd": (4, 4)}, SensorInfo)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: c.h5: Clip.sensors['hd'] must be a SensorInfo, got tuple
+    """
+    what = kind.__name__ if kind else "events arrays"
+    if not isinstance(value, dict):
+        raise ParameterError(where(path, f"Clip.{key} must be a dict of {what} by camera or sensor name, "
+                                         f"got {value!r:.80}"))
+    for name, item in value.items():
+        if kind is not None and not isinstance(item, kind):
+            raise ParameterError(where(path, f"Clip.{key}[{name!r}] must be a {what}, got {type(item).__name__}"))
 
 
 def _check_truth_grid(path: Path, name: str, shape: tuple[int, ...], sensor: SensorInfo | None) -> None:

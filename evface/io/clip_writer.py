@@ -28,7 +28,7 @@ from evface import __version__
 from evface.checks import as_path, as_real, sensor_dims
 from evface.errors import EventsError, FormatError, ParameterError, where
 from evface.events.core import EVENT_DTYPE, SensorSize, check_array, check_stream, empty_events
-from evface.io.clip_checks import check_clip_id, check_field, checked_clip
+from evface.io.clip_checks import check_clip_id, check_field, check_fields_by_name, checked_clip
 from evface.io.clip_schema import (JSON_ATTRS, SCALAR_ATTRS, SCHEMA_VERSION, T_INDEX_STEP, TRUTH_ENCODING,
                                    TRUTH_LOG2_MIN, TRUTH_STEPS_PER_OCTAVE, Clip, FrameSeries, SensorInfo, TruthSeries,
                                    check_sensor_name, encode_truth)
@@ -106,6 +106,7 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
     """
     path = as_path("path", path)
     if isinstance(clip, Clip):
+        check_fields_by_name(path, clip)
         _check_series_times(path, clip)
     clip = checked_clip(path, clip)
     for name, frames in clip.frames.items():
