@@ -92,11 +92,11 @@ def clean(inputs, tmp_path_factory):
 
 GROUPS = {  # a private folder for matplotlib is made only where TMPDIR is this test run's
     "backend-bogus,home-a-file,numba-cache-a-file,text-values": dict(
-        MPLBACKEND="bogus", HOME="{inputs}/a-file", NUMBA_CACHE_DIR="{inputs}/a-file", MKL_NUM_THREADS="abc",
+        MPLBACKEND="bogus", HOME="{inputs}/a-file", NUMBA_CACHE_DIR="{inputs}/a-file", MKL_NUM_THREADS=" 2",
         HDF5_USE_FILE_LOCKING="bogus", LC_ALL="xx_YY.UTF-8", PYTHONIOENCODING="ascii", TZ="bogus/Nowhere"),
     "backend-empty,tmpdir-missing,xdg-config-missing,blank-or-zero-values": dict(
         MPLBACKEND="", TMPDIR="{spare}/no/such/folder", XDG_CONFIG_HOME="{spare}/no/such/config", OMP_NUM_THREADS=" ",
-        MKL_NUM_THREADS="0", HDF5_USE_FILE_LOCKING="FALSE", LANG="C", LC_ALL="C"),
+        MKL_NUM_THREADS=" ", HDF5_USE_FILE_LOCKING="FALSE", LANG="C", LC_ALL="C"),
     "tmpdir-a-file,home-missing": dict(TMPDIR="{inputs}/a-file", HOME="{spare}/no/such/home"),
     "configdir-unwritable": dict(MPLCONFIGDIR="{inputs}/a-file/matplotlib"),
     "xdg-cache-a-file,xdg-config-missing": dict(XDG_CACHE_HOME="{inputs}/a-file", XDG_CONFIG_HOME="{spare}/no/such"),
@@ -124,6 +124,19 @@ def test_an_openmp_thread_setting_it_cannot_read_is_one_line(value, monkeypatch,
     assert cli.main(["info", str(inputs / "in.raw")]) == 2
     assert capsys.readouterr().err == (f"error: OMP_NUM_THREADS={value!r}: not a number of threads; give 1 to 4096, "
                                        "or unset it\n")
+
+
+@pytest.mark.parametrize("value", ["0", "abc", "-3", "1.5", "2,1", "5000"], ids=ascii)
+def test_an_mkl_thread_setting_it_cannot_read_is_one_line(value, monkeypatch, capsys, inputs):
+    """``MKL_NUM_THREADS=abc`` (or -3, 1.5, a blank, " 2"): torch took it as 1 and trained on one
+    thread without a word; now refused as OMP_NUM_THREADS is, a blank one dropped, spaces dropped."""
+    monkeypatch.setenv("MKL_NUM_THREADS", value)
+    assert cli.main(["info", str(inputs / "in.raw")]) == 2
+    assert capsys.readouterr().err == (f"error: MKL_NUM_THREADS={value!r}: not a number of threads; give 1 to 4096, "
+                                       "or unset it\n")
+    blank, spaced = {"MKL_NUM_THREADS": " "}, {"MKL_NUM_THREADS": " 2 "}
+    environment.check_mkl_threads(blank), environment.check_mkl_threads(spaced)
+    assert blank == {} and spaced == {"MKL_NUM_THREADS": "2"}
 
 
 def test_openmps_list_of_thread_counts_is_taken(monkeypatch, capsys, inputs):

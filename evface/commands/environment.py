@@ -19,9 +19,10 @@ from evface.kernel_cache import private_folder
 
 def settle(environ: dict[str, str] | os._Environ = os.environ) -> None:
     """Check and settle ``environ`` for a command: :func:`check_thread_setting`,
-    :func:`check_openmp_threads`, :func:`settle_matplotlib`."""
+    :func:`check_openmp_threads`, :func:`check_mkl_threads`, :func:`settle_matplotlib`."""
     check_thread_setting(environ)
     check_openmp_threads(environ)
+    check_mkl_threads(environ)
     settle_matplotlib(environ)
 
 
@@ -68,6 +69,30 @@ def check_openmp_threads(environ: dict[str, str] | os._Environ = os.environ) -> 
     elif value is not None and not all(count.strip().isascii() and count.strip().isdigit() and _threads(count)
                                        for count in value.split(",")):
         raise _not_threads("OMP_NUM_THREADS", value)
+
+
+def check_mkl_threads(environ: dict[str, str] | os._Environ = os.environ) -> None:
+    """Refuse an ``MKL_NUM_THREADS`` that is not a number of threads and drop a blank one: torch reads
+    it when first imported, and took text, a fraction or a negative number (``abc``, ``1.5``,
+    ``-3``; a blank, and a number with a space, ``2 ``) as 1, so that a training ran on one thread
+    without a word. One number of 1 to :data:`MAX_NUMBA_THREADS`, ASCII digits (MKL takes no
+    list), its spaces dropped.
+
+    >>> check_mkl_threads({"MKL_NUM_THREADS": "2"})
+    >>> check_mkl_threads({"MKL_NUM_THREADS": "1.5"})
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: MKL_NUM_THREADS='1.5': not a number of threads; give 1 to 4096, or unset it
+    """
+    value = environ.get("MKL_NUM_THREADS")
+    if value is None:
+        return
+    if not value.strip():
+        del environ["MKL_NUM_THREADS"]
+    elif not (value.strip().isascii() and value.strip().isdigit() and _threads(value)):
+        raise _not_threads("MKL_NUM_THREADS", value)
+    else:
+        environ["MKL_NUM_THREADS"] = value.strip()  # torch took " 2" as 1
 
 
 def _threads(text: str) -> bool:
