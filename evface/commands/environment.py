@@ -66,8 +66,7 @@ def check_openmp_threads(environ: dict[str, str] | os._Environ = os.environ) -> 
     value = environ.get("OMP_NUM_THREADS")
     if value is not None and not value.strip():
         del environ["OMP_NUM_THREADS"]
-    elif value is not None and not all(count.strip().isascii() and count.strip().isdigit() and _threads(count)
-                                       for count in value.split(",")):
+    elif value is not None and not all(_thread_count(count) for count in value.split(",")):
         raise _not_threads("OMP_NUM_THREADS", value)
 
 
@@ -89,10 +88,15 @@ def check_mkl_threads(environ: dict[str, str] | os._Environ = os.environ) -> Non
         return
     if not value.strip():
         del environ["MKL_NUM_THREADS"]
-    elif not (value.strip().isascii() and value.strip().isdigit() and _threads(value)):
+    elif not _thread_count(value):
         raise _not_threads("MKL_NUM_THREADS", value)
     else:
         environ["MKL_NUM_THREADS"] = value.strip()  # torch took " 2" as 1
+
+
+def _thread_count(text: str) -> bool:
+    """Whether ``text`` is ASCII digits (spaces around them allowed) giving a number of threads."""
+    return text.strip().isascii() and text.strip().isdigit() and _threads(text)
 
 
 def _threads(text: str) -> bool:

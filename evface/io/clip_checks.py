@@ -28,6 +28,8 @@ def checked_clip(path: Path, clip: Clip) -> Clip:
     ``/`` nested groups that read as corrupt."""
     if not isinstance(clip, Clip):
         raise ParameterError(where(path, f"clip must be a Clip, got {type(clip).__name__}"))
+    _check_fields_by_name(path, clip)  # before anything reads them: a list was "has no attribute 'items'",
+    _check_series_times(path, clip)  # a number as times "too many indices"
     texts = {key: _text(path, f"Clip.{key}", getattr(clip, key)) for key in ("clip_id", "subject", "label", "lighting")}
     check_clip_id(path, "Clip.clip_id", texts["clip_id"])
     times = {key: check_field(path, key, lambda: as_int(f"Clip.{key}", getattr(clip, key))) for key in TIME_ATTRS}
@@ -41,7 +43,6 @@ def checked_clip(path: Path, clip: Clip) -> Clip:
     aus = check_field(path, "aus", lambda: [as_int("Clip.aus", au, 1) for au in clip.aus])
     for key in ("calibration", "extra"):
         _check_json_object(path, f"Clip.{key}", getattr(clip, key))
-    check_fields_by_name(path, clip)
     for name, info in clip.sensors.items():
         check_sensor_name(path, name)
         check_field(path, name, lambda: _check_geometry(f"Clip.sensors[{name!r}]", info))
@@ -62,7 +63,31 @@ def checked_clip(path: Path, clip: Clip) -> Clip:
     return replace(clip, **texts, **times, aus=aus)
 
 
-def check_fields_by_name(path: Path, clip: Clip) -> None:
+def _check_series_times(path: Path, clip: Clip) -> None:
+    """A ``ParameterError`` naming ``path`` and the field unless the times (and exposures) of every
+    frames and truth series of ``clip`` are 1-D, one per image. A series checks this when made, not
+    when a field is set afterwards: a number there was an IndexError (``too many indices``).
+
+    Examples
+    --------
+    >>> frames = FrameSeries(np.zeros((2, 2, 2), np.uint8), np.array([0, 9]), np.array([5, 5]))
+    >>> frames.exposure_us = 5
+    >>> clip = Clip("c0", "s0", "AU12", [12], "bright", 0, 5, 10, 20, frames={"rgb": frames})
+    >>> _check_series_times(Path("c.h5"), clip)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: c.h5: Clip.frames['rgb'].exposure_us must be 1-D, one per image (2), got int64 ()
+    """
+    series = [(f"Clip.frames[{name!r}]", s, ("t_us", "exposure_us")) for name, s in clip.frames.items()]
+    series += [(f"Clip.truth[{name!r}]", s, ("t_us",)) for name, s in clip.truth.items()]
+    for name, s, keys in series:
+        n = len(s.data) if isinstance(s.data, np.ndarray) and s.data.ndim else None  # data: checked_clip
+        for key in keys:
+            t = np.asarray(getattr(s, key))
+            if t.ndim != 1 or n not in (None, len(t)):
+                raise ParameterError(where(path, f"{name}.{key} must be 1-D, one per image ({n}), got {t.dtype} {t.shape}"))
+
+def _check_fields_by_name(path: Path, clip: Clip) -> None:
     """A ParameterError naming ``path`` and the field unless ``clip``'s ``sensors``, ``events``,
     ``frames`` and ``truth`` are dicts of what they hold (:func:`_check_by_name`).
 
@@ -77,7 +102,7 @@ def check_fields_by_name(path: Path, clip: Clip) -> None:
     --------
     >>> clip = Clip("c0", "s0", "AU12", [12], "bright", 0, 5, 10, 20)
     >>> clip.truth = None
-    >>> check_fields_by_name(Path("c.h5"), clip)
+    >>> _check_fields_by_name(Path("c.h5"), clip)
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: c.h5: Clip.truth must be a dict of TruthSeries by camera or sensor name, got None

@@ -28,7 +28,7 @@ from evface import __version__
 from evface.checks import as_path, as_real, sensor_dims
 from evface.errors import EventsError, FormatError, ParameterError, where
 from evface.events.core import EVENT_DTYPE, SensorSize, check_array, check_stream, empty_events
-from evface.io.clip_checks import check_clip_id, check_field, check_fields_by_name, checked_clip
+from evface.io.clip_checks import check_clip_id, check_field, checked_clip
 from evface.io.clip_schema import (JSON_ATTRS, SCALAR_ATTRS, SCHEMA_VERSION, T_INDEX_STEP, TRUTH_ENCODING,
                                    TRUTH_LOG2_MIN, TRUTH_STEPS_PER_OCTAVE, Clip, FrameSeries, SensorInfo, TruthSeries,
                                    check_sensor_name, encode_truth)
@@ -67,7 +67,7 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
     Every field is checked first (events against their sensor: ``EventsError``; the rest:
     ``ParameterError`` naming ``path`` and the field), so that what is written reads back as given;
     every frames and truth series has one time (and exposure) per image, set after it was made or
-    not (:func:`_check_series_times`); a camera's ``fps`` is a finite number >= 0 (0: not stated)
+    not (:func:`~evface.io.clip_checks.checked_clip`); a camera's ``fps`` is a finite number >= 0 (0: not stated)
     and its exposures are >= 0 µs (:func:`_check_frame_timing`).
 
     Parameters
@@ -105,9 +105,6 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
     [0, 10]
     """
     path = as_path("path", path)
-    if isinstance(clip, Clip):
-        check_fields_by_name(path, clip)
-        _check_series_times(path, clip)
     clip = checked_clip(path, clip)
     for name, frames in clip.frames.items():
         _check_frame_timing(path, name, frames)
@@ -139,31 +136,6 @@ def write_clip(path: str | Path, clip: Clip) -> Path:
             tmp.unlink()
         remove_made_folders(made)  # those still empty: all of them when the clip was not written
     return path
-
-
-def _check_series_times(path: Path, clip: Clip) -> None:
-    """A ``ParameterError`` naming ``path`` and the field unless the times (and exposures) of every
-    frames and truth series of ``clip`` are 1-D, one per image. A series checks this when made, not
-    when a field is set afterwards: a number there was an IndexError (``too many indices``).
-
-    Examples
-    --------
-    >>> frames = FrameSeries(np.zeros((2, 2, 2), np.uint8), np.array([0, 9]), np.array([5, 5]))
-    >>> frames.exposure_us = 5
-    >>> clip = Clip("c0", "s0", "AU12", [12], "bright", 0, 5, 10, 20, frames={"rgb": frames})
-    >>> _check_series_times(Path("c.h5"), clip)
-    Traceback (most recent call last):
-    ...
-    evface.errors.ParameterError: c.h5: Clip.frames['rgb'].exposure_us must be 1-D, one per image (2), got int64 ()
-    """
-    series = [(f"Clip.frames[{name!r}]", s, ("t_us", "exposure_us")) for name, s in clip.frames.items()]
-    series += [(f"Clip.truth[{name!r}]", s, ("t_us",)) for name, s in clip.truth.items()]
-    for name, s, keys in series:
-        n = len(s.data) if isinstance(s.data, np.ndarray) and s.data.ndim else None  # data: checked_clip
-        for key in keys:
-            t = np.asarray(getattr(s, key))
-            if t.ndim != 1 or n not in (None, len(t)):
-                raise ParameterError(where(path, f"{name}.{key} must be 1-D, one per image ({n}), got {t.dtype} {t.shape}"))
 
 
 def _check_frame_timing(path: Path, name: str, frames: FrameSeries) -> None:
