@@ -1,10 +1,10 @@
 """The pictures and videos a user gives evface, corrupted on purpose, through every reader, in a child process.
 
 Photos (``faces --photo``, ``synth --faces DIR``: :func:`~evface.face.identity.read_photo`), frame
-files (:func:`~evface.sim.video.read_frame`, :func:`~evface.datasets.importers.rgb_scan.frame_header`),
+files (:func:`~evface.sim.frame_folder.read_frame`, :func:`~evface.datasets.importers.rgb_scan.frame_header`),
 videos and folders of numbered frames (``simulate``, ``info``, ``import session --rgb``, ``import
-corpus``: :func:`~evface.sim.video.video_info`, :func:`~evface.sim.video.count_frames`,
-:func:`~evface.sim.video.iter_video_frames`, :func:`~evface.datasets.importers.rgb_scan.scan_video`,
+corpus``: :func:`~evface.sim.video_read.video_info`, :func:`~evface.sim.video_read.count_frames`,
+:func:`~evface.sim.video_read.iter_video_frames`, :func:`~evface.datasets.importers.rgb_scan.scan_video`,
 :func:`~evface.datasets.importers.corpus_frames.read_video_clip`,
 :func:`~evface.datasets.importers.rgb_scan.folder_frame_size`). Each starts from a small valid file
 made here with OpenCV or Pillow (an RGB, grey and RGBA PNG, a JPEG turned by its EXIF orientation,
@@ -50,7 +50,8 @@ from evface.datasets.importers.rgb_scan import folder_frame_size, frame_header, 
 from evface.cli import main
 from evface.errors import EvfaceError, EvfaceWarning, FormatError
 from evface.face.identity import read_photo
-from evface.sim.video import count_frames, iter_video_frames, read_frame, video_info
+from evface.sim.frame_folder import read_frame
+from evface.sim.video_read import count_frames, iter_video_frames, video_info
 
 ROOT = Path(__file__).resolve().parents[1]
 PEAK_MB = 1024

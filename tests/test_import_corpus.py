@@ -23,7 +23,8 @@ from evface.datasets.importers.corpus_options import corpus_sensor
 from evface.datasets.importers.corpus_table import read_corpus_table, subject_folder
 from evface.datasets.importers.registration import apply_homography
 from evface.errors import DatasetError, EvfaceWarning, FormatError, ParameterError
-from evface.sim.video import numbered_frames, video_info
+from evface.sim.frame_folder import numbered_frames
+from evface.sim.video_read import video_info
 
 from picture_fixtures import DAMAGED_SCAN_SAYS, jpeg_damaged_in_its_scan, jpeg_with_damaged_exif
 
@@ -439,7 +440,7 @@ def test_gap_and_unreadable_frame(corpus, tmp_path):
 
 def test_a_16_bit_frame_is_refused_not_cut_to_8_bits(corpus, tmp_path):
     """Was read as value // 256 without a word (a 16-bit PNG may be a depth map, as in CAS(ME)^3);
-    the folder is read as ``evface simulate`` reads it (evface.sim.video.read_frame)."""
+    the folder is read as ``evface simulate`` reads it (evface.sim.frame_folder.read_frame)."""
     c = copy_corpus(corpus, tmp_path / "c")
     (c / "sub01" / "EP01_01" / "img20.jpg").unlink()
     cv2.imwrite(str(c / "sub01" / "EP01_01" / "img20.png"), np.full((96, 96, 3), 40000, np.uint16))
@@ -808,14 +809,14 @@ def test_a_frame_turned_by_its_exif_orientation_is_checked_as_the_reader_turns_i
 
 @pytest.mark.parametrize("suffix", [".jpg", ".png", ".bmp", ".tif", "-exif-after-pixels.png"])
 def test_frame_headers_give_the_size_the_reader_reads(tmp_path, suffix):
-    """The header check agrees with evface.sim.video.read_frame for every EXIF orientation, a PNG's
+    """The header check agrees with evface.sim.frame_folder.read_frame for every EXIF orientation, a PNG's
     eXIf chunk after its pixels included (OpenCV turns by it; Pillow finds it only by decoding)."""
     import struct  # lazy: only this test moves a PNG chunk
 
     from PIL import Image  # lazy: only the EXIF tests write an orientation
 
     from evface.datasets.importers.rgb_scan import frame_header  # lazy: only this test reads headers directly
-    from evface.sim.video import read_frame  # lazy: as frame_header
+    from evface.sim.frame_folder import read_frame  # lazy: as frame_header
 
     stored = np.random.default_rng(0).integers(0, 255, (48, 64, 3), np.uint8)
     for orientation in range(1, 9):
@@ -871,7 +872,7 @@ def test_a_png_whose_exif_chunk_is_no_exif_has_the_size_the_reader_reads(tmp_pat
     from PIL import Image  # lazy: only the EXIF tests write pictures with Pillow
 
     from evface.datasets.importers.rgb_scan import frame_header  # lazy: only these tests read headers directly
-    from evface.sim.video import read_frame  # lazy: as frame_header
+    from evface.sim.frame_folder import read_frame  # lazy: as frame_header
 
     buf = io.BytesIO()
     Image.fromarray(np.full((48, 64, 3), 90, np.uint8)).save(buf, "PNG")

@@ -28,8 +28,9 @@ from evface.datasets.importers.session import import_session
 from evface.datasets.importers.session_options import EventSource, RgbSource, SessionOptions
 from evface.datasets.importers.sync import SyncError
 from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError
-import evface.sim.video
-from evface.sim.video import iter_video_frames
+import evface.sim.frame_folder
+import evface.sim.video_read
+from evface.sim.video_read import iter_video_frames
 
 
 pytestmark = pytest.mark.xdist_group("import-session")
@@ -804,7 +805,7 @@ def test_a_face_box_is_checked_early_in_either_orientation_of_the_stated_size(se
     (by a backend other than OpenCV's FFmpeg one): a box in the decoded frames' pixels is not
     refused by the check before the scans."""
     import evface.datasets.importers.session as mod
-    from evface.sim.video import VideoInfo
+    from evface.sim.video_read import VideoInfo
 
     root, _ = session
     monkeypatch.setattr(mod, "video_info", lambda path: VideoInfo(str(path), 30.0, 0, RGB_SIZE[1], RGB_SIZE[0]))
@@ -1183,8 +1184,9 @@ def test_a_folder_of_frames_reads_only_the_wanted_files(frame_folder, monkeypatc
     more frames than its clips use), and gives the frames a video of them gives."""
     folder, video = frame_folder
     read = []
-    real_read_frame = evface.sim.video.read_frame
-    monkeypatch.setattr(evface.sim.video, "read_frame", lambda path: read.append(Path(path).name) or real_read_frame(path))
+    real_read_frame = evface.sim.frame_folder.read_frame
+    for module in (evface.sim.frame_folder, evface.sim.video_read):
+        monkeypatch.setattr(module, "read_frame", lambda path: read.append(Path(path).name) or real_read_frame(path))
     frames = read_video_frames(folder, np.array([7, 3, 7]), (32, 24))
     assert read == ["img3.png", "img7.png"]
     expected = read_video_frames(video, np.array([3, 7]), (32, 24))
@@ -1283,15 +1285,16 @@ def _overlapping_clips(tmp_path):
 def _counted_decodes(monkeypatch) -> list[int]:
     """A list that gains an item for every frame decoded from a video or read from a folder."""
     decoded: list[int] = []
-    real_decoded, real_read_frame = evface.sim.video._decoded, evface.sim.video.read_frame
+    real_decoded, real_read_frame = evface.sim.video_read._decoded, evface.sim.frame_folder.read_frame
 
     def counting(video_path, times=None):
         for frame in real_decoded(video_path, times):
             decoded.append(1)
             yield frame
 
-    monkeypatch.setattr(evface.sim.video, "_decoded", counting)
-    monkeypatch.setattr(evface.sim.video, "read_frame", lambda p: decoded.append(1) or real_read_frame(p))
+    monkeypatch.setattr(evface.sim.video_read, "_decoded", counting)
+    for module in (evface.sim.frame_folder, evface.sim.video_read):
+        monkeypatch.setattr(module, "read_frame", lambda p: decoded.append(1) or real_read_frame(p))
     return decoded
 
 
@@ -1401,8 +1404,8 @@ def test_a_video_that_changes_size_mid_stream_is_refused_naming_the_frame(sessio
     decodes none: offset and homography given; resized by --rgb-size, the frames were kept
     stretched)."""
     root, truth = session
-    real_open = evface.sim.video.open_video
-    monkeypatch.setattr(evface.sim.video, "open_video", lambda path: _ShrinkingCapture(real_open(path)))
+    real_open = evface.sim.video_read.open_video
+    monkeypatch.setattr(evface.sim.video_read, "open_video", lambda path: _ShrinkingCapture(real_open(path)))
     src = ([EventSource("hd", root / "hd.raw", sync="offset", offset_us=truth["hd"].offset_us, registration="given",
                         homography=truth["hd"].homography)] if given else None)
     with pytest.raises(FormatError, match=r"rgb.mp4: frame 40 is 64x48, unlike the video's first frame 128x96; "
@@ -1605,12 +1608,12 @@ def test_a_default_subject_refused_for_its_first_character_is_told_the_whole_rul
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_a_tiff_turned_by_its_exif_orientation_has_the_header_size_its_reader_reads(tmp_path, orientation):
     """A TIFF turned a quarter turn by its orientation tag (5 to 8) was "unreadable image" to
-    evface.sim.video.read_frame (OpenCV's imread: "Internal imread issue"), and so to the header
+    evface.sim.frame_folder.read_frame (OpenCV's imread: "Internal imread issue"), and so to the header
     check, which hands it to read_frame; both read it upright now, at the same size."""
     from PIL import Image  # lazy: only this test writes an orientation
 
     from evface.datasets.importers.rgb_scan import frame_header  # lazy: only this test reads a header directly
-    from evface.sim.video import read_frame  # lazy: as frame_header
+    from evface.sim.frame_folder import read_frame  # lazy: as frame_header
 
     exif = Image.Exif()
     exif[0x0112] = orientation

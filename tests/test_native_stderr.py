@@ -1,5 +1,5 @@
 """Tests of what native decoders write to standard error while evface reads a video's frames
-(evface.io.native_stderr, used by evface.sim.video)."""
+(evface.io.native_stderr, used by evface.sim.frame_folder and evface.sim.video_read)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def _frames_in_a_fresh_python(path: Path) -> subprocess.CompletedProcess:
     level (the CLI quiets it, and a test of the CLI in this process may have set its variable)."""
     env = {k: v for k, v in os.environ.items() if k not in ("OPENCV_FFMPEG_LOGLEVEL", "OPENCV_LOG_LEVEL")}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
-    code = ("import sys; from evface.sim.video import count_frames, iter_video_frames\n"
+    code = ("import sys; from evface.sim.video_read import count_frames, iter_video_frames\n"
             "print(sum(1 for _ in iter_video_frames(sys.argv[1])), count_frames(sys.argv[1])[0])")
     return subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=env,
                           timeout=120)
@@ -73,7 +73,8 @@ def test_a_name_that_is_not_utf8_is_refused_not_a_crash(tmp_path):
     code = ("import os, sys\n"
             "from evface.errors import FormatError\n"
             "from evface.face.identity import read_photo\n"
-            "from evface.sim.video import read_frame, video_info\n"
+            "from evface.sim.frame_folder import read_frame\n"
+            "from evface.sim.video_read import video_info\n"
             "for read, name in ((read_photo, 'caf\\udce9.png'), (read_frame, 'caf\\udce9.png'), (video_info, 'caf\\udce9.avi')):\n"
             "    try:\n"
             "        read(os.path.join(sys.argv[1], name))\n"
@@ -95,7 +96,7 @@ def test_two_threads_reading_frames_at_once_leave_standard_error_as_it_was(tmp_p
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     code = ("import os, sys\n"
             "from concurrent.futures import ThreadPoolExecutor\n"
-            "from evface.sim.video import iter_video_frames\n"
+            "from evface.sim.video_read import iter_video_frames\n"
             "before = os.fstat(2).st_ino\n"
             "read = lambda _: sum(1 for _ in iter_video_frames(sys.argv[1]))\n"
             "with ThreadPoolExecutor(2) as pool:\n"

@@ -1,5 +1,6 @@
-"""Tests of video input/output and ``evface simulate`` (evface.sim.video, evface.sim.footage,
-evface.sim.sensors, evface.commands.sim)."""
+"""Tests of video input/output and ``evface simulate`` (evface.sim.frame_folder, evface.sim.video_read,
+evface.sim.video_timing, evface.sim.video, evface.sim.video_write, evface.sim.footage, evface.sim.sensors,
+evface.commands.sim)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ from evface.sim.dvs_params import DvsParams
 from evface.sim.footage import (cover_resize, frame_times, frame_to_lux, frame_to_rgb_lux, parse_roi, scene_times,
                                 upsample_linear)
 from evface.sim.sensors import SENSORS, SensorSpec, parse_sensor
-from evface.sim.video import VideoScene, count_frames, iter_video_frames, simulate_video, video_fps, video_info, write_video
+from evface.sim.video import VideoScene, simulate_video
+from evface.sim.video_read import count_frames, iter_video_frames, video_fps, video_info
+from evface.sim.video_write import write_video
 
 
 def _write_test_video(path, n=12, size=(64, 48), fps=30.0, fourcc="MJPG"):
@@ -376,13 +379,13 @@ def test_cli_simulate_refuses_an_rgb_video_name_that_is_not_utf8_before_any_work
 
 def test_cli_simulate_leaves_neither_output_when_the_rgb_video_fails(tmp_path, video, capsys, monkeypatch):
     """A full disk while the RGB camera's video is written: the events file is not published either."""
-    import evface.sim.video as sim_video
+    import evface.sim.video_write as video_write
 
     def full_disk(path, frames, fps):
         next(iter(frames))
         raise FormatError(f"{path}: cannot write (No space left on device); nothing was written")
 
-    monkeypatch.setattr(sim_video, "write_video", full_disk)
+    monkeypatch.setattr(video_write, "write_video", full_disk)
     out = tmp_path / "ev.h5"
     assert main(["simulate", str(video), "--out", str(out), "--rgb-out", str(tmp_path / "v.avi")]) == 2
     assert "No space left on device" in capsys.readouterr().err
@@ -411,7 +414,7 @@ def test_cli_simulate_makes_the_folders_of_rgb_out_as_those_of_out(tmp_path, vid
     """--rgb-out in a folder not yet made stopped after the events were simulated, naming a file the
     user never gave ("rgb.pending.HOST-PID-RANDOM.tmp.avi: No such file or directory"); --out's
     folders were made. A run that fails leaves none of the folders it made."""
-    import evface.sim.video as sim_video
+    import evface.sim.video_write as video_write
 
     out, rgb = tmp_path / "events" / "ev.raw", tmp_path / "rgb" / "take1" / "v.avi"
     assert main(["simulate", str(video), "--sensor", "32x24", "--out", str(out), "--rgb-out", str(rgb)]) == 0
@@ -421,7 +424,7 @@ def test_cli_simulate_makes_the_folders_of_rgb_out_as_those_of_out(tmp_path, vid
         next(iter(frames))
         raise FormatError(f"{path}: cannot write (No space left on device); nothing was written")
 
-    monkeypatch.setattr(sim_video, "write_video", full_disk)
+    monkeypatch.setattr(video_write, "write_video", full_disk)
     assert main(["simulate", str(video), "--sensor", "32x24", "--out", str(tmp_path / "a" / "ev.raw"),
                  "--rgb-out", str(tmp_path / "b" / "c" / "v.avi")]) == 2
     assert "No space left on device" in capsys.readouterr().err
@@ -821,12 +824,12 @@ def test_a_folder_of_grayscale_rgba_or_jpeg_frames_is_read_as_8_bit_colour(tmp_p
 
 
 def test_a_folder_of_frames_is_read_one_file_at_a_time(tmp_path, monkeypatch):
-    import evface.sim.video as video_module
+    import evface.sim.frame_folder as frame_folder
 
     folder = _frame_folder(tmp_path / "clip", _disc_frames())
     reads = []
-    real = video_module.read_frame
-    monkeypatch.setattr(video_module, "read_frame", lambda path: reads.append(path) or real(path))
+    real = frame_folder.read_frame
+    monkeypatch.setattr(frame_folder, "read_frame", lambda path: reads.append(path) or real(path))
     frames = iter_video_frames(folder)
     next(frames)
     assert [p.name for p in reads] == ["img8.png"]
@@ -921,15 +924,15 @@ def test_cli_simulate_keeps_a_file_made_at_an_output_while_it_worked(tmp_path, v
                                                                      option, why):
     """The check that an output replaces nothing without --force ran before the work; a file made
     there meanwhile (a second `evface simulate` of the same name, another program) was renamed over."""
-    import evface.sim.video as sim_video
+    import evface.sim.video_write as video_write
 
-    write_frame_times = sim_video.write_frame_times
+    write_frame_times = video_write.write_frame_times
 
     def meanwhile(path, *timing):  # the last of the work: the outputs are renamed into place next
         (tmp_path / newcomer).write_bytes(b"a newcomer's file")
         return write_frame_times(path, *timing)
 
-    monkeypatch.setattr(sim_video, "write_frame_times", meanwhile)
+    monkeypatch.setattr(video_write, "write_frame_times", meanwhile)
     args = ["simulate", str(video), "--sensor", "32x24", "--out", str(tmp_path / "ev.raw"), "--rgb-out",
             str(tmp_path / "v.avi")]
     assert main(args) == 2
@@ -951,10 +954,10 @@ def test_cli_simulate_runs_of_one_rgb_out_at_once_never_share_a_pending_file(tmp
     pending names, and the first stopped "v.pending.avi: No such file or directory". Each run has
     pending names of its own now: without --force the later is refused, with it the later wins,
     its video with its frame times; a file of the user's named v.pending.avi is no longer touched."""
-    import evface.sim.video as sim_video
+    import evface.sim.video_write as video_write
 
     (tmp_path / "v.pending.avi").write_bytes(b"a file of the user's")
-    write_frame_times, nested = sim_video.write_frame_times, []
+    write_frame_times, nested = video_write.write_frame_times, []
 
     def second_run_meanwhile(path, *timing):
         if not nested:  # the first run's RGB video is written, its frame times next: the second runs whole
@@ -963,7 +966,7 @@ def test_cli_simulate_runs_of_one_rgb_out_at_once_never_share_a_pending_file(tmp
                               "--rgb-out", str(tmp_path / "v.avi"), "--seed", "1"])
         return write_frame_times(path, *timing)
 
-    monkeypatch.setattr(sim_video, "write_frame_times", second_run_meanwhile)
+    monkeypatch.setattr(video_write, "write_frame_times", second_run_meanwhile)
     first = ["simulate", str(video), "--sensor", "32x24", "--out", str(tmp_path / "a.raw"), "--rgb-out",
              str(tmp_path / "v.avi"), "--camera", "highspeed200"]
     assert main(first + ["--force"] * force) == (0 if force else 2) and nested == [0]

@@ -238,7 +238,7 @@ def _rgb_source(rgb: Path, fps: float | None, start_us: int, timestamps: Path | 
                 exposure_us: int | None) -> RgbSource:
     """The RGB video or frame folder (an ``RgbSource``), each bad value named by its option."""
     from evface.datasets.importers.session_options import RgbSource  # lazy: with the importer of import session
-    from evface.sim.video import numbered_frames  # lazy: with the importer of import session
+    from evface.sim.frame_folder import numbered_frames  # lazy: with the importer of import session
 
     if rgb.is_dir() and fps is None and timestamps is None:
         numbered_frames(rgb)  # a folder without 2 frames says so first: no rate would make it importable

@@ -220,7 +220,8 @@ def _video_summary(file: Path) -> dict | None:
     --rgb`` refuses them."""
     from evface.io.formats import EXTENSIONS  # lazy: keeps h5py and numba out of `evface --help`
     from evface.datasets.importers.rgb_scan import folder_frame_size  # lazy: OpenCV and Pillow, for frames only
-    from evface.sim.video import FRAME_EXTENSIONS, count_frames, listed_frames, video_info  # lazy: OpenCV, for videos only
+    from evface.sim.frame_folder import FRAME_EXTENSIONS  # lazy: OpenCV, for videos only
+    from evface.sim.video_read import count_frames, listed_frames, video_info  # lazy: OpenCV, for videos only
 
     folder = file.is_dir()
     if folder and ((file / "manifest.csv").is_file() or not _numbered_pictures(file, FRAME_EXTENSIONS)):
@@ -243,7 +244,7 @@ def _video_summary(file: Path) -> dict | None:
 
 def _numbered_pictures(folder: Path, extensions: tuple[str, ...]) -> bool:
     """Whether ``folder`` holds a picture (``extensions``) whose name ends in a number, as a frame
-    of :func:`~evface.sim.video.numbered_frames` is named (hidden files left out)."""
+    of :func:`~evface.sim.frame_folder.numbered_frames` is named (hidden files left out)."""
     return any(p.suffix.lower() in extensions and p.stem[-1:].isdigit() and not p.name.startswith(".")
                for p in folder.iterdir())
 

@@ -30,7 +30,8 @@ if TYPE_CHECKING:  # lazy at run time: cv2, numba and h5py off CLI start-up
     from evface.sim.dvs_params import DvsParams
     from evface.sim.rgb import RgbCamera, RgbCameraParams
     from evface.sim.sensors import SensorSpec
-    from evface.sim.video import VideoInfo, VideoScene
+    from evface.sim.video import VideoScene
+    from evface.sim.video_read import VideoInfo
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ def _published(moves: list[tuple[Path, Path]], replace: bool) -> Iterator[None]:
 def _refusing_newcomers(out: Path, rgb_out: Path | None) -> Iterator[None]:
     """Name a file made at ``--out``, ``--rgb-out`` or its frame times while simulate worked, which it
     keeps without ``--force``, as :func:`~evface.commands.paths.not_replacing` names one there before."""
-    from evface.sim.video import frame_times_path  # lazy: cv2
+    from evface.sim.video_write import frame_times_path  # lazy: cv2
 
     with contextlib.ExitStack() as stack:
         stack.enter_context(refusing_newcomer(out, "--out"))
@@ -181,8 +182,8 @@ def _refusing_newcomers(out: Path, rgb_out: Path | None) -> Iterator[None]:
 
 def _film_rgb(path: Path, cam: RgbCamera, scene: VideoScene, duration_us: int, bar: Progress) -> None:
     """Write what RGB camera ``cam`` films of ``scene`` over ``duration_us`` to the video ``path``
-    and its frame times beside it (``evface.sim.video.frame_times_path``)."""
-    from evface.sim.video import frame_times_path, write_frame_times, write_video  # lazy: cv2
+    and its frame times beside it (``evface.sim.video_write.frame_times_path``)."""
+    from evface.sim.video_write import frame_times_path, write_frame_times, write_video  # lazy: cv2
 
     params = cam.params
     task = bar.add_task("rgb frames", total=max(int(duration_us * params.fps // 1_000_000), 1))
@@ -201,10 +202,10 @@ def _film_rgb(path: Path, cam: RgbCamera, scene: VideoScene, duration_us: int, b
 def _duration_us(frames_read: int, rate: float, timed: np.ndarray | None) -> int:
     """How long the first ``frames_read`` frames of the video last (µs): ``frames_read / rate``, or at
     a variable-frame-rate video's container timestamps ``timed`` up to the end of the last frame's
-    own interval (``evface.sim.video.own_intervals``)."""
+    own interval (``evface.sim.video_timing.own_intervals``)."""
     if timed is None or not frames_read:
         return int(round(frames_read * 1e6 / rate))
-    from evface.sim.video import own_intervals  # lazy: cv2
+    from evface.sim.video_timing import own_intervals  # lazy: cv2
 
     last = min(frames_read, len(timed)) - 1
     return int(timed[last] + own_intervals(timed)[last])
@@ -224,7 +225,7 @@ def _check_rgb_out(video: Path, out: Path, rgb_out: Path, force: bool, relative_
     and its frame times' name (``NAME.frames.csv``) a folder, the input, ``out`` or an existing
     file without ``force``; and ``relative_time`` with it (the events' times would no longer be
     those of its frame times)."""
-    from evface.sim.video import frame_times_path, video_codec  # lazy: cv2, numba
+    from evface.sim.video_write import frame_times_path, video_codec  # lazy: cv2, numba
 
     not_replacing(output_file(not_the_input(rgb_out, video, "--rgb-out"), "--rgb-out"), "--rgb-out", force)
     with naming("--rgb-out"):
@@ -314,9 +315,10 @@ def _read_timing(video: Path, fps: float | None, upsample: int) -> _Timing:
     """Read the input's timing: what OpenCV reports of it, its rate (``--fps`` or the file's) and a
     variable-frame-rate video's container timestamps. Refuses an ``--upsample`` finer than a
     microsecond at its fastest rate, and a pause longer than a DVS step
-    (:func:`~evface.sim.video.check_pauses`)."""
+    (:func:`~evface.sim.video_timing.check_pauses`)."""
     from evface.sim.footage import check_upsample  # lazy: cv2 and numba off CLI start-up
-    from evface.sim.video import check_pauses, fastest_rate, variable_rate_times, video_fps, video_info  # lazy: cv2, numba
+    from evface.sim.video_read import video_fps, video_info  # lazy: cv2, numba
+    from evface.sim.video_timing import check_pauses, fastest_rate, variable_rate_times  # lazy: cv2, numba
 
     info = video_info(video)
     with naming("--fps"):
@@ -331,7 +333,7 @@ def _check_noise_per_step(run: _Simulation, timing: _Timing) -> None:
     """Refuse noise rates (``--set``) that draw more events in the longest DVS step over the
     window than a step may hold (``MAX_NOISE_PER_STEP``), naming ``--upsample`` as a way out."""
     from evface.sim.dvs_params import MAX_NOISE_PER_STEP, noise_per_step  # lazy: numpy off CLI start-up
-    from evface.sim.video import longest_step_us  # lazy: cv2, numba
+    from evface.sim.video_timing import longest_step_us  # lazy: cv2, numba
 
     params, window = run.params, run.window
     step_us = longest_step_us(timing.timed, timing.rate) / run.upsample
@@ -347,7 +349,7 @@ def _check_noise_per_step(run: _Simulation, timing: _Timing) -> None:
 def _warn_of_variable_rate(console: Console, video: Path, timing: _Timing) -> None:
     """Warn that a variable-frame-rate video's frames are placed at their container timestamps
     (``--fps`` places frame k at k / fps); nothing for a video of one rate."""
-    from evface.sim.video import variable_rate_note  # lazy: cv2, numba
+    from evface.sim.video_timing import variable_rate_note  # lazy: cv2, numba
 
     if timing.timed is not None:
         terminal.warn(console, variable_rate_note(video, timing.timed, timing.info.fps,
@@ -370,7 +372,8 @@ def _stream_and_write(run: _Simulation, timing: _Timing) -> _Written:
     those of ``--rgb-out`` here, both removed on failure."""
     from evface.io.event_writer import open_events_writer  # lazy: numba (EVT kernels) off CLI start-up
     from evface.sim.rgb import RgbCamera  # lazy: h5py (clip frames) off CLI start-up
-    from evface.sim.video import VideoScene, frame_times_path  # lazy: cv2, numba
+    from evface.sim.video import VideoScene  # lazy: cv2, numba
+    from evface.sim.video_write import frame_times_path  # lazy: cv2, numba
 
     rgb_out, window = run.rgb_out, run.window
     rgb_folder = contextlib.nullcontext() if rgb_out is None else made_folder(rgb_out.parent)
@@ -410,8 +413,8 @@ def _stream_events(writer: EventsFileWriter, run: _Simulation, timing: _Timing, 
 
 def _warn_if_cut_short(console: Console, video: Path, info: VideoInfo, frames_read: int) -> None:
     """Warn where fewer frames were decoded than the file lists in its index (cut short or damaged;
-    an estimate of the count, :func:`~evface.sim.video.listed_frames`, is no listing)."""
-    from evface.sim.video import listed_frames  # lazy: cv2, numba
+    an estimate of the count, :func:`~evface.sim.video_read.listed_frames`, is no listing)."""
+    from evface.sim.video_read import listed_frames  # lazy: cv2, numba
     listed = listed_frames(info)
     if listed and frames_read != listed:
         terminal.warn(console, f"{video}: the file lists {counted(listed, 'frame')} and {frames_read} "
@@ -422,7 +425,7 @@ def _say_what_was_written(console: Console, run: _Simulation, timing: _Timing, w
     """Say what was written: the events, from how many frames over how long, on which window, to
     which file; for a folder of numbered frames the time of frame n; the RGB camera's video and
     its frame times."""
-    from evface.sim.video import frame_times_path  # lazy: cv2, numba
+    from evface.sim.video_write import frame_times_path  # lazy: cv2, numba
 
     window, first_frame = run.window, timing.info.first_frame
     shift = f" - {written.origin_us}" if written.origin_us else ""  # was: the frames placed as if no time were taken off

@@ -382,7 +382,7 @@ def read_photo(path: str | Path) -> np.ndarray:
         standard error; one whose scan held a marker, "Corrupt JPEG data: premature end of data
         segment", still was until libjpeg's line was read: :attr:`evface.io.pictures.Decoded.damage`).
         A photo is refused where a frame of footage is read with a warning
-        (:func:`evface.sim.video.read_frame`): the one photo is the subject's whole face. The decoders' own lines (libpng's "Read
+        (:func:`evface.sim.frame_folder.read_frame`): the one photo is the subject's whole face. The decoders' own lines (libpng's "Read
         Error", OpenCV's ``[ERROR:0@0.4]`` ones) go into the message, not onto standard error. A
         photo of any size OpenCV decodes is read (was: one of over 179 megapixels, Pillow's limit
         on decompression bombs, skipped as "corrupt or cut short"). A name that is not UTF-8 is

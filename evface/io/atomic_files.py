@@ -111,7 +111,7 @@ def atomic_write(path: Path, write: Callable[[Path], object], replace: bool = Tr
     are removed and ``path`` is left as it was.
 
     Every file evface writes goes through this, or through a writer of its own that keeps the
-    same promise (``io.clip_writer.write_clip``, ``io.event_writer``'s writer, ``sim.video.write_video``).
+    same promise (``io.clip_writer.write_clip``, ``io.event_writer``'s writer, ``sim.video_write.write_video``).
 
     Examples
     --------

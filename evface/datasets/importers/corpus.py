@@ -22,7 +22,7 @@ are refused, naming both lines, and so is an id too long for its clip's file nam
 (:func:`~evface.datasets.importers.annotations.check_clip_file`), before any folder is looked for.
 
 A clip's folder is read as ``evface simulate FOLDER --fps`` reads it
-(:func:`evface.sim.video.numbered_frames`, :func:`~evface.sim.video.read_frame`): the pictures
+(:func:`evface.sim.frame_folder.numbered_frames`, :func:`~evface.sim.frame_folder.read_frame`): the pictures
 whose names end in a number, with no gap and no number twice, all of one size, 8 bits a channel
 (grayscale frames become gray RGB, an alpha channel is ignored, 16-bit and floating-point
 pictures are refused; every frame of every clip is checked for both before any clip is

@@ -21,8 +21,9 @@ from evface.datasets.importers.corpus_options import CorpusOptions
 from evface.datasets.importers.corpus_table import CorpusRow, clip_folder, subject_folder
 from evface.datasets.importers.rgb_scan import FrameReader, scan_video
 from evface.errors import DatasetError, FormatError, ParameterError, where
-from evface.sim.video import (FPS_RANGE, VideoInfo, at_rate, iter_frame_files, numbered_frames, own_intervals,
-                              strays_from_rate, video_info)
+from evface.sim.frame_folder import iter_frame_files, numbered_frames
+from evface.sim.video_read import FPS_RANGE, VideoInfo, video_info
+from evface.sim.video_timing import at_rate, own_intervals, strays_from_rate
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,7 +31,7 @@ class VideoClip:
     """A clip given as a video file (:func:`find_frames`): its frames numbered from 1 as decoded,
     ``numbers`` those of the clip, their ``(width, height)``, the video's stated frame rate and its
     every frame's exposure start in µs from its first: the container's timestamps where they stray
-    from ``i / fps`` (a variable frame rate, :func:`~evface.sim.video.strays_from_rate`), else ``i / fps``."""
+    from ``i / fps`` (a variable frame rate, :func:`~evface.sim.video_timing.strays_from_rate`), else ``i / fps``."""
 
     path: Path
     numbers: list[int]
@@ -45,7 +46,7 @@ ClipFrames = list[tuple[int, Path]] | VideoClip
 
 def find_frames(root: Path, row: CorpusRow, videos: dict[Path, VideoClip] | None = None,
                 fps: float | None = None) -> ClipFrames:
-    """The numbered frames of a row's folder, sorted (:func:`evface.sim.video.numbered_frames`:
+    """The numbered frames of a row's folder, sorted (:func:`evface.sim.frame_folder.numbered_frames`:
     no gap, no number twice), or where the row names a video (``Filename`` with or without its
     suffix), its frames (:func:`read_video_clip`, ``fps`` the rate of a video that states none;
     kept in ``videos`` when given, for the other rows naming it); checks that the row's frames are
@@ -85,7 +86,7 @@ def read_video_clip(path: Path, fps: float | None = None, line: int | None = Non
 
 def _check_all_decode(path: Path, listed: int, decoded: int, line: int | None) -> None:
     """A FormatError naming the video where fewer frames decode than its file lists (damaged
-    mid-stream or cut short; 0 listed: a count its file does not list, :func:`~evface.sim.video.listed_frames`): the table's frame numbers count a
+    mid-stream or cut short; 0 listed: a count its file does not list, :func:`~evface.sim.video_read.listed_frames`): the table's frame numbers count a
     whole video's frames, and past a lost frame each would name a later one (was: read without a
     word, frames 1..38 of a 40-frame AVI that lost two mid-stream numbered as if none were lost).
 
@@ -106,7 +107,7 @@ def _check_all_decode(path: Path, listed: int, decoded: int, line: int | None) -
 
 
 def _stated_rate(info: VideoInfo, fps: float | None, line: int | None) -> float | None:
-    """The frame rate a video states, where it lies in :data:`~evface.sim.video.FPS_RANGE`; None
+    """The frame rate a video states, where it lies in :data:`~evface.sim.video_read.FPS_RANGE`; None
     where it states none such and ``fps`` is given; else a ParameterError naming the video and
     ``fps (--fps)``.
 
@@ -183,7 +184,7 @@ def frame_timing(frames: ClipFrames, fps: float) -> tuple[np.ndarray, np.ndarray
     """A clip's frames' exposure starts (µs from its first frame), their exposures (µs) and the
     clip's duration (µs): a folder's frame ``i`` at ``i / fps``, exposed a period; a video's frames
     at their times (:class:`VideoClip`), each exposed until the next frame of the video
-    (:func:`~evface.sim.video.own_intervals`), as ``evface simulate VIDEO`` sees them."""
+    (:func:`~evface.sim.video_timing.own_intervals`), as ``evface simulate VIDEO`` sees them."""
     if isinstance(frames, VideoClip):
         k = np.asarray(frames.numbers) - 1
         t_us, exposure = frames.times_us[k] - frames.times_us[k[0]], own_intervals(frames.times_us)[k]
@@ -202,7 +203,7 @@ def frame_rate(frames: ClipFrames, options: CorpusOptions) -> tuple[float, int]:
 
 def load_frames(frames: list[tuple[int, Path]]) -> np.ndarray:
     """Read a folder clip's numbered frame files into (N, H, W, 3) uint8 RGB
-    (:func:`evface.sim.video.iter_frame_files`: 8-bit, one size for all); a video's clips are read
+    (:func:`evface.sim.frame_folder.iter_frame_files`: 8-bit, one size for all); a video's clips are read
     by :class:`ClipReader`."""
     return np.stack([cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in iter_frame_files(frames)])
 

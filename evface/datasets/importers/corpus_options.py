@@ -15,7 +15,7 @@ from evface.datasets.importers.au_labels import class_set
 from evface.errors import ParameterError
 from evface.sim.footage import MAX_SCENE_LUX
 from evface.sim.sensors import SensorSpec, parse_sensor
-from evface.sim.video import FPS_RANGE
+from evface.sim.video_read import FPS_RANGE
 
 
 FOLDER_FPS = 200.0

@@ -2,7 +2,7 @@
 (``dataset.json`` ``import.warnings``, which the CLI prints, one ``warning:`` line each).
 
 An :class:`~evface.errors.EvfaceWarning` given while an import reads its inputs (a JPEG frame
-decoded with damage, :func:`evface.sim.video.read_frame`) reached the terminal only: the dataset,
+decoded with damage, :func:`evface.sim.frame_folder.read_frame`) reached the terminal only: the dataset,
 handed on or reported later (``evface report``), did not say it. :func:`warnings_kept` keeps each
 in the list instead, beside the notes the importers write there themselves.
 """

@@ -25,8 +25,9 @@ from evface.datasets.importers.sync_xcorr import frame_difference_energy
 from evface.datasets.importers.tables import (SEPARATOR_LINE, input_file, table_encoding, table_int, undecodable,
                                               utf16_nonsense)
 from evface.errors import DatasetError, FormatError, where
-from evface.sim.video import (container_times, count_frames, iter_frame_files, iter_video_frames, listed_frames,
-                              numbered_frames, read_frame, video_info)
+from evface.sim.frame_folder import iter_frame_files, numbered_frames, read_frame
+from evface.sim.video_read import count_frames, iter_video_frames, listed_frames, video_info
+from evface.sim.video_timing import container_times
 
 ENERGY_WIDTH_PX = 160
 """Frames are shrunk to this width before the frame-difference energy is computed."""
@@ -37,7 +38,7 @@ class VideoScan:
     """What one pass over the RGB video tells; ``energy`` and ``change`` are None when no sync or
     registration of the session uses them (:func:`scan_video`), ``times_us`` when the frames have
     no container timestamps (a folder, or a container without them); ``listed`` is the frame
-    count the video's file lists (:func:`~evface.sim.video.listed_frames`; 0 for a folder or a
+    count the video's file lists (:func:`~evface.sim.video_read.listed_frames`; 0 for a folder or a
     file that lists none), which ``n_frames`` falls short of where frames were lost."""
 
     n_frames: int
@@ -50,11 +51,11 @@ class VideoScan:
 
 
 def scan_video(path: str | Path, motion: bool = True) -> VideoScan:
-    """One pass over the video or folder of numbered frames (:func:`~evface.sim.video.iter_video_frames`):
+    """One pass over the video or folder of numbered frames (:func:`~evface.sim.video_read.iter_video_frames`):
     frame count and size, fps (0 for a folder), the frame count a video's file lists, each video frame's container timestamp
-    (:func:`~evface.sim.video.container_times`), and with ``motion`` the frame-difference energy (cross-correlation
+    (:func:`~evface.sim.video_timing.container_times`), and with ``motion`` the frame-difference energy (cross-correlation
     sync) and change image (homography estimate); without, only what
-    :func:`~evface.sim.video.count_frames` reads (a folder's first file, a video's frames undecoded
+    :func:`~evface.sim.video_read.count_frames` reads (a folder's first file, a video's frames undecoded
     into pictures)."""
     path = Path(path)
     info = None if path.is_dir() else video_info(path)
@@ -181,13 +182,13 @@ QUARTER_TURNS = (5, 6, 7, 8)
 is its stored height."""
 
 _HEADER_FORMATS = ("JPEG", "PNG", "BMP", "TIFF")
-"""The picture formats whose header :func:`frame_header` reads as :func:`~evface.sim.video.read_frame`
+"""The picture formats whose header :func:`frame_header` reads as :func:`~evface.sim.frame_folder.read_frame`
 decodes them (other files are decoded)."""
 
 
 @dataclass(frozen=True)
 class FrameHeader:
-    """A frame file's ``(width, height)`` as :func:`~evface.sim.video.read_frame` reads it
+    """A frame file's ``(width, height)`` as :func:`~evface.sim.frame_folder.read_frame` reads it
     (upright) and its EXIF orientation (1: none)."""
 
     size: tuple[int, int]
@@ -204,11 +205,11 @@ class FrameHeader:
 
 def frame_header(path: str | Path) -> FrameHeader:
     """A frame file's upright size, from its header (Pillow's ``Image.open`` reads no
-    pixels) and EXIF orientation, as :func:`~evface.sim.video.read_frame` reads the file: OpenCV
+    pixels) and EXIF orientation, as :func:`~evface.sim.frame_folder.read_frame` reads the file: OpenCV
     turns a JPEG, PNG or TIFF upright by its orientation, so 5 to 8 swap the stored width and
     height (a PNG's ``eXIf`` chunk counts after the pixels too; a TIFF's orientation tag, its
     stored size from its tags: 0.6 ms a 640x480 LZW frame, where decoding it took 11 ms). A file
-    whose header cannot say is read by :func:`~evface.sim.video.read_frame`, which refuses it where
+    whose header cannot say is read by :func:`~evface.sim.frame_folder.read_frame`, which refuses it where
     the import would (a FormatError naming it): more than 8 bits a sample, another format, no
     picture Pillow knows, and a JPEG whose EXIF block Pillow cannot parse whole (its orientation
     unsure; decoded without a word, where Pillow's "UserWarning: Corrupt EXIF data" or "Tag data
@@ -267,7 +268,7 @@ def _stored_size(image: Image.Image) -> tuple[int, int]:
 
 def _over_8_bits(image: Image.Image) -> bool:
     """Whether a JPEG, PNG, BMP or TIFF header gives more than 8 bits a sample (a 16-bit PNG, a
-    floating-point TIFF), which :func:`~evface.sim.video.read_frame` refuses."""
+    floating-point TIFF), which :func:`~evface.sim.frame_folder.read_frame` refuses."""
     if image.mode in ("I", "F") or image.mode.startswith("I;16"):
         return True
     if image.format == "PNG":  # 16-bit colour is mode RGB, its raw mode RGB;16B
@@ -297,7 +298,7 @@ def _png_exif(path: Path) -> Image.Exif:
 
 def folder_frame_size(folder: str | Path) -> tuple[int, int]:
     """The ``(width, height)`` of every numbered frame of ``folder``
-    (:func:`~evface.sim.video.numbered_frames`), checked to be one: :func:`frames_size`.
+    (:func:`~evface.sim.frame_folder.numbered_frames`), checked to be one: :func:`frames_size`.
 
     Examples
     --------
@@ -315,17 +316,17 @@ def folder_frame_size(folder: str | Path) -> tuple[int, int]:
 
 def frames_size(frames: list[tuple[int, Path]], whose: str = "the folder's", line: str = "") -> tuple[int, int]:
     """The ``(width, height)`` of every one of the numbered ``frames`` as
-    :func:`~evface.sim.video.read_frame` reads them, from their headers (:func:`frame_header`: about
+    :func:`~evface.sim.frame_folder.read_frame` reads them, from their headers (:func:`frame_header`: about
     0.5 ms a frame, against 4 ms to decode a 640x480 JPEG and 18 ms a PNG): a DatasetError naming
     the first frame of another size than the first, ``FILE: {line}frame size ... differs from {whose}
     first frame ...; give all {whose} frames one size`` (a turned frame's size as turned and as
     stored: :class:`FrameHeader`), a FormatError naming one
-    :func:`~evface.sim.video.read_frame` refuses (more than 8 bits a sample).
+    :func:`~evface.sim.frame_folder.read_frame` refuses (more than 8 bits a sample).
 
     Parameters
     ----------
     frames : list of (int, Path)
-        Frame numbers and files (:func:`~evface.sim.video.numbered_frames`), at least one.
+        Frame numbers and files (:func:`~evface.sim.frame_folder.numbered_frames`), at least one.
     whose : str
         Whose frames they are, as the refusal says it: ``"the folder's"``, ``"the clip's"``.
     line : str

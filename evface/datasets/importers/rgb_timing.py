@@ -13,8 +13,9 @@ import numpy as np
 from evface.datasets.importers.rgb_scan import VideoScan, read_frame_times
 from evface.datasets.importers.session_options import RgbSource
 from evface.errors import DatasetError, FormatError, ParameterError, where
-from evface.sim.video import FPS_RANGE, at_rate, own_intervals, strays_from_rate
-from evface.sim.video import variable_rate_note as rate_note
+from evface.sim.video_read import FPS_RANGE
+from evface.sim.video_timing import at_rate, own_intervals, strays_from_rate
+from evface.sim.video_timing import variable_rate_note as rate_note
 
 
 def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray]:
@@ -25,7 +26,7 @@ def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray
     A video that decodes fewer frames than its file lists is refused (:func:`check_all_decode`).
 
     The exposure is the given one, else the timestamp file's ``exposure_us`` column, else the frame
-    period: each frame's own interval at container timestamps (:func:`~evface.sim.video.own_intervals`: a frame of a
+    period: each frame's own interval at container timestamps (:func:`~evface.sim.video_timing.own_intervals`: a frame of a
     variable-frame-rate video at 60 fps is not exposed for its median 33 ms, into the next frame's),
     else the median interval (a timestamp log's longer gaps are dropped frames, its jitter the
     clock's, not the exposure's).

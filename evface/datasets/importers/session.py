@@ -88,7 +88,7 @@ from evface.datasets.importers.sync import SyncResult
 from evface.errors import DatasetError, FormatError, ParameterError
 from evface.events.ops import crop
 from evface.face.detect import detect_faces
-from evface.sim.video import video_info
+from evface.sim.video_read import video_info
 
 Progress = Callable[[str, float], None]
 """``progress(stage, fraction_done)``; the CLI draws it, the library never prints."""

@@ -17,7 +17,7 @@ from evface.datasets.importers.annotations import CLIP_ID, NAME_RULE
 from evface.datasets.importers.au_labels import class_set
 from evface.datasets.importers.registration import QualityBounds
 from evface.errors import ParameterError, choose_from
-from evface.sim.video import FPS_RANGE
+from evface.sim.video_read import FPS_RANGE
 
 SYNC_METHODS = ("auto", "trigger", "offset", "xcorr")
 REGISTRATION_METHODS = ("auto", "points", "estimate", "given")
@@ -134,7 +134,7 @@ MAX_EXPOSURE_US = 10_000_000
 
 @dataclass(frozen=True)
 class RgbSource:
-    """The RGB video, or folder of numbered frames (:func:`~evface.sim.video.numbered_frames`), and its timing.
+    """The RGB video, or folder of numbered frames (:func:`~evface.sim.frame_folder.numbered_frames`), and its timing.
 
     Either ``timestamps`` (a text/CSV file with one exposure-start time in µs per frame; a
     header line is skipped) or ``fps`` (default: the video's own, or the frames' container
