@@ -184,6 +184,36 @@ def real_number(text: str) -> float | None:
         return None
 
 
+MAX_SOURCE_DATE_EPOCH = 253402300799
+"""The last second ``SOURCE_DATE_EPOCH`` may name (9999-12-31 23:59:59 UTC): ``datetime`` goes no further."""
+
+
+def source_date_epoch(environ: dict[str, str] | os._Environ = os.environ) -> int | None:
+    """The seconds since 1970-01-01 UTC that ``SOURCE_DATE_EPOCH`` gives (the reproducible-builds
+    convention: the instant a reproducible output dates itself by), None where it is unset or
+    blank (as Python's ``py_compile`` reads it). Anything but ASCII digits (spaces around them
+    allowed) giving 0 to :data:`MAX_SOURCE_DATE_EPOCH` is a ParameterError naming the variable and
+    its value.
+
+    Examples
+    --------
+    >>> source_date_epoch({"SOURCE_DATE_EPOCH": " 1700000000 "}), source_date_epoch({"SOURCE_DATE_EPOCH": ""})
+    (1700000000, None)
+    >>> source_date_epoch({"SOURCE_DATE_EPOCH": "1.5"})
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: SOURCE_DATE_EPOCH='1.5': not a whole number of seconds since 1970-01-01 UTC; give 0 to 253402300799, or unset it
+    """
+    value = environ.get("SOURCE_DATE_EPOCH", "")
+    digits = value.strip()
+    if not digits:
+        return None
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 12 and int(digits) <= MAX_SOURCE_DATE_EPOCH):
+        raise ParameterError(f"SOURCE_DATE_EPOCH={value!r:.80}: not a whole number of seconds since 1970-01-01 UTC; "
+                             f"give 0 to {MAX_SOURCE_DATE_EPOCH}, or unset it")
+    return int(digits)
+
+
 def as_flag(name: str, value: object) -> bool:
     """``value`` as a bool: ``True`` or ``False`` (a NumPy bool too), nothing else.
 

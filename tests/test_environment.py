@@ -25,7 +25,7 @@ from evface import cli
 from evface.commands import environment
 
 SWEPT = ("MPLBACKEND", "MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "NUMBA_CACHE_DIR", "OMP_NUM_THREADS",
-         "MKL_NUM_THREADS", "HDF5_USE_FILE_LOCKING", "LC_ALL", "PYTHONIOENCODING", "TZ")
+         "MKL_NUM_THREADS", "HDF5_USE_FILE_LOCKING", "LC_ALL", "PYTHONIOENCODING", "TZ", "SOURCE_DATE_EPOCH")
 """The variables a group may set; the clean environment has none of them (HOME, LANG and TMPDIR as given)."""
 
 COMMANDS = """
@@ -93,10 +93,11 @@ def clean(inputs, tmp_path_factory):
 GROUPS = {  # a private folder for matplotlib is made only where TMPDIR is this test run's
     "backend-bogus,home-a-file,numba-cache-a-file,text-values": dict(
         MPLBACKEND="bogus", HOME="{inputs}/a-file", NUMBA_CACHE_DIR="{inputs}/a-file", MKL_NUM_THREADS=" 2",
-        HDF5_USE_FILE_LOCKING="bogus", LC_ALL="xx_YY.UTF-8", PYTHONIOENCODING="ascii", TZ="bogus/Nowhere"),
+        HDF5_USE_FILE_LOCKING="bogus", LC_ALL="xx_YY.UTF-8", PYTHONIOENCODING="ascii", TZ="bogus/Nowhere",
+        SOURCE_DATE_EPOCH=" 1700000000"),
     "backend-empty,tmpdir-missing,xdg-config-missing,blank-or-zero-values": dict(
         MPLBACKEND="", TMPDIR="{spare}/no/such/folder", XDG_CONFIG_HOME="{spare}/no/such/config", OMP_NUM_THREADS=" ",
-        MKL_NUM_THREADS=" ", HDF5_USE_FILE_LOCKING="FALSE", LANG="C", LC_ALL="C"),
+        MKL_NUM_THREADS=" ", HDF5_USE_FILE_LOCKING="FALSE", LANG="C", LC_ALL="C", SOURCE_DATE_EPOCH=""),
     "tmpdir-a-file,home-missing": dict(TMPDIR="{inputs}/a-file", HOME="{spare}/no/such/home"),
     "configdir-unwritable": dict(MPLCONFIGDIR="{inputs}/a-file/matplotlib"),
     "xdg-cache-a-file,xdg-config-missing": dict(XDG_CACHE_HOME="{inputs}/a-file", XDG_CONFIG_HOME="{spare}/no/such"),
@@ -109,7 +110,9 @@ def test_a_hostile_environment_gives_the_clean_result(settings, inputs, clean, t
     value for backend ...``, exit 1, of ``report``; a ``HOME``, ``XDG_*`` or ``MPLCONFIGDIR``
     matplotlib cannot write into two lines of matplotlib's ("mkdir -p failed ...", "Matplotlib
     created a temporary cache directory ..."); a blank ``OMP_NUM_THREADS`` two of libgomp's (an empty
-    one, "libgomp: Invalid value for environment variable OMP_NUM_THREADS")."""
+    one, "libgomp: Invalid value for environment variable OMP_NUM_THREADS"); a blank
+    ``SOURCE_DATE_EPOCH`` ``internal error: ValueError: invalid literal for int() with base 10: ''``,
+    exit 1, of the commands that load scipy (numpy's f2py, which scipy loads, reads it with ``int()``)."""
     result, shown, err = _run(inputs, tmp_path / "out", **settings)
     assert result == clean[0] and result["codes"] == [0] * 5
     assert err == clean[2], err
@@ -137,6 +140,17 @@ def test_an_mkl_thread_setting_it_cannot_read_is_one_line(value, monkeypatch, ca
     blank, spaced = {"MKL_NUM_THREADS": " "}, {"MKL_NUM_THREADS": " 2 "}
     environment.check_mkl_threads(blank), environment.check_mkl_threads(spaced)
     assert blank == {} and spaced == {"MKL_NUM_THREADS": "2"}
+
+
+@pytest.mark.parametrize("value", ["abc", "1.5", "-1", "1e9", "١٢", "99999999999999", "9" * 5000], ids=lambda v: ascii(v)[:12])
+def test_a_source_date_epoch_that_is_no_time_is_one_line(value, monkeypatch, capsys, inputs):
+    """``SOURCE_DATE_EPOCH=abc`` (or 1.5, -1): ``internal error: ValueError: invalid literal for int()
+    with base 10: 'abc'``, exit 1, of every command that loads scipy (numpy's f2py reads it); now one
+    line naming it, before any work, as the report dates itself by it (test_rerun.py)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    assert cli.main(["info", str(inputs / "in.raw")]) == 2
+    assert capsys.readouterr().err == (f"error: SOURCE_DATE_EPOCH={value!r:.80}: not a whole number of seconds since "
+                                       "1970-01-01 UTC; give 0 to 253402300799, or unset it\n")
 
 
 def test_openmps_list_of_thread_counts_is_taken(monkeypatch, capsys, inputs):

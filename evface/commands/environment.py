@@ -2,7 +2,8 @@
 
 The variables that evface's libraries read when first imported: a thread count numba or OpenMP
 cannot use is one line naming the variable (:func:`check_thread_setting`,
-:func:`check_openmp_threads`); matplotlib is given no backend to refuse and folders it can write
+:func:`check_openmp_threads`), as is a ``SOURCE_DATE_EPOCH`` that is no time
+(:func:`check_source_date_epoch`); matplotlib is given no backend to refuse and folders it can write
 (:func:`settle_matplotlib`). :func:`settle` does all of it; ``evface`` calls it before any command.
 """
 
@@ -12,17 +13,19 @@ import os
 import sys
 from pathlib import Path
 
-from evface.checks import whole_number
+from evface.checks import source_date_epoch, whole_number
 from evface.errors import ParameterError
 from evface.kernel_cache import private_folder
 
 
 def settle(environ: dict[str, str] | os._Environ = os.environ) -> None:
     """Check and settle ``environ`` for a command: :func:`check_thread_setting`,
-    :func:`check_openmp_threads`, :func:`check_mkl_threads`, :func:`settle_matplotlib`."""
+    :func:`check_openmp_threads`, :func:`check_mkl_threads`, :func:`check_source_date_epoch`,
+    :func:`settle_matplotlib`."""
     check_thread_setting(environ)
     check_openmp_threads(environ)
     check_mkl_threads(environ)
+    check_source_date_epoch(environ)
     settle_matplotlib(environ)
 
 
@@ -92,6 +95,26 @@ def check_mkl_threads(environ: dict[str, str] | os._Environ = os.environ) -> Non
         raise _not_threads("MKL_NUM_THREADS", value)
     else:
         environ["MKL_NUM_THREADS"] = value.strip()  # torch took " 2" as 1
+
+
+def check_source_date_epoch(environ: dict[str, str] | os._Environ = os.environ) -> None:
+    """Refuse a ``SOURCE_DATE_EPOCH`` that is no time (:func:`~evface.checks.source_date_epoch`; the
+    report dates itself by it) and drop a blank one: numpy reads it with ``int()`` when scipy first
+    loads ``numpy.f2py``, which ended every command that draws on scipy (``evface info``, ``evface
+    report``, ...) in ``internal error: ValueError: invalid literal for int() with base 10: 'abc'``,
+    exit 1, a blank one (``''``) alike.
+
+    >>> environ = {"SOURCE_DATE_EPOCH": " "}
+    >>> check_source_date_epoch(environ)
+    >>> environ
+    {}
+    >>> check_source_date_epoch({"SOURCE_DATE_EPOCH": "-1"})
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: SOURCE_DATE_EPOCH='-1': not a whole number of seconds since 1970-01-01 UTC; give 0 to 253402300799, or unset it
+    """
+    if source_date_epoch(environ) is None:
+        environ.pop("SOURCE_DATE_EPOCH", None)
 
 
 def _thread_count(text: str) -> bool:

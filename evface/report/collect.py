@@ -24,6 +24,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from evface.checks import source_date_epoch
 from evface.errors import DatasetError, FormatError, ParameterError, counted, where
 from evface.io.dataset import DatasetFolder
 from evface.report import figures
@@ -47,7 +48,7 @@ class ReportData:
     run_dirs : list of Path
         The folders given.
     generated : str
-        When the report was made.
+        When the report was made (:func:`generated_time`).
     versions : dict of str to str
         :func:`package_versions`.
     datasets, classify, comparisons, event_sensor_comparisons, reconstruct, sensor_comparisons : list of dict
@@ -131,6 +132,21 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+def generated_time(environ: dict[str, str] | os._Environ = os.environ) -> str:
+    """When the report is made, as the page says it: now, or the instant ``SOURCE_DATE_EPOCH``
+    names (:func:`~evface.checks.source_date_epoch`), so that two reports of the same folders are the
+    same bytes; a value that is no such instant is a ParameterError naming it.
+
+    Examples
+    --------
+    >>> generated_time({"SOURCE_DATE_EPOCH": "1700000000"})
+    '2023-11-14 22:13 UTC'
+    """
+    seconds = source_date_epoch(environ)
+    when = _dt.datetime.now(_dt.timezone.utc) if seconds is None else _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc)
+    return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _read_json(path: Path) -> dict[str, Any]:
     try:
         obj = json.loads(path.read_text())
@@ -166,6 +182,8 @@ def collect(run_dirs: list[Path]) -> ReportData:
     DatasetError, FormatError
         A folder that is missing, given twice or not one the report reads, or a run file that is
         not as evface writes it; the message names it.
+    ParameterError
+        A ``SOURCE_DATE_EPOCH`` that is not a time (:func:`generated_time`).
 
     Examples
     --------
@@ -175,8 +193,7 @@ def collect(run_dirs: list[Path]) -> ReportData:
     evface.errors.DatasetError: nowhere: no such folder
     """
     run_dirs = checked_folders(run_dirs)
-    data = ReportData(run_dirs=run_dirs, versions=package_versions(),
-                      generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+    data = ReportData(run_dirs=run_dirs, versions=package_versions(), generated=generated_time())
     labels = folder_labels(run_dirs)
     several = sum(any((root / name).exists() for name in ("pipeline.json", "config.json", "metrics.json"))
                   for root in run_dirs) > 1

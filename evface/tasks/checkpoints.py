@@ -34,7 +34,10 @@ BEST = "best.pt"
 
 def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:
     """``torch.save`` to a temporary name, then rename (never a half-written checkpoint; on an
-    error, a full disk included, the temporary file is removed).
+    error, a full disk included, the temporary file is removed). torch is handed the open file, not
+    its name: given a name, it calls the archive's one folder after it, and the temporary name
+    (``best.pt.HOST-PID-RANDOM``) made two trainings' identical weights different bytes, with the
+    host and the process in them; the folder is ``archive`` now, as in a save to memory.
 
     Parameters
     ----------
@@ -57,7 +60,13 @@ def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:
     >>> ckpt["epoch"], torch.equal(ckpt["model"]["weight"], model.weight)
     (3, True)
     """
-    return atomic_write(Path(path), lambda tmp: torch.save(dict(state), tmp))
+    return atomic_write(Path(path), lambda tmp: _save(dict(state), tmp))
+
+
+def _save(state: dict[str, Any], tmp: Path) -> None:
+    """``torch.save`` ``state`` into the file ``tmp``, through the open file (:func:`save_checkpoint`)."""
+    with tmp.open("wb") as file:
+        torch.save(state, file)
 
 
 NEW_OUT = train_again("(a model trained before is not trained again)")
@@ -132,7 +141,7 @@ def _check_archive(path: Path) -> None:
             NotImplementedError, RuntimeError) as exc:  # zipfile's for a zip version it does not know, encryption
         raise FormatError(where(path, f"a damaged checkpoint ({_first_sentence(exc)}); {AGAIN}")) from exc
     if damaged is not None:
-        part = damaged.split("/", 1)[-1]  # torch's archive holds one folder, named as the file was written
+        part = damaged.split("/", 1)[-1]  # torch's archive holds one folder (`archive`, or the name a file was saved under)
         raise FormatError(where(path, f"a damaged checkpoint (its part {part!r} fails its checksum); {AGAIN}"))
 
 
