@@ -87,18 +87,12 @@ def _fit(kind: str, run: Path, epochs: int) -> dict:
 
 
 def make_run(kind: str, run: Path) -> dict[str, bytes]:
-    """A run folder of ``kind`` trained one epoch in ``run``, seeded; its files' bytes, by name (a
-    checkpoint's with :func:`_fixed_folder`: the sweep's offsets the same on every run)."""
+    """A run folder of ``kind`` trained one epoch in ``run``, seeded; its files' bytes, by name (the
+    same on every run: a checkpoint's zip entries are in torch's ``archive/``, not, as until
+    2026-12-06, in a folder named after the random temporary name it was written under)."""
     random_states.seed_everything(0)
     _fit(kind, run, epochs=1)
-    return {p.name: _fixed_folder(p.read_bytes(), p.name) if p.suffix == ".pt" else p.read_bytes() for p in run.iterdir()}
-
-
-def _fixed_folder(data: bytes, name: str) -> bytes:
-    """A checkpoint's bytes with the folder its zip entries are in (the temporary name ``torch.save``
-    wrote it under, random) set to ``name`` and zeros, as long."""
-    folder = members(data)[0][0].split("/", 1)[0]
-    return data.replace(f"{folder}/".encode(), f"{name.ljust(len(folder), '0')}/".encode())
+    return {p.name: p.read_bytes() for p in run.iterdir()}
 
 
 # --------------------------------------------------------------------------- the zip and its pickle
