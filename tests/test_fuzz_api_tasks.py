@@ -51,7 +51,7 @@ from evface.inputs.reconstruct import ReconSamples, ReconSpec
 from evface.io import clip_checks, clip_reader, clip_writer
 from evface.io.dataset import write_dataset_json
 from evface.io.manifest import write_manifest
-from evface.models import cvae, net_costs, recon_baselines, snn
+from evface.models import net_costs, recon_baselines, recon_blocks, recon_losses, snn
 from evface.models.ann_cnn import AnnCNN
 from evface.models.cvae import CVAE
 from evface.models.e2vid import E2VIDRecurrent
@@ -292,13 +292,13 @@ def _models(folder: Path) -> Calls:
                          dict(x=np.zeros((1, 1, 16, 16), np.float32), c=c)),
         "CVAE.reconstruct": (lambda c, k: numbers(cvae_net.reconstruct(_tensor(c), k)),
                              dict(c=c, k=0)),
-        "ssim_torch": (lambda a, b, data_range: numbers(cvae.ssim_torch(_tensor(a), _tensor(b), data_range)),
+        "ssim_torch": (lambda a, b, data_range: numbers(recon_losses.ssim_torch(_tensor(a), _tensor(b), data_range)),
                        dict(a=np.zeros((1, 1, 16, 16), np.float32), b=np.ones((1, 1, 16, 16), np.float32), data_range=1.0)),
-        "recon_loss": (lambda pred, target, ssim_weight: numbers(cvae.recon_loss(_tensor(pred), _tensor(target), ssim_weight)),
+        "recon_loss": (lambda pred, target, ssim_weight: numbers(recon_losses.recon_loss(_tensor(pred), _tensor(target), ssim_weight)),
                        dict(pred=np.zeros((1, 1, 16, 16), np.float32), target=np.ones((1, 1, 16, 16), np.float32),
                             ssim_weight=0.5)),
-        "logit": (lambda p, eps: numbers(cvae.logit(_tensor(p), eps)).ravel(), dict(p=np.full(3, 0.5, np.float32), eps=1e-3)),
-        "gaussian_kernel": (lambda sigma, truncate: numbers(cvae.gaussian_kernel(sigma, truncate)),
+        "logit": (lambda p, eps: numbers(recon_blocks.logit(_tensor(p), eps)).ravel(), dict(p=np.full(3, 0.5, np.float32), eps=1e-3)),
+        "gaussian_kernel": (lambda sigma, truncate: numbers(recon_losses.gaussian_kernel(sigma, truncate)),
                             dict(sigma=1.5, truncate=3.5)),
         "copy_keyframe": (recon_baselines.copy_keyframe, dict(keyframe=grey)),
         "rgb_hold": (recon_baselines.rgb_hold, dict(last=grey)),
@@ -681,14 +681,14 @@ def test_network_helpers_name_a_config_tensor_or_setting_of_the_wrong_kind() -> 
                         (lambda: snn.build(np.zeros(0), NetConfig(2, 2, 2, 8, 1, 2)), "model must be 'snn' or 'ann'"),
                         (lambda: net_costs.ann_macs(math.nan), "cfg must be a NetConfig"),
                         (lambda: net_costs.snn_analog_macs({"in_channels": 2}), "cfg must be a NetConfig"),
-                        (lambda: cvae.ssim_torch(img, img, math.nan), "data_range must be"),
-                        (lambda: cvae.ssim_torch(img, img, 10**30), "data_range must be"),
-                        (lambda: cvae.recon_loss(0.5, img), "pred must be a torch.Tensor"),
-                        (lambda: cvae.logit(0.5), "p must be a tensor"),
-                        (lambda: cvae.logit(torch.full((2,), math.nan)), "p holds NaN"),
-                        (lambda: cvae.logit(torch.zeros(2), math.nan), "eps must be"),
-                        (lambda: cvae.gaussian_kernel(math.nan), "sigma must be"),
-                        (lambda: cvae.gaussian_kernel(1.5, math.inf), "truncate must be")):
+                        (lambda: recon_losses.ssim_torch(img, img, math.nan), "data_range must be"),
+                        (lambda: recon_losses.ssim_torch(img, img, 10**30), "data_range must be"),
+                        (lambda: recon_losses.recon_loss(0.5, img), "pred must be a torch.Tensor"),
+                        (lambda: recon_blocks.logit(0.5), "p must be a tensor"),
+                        (lambda: recon_blocks.logit(torch.full((2,), math.nan)), "p holds NaN"),
+                        (lambda: recon_blocks.logit(torch.zeros(2), math.nan), "eps must be"),
+                        (lambda: recon_losses.gaussian_kernel(math.nan), "sigma must be"),
+                        (lambda: recon_losses.gaussian_kernel(1.5, math.inf), "truncate must be")):
         with pytest.raises(ParameterError, match=match):
             call()  # were AttributeErrors, "cannot convert float NaN to integer", or NaN returned
     with pytest.raises(TypeError, match="torch.Tensor, got ndarray for x"):

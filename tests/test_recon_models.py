@@ -5,11 +5,12 @@ import torch
 from evface.errors import ParameterError
 from evface.events.core import make_events
 from evface.events.integration import leaky_counts
-from evface.models.cvae import CVAE, beta_schedule, cvae_loss, kl_diag_gaussians, recon_loss, ssim_torch
+from evface.models.cvae import CVAE, kl_diag_gaussians
 from evface.models.e2vid import E2VIDRecurrent
 from evface.models.recon_baselines import (
     CONTRAST_GRID, copy_keyframe, fit_integration, integrate, rgb_blend, rgb_flow_extrapolate, rgb_flow_interpolate, rgb_hold,
 )
+from evface.models.recon_losses import beta_schedule, cvae_loss, recon_loss, ssim_torch
 from evface.tasks.image_metrics import ssim
 
 

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from evface.checks import as_flag
-from evface.models.cvae import ConvGRU, UpBlock, checked_condition, checked_state, conv_block, logit, model_sizes
+from evface.models.recon_blocks import ConvGRU, UpBlock, checked_condition, checked_state, conv_block, logit, model_sizes
 
 
 class E2VIDRecurrent(nn.Module):
@@ -64,7 +64,7 @@ class E2VIDRecurrent(nn.Module):
     def forward(self, c: torch.Tensor, state: list[torch.Tensor] | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """One window: ``c`` (N, C, H, W) and the previous state -> (frame (N, 1, H, W), new state).
 
-        ``c`` is checked by :func:`~evface.models.cvae.checked_condition`; ``state`` is ``None`` for
+        ``c`` is checked by :func:`~evface.models.recon_blocks.checked_condition`; ``state`` is ``None`` for
         a clip's first window, then what the previous window returned.
 
         Parameters

@@ -12,8 +12,9 @@ import torch
 
 from evface.checks import as_int, within_memory
 from evface.inputs.reconstruct import ReconSpec
-from evface.models.cvae import CVAE, cvae_loss, recon_loss
+from evface.models.cvae import CVAE
 from evface.models.e2vid import E2VIDRecurrent
+from evface.models.recon_losses import cvae_loss, recon_loss
 from evface.tasks import parallel, random_states
 from evface.tasks.configs import DEFAULT_CROP, ReconstructConfig
 

@@ -21,8 +21,9 @@ from torch.utils.data import BatchSampler
 
 from evface.errors import counted
 from evface.inputs.reconstruct import ReconSamples, ReconSpec
-from evface.models.cvae import CVAE, beta_schedule, cvae_loss, recon_loss
+from evface.models.cvae import CVAE
 from evface.models.e2vid import E2VIDRecurrent
+from evface.models.recon_losses import beta_schedule, cvae_loss, recon_loss
 from evface.tasks import engine, parallel, random_states
 from evface.tasks.configs import ReconstructConfig
 from evface.tasks.image_metrics import image_metrics
