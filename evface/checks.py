@@ -354,7 +354,7 @@ def real_dtype(dtype: np.dtype) -> bool:
     >>> real_dtype(np.dtype(np.uint8)), real_dtype(np.dtype(bool)), real_dtype(np.dtype(complex))
     (True, True, False)
     """
-    return dtype == bool or np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)
+    return np.issubdtype(dtype, np.bool_) or np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)
 
 
 def real_array(name: str, values: object) -> np.ndarray:

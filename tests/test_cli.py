@@ -362,7 +362,7 @@ def test_a_warning_naming_a_file_with_control_characters_is_one_line(tmp_path, c
     from evface.errors import EvfaceWarning
 
     with terminal.warnings_shown(terminal.console()):
-        warnings.warn(f"{tmp_path}/runs\r\n\x1b[31ma: read by an older evface", EvfaceWarning)
+        warnings.warn(f"{tmp_path}/runs\r\n\x1b[31ma: read by an older evface", EvfaceWarning, stacklevel=1)
     assert capsys.readouterr().err == f"warning: {tmp_path}/runs\\r\\n\\x1b[31ma: read by an older evface\n"
 
 

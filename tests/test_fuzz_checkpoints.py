@@ -256,7 +256,7 @@ def _check(kind: str, run: Path, name: str, label: str, valid: dict[str, bytes],
             message = str(exc)
             assert name in message, f"{reader}, {label}: names no file: {message}"
             assert "\n" not in message, f"{reader}, {label}: not one line: {message!r}"
-        except Exception as exc:  # noqa: BLE001 - the property: nothing but an EvfaceError
+        except Exception as exc:  # the property: nothing but an EvfaceError
             raise AssertionError(f"{kind} {name} {reader}, {label}: {type(exc).__name__}: {str(exc)[:300]}") from exc
         peak = peak_mb()
         assert peak < PEAK_MB, f"{kind} {name} {reader}, {label}: peak memory {peak:.0f} MB"

@@ -257,7 +257,7 @@ def _check(media: str, path: Path, label: str) -> None:
             assert "\n" not in message, f"{name}, {label}: not one line: {message!r}"
         except AssertionError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the property: nothing but an EvfaceError
+        except Exception as exc:  # the property: nothing but an EvfaceError
             raise AssertionError(f"{name}, {label}: {type(exc).__name__}: {str(exc)[:300]}") from exc
         peak = peak_mb()
         assert peak < PEAK_MB, f"{name}, {label}: peak memory {peak:.0f} MB"

@@ -292,7 +292,7 @@ def _check(w: World, kept: dict[Path, bytes], name: str, data: bytes, label: str
                 assert "\n" not in message and "\r" not in message, f"{name}, {label}, {reader}: not one line: {message!r}"
                 assert path.name in message or path.parent.name in message, \
                     f"{name}, {label}, {reader}: the error names neither the file nor its folder: {message[:400]}"
-            except Exception as exc:  # noqa: BLE001 - the property: nothing but an EvfaceError
+            except Exception as exc:  # the property: nothing but an EvfaceError
                 raise AssertionError(f"{name}, {label}, {reader}: {type(exc).__name__}: {str(exc)[:300]}") from exc
             finally:
                 _put_back(w, kept)

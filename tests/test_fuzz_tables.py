@@ -127,7 +127,7 @@ def _check(reader: Reader, folder: Path, data: bytes, label: str) -> None:
             for line in map(int, re.findall(r"\bline (\d+)", message)):
                 assert 1 <= line <= _lines_in(data, reader.name), \
                     f"{reader.name}, {label}: names line {line} of a file of {_lines_in(data, reader.name)}: {message}"
-    except Exception as exc:  # noqa: BLE001 - the property: nothing but an EvfaceError
+    except Exception as exc:  # the property: nothing but an EvfaceError
         raise AssertionError(f"{reader.name}, {label}: {type(exc).__name__}: {str(exc)[:300]}") from exc
 
 

@@ -91,7 +91,7 @@ def test_no_import_runs_up_the_layers():
 
 def test_function_local_imports_say_why():
     unexplained = []
-    for module, path in _modules().items():
+    for path in _modules().values():
         lines = path.read_text().splitlines()
         for name, line, inside in _imports(path):
             if inside and "# lazy:" not in lines[line - 1]:

@@ -231,7 +231,7 @@ def test_short_training_lowers_loss_and_keeps_kl_positive():
     m = CVAE(c_in=2, keyframe=False, base=4, z_channels=2)
     opt = torch.optim.Adam(m.parameters(), lr=3e-3)
     losses, kls = [], []
-    for step in range(40):
+    for _ in range(40):
         out = cvae_loss(m(x, c), x, beta=1.0, free_bits=0.5)
         opt.zero_grad()
         out["loss"].backward()
@@ -302,7 +302,7 @@ def test_decodings_from_different_z_differ_where_the_face_moves():
 
     m = CVAE(c_in=2, keyframe=True, base=4, z_channels=2)
     opt = torch.optim.Adam(m.parameters(), lr=5e-3)
-    for step in range(120):
+    for _ in range(120):
         x, c = batch(16)
         loss = cvae_loss(m(x, c), x, beta=0.1, free_bits=0.5, ssim_weight=0.0, mse_weight=20.0)["loss"]
         opt.zero_grad()

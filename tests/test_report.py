@@ -446,7 +446,7 @@ def test_names_from_a_received_run_are_shown_as_text_not_markup(tmp_path):
 
         def handle_starttag(self, tag, attrs):
             self.found += [(tag, k, v) for k, v in attrs if k.startswith("on") or k in ("src", "href") and not
-                           (v.startswith("data:image/") or v.startswith("#"))]
+                           v.startswith(("data:image/", "#"))]
 
     page = Tags()
     page.feed(text)

@@ -148,7 +148,7 @@ def test_the_rgb_flow_snn_fits_its_training_set():
     for subject in range(5):
         scene = Scene(procedural_identity(subject), rig_geometry(renderer_face_fraction(), rig), rig)
         box = tuple(int(round(v)) for v in scene.geometry.face_box("hd"))
-        for label, (name, aus) in enumerate(classes.items()):
+        for label, aus in enumerate(classes.values()):
             timeline = draw_timeline(aus, preset.timeline, seed=[subject, label])
             lux = LIGHTING["bright"].lux
             frames = RgbCamera(RgbCameraParams.preset("webcam30"), seed=subject * 10 + label).capture(

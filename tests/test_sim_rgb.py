@@ -163,7 +163,7 @@ def test_motion_blur_spreads_a_moving_bar_over_its_path():
     blurred = RgbCamera(p, seed=0).capture(render, 0, 40_000).data[0, 4, :, 1]
     sharp = RgbCamera(RgbCameraParams(fps=30, exposure_us=20_000, gain=1.0, read_noise_e=0.0,
                                       exposure_samples=1, full_well_e=2e4), seed=0).capture(render, 0, 40_000).data[0, 4, :, 1]
-    lit = lambda row: np.count_nonzero(row > row.min() + 10)
+    lit = lambda row: np.count_nonzero(row > row.min() + 10)  # noqa: E731
     assert lit(sharp) <= 5
     assert 55 <= lit(blurred) <= 70
 

@@ -154,7 +154,7 @@ def run(names: tuple[str, ...] = BENCHMARKS, quick: bool = False) -> dict[str, A
     quick = as_flag("quick", quick)  # "no" would run the smaller inputs
     doc: dict[str, Any] = {
         "evface": __version__, "code": git_commit(), "benchmarks": list(names), "quick": quick,
-        "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
+        "started": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "machine": machine(),
     }
     for name in names:
         module = importlib.import_module(f"evface.bench.{name}")

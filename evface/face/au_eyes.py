@@ -8,7 +8,7 @@ and AU keys are those of :mod:`evface.face.aus`.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 

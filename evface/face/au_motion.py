@@ -14,7 +14,7 @@ The displacement ``D(p)`` is the *forward* motion of the skin: a feature at ``s`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 

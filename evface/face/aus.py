@@ -18,7 +18,7 @@ field composed across the lip seam (:mod:`evface.face.au_motion`), the lids and 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 

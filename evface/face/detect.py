@@ -7,7 +7,7 @@ real footage.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import cv2
 import numpy as np
@@ -19,7 +19,7 @@ MIN_FACE_PX = 24
 """The smallest face side, in pixels, that the frontal-face cascade finds (its window)."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def cascade(name: str) -> cv2.CascadeClassifier:
     """Load a bundled cascade, e.g. ``"haarcascade_frontalface_default.xml"``.
 

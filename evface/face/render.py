@@ -14,7 +14,7 @@ the boxes of the basis fields and shading patterns :mod:`evface.face.field_suppo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from collections.abc import Mapping
 
 import cv2
 import numpy as np

@@ -46,7 +46,7 @@ FACE_MODEL_REGION = {"cheeks": "eyes", "jaw": "chin"}
 are scored: the cheek raiser (AU6) lifts the lower lids and makes crow's feet; the jaw moves the chin."""
 
 
-def active_regions(aus: "list[int] | tuple[int, ...]") -> tuple[str, ...]:
+def active_regions(aus: list[int] | tuple[int, ...]) -> tuple[str, ...]:
     """The regions of :data:`REGIONS` the action units ``aus`` act in (sorted; unknown AUs add none).
 
     Parameters

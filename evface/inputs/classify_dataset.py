@@ -5,7 +5,7 @@ normalised as the network sees it, with a generator of its own in every ``DataLo
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch

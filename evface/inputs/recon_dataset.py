@@ -171,7 +171,7 @@ def _widen(path: Path, f: BinaryIO, dtype: np.dtype, wider: np.dtype) -> BinaryI
         while chunk := src.read(dtype.itemsize << 20):
             np.frombuffer(chunk, dtype).astype(wider).tofile(dst)
     wide.replace(path)
-    f = open(path, "r+b")
+    f = open(path, "r+b")  # noqa: SIM115 - the caller writes on and closes it (write_samples)
     f.seek(0, os.SEEK_END)
     return f
 
@@ -249,7 +249,7 @@ def write_samples(
             if first is None:
                 first, dtypes = s, {name: getattr(s, name).dtype for name in ARRAYS}
                 for name in ARRAYS:
-                    files[name] = open(tmp / f"{name}.npy", "wb")
+                    files[name] = open(tmp / f"{name}.npy", "wb")  # noqa: SIM115 - closed below, or on error
                     files[name].seek(NPY_HEADER_BYTES)
             for name in ARRAYS:
                 value = getattr(s, name)

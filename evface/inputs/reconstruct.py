@@ -171,7 +171,7 @@ class ReconSpec:
         return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ReconSpec":
+    def from_dict(cls, d: dict[str, Any]) -> ReconSpec:
         """The spec held by a dict such as :meth:`to_dict` writes (keys that are not fields are ignored).
 
         Parameters
@@ -272,7 +272,7 @@ class ReconSamples:
         order = list(dict.fromkeys(ids.tolist()))
         return [np.flatnonzero(ids == c) for c in order]
 
-    def select(self, idx: np.ndarray) -> "ReconSamples":
+    def select(self, idx: np.ndarray) -> ReconSamples:
         """The samples ``idx`` (an index array or a boolean mask), in that order.
 
         Parameters
@@ -304,7 +304,7 @@ class ReconSamples:
         return np.flatnonzero(np.isin(self.meta["subject"].astype(str), np.asarray(list(subjects), dtype=str)))
 
     @staticmethod
-    def load(folder: str | Path) -> "ReconSamples":
+    def load(folder: str | Path) -> ReconSamples:
         """Samples written by :func:`~evface.inputs.recon_dataset.write_samples`, their arrays memory-mapped
         (:meth:`select` reads what it takes); ``folder`` a path (else a ParameterError naming it).
 
@@ -327,7 +327,7 @@ class ReconSamples:
         return ReconSamples(**arrays, meta=meta)
 
     @staticmethod
-    def concatenate(parts: Sequence["ReconSamples"]) -> "ReconSamples":
+    def concatenate(parts: Sequence[ReconSamples]) -> ReconSamples:
         """The samples of ``parts`` one after the other (a float16 ``voxel`` or ``hist`` beside a
         float32 one becomes float32); no parts is a DatasetError.
 

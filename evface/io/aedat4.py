@@ -94,7 +94,7 @@ def _streams(path: Path, info: bytes) -> dict[int, str]:
     try:
         root = ElementTree.fromstring(info.decode("utf-8"))
     except (UnicodeDecodeError, ElementTree.ParseError) as exc:
-        raise FormatError(where(path, f"corrupt AEDAT 4 header: its stream description is not valid XML ({exc})"))
+        raise FormatError(where(path, f"corrupt AEDAT 4 header: its stream description is not valid XML ({exc})")) from None
     streams: dict[int, str] = {}
     for out_info in root.iter("node"):
         if out_info.get("name") != "outInfo":
@@ -176,7 +176,7 @@ def _opened(path: Path) -> tuple[BinaryIO, int]:
     """The file open for reading, and its size; a :class:`FormatError` if it cannot be read."""
     try:
         size = path.stat().st_size
-        file = open(path, "rb")
+        file = open(path, "rb")  # noqa: SIM115 - the caller closes it (with file:)
     except OSError as exc:  # missing, a folder, unreadable
         raise FormatError(where(path, f"cannot read ({exc.strerror or exc})")) from None
     return file, size

@@ -247,7 +247,7 @@ class GuardedFile:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._file = open(self.path, "w+b")
+        self._file = open(self.path, "w+b")  # noqa: SIM115 - closed by close()
         self._pos = 0
         self.error: OSError | None = None
 

@@ -196,7 +196,7 @@ class DatasetFolder:
     puts a row below its count); empty for a folder not read from a manifest."""
 
     @classmethod
-    def open(cls, root: str | Path) -> "DatasetFolder":
+    def open(cls, root: str | Path) -> DatasetFolder:
         """Read the folder and check it (:func:`~evface.io.manifest.read_manifest_lines`, :func:`_check_rows`).
 
         Parameters

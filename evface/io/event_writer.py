@@ -164,7 +164,7 @@ class EventsFileWriter:
     def _start(self) -> None:
         fmt, (width, height), tmp = self.format, self.sensor_size, self.tmp
         if fmt in ("evt3", "evt2.1"):
-            self._file = open(tmp, "wb")
+            self._file = open(tmp, "wb")  # noqa: SIM115 - closed by close() or _discard()
             name = "3.0" if fmt == "evt3" else "2.1"
             tag = "EVT3" if fmt == "evt3" else "EVT21"
             self._header = (f"% evt {name}\n% format {tag};width={width};height={height}\n"

@@ -95,7 +95,7 @@ class StderrKeeper:
     def __init__(self, limit: int = 1) -> None:
         self.said: list[str] = []
         self._limit = limit
-        self._log = tempfile.TemporaryFile(buffering=0)
+        self._log = tempfile.TemporaryFile(buffering=0)  # noqa: SIM115 - closed by close()
 
     def call(self, function: Callable[..., T], *args: object) -> T:
         """``function(*args)``, what it writes to file descriptor 2 kept."""

@@ -143,7 +143,7 @@ def generated_time(environ: dict[str, str] | os._Environ = os.environ) -> str:
     '2023-11-14 22:13 UTC'
     """
     seconds = source_date_epoch(environ)
-    when = _dt.datetime.now(_dt.timezone.utc) if seconds is None else _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc)
+    when = _dt.datetime.now(_dt.UTC) if seconds is None else _dt.datetime.fromtimestamp(seconds, _dt.UTC)
     return when.strftime("%Y-%m-%d %H:%M UTC")
 
 

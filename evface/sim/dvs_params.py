@@ -122,7 +122,7 @@ class DvsParams:
                                  f"got {self.cutoff_hz}")
 
     @classmethod
-    def preset(cls, name: str, **overrides: Any) -> "DvsParams":
+    def preset(cls, name: str, **overrides: Any) -> DvsParams:
         """Parameters of a named sensor (``"davis346"`` or ``"evk4"``), with overrides.
 
         Parameters
@@ -146,7 +146,7 @@ class DvsParams:
         return _with(PRESETS[name], overrides)
 
     @classmethod
-    def ideal(cls, threshold_log: float = 0.2, **overrides: Any) -> "DvsParams":
+    def ideal(cls, threshold_log: float = 0.2, **overrides: Any) -> DvsParams:
         """A noiseless model: no mismatch, bandwidth limit, refractory period or noise.
 
         Parameters

@@ -173,7 +173,7 @@ class RgbCameraParams:
         return image_lux * self.pixel_pitch_um**2 * PHOTONS_PER_LUX_S_UM2 * self.qe
 
     @classmethod
-    def preset(cls, name: str, **overrides: Any) -> "RgbCameraParams":
+    def preset(cls, name: str, **overrides: Any) -> RgbCameraParams:
         """Parameters of a named camera (``"webcam30"`` or ``"highspeed200"``), with overrides.
 
         Parameters

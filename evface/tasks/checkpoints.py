@@ -20,7 +20,8 @@ from __future__ import annotations
 import pickle
 import zipfile
 from pathlib import Path
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import nn

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import torch

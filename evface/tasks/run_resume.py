@@ -21,7 +21,8 @@ import shutil
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from evface import __version__
 from evface.errors import EvfaceWarning, FormatError, ParameterError, counted, where

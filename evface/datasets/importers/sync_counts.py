@@ -23,7 +23,7 @@ class EventRate:
     counts: np.ndarray
 
     @classmethod
-    def from_times(cls, t_us: np.ndarray, bin_us: int = 100, t0_us: int | None = None, t1_us: int | None = None) -> "EventRate":
+    def from_times(cls, t_us: np.ndarray, bin_us: int = 100, t0_us: int | None = None, t1_us: int | None = None) -> EventRate:
         """Histogram of event times (use :meth:`accumulate` to build one in chunks)."""
         t_us = np.asarray(t_us, dtype=np.int64)
         t0 = int(t_us[0]) if t0_us is None else int(t0_us)
@@ -32,7 +32,7 @@ class EventRate:
         rate = cls(t0, bin_us, np.zeros(n, dtype=np.int64))
         return rate.accumulate(t_us)
 
-    def accumulate(self, t_us: np.ndarray) -> "EventRate":
+    def accumulate(self, t_us: np.ndarray) -> EventRate:
         """Add the events with times ``t_us`` (in place on ``counts``); times outside are dropped."""
         idx = (np.asarray(t_us, dtype=np.int64) - self.t0_us) // self.bin_us
         idx = idx[(idx >= 0) & (idx < self.counts.size)]
@@ -56,7 +56,7 @@ class CountGrid:
     exposure: np.ndarray
 
     @classmethod
-    def of(cls, rate: EventRate, exposure: np.ndarray) -> "CountGrid":
+    def of(cls, rate: EventRate, exposure: np.ndarray) -> CountGrid:
         """The grid of ``rate`` for frames with exposures ``exposure`` (µs, float64): one array of
         the histogram's length when every exposure is open (was three at the peak: 824 MB for an
         hour of 100 µs bins)."""
