@@ -46,7 +46,7 @@ from evface.checks import as_flag, as_path
 from evface.errors import DatasetError, ParameterError, where
 from evface.io.clip_reader import read_clip_meta
 from evface.io.dataset import DatasetFolder, write_dataset_json
-from evface.io.dataset_output import check_apart, check_replaceable, publish_partial, remove_partial
+from evface.io.dataset_output import check_apart, check_replaceable, partial_of, publish_partial, remove_partial
 from evface.io.manifest import aus_to_str, differ_in_case, names_a_file, write_manifest
 from evface.rig.record import GENERATOR
 
@@ -208,7 +208,7 @@ def _build(out: Path, folders: list[DatasetFolder], classes: dict[str, list[int]
            warnings: list[str]) -> list[dict[str, Any]]:
     """Write the merged dataset into ``OUT.partial`` and rename it to ``out`` (removed again if the
     merge fails or is stopped); returns its manifest's rows."""
-    tmp = out.with_name(out.name + ".partial")
+    tmp = partial_of(out)
     remove_partial(tmp)
     (tmp / "clips").mkdir(parents=True)
     try:

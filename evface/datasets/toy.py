@@ -21,7 +21,7 @@ from evface.events.core import make_events
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
 from evface.io.clip_writer import write_clip
 from evface.io.dataset import write_dataset_json
-from evface.io.dataset_output import check_replaceable, publish_partial, remove_partial
+from evface.io.dataset_output import check_replaceable, partial_of, publish_partial, remove_partial
 from evface.io.manifest import write_manifest
 
 DURATION_US = 500_000
@@ -75,7 +75,7 @@ def toy_dataset(out: str | Path, subjects: int = 4, classes: Sequence[str] = ("A
     labels = _labels(classes)
     rng = np.random.default_rng(as_int("seed", seed, 0))
     check_replaceable(out, overwrite=False)
-    tmp = out.with_name(out.name + ".partial")
+    tmp = partial_of(out)
     remove_partial(tmp)
     try:
         rows = [_write_toy_clip(tmp, f"s{i + 1:02d}", label, rng) for i in range(n_subjects) for label in labels]

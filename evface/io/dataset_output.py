@@ -5,7 +5,8 @@ Before the work begins, ``OUT`` is checked (:func:`check_replaceable`: new, empt
 dataset to overwrite; :func:`check_apart`: not one of the folders read;
 :func:`check_inputs_outside`: holding no file read); an ``OUT.partial`` that an interrupted run left
 is removed (:func:`remove_partial`), and the finished one replaces ``OUT`` (:func:`publish_partial`:
-swapped with it in one step where the system can).
+swapped with it in one step where the system can). ``OUT.partial`` is :func:`partial_of`'s name, which
+shortens ``OUT`` where ``OUT.partial`` would be too long for a file name.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from evface.errors import DatasetError, ParameterError, where
 from evface.io.atomic_files import exchange, uninterrupted
-from evface.io.temporary_files import temporaries_of, temporary_beside
+from evface.io.temporary_files import fitting_base, temporaries_of, temporary_beside
 
 
 def check_replaceable(out: str | Path, overwrite: bool) -> None:
@@ -98,6 +99,22 @@ def check_inputs_outside(out: str | Path, inputs: Mapping[str, str | Path | None
         if path is not None and (here == Path(path).resolve() or here in Path(path).resolve().parents):
             raise ParameterError(f"{out}: {name} {path} lies in the output folder, which overwrite (--overwrite) replaces "
                                  f"whole; move it out of {out} or give OUT another folder")
+
+
+def partial_of(out: Path) -> Path:
+    """The folder ``OUT.partial`` beside ``out`` that an importer or a merge builds the dataset in,
+    ``OUT`` shortened where the name would pass 255 bytes
+    (:func:`~evface.io.temporary_files.fitting_base`; was: an ``OUT`` of 248 to 255 bytes refused,
+    "File name too long"): always the same name for one ``out``, where an interrupted import resumes.
+
+    Examples
+    --------
+    >>> partial_of(Path("data/out")).as_posix()
+    'data/out.partial'
+    >>> len(partial_of(Path("a" * 255)).name.encode())
+    255
+    """
+    return out.with_name(fitting_base(out.name, len(".partial")) + ".partial")
 
 
 def remove_partial(tmp: str | Path) -> None:

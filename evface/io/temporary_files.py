@@ -4,12 +4,18 @@ A temporary file is named ``NAME.HOST-PID-RANDOM.tmp`` and created exclusively
 (:func:`temporary_beside`), so two writers of one output never share one; those that killed writers
 of this machine left are found (:func:`temporaries_of`) and removed. Every writer of evface goes
 through it: clip files, events files, videos and :func:`~evface.io.atomic_files.atomic_write`.
+Where ``NAME`` and that suffix would pass the :data:`NAME_MAX` bytes of a file name, ``NAME`` stands
+in it shortened (:func:`fitting_base`: its first bytes, ``~`` and a hash of the whole name), so that an
+output of any name a file system takes can be written (was: a name of 194 to 255 bytes refused, "File
+name too long").
 """
 
 from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
+import itertools
 import os
 import re
 import secrets
@@ -22,7 +28,8 @@ def temporary_beside(path: Path, keep_suffix: bool = False) -> Path:
     """A new empty file beside ``path`` for one writer to fill and rename onto ``path``.
 
     Named ``NAME.HOST-PID-RANDOM.tmp`` (``STEM.HOST-PID-RANDOM.tmp.EXT`` with ``keep_suffix``, for
-    writers that take the format from the extension) and created exclusively, so two writers of one
+    writers that take the format from the extension; ``NAME`` or ``STEM`` shortened by
+    :func:`fitting_base` where the name would be too long) and created exclusively, so two writers of one
     output never share a temporary file: the last to finish wins, whole. Those this machine's
     killed writers left for ``path`` (their process gone; files, or folders renamed aside) are
     removed first; a live writer's, or another machine's on shared storage, are left alone. The
@@ -39,8 +46,8 @@ def temporary_beside(path: Path, keep_suffix: bool = False) -> Path:
             if _abandoned(left.name):
                 _remove(left)
     while True:
-        owner = f"{_HOST}-{os.getpid()}-{secrets.token_hex(4)}"
-        tmp = path.with_name(f"{path.stem}.{owner}.tmp{path.suffix}" if keep_suffix else f"{path.name}.{owner}.tmp")
+        base, suffix = _base(path, keep_suffix)
+        tmp = path.with_name(f"{base}.{_HOST}-{os.getpid()}-{secrets.token_hex(4)}.tmp{suffix}")
         try:
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileExistsError:
@@ -57,6 +64,11 @@ NAME_MAX = 255
 TEMPORARY_NAME_BYTES = len(".") + 40 + len("-") + 7 + len("-") + 8 + len(".tmp")
 """The most bytes :func:`temporary_beside` adds to a file's name (``.HOST-PID-RANDOM.tmp``: a host
 name cut to 40 characters, a process id of up to 7 digits, 8 random hex digits), on any machine."""
+
+KEPT_SUFFIX_BYTES = 16
+"""The room :func:`temporary_beside` leaves, with ``keep_suffix``, for the extension kept after
+``.tmp`` or an ending a writer puts in its place (``STEM.HOST-PID-RANDOM.tmp.frames.csv``, the frame
+times of a pending video: :func:`~evface.sim.video_write.frame_times_path`)."""
 
 
 def _remove(left: Path) -> None:
@@ -95,8 +107,52 @@ def temporaries_of(path: Path, keep_suffix: bool = False) -> list[Path]:
     ...     print(before, temporaries_of(target, keep_suffix=True) == [made], made.suffixes[-2:])
     [] True ['.tmp', '.csv']
     """
-    pattern = f"{glob.escape(path.stem)}.*.tmp{glob.escape(path.suffix)}" if keep_suffix else f"{glob.escape(path.name)}.*.tmp"
-    return sorted(path.parent.glob(pattern))
+    base, suffix = _base(path, keep_suffix)
+    return sorted(path.parent.glob(f"{glob.escape(base)}.*.tmp{glob.escape(suffix)}"))
+
+
+def _base(path: Path, keep_suffix: bool) -> tuple[str, str]:
+    """What a temporary name of ``path`` starts with and ends with, after ``.HOST-PID-RANDOM.tmp``:
+    ``(NAME, "")``, or ``(STEM, EXT)`` with ``keep_suffix``, the first shortened where it must be
+    (:func:`fitting_base`; with ``keep_suffix`` leaving :data:`KEPT_SUFFIX_BYTES` or the extension's
+    length, the longer)."""
+    if keep_suffix:
+        room = TEMPORARY_NAME_BYTES + max(KEPT_SUFFIX_BYTES, _size(path.suffix))
+        return fitting_base(path.stem, room), path.suffix
+    return fitting_base(path.name, TEMPORARY_NAME_BYTES), ""
+
+
+def fitting_base(name: str, room: int) -> str:
+    """``name`` where ``room`` more bytes after it still make a file name a file system takes
+    (:data:`NAME_MAX` bytes), else a shortening of it that leaves that room: its first bytes (cut
+    before a character, not within one), ``~`` and 8 hex digits of a hash of the whole ``name``.
+
+    The same ``name`` is always shortened the same way (so that the leftovers of a killed writer
+    of one output are found by the next), and two names that differ only past the bytes kept are
+    told apart by the hash.
+
+    Examples
+    --------
+    >>> fitting_base("rec.raw", 62)
+    'rec.raw'
+    >>> short = fitting_base("é" * 120 + ".h5", 62)
+    >>> len(short.encode()), short[-10:-9], short[-9]
+    (193, 'é', '~')
+    >>> fitting_base("a" * 200 + "1", 62) != fitting_base("a" * 200 + "2", 62)
+    True
+    """
+    if _size(name) + room <= NAME_MAX:
+        return name
+    mark = "~" + hashlib.sha256(os.fsencode(name)).hexdigest()[:8]
+    most = NAME_MAX - room - len(mark)
+    end = sum(1 for kept in itertools.accumulate(_size(char) for char in name) if kept <= most)
+    return name[:end] + mark
+
+
+def _size(name: str) -> int:
+    """The bytes ``name`` takes on the file system (UTF-8; a byte that is not UTF-8 one, as Python
+    reads such a name)."""
+    return len(os.fsencode(name))
 
 
 def make_folders(folder: Path) -> list[Path]:

@@ -104,7 +104,7 @@ from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
 from evface.io.atomic_files import atomic_write_text
 from evface.io.clip_writer import write_clip
 from evface.io.dataset import write_dataset_json
-from evface.io.dataset_output import check_inputs_outside, check_replaceable, publish_partial, remove_partial
+from evface.io.dataset_output import check_inputs_outside, check_replaceable, partial_of, publish_partial, remove_partial
 from evface.io.manifest import write_manifest
 from evface.sim.dvs import DvsSimulator
 from evface.sim.dvs_params import DvsParams
@@ -256,7 +256,7 @@ def _open_partial(out: Path, settings: dict[str, Any], sources: dict[str, str]) 
     to be converted again, and the sources now are recorded; returns it, and the warnings recorded
     of each clip kept (:func:`_record_warnings`; was: lost, a dataset resumed after an interruption
     silent on a damaged frame of a clip written before it)."""
-    tmp = out.with_name(out.name + ".partial")
+    tmp = partial_of(out)
     stamp = tmp / "import.json"
     before = _recorded_settings(stamp)
     recorded, warned = before.pop("sources", {}), before.pop("warnings", {})

@@ -59,7 +59,7 @@ from evface.checks import within_memory
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
 from evface.io.clip_writer import write_clip
 from evface.io.dataset import write_dataset_json
-from evface.io.dataset_output import check_inputs_outside, check_replaceable, publish_partial, remove_partial
+from evface.io.dataset_output import check_inputs_outside, check_replaceable, partial_of, publish_partial, remove_partial
 from evface.io.manifest import write_manifest
 from evface.datasets.importers.annotations import read_annotations
 from evface.datasets.importers.au_labels import class_set, label_from_classes
@@ -629,7 +629,7 @@ def import_session(
         rgb_scale = resize_homography(recording.video.size, stored)  # native video pixels -> stored frame pixels
         homographies = _stored_homographies(events, cameras, rgb_scale)
 
-        tmp = out.with_name(out.name + ".partial")
+        tmp = partial_of(out)
         remove_partial(tmp)
         (tmp / "clips").mkdir(parents=True)
         try:
