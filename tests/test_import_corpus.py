@@ -386,13 +386,13 @@ def test_clip_ids_that_differ_only_in_case_are_refused_before_any_work(corpus, t
 
 
 @pytest.mark.parametrize(("subject", "filename", "rows", "says"), [
-    ("1", "E" * 240, ["15,27,39"], "Filename 'EEEEEEEEEEEEEEEE…EEEEEEEE' (240 characters) makes the clip's file name "
-                                   "'sub01_EEEEEEEEEE…EEEEEEEE.h5' 249 bytes long"),
+    ("1", "E" * 250, ["15,27,39"], "Filename 'EEEEEEEEEEEEEEEE…EEEEEEEE' (250 characters) makes the clip's file name "
+                                   "'sub01_EEEEEEEEEE…EEEEEEEE.h5' 259 bytes long"),
     ("9" * 5000, "EP01_01", ["15,27,39"], "Subject '9999999999999999…99999999' (5000 characters) makes the clip's "
                                           "file name 'sub9999999999999…_EP01_01.h5' 5014 bytes long"),
-    # sub01_E…E.h5 fits, 193 bytes; a window of a folder two rows name adds _ONSET-OFFSET to the id
-    ("1", "E" * 184, ["15,20,25", "26,30,39"], "Filename 'EEEEEEEEEEEEEEEE…EEEEEEEE' (184 characters) makes the "
-                                               "clip's file name 'sub01_EEEEEEEEEE…EE_15-25.h5' 199 bytes long"),
+    # sub01_E…E.h5 fits, 253 bytes; a window of a folder two rows name adds _ONSET-OFFSET to the id
+    ("1", "E" * 244, ["15,20,25", "26,30,39"], "Filename 'EEEEEEEEEEEEEEEE…EEEEEEEE' (244 characters) makes the "
+                                               "clip's file name 'sub01_EEEEEEEEEE…EE_15-25.h5' 259 bytes long"),
 ], ids=["Filename", "Subject of 5000 digits", "a window's id"])
 def test_a_clip_id_too_long_for_its_file_name_is_refused_before_any_frame_is_read(corpus, tmp_path, subject, filename,
                                                                                   rows, says):
@@ -404,8 +404,8 @@ def test_a_clip_id_too_long_for_its_file_name_is_refused_before_any_frame_is_rea
         shutil.copytree(corpus / "sub01" / "EP01_01", root / "sub01" / filename)
     table = tmp_path / "t.csv"
     table.write_text(TABLE + "".join(f"{subject},{filename},{frames},12,happiness\n" for frames in rows))
-    with pytest.raises(DatasetError, match=rf"t\.csv: line 2: {re.escape(says)}, and a clip's file name may be 193 at "
-                                           r"most .*; shorten (Filename|Subject) by \d+ characters$"):
+    with pytest.raises(DatasetError, match=rf"t\.csv: line 2: {re.escape(says)}, and a file name holds 255 bytes at "
+                                           r"most; shorten (Filename|Subject) by \d+ characters$"):
         import_corpus(root, table, tmp_path / "ds", CorpusOptions(**OPTS))
     assert not (tmp_path / "ds").exists() and not (tmp_path / "ds.partial").exists()
 

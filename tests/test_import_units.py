@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from import_fixtures import transfer_distance_px, write_evt3
 
 from evface.datasets.importers.annotations import read_annotations
-from evface.io.temporary_files import NAME_MAX, TEMPORARY_NAME_BYTES
+from evface.io.temporary_files import NAME_MAX
 from evface.datasets.importers.au_labels import class_set, label_from_aus, label_from_classes, parse_aus
 from evface.datasets.importers.corpus_table import read_corpus_table
 from evface.datasets.importers.event_scan import count_image, scan_event_file
@@ -331,14 +331,15 @@ def test_read_annotations_errors(tmp_path, text, match):
     assert "ann.csv" in str(info.value)
 
 
-LONGEST_ID = NAME_MAX - TEMPORARY_NAME_BYTES - len(".h5")
-"""The longest clip id whose file ``ID.h5`` and the temporary name it is written under fit a file name: 190."""
+LONGEST_ID = NAME_MAX - len(".h5")
+"""The longest clip id whose file ``ID.h5`` fits a file name: 252 (was 190, leaving room for the temporary
+name it is written under, which now shortens to fit)."""
 
 
 @pytest.mark.parametrize(("row", "default", "says"), [
-    ("s," + "c" * (LONGEST_ID + 1), None, "clip_id 'cccccccccccccccc…cccccccc' (191 characters)"),
-    ("s" * (LONGEST_ID - 4) + ",", None, "subject 'ssssssssssssssss…ssssssss' (186 characters)"),
-    (",", "s" * (LONGEST_ID - 4), "default subject (--subject) 'ssssssssssssssss…ssssssss' (186 characters)"),
+    ("s," + "c" * (LONGEST_ID + 1), None, "clip_id 'cccccccccccccccc…cccccccc' (253 characters)"),
+    ("s" * (LONGEST_ID - 4) + ",", None, "subject 'ssssssssssssssss…ssssssss' (248 characters)"),
+    (",", "s" * (LONGEST_ID - 4), "default subject (--subject) 'ssssssssssssssss…ssssssss' (248 characters)"),
     ("s," + "9" * 5000, None, "clip_id '9999999999999999…99999999' (5000 characters)"),
 ], ids=["clip_id", "subject", "default subject", "5000 digits"])
 def test_a_clip_id_too_long_for_its_file_name_is_refused_as_the_table_is_read(tmp_path, row, default, says):
@@ -348,19 +349,19 @@ def test_a_clip_id_too_long_for_its_file_name_is_refused_as_the_table_is_read(tm
     p = tmp_path / "ann.csv"
     p.write_text(HEADER_US + row + ",0,1,2,3,4,1,,\n")
     with pytest.raises(DatasetError, match=rf"ann\.csv: line 2: {re.escape(says)} makes the clip's file name '.*\.h5' \d+ bytes "
-                                           r"long, and a clip's file name may be 193 at most \(a file name holds 255 "
-                                           r"bytes, and the clip is written under a temporary name up to 62 longer\); "
-                                           r"shorten .* by \d+ characters?$"):
+                                           r"long, and a file name holds 255 bytes at most; shorten .* by \d+ "
+                                           r"characters?$"):
         read_annotations(p, default_subject=default)
 
 
 def test_the_longest_clip_id_read_is_written(tmp_path):
-    """The limit is that of the names the writer makes: ``ID.h5`` and its temporary ``ID.h5.HOST-PID-RANDOM.tmp``."""
+    """The limit is that of the clip's file name ``ID.h5``: its temporary name is shortened to fit (was: the
+    table refused a clip id over 190 characters, as ``ID.h5.HOST-PID-RANDOM.tmp`` did not fit)."""
     p = tmp_path / "ann.csv"
     p.write_text(HEADER_US + "s," + "c" * LONGEST_ID + ",0,1,2,3,4,1,,\n")
     clip_id = read_annotations(p)[0].clip_id
     made = temporary_beside(tmp_path / f"{clip_id}.h5")
-    assert len(made.name.encode()) - len(f"{clip_id}.h5") <= TEMPORARY_NAME_BYTES
+    assert len(made.name.encode()) <= NAME_MAX
     written = write_clip(tmp_path / "clips" / f"{clip_id}.h5", Clip(clip_id, "s", "AU1", [1], "dim", 1, 2, 3, 4))
     assert written.name == f"{clip_id}.h5" and written.exists()
 

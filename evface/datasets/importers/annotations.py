@@ -12,7 +12,7 @@ times              either all five of ``start_us, onset_us, apex_us, offset_us, 
                    ``start_frame, onset_frame, apex_frame, offset_frame, end_frame`` (0-based RGB
                    frame indices)
 ``clip_id``        optional; default ``<subject>_c<NNN>`` numbered in file order; short enough
-                   for its file's name (:func:`check_clip_file`: 190 characters)
+                   for its file's name (:func:`check_clip_file`: 252 characters)
 ``label``          optional; default ``AU`` + the ``+``-joined sorted AUs (``AU1+2``)
 ``lighting``       optional; default ``unknown``
 ``face_x`` ...     optional, all four of ``face_x, face_y, face_w, face_h``: the clip's face
@@ -42,7 +42,7 @@ from evface.datasets.importers.au_labels import label_from_aus, parse_aus
 from evface.datasets.importers.tables import columns_once, input_file, open_table, table_int, table_rows
 from evface.errors import DatasetError, where
 from evface.io.manifest import differ_in_case
-from evface.io.temporary_files import NAME_MAX, TEMPORARY_NAME_BYTES
+from evface.io.temporary_files import NAME_MAX
 
 TIME_FIELDS = ("start", "onset", "apex", "offset", "end")
 FACE_FIELDS = ("face_x", "face_y", "face_w", "face_h")
@@ -72,11 +72,11 @@ def check_name(src: str, column: str, name: str) -> None:
 
 def check_clip_file(src: str, column: str, cell: str, clip_id: str) -> None:
     """A DatasetError naming ``src`` and ``column`` (its ``cell``, what the id ``clip_id`` is made
-    of) unless the clip's file ``ID.h5``, under the temporary name it is written under, is a file
-    name a file system takes (:data:`~evface.io.temporary_files.NAME_MAX`, less the longest
-    temporary suffix, :data:`~evface.io.temporary_files.TEMPORARY_NAME_BYTES`, on any machine, so
-    that a table that imports on one imports on all): refused as the table is read, not as the clip
-    is written after the scans ("File name too long", naming a path).
+    of) unless the clip's file ``ID.h5`` is a file name a file system takes
+    (:data:`~evface.io.temporary_files.NAME_MAX` bytes; the temporary name it is written under is
+    shortened to fit, :func:`~evface.io.temporary_files.fitting_base`; was: 62 bytes less, left for
+    that name): refused as the table is read, not as the clip is written after the scans ("File
+    name too long", naming a path).
 
     Examples
     --------
@@ -84,16 +84,14 @@ def check_clip_file(src: str, column: str, cell: str, clip_id: str) -> None:
     >>> check_clip_file("ann.csv: line 2", "clip_id", "c" * 300, "c" * 300)
     Traceback (most recent call last):
     ...
-    evface.errors.DatasetError: ann.csv: line 2: clip_id 'cccccccccccccccc…cccccccc' (300 characters) makes the clip's file name 'cccccccccccccccc…cccccccc.h5' 303 bytes long, and a clip's file name may be 193 at most (a file name holds 255 bytes, and the clip is written under a temporary name up to 62 longer); shorten clip_id by 110 characters
+    evface.errors.DatasetError: ann.csv: line 2: clip_id 'cccccccccccccccc…cccccccc' (300 characters) makes the clip's file name 'cccccccccccccccc…cccccccc.h5' 303 bytes long, and a file name holds 255 bytes at most; shorten clip_id by 48 characters
     """
     name = f"{clip_id}.h5"
-    size, most = len(name.encode()), NAME_MAX - TEMPORARY_NAME_BYTES
-    if size > most:
+    size = len(name.encode())
+    if size > NAME_MAX:
         raise DatasetError(f"{src}: {column} {_shortened(cell)!r} ({len(cell)} characters) makes the clip's file name "
-                           f"{_shortened(clip_id) + '.h5'!r} {size} bytes long, and a clip's file name may be {most} at "
-                           f"most (a file name holds {NAME_MAX} bytes, and the clip is written under a temporary name "
-                           f"up to {TEMPORARY_NAME_BYTES} longer); shorten {column} by {size - most} "
-                           f"character{'s' * (size - most > 1)}")
+                           f"{_shortened(clip_id) + '.h5'!r} {size} bytes long, and a file name holds {NAME_MAX} bytes "
+                           f"at most; shorten {column} by {size - NAME_MAX} character{'s' * (size - NAME_MAX > 1)}")
 
 
 def _shortened(text: str) -> str:
