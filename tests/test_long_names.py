@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from evface.cli import main
@@ -19,6 +20,7 @@ from evface.io.dataset import DatasetFolder
 from evface.io.event_reader import read_events_file
 from evface.io.event_writer import write_events_file
 from evface.io.temporary_files import NAME_MAX, temporaries_of, temporary_beside
+from evface.sim.video_write import write_video
 
 
 def _named(tmp_path: Path, stem: str, suffix: str, size: int) -> Path:
@@ -82,3 +84,16 @@ def test_a_dataset_folder_of_250_bytes_is_built_beside_it_and_renamed(tmp_path):
     """Was: "OUT.partial": File name too long, for an OUT of 248 to 255 bytes (import, merge, toy)."""
     out = toy_dataset(_named(tmp_path, "d", "", 250), subjects=1, classes=("AU4",))
     assert os.listdir(tmp_path) == [out.name] and len(DatasetFolder.open(out).rows) == 1
+
+
+def test_an_rgb_out_whose_frame_times_name_would_pass_255_bytes_is_refused_before_any_work(tmp_path, capsys):
+    """``simulate --rgb-out NAME.avi`` of 245 to 255 bytes: its frame times, ``NAME.frames.csv``, have a
+    name a file system refuses. Was: refused after the whole simulation, "File name too long" naming
+    the frame-times file; now one line naming ``--rgb-out`` before any work, nothing written."""
+    video = write_video(tmp_path / "in.avi", (np.full((24, 32, 3), 100 + 10 * k, np.uint8) for k in range(3)), 25.0)
+    out, rgb = tmp_path / "ev.raw", _named(tmp_path, "a", ".avi", 250)
+    assert main(["simulate", str(video), "--out", str(out), "--rgb-out", str(rgb)]) == 2
+    assert capsys.readouterr().err == (f"error: {rgb}: its frame times' name (NAME.frames.csv) would be 257 bytes, "
+                                       "more than the 255 a file name holds; give --rgb-out a name at least 2 bytes "
+                                       "shorter\n")
+    assert list(tmp_path.iterdir()) == [video]

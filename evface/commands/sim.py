@@ -18,6 +18,7 @@ from evface.commands import terminal
 from evface.commands.options import naming
 from evface.commands.paths import file_name, made_folder, not_replacing, not_the_input, output_file, refusing_newcomer
 from evface.errors import ParameterError, choose_from, counted, where
+from evface.io.temporary_files import NAME_MAX
 
 if TYPE_CHECKING:  # lazy at run time: cv2, numba and h5py off CLI start-up
     import numpy as np
@@ -222,7 +223,7 @@ def _check_output_names(video: Path, out: Path, rgb_out: Path | None, force: boo
 
 def _check_rgb_out(video: Path, out: Path, rgb_out: Path, force: bool, relative_time: bool) -> None:
     """Refuse an ``--rgb-out`` simulate may not write: as ``--out``, a video codec it has none for,
-    and its frame times' name (``NAME.frames.csv``) a folder, the input, ``out`` or an existing
+    and its frame times' name (``NAME.frames.csv``) longer than a file name holds, a folder, the input, ``out`` or an existing
     file without ``force``; and ``relative_time`` with it (the events' times would no longer be
     those of its frame times)."""
     from evface.sim.video_write import frame_times_path, video_codec  # lazy: cv2, numba
@@ -231,6 +232,11 @@ def _check_rgb_out(video: Path, out: Path, rgb_out: Path, force: bool, relative_
     with naming("--rgb-out"):
         video_codec(rgb_out)
     times = frame_times_path(rgb_out)
+    size = len(os.fsencode(times.name))
+    if size > NAME_MAX:  # was: refused after the simulation, "File name too long" naming the frame times
+        raise ParameterError(where(rgb_out, f"its frame times' name (NAME.frames.csv) would be {size} bytes, more than "
+                                            f"the {NAME_MAX} a file name holds; give --rgb-out a name at least "
+                                            f"{size - NAME_MAX} bytes shorter"))
     if times.is_dir():
         raise ParameterError(where(times, "is a folder, and simulate writes the frame times of --rgb-out "
                                           "there; give --rgb-out another name"))
