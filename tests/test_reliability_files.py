@@ -17,6 +17,7 @@ import os
 import re
 import subprocess
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pytest
@@ -1102,8 +1103,12 @@ def test_a_clip_file_under_a_name_that_is_not_utf8_is_written_and_read(tmp_path:
     assert read_clip_meta(out).clip_id == "take\ufffd"
 
 
-def _half_then_full_disk(tmp: Path | str) -> None:
-    Path(tmp).write_bytes(b"half")
+def _half_then_full_disk(tmp: Path | str | BinaryIO) -> None:
+    """Write half a file to ``tmp`` (a name, or the open file a checkpoint is saved through), then fail as a full disk does."""
+    if isinstance(tmp, str | Path):
+        Path(tmp).write_bytes(b"half")
+    else:
+        tmp.write(b"half")
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
