@@ -328,7 +328,7 @@ def number_fields(params: object, low: float = 0.0) -> None:
         elif isinstance(default, tuple) and default and all(_number(d) for d in default):
             if not isinstance(value, tuple) or len(value) != len(default):
                 raise ParameterError(f"{name} must be a tuple of {len(default)} numbers, got {value!r}")
-            for i, (v, d) in enumerate(zip(value, default)):
+            for i, (v, d) in enumerate(zip(value, default, strict=True)):
                 _field_number(f"{name}[{i}]", v, d, low)
             if f.name.endswith("_range") and value[0] > value[-1]:
                 raise ParameterError(f"{name} {value} runs backwards: the low end exceeds the high end")
@@ -462,7 +462,7 @@ def checked_roi(roi: object, sensor_size: object, shown: str | None = None) -> R
         x0, y0, w, h = roi  # type: ignore[misc]
     except (TypeError, ValueError):
         raise ParameterError(f"roi {shown}: expected (x0, y0, width, height)") from None
-    x0, y0, w, h = (as_int(f"roi {name}", v) for name, v in zip(("x0", "y0", "width", "height"), (x0, y0, w, h)))
+    x0, y0, w, h = (as_int(f"roi {name}", v) for name, v in zip(("x0", "y0", "width", "height"), (x0, y0, w, h), strict=True))
     if w <= 0 or h <= 0 or x0 < 0 or y0 < 0 or x0 + w > width or y0 + h > height:
         raise ParameterError(f"roi {shown} does not fit the {width}x{height} sensor")
     return (x0, y0, w, h)

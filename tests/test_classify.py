@@ -867,7 +867,7 @@ def test_compare_resamples_the_seeds_where_both_runs_hold_their_logits(tmp_path,
     b_right = np.random.default_rng(0).random(48) < 0.5
     logits_b = np.where(b_right[:, None], onehot, 1 - onehot)[None]
     _write_predictions(tmp_path / "a", [(*r, r[3]) for r in truth])
-    _write_predictions(tmp_path / "b", [(*r, r[3] if ok else f"L{1 - int(r[3][1])}") for r, ok in zip(truth, b_right)])
+    _write_predictions(tmp_path / "b", [(*r, r[3] if ok else f"L{1 - int(r[3][1])}") for r, ok in zip(truth, b_right, strict=True)])
     assert compare_runs(tmp_path / "a", tmp_path / "b")["metrics"]["top1"]["verdict"] == "a higher"  # no seed logits yet
     write_seed_logits(tmp_path / "a", ids, folds, [0, 1, 2], logits_a, ["L0", "L1"])
     assert "trainings" not in compare_runs(tmp_path / "a", tmp_path / "b")  # B scored before the file: subjects only

@@ -67,7 +67,7 @@ def test_labels_that_are_not_class_indices_are_refused_by_name(y_true, y_pred, n
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=1, max_size=40))
 def test_properties(pairs):
-    t, p = zip(*pairs)
+    t, p = zip(*pairs, strict=True)
     c = cm.confusion_matrix(t, p, 4)
     assert c.sum() == len(pairs)
     for value in (cm.top1(c), cm.uf1(c), cm.uar(c), cm.macro_f1(c)):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -146,7 +148,7 @@ def test_slice_is_a_half_open_view(events, t0, t1):
 @given(streams(), st.lists(st.integers(-10, 510), min_size=1, max_size=5))
 def test_adjacent_slices_partition_the_stream(events, cuts):
     edges = [None, *sorted(cuts), None]
-    parts = [slice_time(events, a, b) for a, b in zip(edges, edges[1:])]
+    parts = [slice_time(events, a, b) for a, b in pairwise(edges)]
     np.testing.assert_array_equal(concatenate(parts), events)
 
 

@@ -134,7 +134,7 @@ def test_landmarks_follow_the_warp():
     D = r.displacement(aus)
     lm0, lm1 = r.landmarks({}), r.landmarks(aus)
     for group in ("mouth", "brow_l", "brow_r", "chin"):
-        for s, p in zip(lm0[group], lm1[group]):
+        for s, p in zip(lm0[group], lm1[group], strict=True):
             x, y = int(round(p[0])), int(round(p[1]))
             assert np.allclose(D[y, x], p - s, atol=0.35)
 

@@ -61,7 +61,7 @@ def _corruptions(data: bytes, seed: int):
                 yield f"byte {at} = {value:#04x}", data[:at] + bytes([value]) + data[at + 1:]
     for i in range(300):
         flipped = bytearray(data)
-        for at, value in zip(rng.integers(0, len(data), rng.integers(1, 9)), rng.integers(0, 256, 8)):
+        for at, value in zip(rng.integers(0, len(data), rng.integers(1, 9)), rng.integers(0, 256, 8), strict=False):  # 1 to 8 positions, as many of the 8 values
             flipped[at] = value
         yield f"random flips #{i}", bytes(flipped)
     for i in range(100):

@@ -192,7 +192,7 @@ def corruptions(name: str, data: bytes, seed: int, scale: int = 1) -> Iterator[t
                 yield f"byte {at} = {value:#04x}", _set(data, at, bytes([value]))
     for i in range(40 * scale):
         flipped = bytearray(data)
-        for at, value in zip(rng.integers(0, len(data), rng.integers(1, 9)), rng.integers(0, 256, 8)):
+        for at, value in zip(rng.integers(0, len(data), rng.integers(1, 9)), rng.integers(0, 256, 8), strict=False):  # 1 to 8 positions, as many of the 8 values
             flipped[at] = value
         yield f"random bytes #{i}", bytes(flipped)
     yield from huge(name, data)

@@ -73,7 +73,7 @@ def test_an_image_that_is_not_finite_numbers_is_refused_by_name(metric, names, v
     """Was: a score of NaN (MSE inf or NaN), which summarize averaged into NaN and the evaluation's
     means left out silently."""
     pred, truth = _pair(2, (2, 16, 16))
-    for name, (a, b) in zip(names, ((pred, truth), (truth, pred))):
+    for name, (a, b) in zip(names, ((pred, truth), (truth, pred)), strict=True):
         a = a.copy()
         a[1, 3, 4] = value
         with pytest.raises(ParameterError, match=rf"^{name} holds 1 of 512 values that are not finite numbers "

@@ -195,7 +195,7 @@ def test_point_pairs_roi_and_given_offset(session, tmp_path):
     h_true = truth["hd"].homography
     uv = np.array([[10, 10], [110, 12], [115, 85], [8, 80], [60, 45], [30, 70]], dtype=float)
     xy = apply_homography(h_true, uv)
-    lines = ["rgb_x,rgb_y,x,y"] + [f"{u},{v},{x},{y}" for (u, v), (x, y) in zip(uv, xy)]
+    lines = ["rgb_x,rgb_y,x,y"] + [f"{u},{v},{x},{y}" for (u, v), (x, y) in zip(uv, xy, strict=True)]
     (tmp_path / "points.csv").write_text("\n".join(lines) + "\n")
     src = [EventSource("hd", root / "hd.raw", sync="offset", offset_us=truth["hd"].offset_us,
                        points=tmp_path / "points.csv", roi=(20, 10, 100, 90))]

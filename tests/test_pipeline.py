@@ -51,7 +51,7 @@ def test_plan_keys_follow_configuration(tmp_path):
     _, again = stage_plan.plan("quick", None, tmp_path)
     assert [s.key for s in stages] == [s.key for s in again]
     _, other_seed = stage_plan.plan("quick", None, tmp_path, seed=1)
-    assert all(a.key != b.key for a, b in zip(stages, other_seed))
+    assert all(a.key != b.key for a, b in zip(stages, other_seed, strict=True))
     with pytest.raises(ParameterError, match="unknown --preset"):
         stage_plan.plan("huge", None, tmp_path)
 

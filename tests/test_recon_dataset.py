@@ -202,7 +202,7 @@ def test_a_recording_is_scored_against_its_own_rgb_frames():
     assert len(hd) >= 3 and np.isin(hd.t_us, t_mid).all() and np.all(hd.t_us > t_mid[0])
     frame = {int(t): i for i, t in enumerate(t_mid)}
     grid = clip_samples(recording, ReconSpec(sensor="hd", size=32, protocol="extrapolation", step_us=1))
-    by_time = dict(zip(grid.t_us.tolist(), grid.target))  # every frame after the first, as a target
+    by_time = dict(zip(grid.t_us.tolist(), grid.target, strict=True))  # every frame after the first, as a target
     assert len(by_time) == len(t_mid) - 1
     for k, t in enumerate(hd.t_us):
         assert np.array_equal(hd.target[k], by_time[int(t)])

@@ -227,7 +227,7 @@ def test_evaluation_on_clips_the_run_never_saw(fake, tmp_path):
     # (they are predicted in batches of other clips here, and a CPU's convolutions may round by batch: the last
     # printed digit of one score differed on an Intel Xeon with AVX-512)
     assert len(own_lines) == len(before)
-    for now, then in zip(sorted(own_lines), sorted(before)):
+    for now, then in zip(sorted(own_lines), sorted(before), strict=True):
         now, then = now.split(","), then.split(",")
         assert now[:8] == then[:8]
         np.testing.assert_allclose(np.array(now[8:], float), np.array(then[8:], float), rtol=1e-5, atol=2e-6)
@@ -577,7 +577,7 @@ def test_eval_frames_hold_what_was_scored(fake, tmp_path, capsys, monkeypatch):
         clip_ids, t_us = f["clip_id"].asstr()[:].tolist(), f["t_us"][:].tolist()
     for method in methods:
         mine = [r for r in rows if r["method"] == method]
-        assert [(r["clip_id"], int(r["t_us"])) for r in mine] == list(zip(clip_ids, t_us))
+        assert [(r["clip_id"], int(r["t_us"])) for r in mine] == list(zip(clip_ids, t_us, strict=True))
         ssim = region_metrics(images[method], images["target"], {"face": np.ones(images["target"].shape[1:], bool)})
         assert ssim["face"]["ssim"] == pytest.approx([float(r["face_ssim"]) for r in mine], abs=1e-3)
     assert not list(ev.glob("*.tmp"))
@@ -683,7 +683,7 @@ def test_more_seeds_never_take_a_folder_outside_the_run_or_one_twice_from_its_co
     cfg = replace(TINY, folds=2, epochs=1, val_fraction=0.5)
     prepare(fake, tmp_path / "run", cfg, cache=False)
     config = run_folder.load_config(tmp_path / "run")
-    run_folder.save_config(tmp_path / "run", config | {"parts": [p | {"dir": d} for p, d in zip(config["parts"], dirs)]})
+    run_folder.save_config(tmp_path / "run", config | {"parts": [p | {"dir": d} for p, d in zip(config["parts"], dirs, strict=True)]})
     with pytest.raises(FormatError, match="config.json: not as evface writes it .*" + re.escape(message)):
         prepare(fake, tmp_path / "run", replace(cfg, seeds=2), cache=False)
     assert not (tmp_path / "elsewhere").exists()

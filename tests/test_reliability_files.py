@@ -69,11 +69,11 @@ def valid_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     root = tmp_path_factory.mktemp("valid")
     ev = _events()
     return {fmt: write_events_file(root / f"{fmt}_{name}", ev, SIZE, version=version).read_bytes()
-            for (name, version), fmt in zip(TARGETS, IDS)}
+            for (name, version), fmt in zip(TARGETS, IDS, strict=True)}
 
 
 def _suffix(fmt: str) -> str:
-    return dict(zip(IDS, [name for name, _ in TARGETS]))[fmt][1:]
+    return dict(zip(IDS, [name for name, _ in TARGETS], strict=True))[fmt][1:]
 
 
 def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:

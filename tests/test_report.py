@@ -259,7 +259,7 @@ def _add_arm(root: Path, name: str, input_kind: str, right: list[bool], **config
                                                  **config}))
     wrong = {lab: LABELS[(LABELS.index(lab) + 1) % len(LABELS)] for lab in LABELS}
     lines = ["clip_id,subject,lighting,label,prediction"]
-    for r, ok in zip(clips, right):
+    for r, ok in zip(clips, right, strict=True):
         label = r[col["label"]]
         lines.append(",".join([r[col["clip_id"]], r[col["subject"]], r[col["lighting"]], label, label if ok else wrong[label]]))
     (run / "predictions.csv").write_text("\n".join(lines) + "\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -104,7 +105,7 @@ def test_bins_are_monotone_in_time(stream, n_bins, data):
     t1 = data.draw(st.integers(T_MAX, T_MAX + 20))
     for representation in (to_event_frames, to_voxel_grid):
         bins = single_bins(events, sensor, n_bins, t0, t1, representation)
-        assert all(a <= b + 1e-6 for a, b in zip(bins, bins[1:]))
+        assert all(a <= b + 1e-6 for a, b in pairwise(bins))
         assert all(0 <= b <= n_bins - 1 + 1e-6 for b in bins)
 
 

@@ -820,7 +820,7 @@ def test_a_folder_of_grayscale_rgba_or_jpeg_frames_is_read_as_8_bit_colour(tmp_p
     expected = ([cv2.imread(str(p), cv2.IMREAD_COLOR) for p in sorted(folder.iterdir(), key=lambda p: int(p.stem[3:]))]
                 if form == "jpg" else colour)
     read = list(iter_video_frames(folder))
-    assert len(read) == len(expected) and all(np.array_equal(a, b) for a, b in zip(read, expected))
+    assert len(read) == len(expected) and all(np.array_equal(a, b) for a, b in zip(read, expected, strict=True))
 
 
 def test_a_folder_of_frames_is_read_one_file_at_a_time(tmp_path, monkeypatch):
@@ -1012,7 +1012,7 @@ def test_a_folder_of_tiffs_turned_by_their_exif_orientation_is_read_upright(tmp_
     upright = _frame_folder(tmp_path / "upright", frames)
     turned = _turned_tiffs(tmp_path / "turned", frames, orientation)
     read = list(iter_video_frames(turned))
-    assert len(read) == len(frames) and all(np.array_equal(a, b) for a, b in zip(read, frames))
+    assert len(read) == len(frames) and all(np.array_equal(a, b) for a, b in zip(read, frames, strict=True))
     for name, folder in (("upright", upright), ("turned", turned)):
         assert main(["simulate", str(folder), "--fps", "200", "--sensor", "32x24", "--seed", "3",
                      "--out", str(tmp_path / f"{name}.raw")]) == 0

@@ -64,7 +64,7 @@ def main() -> None:
     args = parser.parse_args()
     runs = [apex_differences(run, args.a, args.b, args.area) for run in args.runs]
     print(f"{args.a} - {args.b}, SSIM ({args.area}) at the apex")
-    for run, diffs in zip(args.runs, runs):
+    for run, diffs in zip(args.runs, runs, strict=True):
         print(run, *intervals(diffs), sep="\n  ")
     common = set.intersection(*(set(d) for d in runs))
     if len(runs) > 1 and common:

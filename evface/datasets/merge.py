@@ -59,7 +59,7 @@ def _classes(folders: list[DatasetFolder]) -> dict[str, list[int]] | None:
         return None
     merged: dict[str, list[int]] = {}
     owner: dict[str, Path] = {}
-    for ds, table in zip(folders, tables):
+    for ds, table in zip(folders, tables, strict=True):
         for label, aus in table.items():
             if label in merged and list(aus) != merged[label]:
                 raise DatasetError(where(ds.root / "dataset.json", f"class {label!r} is AUs {aus_to_str(aus)!r} here "
@@ -189,7 +189,7 @@ def _check_clip_ids(folders: list[DatasetFolder]) -> None:
     """Refuse a clip id that names no file, or that two folders hold (regardless of case)."""
     owner: dict[str, tuple[str, DatasetFolder]] = {}  # by the id regardless of case: the first id and its folder
     for ds in folders:
-        for line, row in zip(ds.lines or range(2, len(ds.rows) + 2), ds.rows):  # the line each row starts on
+        for line, row in zip(ds.lines or range(2, len(ds.rows) + 2), ds.rows, strict=True):  # the line each row starts on
             if not names_a_file(row["clip_id"]):  # it names the clip's file: nothing outside OUT
                 raise DatasetError(where(ds.root / "manifest.csv", f"line {line}: clip id {row['clip_id']!r} is no "
                                          "file name (it holds a path separator); merge names each clip's file "

@@ -90,7 +90,7 @@ def contact_sheet(
     rows = []
     for ident in identities:
         r = FaceRenderer(ident, (size, size))
-        imgs = [r.render(aus, pose) for aus, pose in zip(expressions, poses)]
+        imgs = [r.render(aus, pose) for aus, pose in zip(expressions, poses, strict=True)]
         tiles = [to_srgb8(imgs[0])]
         for img in imgs[1:]:
             tiles.append(to_srgb8(np.abs(img - imgs[0]), difference_gain) if difference_gain > 0 else to_srgb8(img))

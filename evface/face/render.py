@@ -178,7 +178,7 @@ class FaceRenderer:
             mb, y, seam, blend, gate = self._mouth
             parts = [np.zeros(y.shape, np.float32), np.zeros(y.shape, np.float32)]
             for au, wt in aus.items():
-                for acc, found in zip(parts, self._lips.get(au, ())):
+                for acc, found in zip(parts, self._lips.get(au, (None, None)), strict=True):
                     if found is not None:
                         (rs, cs), vals = found
                         acc[rs.start - mb[0].start : rs.stop - mb[0].start, cs.start - mb[1].start : cs.stop - mb[1].start] += (

@@ -245,7 +245,7 @@ def checked_window(spec: object, box: object, t0: object, t1: object,
     if isinstance(box, (str, bytes)) or not isinstance(box, Sequence | np.ndarray) or len(box) != 4:
         raise problem
     try:
-        checked = tuple(as_int("box", v, low) for v, low in zip(box, (0, 0, 1, 1)))
+        checked = tuple(as_int("box", v, low) for v, low in zip(box, (0, 0, 1, 1), strict=True))
     except ParameterError:
         raise problem from None
     times = [as_int(name, value) for name, value in (("t0", t0), ("t1", t1))]

@@ -96,7 +96,7 @@ def _augment_settings(kind: str, flip: object, *shares: object) -> tuple[bool, f
     larger than the input, a numpy error at random part way through training)."""
     check_kind(kind)
     names = ("max_shift", "drop", "noise", "drop_time", "drop_area")
-    return (as_flag("flip", flip), *(as_real(name, v, 0.0, 1.0) for name, v in zip(names, shares)))  # type: ignore[return-value]
+    return (as_flag("flip", flip), *(as_real(name, v, 0.0, 1.0) for name, v in zip(names, shares, strict=True)))  # type: ignore[return-value]
 
 
 def _check_augmented(x: np.ndarray, kind: str, rng: np.random.Generator) -> None:
@@ -186,7 +186,7 @@ class Augment:
     def __post_init__(self) -> None:
         settings = _augment_settings(self.kind, self.flip, self.max_shift, self.drop, self.noise, self.drop_time,
                                      self.drop_area)
-        for name, value in zip(("flip", "max_shift", "drop", "noise", "drop_time", "drop_area"), settings):
+        for name, value in zip(("flip", "max_shift", "drop", "noise", "drop_time", "drop_area"), settings, strict=True):
             object.__setattr__(self, name, value)
 
     def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -431,7 +432,7 @@ def sample_times(clip: Clip, spec: ReconSpec, t_frames: np.ndarray, t_truth: np.
     """
     if spec.protocol == "interpolation":
         lo, hi = clip.onset_us - (t_frames[1] - t_frames[0] if len(t_frames) > 1 else 0), clip.offset_us
-        inside = [t_truth[(t_truth > a) & (t_truth < b)][:: spec.stride] for a, b in zip(t_frames[:-1], t_frames[1:])
+        inside = [t_truth[(t_truth > a) & (t_truth < b)][:: spec.stride] for a, b in pairwise(t_frames)
                   if b >= lo and a <= hi]
         return np.unique(np.concatenate(inside)) if inside else np.zeros(0, np.int64)
     k = np.arange(-(clip.apex_us // spec.step_us) - 1, (clip.duration_us - clip.apex_us) // spec.step_us + 2)
@@ -569,9 +570,9 @@ def clip_samples(clip: Clip, spec: ReconSpec, source: Path | str | None = None) 
     events = crop(clip.events[spec.sensor], sbox)
     size_xy = (sbox[2], sbox[3])
     starts = t_key.copy() if spec.protocol == "interpolation" else np.concatenate([[t_key[0]], t[:-1]])
-    voxel = np.stack([to_voxel_grid(events, size_xy, spec.n_bins, int(a), int(b)) for a, b in zip(starts, t)])
+    voxel = np.stack([to_voxel_grid(events, size_xy, spec.n_bins, int(a), int(b)) for a, b in zip(starts, t, strict=True)])
     hist = np.stack([np.stack([leaky_counts(events, size_xy, int(k), int(b), a) for a in spec.alphas_rad_s])
-                     for k, b in zip(t_key, t)])
+                     for k, b in zip(t_key, t, strict=True)])
     n = len(t)
     meta: dict[str, np.ndarray] = {
         "clip_id": np.full(n, clip.clip_id, dtype=object),

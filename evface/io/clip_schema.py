@@ -233,7 +233,7 @@ def _check_series(what: str, data: object, t_us: object, *per_frame: object) -> 
         got = f"{data.dtype} {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
         raise ValueError(f"{what}.data must be an array of images (N, H, W[, 3]), got {got}")
     names = ("t_us", "exposure_us")
-    for key, values, noun in zip(names, (t_us, *per_frame), ("times", "exposures")):
+    for key, values, noun in zip(names, (t_us, *per_frame), ("times", "exposures"), strict=False):  # a TruthSeries: no exposures
         column = np.asarray(values)
         if column.ndim != 1 or not (column.dtype.kind in "iuf" or column.size == 0):
             raise ValueError(f"{what}.{key} must be 1-D real numbers, one {noun[:-1]} (µs) per image, "

@@ -120,7 +120,7 @@ def csv_header_size(path: Path) -> SensorSize | None:
     if first.startswith("#") or not any(c.isalpha() for c in first):
         return None
     columns = [column.partition("@") for column in first.split(",")]
-    if len(columns) != 4 or any(name.strip().lower() not in names for (name, _, _), names in zip(columns, _CSV_COLUMNS)):
+    if len(columns) != 4 or any(name.strip().lower() not in names for (name, _, _), names in zip(columns, _CSV_COLUMNS, strict=True)):
         raise FormatError(where(path, f"the first line {first[:80]!r} is neither a header naming the columns "
                                       "t, x, y and on (or p), as in 't,x@W,y@H,on', a comment ('# ...') nor a row of "
                                       "4 integers"))

@@ -40,7 +40,7 @@ class AnnCNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = checked_input(self.cfg, x, self.fc.weight.dtype).flatten(1, 2)
         check_norm_batch(self, self.cfg, h.shape[0])
-        for down, blocks in zip(self.downs, self.stages):
+        for down, blocks in zip(self.downs, self.stages, strict=True):
             h = torch.relu(down(h))
             for block in blocks:
                 inner = torch.relu(block.b(torch.relu(block.a(h))))

@@ -190,7 +190,7 @@ class CVAE(nn.Module):
 
     def _decode(self, feats: list[torch.Tensor], z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         h = self.bottom(torch.cat([feats[3], z], dim=1))
-        for up, skip in zip(self.up, (feats[2], feats[1], feats[0])):
+        for up, skip in zip(self.up, (feats[2], feats[1], feats[0]), strict=True):
             zz = F.interpolate(z, size=h.shape[-2:], mode="nearest")
             h = up(torch.cat([h, zz], dim=1), skip)
         logits = self.head(h)

@@ -86,12 +86,12 @@ class E2VIDRecurrent(nn.Module):
         state = state if state is not None else [None, None, None]
         h = self.head(c)
         skips, new_state = [h], []
-        for down, rnn, s in zip(self.down, self.rnn, state):
+        for down, rnn, s in zip(self.down, self.rnn, state, strict=True):
             h = rnn(down(h), s)
             new_state.append(h)
             skips.append(h)
         h = h + self.res(h)
-        for up, skip in zip(self.up, reversed(skips[:-1])):
+        for up, skip in zip(self.up, reversed(skips[:-1]), strict=True):
             h = up(h, skip)
         logits = self.out(h)
         if self.keyframe:

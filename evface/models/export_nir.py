@@ -222,7 +222,7 @@ def _add_body(draft: _Draft, model: SpikingCNN) -> list[str]:
     ``residual``: both as sources of what follows). Returns the nodes that feed the readout."""
     neurons = iter(enumerate(model.lifs))
     sources, sizes = ["input"], draft.cfg.sizes()
-    for i, (down, blocks) in enumerate(zip(model.downs, model.stages)):
+    for i, (down, blocks) in enumerate(zip(model.downs, model.stages, strict=True)):
         sources = _add_layer(draft, down, next(neurons), sources, sizes[i])
         for block in blocks:
             inner = _add_layer(draft, block.a, next(neurons), sources, sizes[i + 1])

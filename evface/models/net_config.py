@@ -217,7 +217,7 @@ def unit_layout(cfg: NetConfig) -> list[tuple[int, int, int, int]]:
     """
     checked_config(cfg)
     out, c_in = [], cfg.in_channels
-    for i, (c_out, size) in enumerate(zip(cfg.channels(), cfg.sizes()[1:])):
+    for i, (c_out, size) in enumerate(zip(cfg.channels(), cfg.sizes()[1:], strict=True)):
         out.append((c_in, c_out, STRIDE, size))
         out += [(c_out, c_out, 1, size)] * (2 * cfg.blocks if i else 0)
         c_in = c_out

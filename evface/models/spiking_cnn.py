@@ -143,7 +143,7 @@ class SpikingCNN(nn.Module):
             return out
 
         h = x.flatten(1, 2)[:, None] if self.cfg.stem_input == "window" else delayed(x, self.cfg.delays)
-        for i, (down, blocks) in enumerate(zip(self.downs, self.stages)):
+        for i, (down, blocks) in enumerate(zip(self.downs, self.stages, strict=True)):
             h = layer(down, h, spiking_input=i > 0)
             for block in blocks:
                 inner = layer(block.b, layer(block.a, h, True), True)

@@ -120,7 +120,7 @@ def _per_lighting(runs: list[dict[str, Any]]) -> str:
              for lt in lightings for p in [r["metrics"].get("per_lighting", {}).get(lt, {})]] for r in runs]
     cells, note = cells_with_counts(grid, lightings, "clips")  # was: the first run's clips, said of every run
     return (note_one + "<h3>Top-1 % per lighting</h3>" + note
-            + html_table(["arm"] + lightings, [[escaped_run_name(r)] + row for r, row in zip(runs, cells)]))
+            + html_table(["arm"] + lightings, [[escaped_run_name(r)] + row for r, row in zip(runs, cells, strict=True)]))
 
 
 def _confusion_matrices(runs: list[dict[str, Any]]) -> str:
@@ -185,7 +185,7 @@ def _difference_tables(paired: list[dict[str, Any]]) -> str:
         return table
     cells, note = cells_with_counts([by_lighting for _, by_lighting in scored], lightings, "clips")
     return (table + "<h4>Top-1 difference per lighting (points)</h4>" + note
-            + html_table(["A − B"] + lightings, [[row[0]] + cells_row for (row, _), cells_row in zip(scored, cells)]))
+            + html_table(["A − B"] + lightings, [[row[0]] + cells_row for (row, _), cells_row in zip(scored, cells, strict=True)]))
 
 
 def _difference_row(comparison: dict[str, Any]) -> list[str]:

@@ -200,7 +200,7 @@ def collect(run_dirs: list[Path]) -> ReportData:
     pipelines = {root: _pipeline(root) for root in run_dirs if (root / "pipeline.json").exists()}
     _refuse_stages_given_with_their_run(run_dirs, pipelines)
     folders: list[Path] = []  # the datasets given or trained on, in the order given
-    for root, label in zip(run_dirs, labels):
+    for root, label in zip(run_dirs, labels, strict=True):
         if root in pipelines:
             folders += _add_pipeline(data, root, pipelines[root], label, several)
         elif (root / "config.json").exists():
@@ -374,13 +374,13 @@ def _describe_datasets(data: ReportData, folders: list[Path]) -> None:
     for folder in [*folders, *(Path(r["scored_on"]) for r in runs)]:
         order.setdefault(folder.resolve(), folder)
     names = short_names(list(order.values()))
-    for (key, folder), name in zip(order.items(), names):
+    for (key, folder), name in zip(order.items(), names, strict=True):
         summary = (dataset_summary(DatasetFolder.open(folder)) if (folder / "manifest.csv").exists()
                    else {"root": str(folder), "missing": True})
         summary |= {"label": name, "runs": [r["name"] for r in runs if Path(r["scored_on"]).resolve() == key]}
         data.datasets.append(summary)
     if len(data.datasets) > 1:
-        label = dict(zip(order, names))
+        label = dict(zip(order, names, strict=True))
         for r in runs:
             r["data_label"] = label[Path(r["scored_on"]).resolve()]
 
@@ -488,7 +488,7 @@ def folder_labels(run_dirs: list[Path]) -> list[str]:
             raise DatasetError(where(root, f"{again}: give each folder once"))
         seen[root.resolve()] = root
     names = [root.resolve().name for root in run_dirs]
-    return [str(root) if names.count(name) > 1 else name for root, name in zip(run_dirs, names)]
+    return [str(root) if names.count(name) > 1 else name for root, name in zip(run_dirs, names, strict=True)]
 
 
 def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, settings: Path | None = None,

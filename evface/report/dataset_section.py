@@ -97,10 +97,10 @@ def _class_counts(ds: dict[str, Any], h: str) -> str:
     totals = [str(sum(counts.get(label, {}).values())) for label in ds["labels"]]
     if one_lighting(ds["lightings"]):
         return (f"<{h}>Clips per class</{h}>{one_lighting_note(ds['lightings'])}"
-                + html_table(["class", "clips"], [[html.escape(label), n] for label, n in zip(ds["labels"], totals)]))
+                + html_table(["class", "clips"], [[html.escape(label), n] for label, n in zip(ds["labels"], totals, strict=True)]))
     head = ["class"] + ds["lightings"] + ["total"]
     rows = [[html.escape(label)] + [str(counts.get(label, {}).get(lt, 0)) for lt in ds["lightings"]] + [n]
-            for label, n in zip(ds["labels"], totals)]
+            for label, n in zip(ds["labels"], totals, strict=True)]
     return f"<{h}>Clips per class and lighting</{h}>{html_table(head, rows)}"
 
 

@@ -164,7 +164,7 @@ def side_by_side_gif(clip: Clip, sensor: str, camera: str = "rgb", window_us: in
     size = clip.sensors[sensor].size
     boxes = clip.calibration.get("face_box", {})
     tiles = []
-    for image, t_us in zip(frames.data, frames.t_us):
+    for image, t_us in zip(frames.data, frames.t_us, strict=True):
         rgb = crop_box(image if image.ndim == 3 else np.repeat(image[..., None], 3, -1), boxes.get(camera))
         window = events[time_slice(events, int(t_us), int(t_us) + window_us)]
         ev = crop_box(event_image(window, size), boxes.get(sensor))
@@ -394,7 +394,7 @@ def identity_grid(faces: list[tuple[str, np.ndarray]], columns: int = 8) -> byte
     axes = fig.subplots(rows, columns, squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for ax, (caption, image) in zip(axes.flat, faces):
+    for ax, (caption, image) in zip(axes.flat, faces, strict=False):  # the last row's cells past the faces stay empty
         ax.imshow(image, interpolation="lanczos")
         ax.set_title(caption, fontsize=6)
     fig.subplots_adjust(wspace=0.04, hspace=0.3)

@@ -154,7 +154,7 @@ def cells_with_counts(grid: list[list[tuple[str, tuple[Any, Any]]]], columns: li
                         f"got {grid!r:.80}")
     counts = [{cell[1] for row in grid if (cell := row[k])[1] != (None, None)} for k in range(len(columns))]
     if all(len(c) <= 1 for c in counts):
-        said = "; ".join(f"{html.escape(col)} {count_text(s)} / {count_text(n)}" for col, c in zip(columns, counts) for s, n in c)
+        said = "; ".join(f"{html.escape(col)} {count_text(s)} / {count_text(n)}" for col, c in zip(columns, counts, strict=True) for s, n in c)
         return [[text for text, _ in row] for row in grid], (f"<p>Subjects / {unit} tested: {said}.</p>" if said else "")
     cells = [[text + (f" ({count_text(s)} / {count_text(n)})" if (s, n) != (None, None) else "") for text, (s, n) in row]
              for row in grid]
@@ -197,7 +197,7 @@ def html_table(head: list[str], rows: list[list[str]], row_classes: list[str] | 
         raise ParameterError(f"row_classes: {len(row_classes)} for {len(rows)} rows")
     classes = row_classes or [""] * len(rows)
     body = "".join(
-        f'<tr class="{c}">' + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row, c in zip(rows, classes)
+        f'<tr class="{c}">' + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row, c in zip(rows, classes, strict=True)
     )
     header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
     return f'<div class="scroll"><table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table></div>'

@@ -351,7 +351,7 @@ def _cvae_vs_per_lighting(runs: list[dict[str, Any]], by_lighting: bool) -> str:
     grid = [[(signed_mean(d), (d.get("n_clusters"), d.get("n")) if d else (None, None))
              for x in lights for d in [g.get(x, {}).get("face")]] for _, _, g in by_light]
     cells, note = cells_with_counts(grid, lights, "apex samples")
-    rows = [[escaped_run_name(r), html.escape(method)] + row for (r, method, _), row in zip(by_light, cells)]
+    rows = [[escaped_run_name(r), html.escape(method)] + row for (r, method, _), row in zip(by_light, cells, strict=True)]
     return ("<h3>CVAE − method per lighting, at the apex</h3><p>SSIM over the face, paired per sample, with "
             "95 % subject-cluster intervals (bold where they exclude 0; for a run of several training seeds "
             "over subjects and trainings): where one lighting carries a difference.</p>" + note

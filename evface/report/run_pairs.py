@@ -137,7 +137,7 @@ def _alike(hd: list[dict[str, Any]], lr: list[dict[str, Any]],
     """Every (hd, lr) pair of runs with the same ``key``, each run's key computed once (it reads
     the run's ``data-clips.json``)."""
     lr_keys = [key(b) for b in lr]
-    return [(a, b) for a in hd for ka in [key(a)] for b, kb in zip(lr, lr_keys) if ka == kb]
+    return [(a, b) for a in hd for ka in [key(a)] for b, kb in zip(lr, lr_keys, strict=True) if ka == kb]
 
 
 def _trained_on(run: dict[str, Any]) -> Any:

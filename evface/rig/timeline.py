@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from evface.checks import as_int, as_real, number_fields
 from evface.errors import ParameterError
@@ -37,8 +38,8 @@ MAX_CLIP_US = 3_600_000_000
 
 def _phases(owner: str, names: tuple[str, ...], times: tuple[object, ...]) -> None:
     """A ParameterError unless ``times`` (µs, named ``owner.name``) are whole numbers in order."""
-    values = [as_int(f"{owner}.{name}", t) for name, t in zip(names, times)]
-    for (a, ta), (b, tb) in zip(zip(names, values), zip(names[1:], values[1:])):
+    values = [as_int(f"{owner}.{name}", t) for name, t in zip(names, times, strict=True)]
+    for (a, ta), (b, tb) in pairwise(zip(names, values, strict=True)):
         if ta > tb:
             raise ParameterError(f"{owner}: {a}={ta} comes after {b}={tb}; the phases must run "
                                  f"{' <= '.join(names)}")
@@ -493,7 +494,7 @@ def _within_clip(blinks: tuple[Blink, ...], saccades: tuple[Saccade, ...], durat
                 raise ParameterError(f"Timeline.{name}[{i}] ({part.start_us} to {part.end_us} µs) lies outside the "
                                      f"clip's 0..{duration_us} µs (duration_us): the clip would record a {name[:-1]} "
                                      "it never shows")
-    for i, (before, after) in enumerate(zip(saccades, saccades[1:])):
+    for i, (before, after) in enumerate(pairwise(saccades)):
         if after.start_us < before.end_us:
             raise ParameterError(f"Timeline.saccades[{i + 1}] starts at {after.start_us} µs, before saccades[{i}] "
                                  f"ends at {before.end_us} µs: the saccades must follow one another in time")

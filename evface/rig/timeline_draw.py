@@ -189,7 +189,7 @@ def draw_expression(aus: tuple[int, ...], params: TimelineParams, rng: np.random
     max_lag = int(lags.max()) if n else 0
     one_sided = dict(p.unilateral)
     curves = []
-    for au, lag in zip(aus, lags):
+    for au, lag in zip(aus, lags, strict=True):
         a_int = float(np.clip(intensity * np.exp(p.au_intensity_log_sd * rng.standard_normal()), 0.05, 1.0))
         side = ""
         if rng.uniform() < one_sided.get(int(au), 0.0):

@@ -169,6 +169,6 @@ def head_pose(timeline: Timeline, t_us: float) -> tuple[float, float, float, flo
     dy = h.drift[1] * s + h.wobble_amp[1] * np.sin(two_pi * h.wobble_hz[1] * s + h.wobble_phase[1]) + breath
     roll = h.roll_amp_deg * np.sin(two_pi * h.roll_hz * s + h.roll_phase)
     yaw, pitch = (base + amp * np.sin(two_pi * hz * s + ph) for base, amp, hz, ph in
-                  zip((h.yaw_deg, h.pitch_deg), h.rotation_amp_deg, h.rotation_hz, h.rotation_phase))
+                  zip((h.yaw_deg, h.pitch_deg), h.rotation_amp_deg, h.rotation_hz, h.rotation_phase, strict=True))
     scale = 1.0 + 0.5 * breath
     return float(dx), float(dy), float(roll), float(scale), float(yaw), float(pitch)

@@ -278,7 +278,8 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
     if trainings is None or max(trainings.values()) == 1:
         logits = []  # a run scored before seed_logits.csv, or one training each: subjects resampled only
     clips = _PairedClips.of(a, b, logits)
-    seeds = [x for run, v in zip((run_a, run_b), logits) for x in _seed_arrays(run, v, clips.ids, clips.classes)]
+    seeds = [x for run, v in zip((run_a, run_b), logits, strict=True)
+             for x in _seed_arrays(run, v, clips.ids, clips.classes)] if logits else []
     out = {"a": names[0], "b": names[1], "run_a": str(run_a), "run_b": str(run_b),
            **_paired(clips.y, clips.pa, clips.pb, clips.subjects, len(clips.classes), names, tuple(seeds))}
     out["per_lighting"] = _per_lighting(clips, names, seeds)
@@ -357,7 +358,7 @@ def _unlike(run_a: str | Path, run_b: str | Path, logits: list[SeedLogits | None
     other groups (from the folds of their seed logits; else the ``protocol`` of their
     ``metrics.json``, where both name one). ``{}`` where nothing tells them apart."""
     facts = []
-    for run, seeds in zip((run_a, run_b), logits):
+    for run, seeds in zip((run_a, run_b), logits, strict=True):
         path = Path(run) / "metrics.json"
         metrics: dict[str, Any] = {}
         if path.is_file():

@@ -426,7 +426,7 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
     models = config["models"]
     seeds = list(range(cfg.seed, cfg.seed + cfg.seeds))
     held_outs = [checkpoints.load_checkpoint(run_dir / entry["dir"] / HELD_OUT) for entry in models]
-    for entry, held_out in zip(models, held_outs):  # was: a NaN logit pooled, and argmax scored its clip as class 0
+    for entry, held_out in zip(models, held_outs, strict=True):  # was: a NaN logit pooled, and argmax scored its clip as class 0
         check_finite_logits(held_out["logits"].numpy(), run_dir / entry["dir"] / HELD_OUT,
                             [rows[i]["clip_id"] for i in held_out["test"].numpy()], labels)
     pool = _pool_held_out(models, held_outs, len(rows), len(labels), seeds)
@@ -471,7 +471,7 @@ def _pool_held_out(models: Sequence[dict[str, Any]], held_outs: Sequence[dict[st
     n_models = np.zeros(n_rows, np.int64)
     folds = fold_names(models)
     fold_of = np.empty(n_rows, object)
-    for entry, held_out in zip(models, held_outs):
+    for entry, held_out in zip(models, held_outs, strict=True):
         te = held_out["test"].numpy()
         logits[entry["seed"]][te] += held_out["logits"].numpy()
         n_models[te] += 1
@@ -806,7 +806,7 @@ def _mean_predictions(scoring: _Scoring, x: np.ndarray, by_seed: bool = False) -
     ``by_seed`` adds ``seed_logits`` (K, N, C), each seed's logits from its models among a clip's scorers.
     A logit that is not finite is refused (:func:`check_finite_logits`, naming the model's folder)."""
     outs = [predict(m, x, scoring.kind, scoring.device) for _, m in scoring.models]
-    for (entry, _), predicted in zip(scoring.models, outs):  # was: argmax scored a clip of NaN logits as class 0
+    for (entry, _), predicted in zip(scoring.models, outs, strict=True):  # was: argmax scored a clip of NaN logits as class 0
         check_finite_logits(predicted["logits"], scoring.run_dir / entry["dir"], scoring.clip_ids, scoring.labels)
     res: dict[str, np.ndarray] = {}
     for key in outs[0]:

@@ -37,7 +37,7 @@ def _as_batch(a: np.ndarray, b: np.ndarray, names: tuple[str, str] = ("a", "b"))
     NaN, which means and intervals then drop or spread silently.
     """
     a, b = np.asarray(a), np.asarray(b)
-    for name, image in zip(names, (a, b)):
+    for name, image in zip(names, (a, b), strict=True):
         if not real_dtype(image.dtype):
             raise ParameterError(f"images must hold real numbers, got dtype {image.dtype}")
         finite(name, image, "image metrics need finite images")

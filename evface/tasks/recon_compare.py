@@ -133,7 +133,7 @@ def read_seed_scores(run_dir: str | Path) -> dict[str, dict[tuple[str, int], tup
                 fold_seen, seeds = rows.setdefault(method, {}).setdefault(key, (fold, {}))
                 if fold_seen != fold or seed in seeds:
                     raise ValueError(f"method {method!r} at clip {key[0]}, {key[1]} µs: a second fold or seed {seed} twice")
-                seeds[seed] = [_score(metric, v) for metric, v in zip(SEED_SCORE_COLUMNS[5:], line[5:])]
+                seeds[seed] = [_score(metric, v) for metric, v in zip(SEED_SCORE_COLUMNS[5:], line[5:], strict=True)]
             except ValueError as exc:
                 raise FormatError(where(path, f"line {reader.line_num} is not a sample's scores of one seed ({exc}): "
                                               "not a file evface wrote")) from None

@@ -689,9 +689,9 @@ def write_horizon_figure(path: Path, metrics: dict[str, Any], title: str) -> Pat
     axes = fig.subplots(1, 3)
     for name, m in metrics["methods"].items():
         h = m["horizon"]
-        for ax, key in zip(axes, ("face_ssim", "active_ssim", "face_psnr")):
+        for ax, key in zip(axes, ("face_ssim", "active_ssim", "face_psnr"), strict=True):
             ax.plot(h["ms"], h[key], marker=".", label=name)
-    for ax, label in zip(axes, ("SSIM, face box", "SSIM, active AU regions", "PSNR dB, face box")):
+    for ax, label in zip(axes, ("SSIM, face box", "SSIM, active AU regions", "PSNR dB, face box"), strict=True):
         ax.set_xlabel("horizon: ms since the keyframe")
         ax.set_title(label, fontsize=9)
     axes[0].legend(fontsize=7)

@@ -700,8 +700,8 @@ def _test_samples(run_dir: Path, data: Path, spec: ReconSpec, tested: list[str])
     ds = DatasetFolder.open(data)
     rows = ds.rows
     seen = run_clips.seen_in_training(run_dir, data, rows)
-    other_ids = {str(r["clip_id"]) for r, known in zip(rows, seen) if not known}
-    n_rows, rows = len(rows), [r for r, known in zip(rows, seen) if not known or str(r["subject"]) in set(tested)]
+    other_ids = {str(r["clip_id"]) for r, known in zip(rows, seen, strict=True) if not known}
+    n_rows, rows = len(rows), [r for r, known in zip(rows, seen, strict=True) if not known or str(r["subject"]) in set(tested)]
     left_out = n_rows - len(rows)
     if not rows:
         raise ParameterError(f"{data} has no clip of the run's test subjects ({', '.join(tested)}) and no clip "
@@ -764,7 +764,7 @@ def _seed_metrics(seeds: list[int], per_seed: list[dict[str, Any]], s: ReconSamp
     """A run of several seeds: the seeds, what each training scores alone and the CVAE's differences
     over subjects and trainings."""
     return {"seeds": seeds, "latent_seed": seeds[0],
-            "per_seed": [{"seed": seed, **recon_eval.seed_summary(sc, s)} for seed, sc in zip(seeds, per_seed)],
+            "per_seed": [{"seed": seed, **recon_eval.seed_summary(sc, s)} for seed, sc in zip(seeds, per_seed, strict=True)],
             "cvae_vs_over_trainings": recon_eval.training_intervals(per_seed, s, scored_by)}
 
 

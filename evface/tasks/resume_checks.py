@@ -49,7 +49,7 @@ def optimizer_misfit(optimizer: torch.optim.Optimizer, fresh: list[dict[str, Any
     (:func:`_like`), or a weight's state of other keys than the others' or of a value that is neither
     None, a number nor a tensor of one element (``step``) or of the weight's shape (``exp_avg``), or
     whose elements share memory (:func:`_overlaps`)."""
-    for group, before in zip(optimizer.param_groups, fresh):
+    for group, before in zip(optimizer.param_groups, fresh, strict=True):
         for key, value in before.items():
             if key != "params" and not _like(group.get(key), value):
                 return f"its {key} is {group.get(key)!r}"
@@ -76,7 +76,7 @@ def _overlaps(tensor: torch.Tensor) -> bool:
     (False, False, True)
     """
     span = 0
-    for stride, size in sorted((st, sz) for st, sz in zip(tensor.stride(), tensor.shape) if sz > 1):
+    for stride, size in sorted((st, sz) for st, sz in zip(tensor.stride(), tensor.shape, strict=True) if sz > 1):
         if stride <= span:
             return True
         span += stride * (size - 1)
@@ -90,7 +90,7 @@ def _like(value: Any, fresh: Any) -> bool:
     if _real(fresh):
         return _real(value) or isinstance(value, torch.Tensor) and value.numel() == 1
     if isinstance(fresh, tuple) and all(_real(v) for v in fresh):
-        return isinstance(value, (tuple, list)) and len(value) == len(fresh) and all(_like(v, f) for v, f in zip(value, fresh))
+        return isinstance(value, (tuple, list)) and len(value) == len(fresh) and all(_like(v, f) for v, f in zip(value, fresh, strict=True))
     return True
 
 

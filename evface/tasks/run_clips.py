@@ -265,8 +265,8 @@ def other_data(run_dir: str | Path, data: str | Path) -> str | None:
             return "its manifest rows are not those the run was trained on"
         if prints is not None:
             paths = [Path(data) / rows[key] for key in keys]
-            changed = next((p for p, (size, _) in zip(paths, prints) if _size(p) != size), None)
-            changed = changed or next((p for p, (_, digest) in zip(paths, prints) if file_print(p)[1] != digest), None)
+            changed = next((p for p, (size, _) in zip(paths, prints, strict=True) if _size(p) != size), None)
+            changed = changed or next((p for p, (_, digest) in zip(paths, prints, strict=True) if file_print(p)[1] != digest), None)
             return None if changed is None else (
                 f"its clips have the manifest rows of the training data but other files (e.g. {changed}: rendered "
                 "again, with other event noise or settings)")

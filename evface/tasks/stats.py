@@ -464,7 +464,7 @@ def _ensemble_inputs(y_true: Sequence[int], runs: Mapping[str, tuple[np.ndarray,
     t = np.asarray(y_true)
     g = np.unique(np.asarray(subjects), return_inverse=True)[1]
     checked = [(real_array(name, v), np.unique(np.asarray(f), return_inverse=True)[1]) for name, (v, f) in runs.items()]
-    for name, (v, f) in zip(runs, checked):
+    for name, (v, f) in zip(runs, checked, strict=True):
         if v.ndim != 3 or v.shape[0] == 0 or not v.shape[1] == f.size == g.size == t.size or v.shape[2] != checked[0][0].shape[2]:
             raise ParameterError(f"logits of shape {v.shape}, {f.size} folds, {g.size} subjects and {t.size} labels: "
                                  "(K, N, C) logits of C classes and one fold, subject and label per clip")

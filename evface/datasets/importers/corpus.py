@@ -234,7 +234,7 @@ def _check_clip_files(rows: list[CorpusRow], ids: list[str], table: str | Path) 
     (:func:`~evface.datasets.importers.annotations.check_clip_file`), naming its table line and the
     longer of its ``Subject`` and ``Filename`` (was: "File name too long" naming the clip's path,
     after the frames were read and simulated, or the folder's path)."""
-    for row, clip_id in zip(rows, ids):
+    for row, clip_id in zip(rows, ids, strict=True):
         column, cell = max((("Filename", row.filename), ("Subject", row.subject)), key=lambda named: len(named[1]))
         check_clip_file(f"{table}: line {row.line}", column, cell, clip_id)
 
@@ -532,11 +532,11 @@ def import_corpus(
         settings = {"root": str(root.resolve()), "table": str(Path(table).resolve()), **asdict(options)}
         settings.pop("overwrite")
         tmp, warned = _open_partial(out, {**settings, "rows": _rows_key(rows)},
-                                    {clip_id: _source_key(frames) for clip_id, frames in zip(ids, folders)})
+                                    {clip_id: _source_key(frames) for clip_id, frames in zip(ids, folders, strict=True)})
         manifest = []
         order = conversion_order(folders)
         with closing(ClipReader()) as reader:
-            for done, (i, following) in enumerate(zip(order, [*order[1:], None])):
+            for done, (i, following) in enumerate(zip(order, [*order[1:], None], strict=True)):
                 tell("convert clips", done / len(rows))
                 row, frames, clip_id = rows[i], folders[i], ids[i]
                 times = _clip_times(row, frames, options.folder_fps)

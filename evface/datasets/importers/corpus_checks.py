@@ -32,7 +32,7 @@ def check_frames(rows: list[CorpusRow], folders: list[list[tuple[int, Path]]], o
     more than half of this machine's memory (:func:`~evface.checks.within_memory`), and an
     ``rgb_fps`` above a clip's own rate (:func:`_check_rgb_fps`), a window of one frame
     (:func:`_check_two_frames`) and a pause the DVS model cannot step over (:func:`_check_steps`)."""
-    for row, frames in zip(rows, folders):
+    for row, frames in zip(rows, folders, strict=True):
         _check_two_frames(row, frames)
         _check_steps(row, frames, options)
         _check_rgb_fps(row, frames, options)
@@ -60,7 +60,7 @@ def check_one_name(rows: list[CorpusRow], folders: list[ClipFrames]) -> None:
     (:func:`~evface.datasets.importers.corpus_frames.shared_folders`), so each was its whole
     video (was: two whole-video clips, each row's onset..offset only its times in it)."""
     named: dict[Path, CorpusRow] = {}
-    for row, frames in zip(rows, folders):
+    for row, frames in zip(rows, folders, strict=True):
         source = clip_source(frames)
         first = named.setdefault(source.resolve(), row)
         if clip_folder(first) != clip_folder(row):
@@ -133,7 +133,7 @@ def clip_ids(rows: list[CorpusRow], table: str | Path, shared: set[str]) -> list
     the same one (the same folder with the same window twice), or two ids differ only in case."""
     ids = [_clip_id(r, shared) for r in rows]
     first: dict[str, CorpusRow] = {}
-    for row, clip_id in zip(rows, ids):
+    for row, clip_id in zip(rows, ids, strict=True):
         if clip_id in first:
             a = first[clip_id]
             raise DatasetError(where(table, f"lines {a.line} and {row.line} both give clip {clip_id} ({_window(a)} and "

@@ -282,7 +282,7 @@ def _climb(exact: dict[int, float], start: np.ndarray, score, size: int) -> None
     """
     todo = np.unique(start)
     while todo.size:
-        exact.update(zip(todo.tolist(), np.asarray(score(todo), dtype=np.float64).tolist()))
+        exact.update(zip(todo.tolist(), np.asarray(score(todo), dtype=np.float64).tolist(), strict=True))
         tops = [j for j, r in exact.items() if all(exact.get(m, -np.inf) <= r for m in (j - 1, j + 1))]
         todo = np.array(sorted({n for j in tops for n in (j - 1, j + 1) if 0 <= n < size and n not in exact}),
                         dtype=np.int64)
