@@ -19,7 +19,7 @@ from evface.cli import main
 from evface.errors import DatasetError
 from evface.report.html import build_report
 
-from report_fixtures import LABELS, draw_each_figure_once, make_fake_run
+from report_fixtures import LABELS, LIGHTINGS, draw_each_figure_once, make_fake_run
 
 
 @pytest.fixture(autouse=True)
@@ -248,6 +248,12 @@ def test_report_says_intervals_over_few_subjects_are_too_narrow(fake_run, tmp_pa
     assert "so few subjects" not in tested(12)
 
 
+CLIPS = len(LABELS) * len(LIGHTINGS)
+"""The clips of :func:`make_fake_run`'s dataset: c000..c005, subject s0 the even ones (bright), s1 the odd (dim)."""
+HALF_RIGHT = [True, True, False, False, True, False]
+"""An arm's clips predicted correctly: half of them, 2 of subject s0's 3 and 1 of s1's."""
+
+
 def _add_arm(root: Path, name: str, input_kind: str, right: list[bool], **config) -> None:
     """A classification stage with protocol metrics and predictions.csv (right[i]: clip i predicted correctly)."""
     rows = [line.split(",") for line in (root / "data" / "manifest.csv").read_text().splitlines()]
@@ -278,9 +284,9 @@ def _add_arm(root: Path, name: str, input_kind: str, right: list[bool], **config
 
 def test_report_shows_intervals_and_words_differences_by_them(tmp_path):
     root = make_fake_run(tmp_path / "run")
-    _add_arm(root, "events-hd", "events", [True] * 12)
-    _add_arm(root, "rgb", "rgb", [i // 2 % 2 == 0 for i in range(12)])  # half of each subject's clips
-    _add_arm(root, "rgb-same", "rgb-diff", [True] * 12)
+    _add_arm(root, "events-hd", "events", [True] * CLIPS)
+    _add_arm(root, "rgb", "rgb", HALF_RIGHT)
+    _add_arm(root, "rgb-same", "rgb-diff", [True] * CLIPS)
     text = build_report([root], root / "report.html").read_text()
     assert "Paired differences" in text and "events-hd − rgb" in text and "events-hd − rgb-same" in text
     assert "12.3, 98.7" in text  # the top-1 interval in percent
@@ -318,8 +324,8 @@ def test_report_shows_intervals_and_words_differences_by_them(tmp_path):
 def test_a_pair_whose_run_lacks_its_per_clip_scores_is_listed_as_not_compared(tmp_path):
     # was: left out of the paired differences without a word (a run copied without its predictions.csv)
     root = make_fake_run(tmp_path / "run")
-    _add_arm(root, "events-hd", "events", [True] * 12)
-    _add_arm(root, "rgb", "rgb", [True] * 12)
+    _add_arm(root, "events-hd", "events", [True] * CLIPS)
+    _add_arm(root, "rgb", "rgb", [True] * CLIPS)
     (root / "stages" / "rgb-0" / "predictions.csv").unlink()
     note = build_report([root], root / "report.html").read_text().split("Not compared:</p>")[1]
     assert note.startswith('<ul class="muted"><li>events-hd − rgb: no predictions.csv in rgb (left out of a copy, or '
@@ -328,8 +334,8 @@ def test_a_pair_whose_run_lacks_its_per_clip_scores_is_listed_as_not_compared(tm
 
 def test_runs_scored_on_other_clips_are_listed_apart_not_as_rows_of_the_table(tmp_path):
     root = make_fake_run(tmp_path / "run")
-    _add_arm(root, "events-hd", "events", [True] * 12)
-    _add_arm(root, "rgb", "rgb", [True] * 12)
+    _add_arm(root, "events-hd", "events", [True] * CLIPS)
+    _add_arm(root, "rgb", "rgb", [True] * CLIPS)
     predictions = root / "stages" / "rgb-0" / "predictions.csv"
     predictions.write_text("\n".join(predictions.read_text().splitlines()[:4]) + "\n")  # 3 of the clips
     text = build_report([root], root / "report.html").read_text()
@@ -341,11 +347,11 @@ def test_runs_scored_on_other_clips_are_listed_apart_not_as_rows_of_the_table(tm
 
 def test_hd_and_lr_event_arms_trained_alike_are_paired(tmp_path):
     root = make_fake_run(tmp_path / "run")
-    _add_arm(root, "events-hd", "events", [True] * 12, sensor="hd", model="snn", spec={"sensor": "hd", "size": 64},
+    _add_arm(root, "events-hd", "events", [True] * CLIPS, sensor="hd", model="snn", spec={"sensor": "hd", "size": 64},
              evface_version="0.1.0")
-    _add_arm(root, "events-lr", "events", [i // 2 % 2 == 0 for i in range(12)], sensor="lr", model="snn",
+    _add_arm(root, "events-lr", "events", HALF_RIGHT, sensor="lr", model="snn",
              spec={"sensor": "lr", "size": 64}, evface_version="0.0.9")  # the evface that wrote it: not a setting
-    _add_arm(root, "events-lr-ann", "events", [True] * 12, sensor="lr", model="ann", spec={"sensor": "lr", "size": 64})
+    _add_arm(root, "events-lr-ann", "events", [True] * CLIPS, sensor="lr", model="ann", spec={"sensor": "lr", "size": 64})
     text = build_report([root], root / "report.html").read_text()
     assert "Paired differences: high- vs low-resolution events" in text
     assert "events-hd − events-lr<" in text  # the arms that differ only in the sensor
@@ -367,8 +373,8 @@ def test_hd_and_lr_arms_trained_on_other_renderings_of_the_rows_are_not_paired(t
     clip = noisy / read_manifest(noisy)[0]["file"]
     clip.write_bytes(clip.read_bytes() + b"\0")  # another rendering of the first clip
     spec = {"size": 64}
-    _add_arm(root, "events-hd", "events", [True] * 12, sensor="hd", model="snn", spec={**spec, "sensor": "hd"})
-    _add_arm(root, "events-lr", "events", [i % 2 == 0 for i in range(12)], sensor="lr", model="snn",
+    _add_arm(root, "events-hd", "events", [True] * CLIPS, sensor="hd", model="snn", spec={**spec, "sensor": "hd"})
+    _add_arm(root, "events-lr", "events", [i % 2 == 0 for i in range(CLIPS)], sensor="lr", model="snn",
              spec={**spec, "sensor": "lr"})
     record_clips(root / "stages" / "events-hd-0", root / "data", read_manifest(root / "data"))
     record_clips(root / "stages" / "events-lr-0", root / "data", read_manifest(root / "data"))
@@ -670,8 +676,8 @@ def test_event_and_frame_arms_trained_on_other_renderings_of_the_rows_are_not_pa
     noisy = shutil.copytree(root / "data", tmp_path / "noisy")
     clip = noisy / read_manifest(noisy)[0]["file"]
     clip.write_bytes(clip.read_bytes() + b"\0")  # another rendering of the first clip
-    _add_arm(root, "events-hd", "events", [True] * 12)
-    _add_arm(root, "rgb", "rgb", [i % 2 == 0 for i in range(12)])
+    _add_arm(root, "events-hd", "events", [True] * CLIPS)
+    _add_arm(root, "rgb", "rgb", [i % 2 == 0 for i in range(CLIPS)])
     record_clips(root / "stages" / "events-hd-0", root / "data", read_manifest(root / "data"))
     record_clips(root / "stages" / "rgb-0", root / "data", read_manifest(root / "data"))
     assert "<td>events-hd − rgb</td>" in build_report([root], tmp_path / "same.html").read_text()
@@ -715,7 +721,7 @@ def test_a_report_hashes_each_clip_file_of_an_evaluations_dataset_once(tmp_path,
 
     root = make_fake_run(tmp_path / "run")
     for arm, kind, sensor in (("events-hd", "events", "hd"), ("events-lr", "events", "lr"), ("rgb", "rgb", "hd")):
-        _add_arm(root, arm, kind, [True] * 12, sensor=sensor, model="snn", spec={"size": 64, "sensor": sensor})
+        _add_arm(root, arm, kind, [True] * CLIPS, sensor=sensor, model="snn", spec={"size": 64, "sensor": sensor})
         record_clips(root / "stages" / f"{arm}-0", root / "data", read_manifest(root / "data"))
     copy = shutil.copytree(root / "data", tmp_path / "copy")
     evaluations = []
@@ -744,7 +750,7 @@ def test_an_evaluation_of_an_hd_arm_pairs_with_the_lr_arm_trained_alike(tmp_path
 
     root = make_fake_run(tmp_path / "run")
     for arm, sensor in (("events-hd", "hd"), ("events-lr", "lr")):
-        _add_arm(root, arm, "events", [True] * 12, sensor=sensor, model="snn", spec={"size": 64, "sensor": sensor})
+        _add_arm(root, arm, "events", [True] * CLIPS, sensor=sensor, model="snn", spec={"size": 64, "sensor": sensor})
         record_clips(root / "stages" / f"{arm}-0", root / "data", read_manifest(root / "data"))
     stage, ev = root / "stages" / "events-hd-0", tmp_path / "ev"
     ev.mkdir()
@@ -1247,8 +1253,8 @@ def test_the_seeds_hint_names_the_command_that_trained_the_arms(tmp_path):
     # was: `evface train classify` named on a page of an evface run too, whose stages more seeds come from
     # `evface run --seeds N`
     root = make_fake_run(tmp_path / "run")
-    _add_arm(root, "events-hd", "events", [True] * 12)
-    _add_arm(root, "rgb", "rgb", [i // 2 % 2 == 0 for i in range(12)])
+    _add_arm(root, "events-hd", "events", [True] * CLIPS)
+    _add_arm(root, "rgb", "rgb", HALF_RIGHT)
     note = build_report([root], root / "report.html").read_text()
     note = note[note.index("rests on one training per fold"):]
     assert "Train the arms with <code>evface run --seeds N</code> again, with the options the run was started" in note
@@ -1267,8 +1273,8 @@ def test_the_seeds_hint_of_an_evaluation_or_a_stage_folder_of_an_evface_run_name
     # `evface eval R/stages/ARM-KEY --out ev-ARM` of two arms of an evface run, or those stage folders given
     # alone, were worded as training runs: "Train the arms with evface train classify ... --seeds N"
     root = make_fake_run(tmp_path / "run")
-    _add_arm(root, "events-hd", "events", [True] * 12)
-    _add_arm(root, "rgb", "rgb", [i // 2 % 2 == 0 for i in range(12)])
+    _add_arm(root, "events-hd", "events", [True] * CLIPS)
+    _add_arm(root, "rgb", "rgb", HALF_RIGHT)
     stages = [root / "stages" / f"{name}-0" for name in ("events-hd", "rgb")]
     evaluations = []
     for stage in stages:
