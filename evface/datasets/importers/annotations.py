@@ -248,7 +248,7 @@ def _ordered(src: str, times: list[int]) -> list[int]:
     evface.errors.DatasetError: a.csv: line 2: times must satisfy start <= onset <= apex <= offset <= end and start < end (got start=0, onset=30, apex=20, offset=40, end=50 µs)
     """
     if not (times[0] <= times[1] <= times[2] <= times[3] <= times[4]) or times[0] >= times[4]:
-        named = ", ".join(f"{n}={v}" for n, v in zip(TIME_FIELDS, times))
+        named = ", ".join(f"{n}={v}" for n, v in zip(TIME_FIELDS, times, strict=True))
         raise DatasetError(f"{src}: times must satisfy start <= onset <= apex <= offset <= end and start < end (got {named} µs)")
     return times
 
@@ -328,7 +328,7 @@ def _row_times(src: str, row: dict[str, str], unit: str, frame_t: np.ndarray | N
     if unit == "us":
         return values
     assert frame_t is not None
-    for name, k in zip(TIME_FIELDS, values):
+    for name, k in zip(TIME_FIELDS, values, strict=True):
         if not 0 <= k < frame_t.size:
             raise DatasetError(f"{src}: {name}_frame={k} is outside the recording (the video has {frame_t.size} frames)")
     times = [int(frame_t[k]) for k in values]
