@@ -62,14 +62,15 @@ def make_fake_run(root: Path, subjects: int = 2) -> Path:
     per_lighting = {lt: {"top1": 0.5, "macro_f1": 0.4} for lt in LIGHTINGS}
     (cls / "metrics.json").write_text(json.dumps({"top1": 0.5, "macro_f1": 0.45, "uar": 0.5, "uf1": 0.45, "labels": LABELS,
                                                   "confusion_matrix": [[2, 0, 0], [1, 1, 0], [0, 1, 1]], "per_lighting": per_lighting,
-                                                  "synops": 1.2e6, "ann_macs": 3.4e6, "spike_rate_per_layer": [0.1, 0.05]}))
+                                                  "synops": 1.2e6, "ann_macs": 3.4e6, "spike_rate_per_layer": [0.1, 0.05],
+                                                  "torch_threads": [1]}))
     stages.append({"name": "events-hd", "task": "classify", "dir": "stages/events-hd-0", "seconds": 12.0})
     rec = root / "stages" / "recon-hd-0"
     rec.mkdir(parents=True)
     (rec / "config.json").write_text(json.dumps({"task": "reconstruct", "sensor": "hd", "data": str(data), "epochs": 3}))
     fits = {"cvae": {"best_epoch": 2, "best_score": 0.9494, "epochs_run": 3, "stopped_early": False},
             "e2vid": {"best_epoch": 1, "best_score": 0.9415, "epochs_run": 3, "stopped_early": False}}
-    (rec / "train.json").write_text(json.dumps({"parts": [{"name": "fold0", **fits}]}))
+    (rec / "train.json").write_text(json.dumps({"parts": [{"name": "fold0", **fits, "torch_threads": 1}], "torch_threads": [1]}))
     scores = {"ssim": 0.6, "psnr": 20.0, "mse": 0.01}
     methods = {m: {"all": scores | {"per_lighting": {lt: scores for lt in LIGHTINGS}},
                    "apex": {area: scores for area in ("face", "active", "brows", "mouth")},
@@ -84,7 +85,8 @@ def make_fake_run(root: Path, subjects: int = 2) -> Path:
                                                       "face": {"mean": -0.0123, "ci": [-0.02, -0.004], "n": 2,
                                                                "n_clusters": 2}}}}},
                                                   "latent": {"kl_per_channel": [1.0, 0.5], "k": 4, "spread_face": 0.01,
-                                                             "spread_moving": 0.02, "spread_static": 0.005}}))
+                                                             "spread_moving": 0.02, "spread_static": 0.005},
+                                                  "torch_threads": [1]}))
     stages.append({"name": "recon-hd", "task": "reconstruct", "dir": "stages/recon-hd-0", "seconds": 30.0})
     for stage in stages:  # finished, as evface run marks them
         (root / stage["dir"] / "stage.json").write_text(json.dumps({**stage, "config": {}}))

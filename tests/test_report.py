@@ -801,7 +801,8 @@ def test_an_evaluation_folder_is_reported_with_its_runs_settings(fake_run, tmp_p
     assert f"Tested: ev: one subject split, 0 test subjects, – clips, – samples ({never})" in html.unescape(page)
     data = collect([ev])
     assert [r["name"] for r in data.reconstruct] == ["ev"] and data.reconstruct[0]["dir"] == str(ev)
-    assert data.configs["ev"] == {**json.loads((stage / "config.json").read_text()), "scored_on": str(fake_run / "data")}
+    assert data.configs["ev"] == {**json.loads((stage / "config.json").read_text()), "scored_on": str(fake_run / "data"),
+                                  "torch_threads": [1]}  # the threads its training ran on, which its metrics.json says
     assert data.reconstruct[0]["training"]["parts"][0]["name"] == "fold0"  # the run's train.json
     assert [d["root"] for d in data.datasets] == [str(fake_run / "data")]
     (ev / "metrics.json").write_text(json.dumps({**metrics, "run": str(tmp_path / "gone")}))

@@ -32,7 +32,10 @@ from evface.report.dataset_summary import dataset_summary
 from evface.report.run_pairs import event_vs_frame_comparisons, hd_vs_lr_comparisons, hd_vs_lr_event_comparisons
 from evface.tasks.run_clips import is_training_data, prints_kept, seen_in_training
 from evface.tasks.run_evaluation import HELD_OUT, scored_by
-from evface.tasks.run_folder import STAGE_DONE, check_fields, check_folder, check_path_text, check_written_together, finished_stages, reading
+from evface.tasks.run_folder import (
+    STAGE_DONE, TORCH_THREADS, check_fields, check_folder, check_path_text, check_threads, check_written_together,
+    finished_stages, reading,
+)
 from evface.tasks.run_resume import warn_of_version
 
 PACKAGES = ("evface", "numpy", "scipy", "numba", "torch", "snntorch", "h5py", "opencv-python-headless",
@@ -54,7 +57,8 @@ class ReportData:
     datasets, classify, comparisons, event_sensor_comparisons, reconstruct, sensor_comparisons : list of dict
         What :func:`collect` reads into the sections.
     configs : dict
-        Each run's configuration, by name.
+        Each run's configuration, by name (with ``torch_threads``, the torch threads its training ran
+        on, where its ``metrics.json`` records them).
     left_out : list of str
         The stages each ``evface run`` left out.
 
@@ -528,7 +532,10 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
     elif trained_on is not None:
         entry["scored_on"] = str(trained_on)
     evaluated = scored is not None and (run != settings or "elsewhere" in entry)  # by evface eval
-    data.configs[name] = {**config, "scored_on": scored} if evaluated else config
+    with reading(metrics_path):
+        check_threads(metrics)
+    threads = {key: metrics[key] for key in (TORCH_THREADS,) if key in metrics}  # the count a rerun gives --threads
+    data.configs[name] = {**config, "scored_on": scored, **threads} if evaluated else {**config, **threads}
     if config.get("task") == "classify":
         with reading(settings / "config.json"):  # what pairs it with other arms (was: AttributeError of a spec not an object)
             check_fields(config, {"spec": dict} if "spec" in config else {})

@@ -38,8 +38,9 @@ convolution, and the readout of a non-spiking last layer), ``ann_macs`` (the ANN
 ``data``; for a run of several seeds ``top1_per_seed``; after training (kept by an evaluation into the
 run folder) also ``protocol``, ``folds``, ``seeds``,
 ``train_top1`` (mean accuracy of the models on their training subjects), ``train_seconds``,
-``best_epoch`` and ``epochs_run`` (one per model); ``files_sha256`` (of ``predictions.csv`` and
-``seed_logits.csv``, recorded by :func:`run_folder.write_together`).
+``best_epoch`` and ``epochs_run`` (one per model), ``torch_threads`` (the distinct torch CPU threads
+the models trained on, sorted: :func:`run_folder.threads_used`; none in runs made before 2026-12-06);
+``files_sha256`` (of ``predictions.csv`` and ``seed_logits.csv``, recorded by :func:`run_folder.write_together`).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ TASK = "classify"
 RESUMABLE_CHANGES = ("device", "epochs", "patience")
 """Settings a run folder may be resumed with after a change."""
 TRAINING_KEYS = ("protocol", "folds", "seeds", "train_top1", "best_epoch", "epochs_run", "train_seconds",
-                 "preprocess_seconds", "world_size")
+                 "preprocess_seconds", "world_size", run_folder.TORCH_THREADS)
 """What metrics.json says of the training (:func:`pool_parts`); an evaluation into the run's own
 folder keeps them (its models are the ones trained)."""
 
@@ -310,7 +311,8 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
 def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_dir: str,
              dist: parallel.DistInfo | None = None, log: Callable[[str], None] | None = None) -> float:
     """Train one model of the protocol (one part and seed: a folder :func:`prepare` listed) in
-    ``RUN/<model_dir>`` and save its predictions on its test subjects there (``held_out.pt``).
+    ``RUN/<model_dir>`` and save its predictions on its test subjects there (``held_out.pt``, with
+    its training's seconds and the torch threads it ran on, :data:`~evface.tasks.run_folder.TORCH_THREADS`).
 
     A model that has them (for these ``epochs`` and ``patience``) is not trained again. Seeds Python's, numpy's global and torch's random generators with the model's seed
     (:func:`~evface.tasks.random_states.seed_everything`: the run is reproduced); the process's other
@@ -373,6 +375,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_d
                 "train_top1": float(cm.top1(cm.confusion_matrix(y[tr], train_pred, len(labels)))),
                 "best_epoch": int(result["best_epoch"]), "epochs_run": int(result["epochs_run"]),
                 "seconds": time.perf_counter() - start + result["resumed_seconds"], "preprocess_seconds": inputs["seconds"],
+                run_folder.TORCH_THREADS: torch.get_num_threads(),  # as set for it (evface run: the job's share)
                 "epochs": cfg.epochs, "patience": cfg.patience}
     if dist.is_main:
         checkpoints.save_checkpoint(run_dir / model_dir / HELD_OUT, held_out)
@@ -434,7 +437,8 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
     metrics.update(_training_record(config["protocol"], models, held_outs, seeds))
     metrics.update(per_sensor={spec.camera: {k: metrics[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")}},
                    train_seconds=sum(held_out["seconds"] for held_out in held_outs),
-                   preprocess_seconds=held_outs[0]["preprocess_seconds"], data=str(data), world_size=dist.world_size)
+                   preprocess_seconds=held_outs[0]["preprocess_seconds"], data=str(data), world_size=dist.world_size,
+                   **run_folder.threads_used([held_out.get(run_folder.TORCH_THREADS) for held_out in held_outs]))
     if dist.is_main:
         tested = pool.tested
         _write_results(run_dir, metrics, predictions_text([rows[i] for i in tested], [labels[p] for p in pool.pred]),

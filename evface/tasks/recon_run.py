@@ -296,8 +296,10 @@ def _check_inputs(inputs: dict[str, Any], n_alphas: int) -> None:
 
 
 def _part_summary(path: Path, models: Sequence[str]) -> dict[str, Any]:
-    """The training summary in a part's :data:`PART_JSON` at ``path``, checked as a received file:
-    without it, or without the seconds of one of ``models`` (those the run trains), one
+    """The training summary in a part's :data:`PART_JSON` at ``path``, with the torch threads the
+    part trained on where it records them (:data:`~evface.tasks.run_folder.TORCH_THREADS`; parts
+    trained before 2026-12-06 do not), checked as a received file: without the summary, without the
+    seconds of one of ``models`` (those the run trains), or with threads that are no count, one
     :class:`FormatError` naming the file (was: a ``KeyError`` traceback, or 0 seconds counted).
 
     Examples
@@ -305,6 +307,8 @@ def _part_summary(path: Path, models: Sequence[str]) -> dict[str, Any]:
     >>> from evface.tasks.run_folder import write_json
     >>> _part_summary(write_json("part.json", {"summary": {"cvae": {"seconds": 3.0}}}), ["cvae"])
     {'cvae': {'seconds': 3.0}}
+    >>> _part_summary(write_json("part.json", {"summary": {"cvae": {"seconds": 3.0}}, "torch_threads": 2}), ["cvae"])
+    {'cvae': {'seconds': 3.0}, 'torch_threads': 2}
     >>> _part_summary(write_json("part.json", {"summary": {"name": "split"}}), ["cvae"])
     Traceback (most recent call last):
     ...
@@ -318,7 +322,9 @@ def _part_summary(path: Path, models: Sequence[str]) -> dict[str, Any]:
             seconds = trained.get("seconds") if isinstance(trained, dict) else None
             if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
                 raise ValueError(f"its training summary gives no seconds for the {model}")
-    return part["summary"]
+        threads = {key: part[key] for key in (run_folder.TORCH_THREADS,) if key in part}
+        run_folder.check_threads({key: [count] for key, count in threads.items()})  # one count
+    return part["summary"] | threads
 
 
 def write_train_summary(run_dir: Path, config: dict[str, Any], dist: parallel.DistInfo) -> dict[str, Any]:
@@ -337,7 +343,9 @@ def write_train_summary(run_dir: Path, config: dict[str, Any], dist: parallel.Di
     Returns
     -------
     dict
-        ``{"evaluation", "parts": [each part's summary], "cvae_seconds", "e2vid_seconds"}``, as written.
+        ``{"evaluation", "parts": [each part's summary, with its ``torch_threads``], "cvae_seconds",
+        "e2vid_seconds", "torch_threads"}`` (the last: the parts' distinct counts,
+        :func:`~evface.tasks.run_folder.threads_used`; none where a part records none), as written.
 
     Examples
     --------
@@ -356,6 +364,7 @@ def write_train_summary(run_dir: Path, config: dict[str, Any], dist: parallel.Di
                                "parts": [_part_summary(run_dir / p["dir"] / PART_JSON, models) for p in config["parts"]]}
     for model in ("cvae", "e2vid"):
         summary[f"{model}_seconds"] = sum(p.get(model, {}).get("seconds", 0.0) for p in summary["parts"])
+    summary |= run_folder.threads_used([p.get(run_folder.TORCH_THREADS) for p in summary["parts"]])
     if dist.is_main:
         run_folder.write_json(run_dir / "train.json", summary)
     return summary

@@ -40,11 +40,12 @@ given more keeps its own folders for the first seed)::
     RUN/config.json        task "reconstruct", data, sample spec, model and training settings,
                            evaluation protocol, and per part its name, folder and subjects
     RUN/samples/           the decoded samples while the parts train as separate jobs (removed once scored)
-    PART/part.json         the part's input scales, fitted integration parameters and training
-                           summary (written once both models are trained)
+    PART/part.json         the part's input scales, fitted integration parameters, training
+                           summary, seconds and torch threads (written once both models are trained)
     PART/best.pt, checkpoint.pt, history.json          the part's CVAE
     PART/e2vid/best.pt, checkpoint.pt, history.json    the part's recurrent UNet baseline
-    RUN/train.json         training time and epochs of both models, per part
+    RUN/train.json         training time and epochs of both models, per part, and the torch threads
+                           the parts trained on (``torch_threads``)
     RUN/metrics.json       see :func:`evface.tasks.recon_eval.score`, with the protocol, the
                            folds and the number of test subjects, clips and samples
     RUN/scores.csv         per test sample and method: SSIM and PSNR over the face box and in
@@ -427,7 +428,8 @@ def _fit_part(data: Path, run_dir: Path, cfg: ReconstructConfig, part: dict[str,
     seconds = time.perf_counter() - start
     if dist.is_main:
         run_folder.write_json(part_dir / PART_JSON, {**inputs, "summary": summary, "epochs": cfg.epochs,
-                                                 "patience": cfg.patience, "seconds": seconds})
+                                                 "patience": cfg.patience, "seconds": seconds,
+                                                 run_folder.TORCH_THREADS: torch.get_num_threads()})
     return seconds
 
 
@@ -776,20 +778,24 @@ def _run_and_training(run_dir: Path, out: Path) -> dict[str, Any]:
         said["run"] = str(run_dir.resolve())
     train_json = run_dir / "train.json"
     if train_json.exists():
-        said["train_seconds"] = _train_seconds(train_json)
+        said |= _training_said(train_json)
     return said
 
 
-def _train_seconds(train_json: Path) -> float | None:
-    """Both models' training seconds in ``train_json`` (:func:`write_train_summary`), ``None`` (not measured)
-    where it lacks either (was: 0 seconds counted for it); a value that is no number, or a file that is no
-    JSON object, is a :class:`FormatError` naming it."""
+def _training_said(train_json: Path) -> dict[str, Any]:
+    """What ``metrics.json`` says of the training in ``train_json`` (:func:`write_train_summary`):
+    ``train_seconds``, both models' seconds, ``None`` (not measured) where it lacks either (was: 0
+    seconds counted for it), and the ``torch_threads`` they ran on where it records them (runs made
+    before 2026-12-06 do not). A value of another type, or a file that is no JSON object, is a
+    :class:`FormatError` naming it."""
     t = run_folder.read_json(train_json)
     with run_folder.reading(train_json):
         run_folder.check_fields(t, {})
         given = [key for key in ("cvae_seconds", "e2vid_seconds") if key in t]
         run_folder.check_fields(t, {key: (int, float) for key in given})
-    return t["cvae_seconds"] + t["e2vid_seconds"] if len(given) == 2 else None
+        run_folder.check_threads(t)
+    return ({"train_seconds": t["cvae_seconds"] + t["e2vid_seconds"] if len(given) == 2 else None}
+            | {k: t[k] for k in (run_folder.TORCH_THREADS,) if k in t})
 
 
 def _write_evaluation(out: Path, metrics: dict[str, Any], scores: dict[str, Any], predicted: _Predicted,

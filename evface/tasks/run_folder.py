@@ -12,7 +12,8 @@ Every task writes the same files into a run folder, and every command that reads
 - :func:`check_not_other_folder`: the output of ``evface run`` or a dataset folder, given where one
   run is wanted, said as such; :func:`outside_runs`: a new run inside another run's folder, refused;
 - :func:`reading` / :func:`check_fields` / :func:`check_names` / :func:`check_folder`: a received run's files
-  checked, one error line naming the file.
+  checked, one error line naming the file;
+- :func:`threads_used` / :func:`check_threads`: the torch threads a run's trainings ran on (:data:`TORCH_THREADS`).
 
 The clips a run was trained on (``RUN/data-clips.json``) are :mod:`evface.tasks.run_clips`'s;
 starting and resuming a run :mod:`evface.tasks.run_resume`'s; where an evaluation may write, and
@@ -49,6 +50,11 @@ made before 2026-12-06 have none."""
 VERSION = "evface_version"
 """The key of ``config.json`` that names the evface version that wrote it (:func:`save_config`; runs
 made before 2026-12-05 have none): the newest that did, where an older one resumed it."""
+TORCH_THREADS = "torch_threads"
+"""The key of the torch CPU threads a training ran on (``torch.get_num_threads()`` inside it; a
+training resumed: the count it finished on): one model's count in its ``held_out.pt`` or ``part.json``, the run's distinct counts in its
+``metrics.json`` and ``train.json`` (:func:`threads_used`). Another count changes the weights in the
+last digits of a float (docs/architecture.md); runs made before 2026-12-06 have none."""
 
 
 def json_default(value: Any) -> Any:
@@ -623,6 +629,53 @@ def check_path_text(text: str) -> None:
     if longest > NAME_MAX:
         shown = f"{text[:25]!r}" + ("..." if len(text) > 25 else "")
         raise ValueError(f"the folder {shown} holds a name of {longest} bytes, more than a file system takes ({NAME_MAX})")
+
+
+def threads_used(counts: Sequence[Any]) -> dict[str, list[int]]:
+    """The run's record of the torch threads its trainings ran on: ``{"torch_threads": [the distinct
+    counts, sorted]}`` (one list, so that a reader reads one type; a run trained alike on one count:
+    ``[N]``), or ``{}`` where some training recorded none (a model trained before evface recorded
+    it, in a run resumed since: the run's counts are not known).
+
+    Parameters
+    ----------
+    counts : sequence
+        Each training's :data:`TORCH_THREADS` (``None`` where it has none).
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> threads_used([1, 1]), threads_used([2, 1, 2]), threads_used([1, None])
+    ({'torch_threads': [1]}, {'torch_threads': [1, 2]}, {})
+    """
+    if not counts or any(count is None for count in counts):
+        return {}
+    return {TORCH_THREADS: sorted(set(counts))}
+
+
+def check_threads(record: Mapping[str, Any]) -> None:
+    """Check that the run's :data:`TORCH_THREADS` in a received ``record`` (``metrics.json``,
+    ``train.json``), where it has them, list counts of threads: whole numbers of at least 1 (a
+    ``ValueError``, which :func:`reading` turns into one line naming the file). A record without
+    them (a run made before evface recorded them) passes.
+
+    Examples
+    --------
+    >>> check_threads({}), check_threads({"torch_threads": [1, 2]})
+    (None, None)
+    >>> check_threads({"torch_threads": [0]})
+    Traceback (most recent call last):
+    ValueError: 'torch_threads' is [0], not a list of counts of threads (whole numbers of at least 1)
+    """
+    if TORCH_THREADS not in record:
+        return
+    check_fields(record, {TORCH_THREADS: list})
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in record[TORCH_THREADS]):
+        raise ValueError(f"{TORCH_THREADS!r} is {record[TORCH_THREADS]!r:.60}, not a list of counts of threads "
+                         "(whole numbers of at least 1)")
 
 
 def write_metrics(out_dir: str | Path, metrics: Mapping[str, Any], name: str = METRICS) -> Path:
