@@ -82,11 +82,14 @@ def test_a_classification_its_evaluation_and_report_rerun_to_the_same_bytes(toy,
     assert sorted(first) == sorted(second) and "run/best.pt" in first
     assert [name for name in first if first[name] != second[name] and not name.endswith(".html")] == []
     assert first["report.html"] == first["again.html"] and b"generated 2023-11-14 22:13 UTC" in first["report.html"]
+    threads = torch.get_num_threads()  # what it trained on, recorded: a rerun elsewhere gives it (OMP_NUM_THREADS)
+    assert first["run/held_out.pt"]["torch_threads"] == threads and first["run/metrics.json"]["torch_threads"] == [threads]
 
 
 def test_a_reconstruction_reruns_to_the_same_bytes(toy, tmp_path, monkeypatch):
     first, second = _twice(tmp_path, monkeypatch, [
         ["train", "reconstruct", "--data", str(toy), "--out", "run", "--sensor", "lr", "--epochs", "1", "--size", "16",
-         "--base", "2", "--no-e2vid", "--seed", "3"]])
+         "--base", "2", "--no-e2vid", "--seed", "3", "--threads", "1"]])
     assert {"run/best.pt", "run/scores.csv", "run/apex.png"} <= set(first) and sorted(first) == sorted(second)
+    assert first["run/part.json"]["torch_threads"] == 1 and first["run/metrics.json"]["torch_threads"] == [1]
     assert [name for name in first if first[name] != second[name]] == []
