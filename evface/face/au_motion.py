@@ -13,8 +13,8 @@ The displacement ``D(p)`` is the *forward* motion of the skin: a feature at ``s`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 

@@ -17,8 +17,8 @@ field composed across the lip seam (:mod:`evface.face.au_motion`), the lids and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 import os
 import stat
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from collections.abc import Mapping
 
 import cv2
 import numpy as np

@@ -13,8 +13,8 @@ the boxes of the basis fields and shading patterns :mod:`evface.face.field_suppo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import cv2
 import numpy as np

@@ -35,9 +35,9 @@ A run preprocesses every clip once; the cached arrays are augmented by
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np

@@ -14,10 +14,10 @@ import re
 import sys
 import tempfile
 import threading
-from pathlib import Path
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import TypeVar
 
 from evface.errors import FormatError, where

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import pickle
 import zipfile
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import torch

@@ -12,8 +12,8 @@ run trains, :data:`INPUTS` holds every clip's preprocessed inputs, and a model's
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np

@@ -4,8 +4,8 @@ on random inputs, for ``evface bench train`` (:func:`throughput`)."""
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import torch

@@ -8,8 +8,8 @@ the mean output's cross-entropy), taught by a teacher's logits where it has one 
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np

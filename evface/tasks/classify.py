@@ -47,9 +47,9 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np

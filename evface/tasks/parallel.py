@@ -18,8 +18,8 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-from dataclasses import dataclass
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np

@@ -9,8 +9,8 @@ and resumed ends with the weights of an uninterrupted one.
 from __future__ import annotations
 
 import random
-from pathlib import Path
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np

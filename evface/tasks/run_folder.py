@@ -26,9 +26,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np

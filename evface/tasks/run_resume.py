@@ -19,9 +19,9 @@ import json
 import re
 import shutil
 import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from evface import __version__
