@@ -40,10 +40,10 @@ def opencv_name(path: str | Path) -> str:
     --------
     >>> opencv_name(Path("faces") / "café.jpg")
     'faces/café.jpg'
-    >>> opencv_name(os.fsdecode(b"caf\\xe9.jpg"))
+    >>> opencv_name(os.fsdecode(b"caf\\xe9.jpg"))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    evface.errors.FormatError: caf\udce9.jpg: the name is not UTF-8, which OpenCV cannot open; rename the file
+    evface.errors.FormatError: caf...jpg: the name is not UTF-8, which OpenCV cannot open; rename the file
     """
     name = str(path)
     try:

@@ -50,10 +50,10 @@ def video_codec(path: str | Path) -> str:
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: rgb.mkv: evface writes .avi (MJPG) or .mp4 (mp4v) videos, not .mkv
-    >>> video_codec(os.fsdecode(b"caf\\xe9.avi"))
+    >>> video_codec(os.fsdecode(b"caf\\xe9.avi"))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    evface.errors.ParameterError: caf\udce9.avi: the name is not UTF-8, which OpenCV cannot write; give a UTF-8 name
+    evface.errors.ParameterError: caf...avi: the name is not UTF-8, which OpenCV cannot write; give a UTF-8 name
     """
     try:
         opencv_name(path)
