@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import inspect
 import math
 import textwrap
 from collections.abc import Mapping
@@ -107,9 +108,10 @@ def fields_documented(config_class: type[C]) -> type[C]:
         kind = "{" + ", ".join(repr(c) for c in choices) + "}" if choices else type(f.default).__name__
         lines += [f"{f.name} : {kind}, default {f.default!r}",
                   *textwrap.wrap(f.metadata["help"], 96, initial_indent="    ", subsequent_indent="    ")]
-    section = "".join(f"    {line}\n" for line in lines) + "\n"
-    examples = "    Examples\n    --------\n"
-    config_class.__doc__ = config_class.__doc__.replace(examples, section + examples, 1)
+    # cleandoc: Python 3.13 strips a docstring's indentation when it compiles it, 3.11 and 3.12 keep it
+    section = "".join(f"{line}\n" for line in lines) + "\n"
+    examples = "Examples\n--------\n"
+    config_class.__doc__ = inspect.cleandoc(config_class.__doc__).replace(examples, section + examples, 1)
     return config_class
 
 
