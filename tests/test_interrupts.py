@@ -26,7 +26,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -501,6 +501,17 @@ def test_every_signal_that_stops_a_command_waits_for_the_steps_that_must_not_be_
 HUP = getattr(signal, "SIGHUP", None)
 needs_hangup = pytest.mark.skipif(HUP is None or not Path("/proc/self/status").exists(),
                                   reason="SIGHUP and /proc (Linux)")
+
+
+@pytest.fixture(autouse=True)
+def _hang_up_taken() -> Iterator[None]:
+    """SIGHUP's default action in this process while a test runs, so in the children it starts: a
+    suite run under ``nohup`` (``nohup make test``) started ignoring SIGHUP, every child inherited
+    that, and the tests of a hang-up failed (the command went on to the end, as it must under nohup)."""
+    before = signal.signal(HUP, signal.SIG_DFL) if HUP is not None else None
+    yield
+    if HUP is not None:
+        signal.signal(HUP, before)
 
 
 def _child_env(**env_vars: str) -> dict[str, str]:
