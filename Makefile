@@ -4,8 +4,8 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 TESTED  := $(VENV)/.installed-test
-# torch must be installed first and pinned: 2.13.0 is the CPU build available locally;
-# a looser requirement pulls a multi-GB CUDA build.
+# torch must be installed first and pinned: 2.13.0 is the CPU build available locally for Python 3.11;
+# a looser requirement pulls a multi-GB CUDA build (as 2.13.0 itself does on Python 3.12 and 3.13).
 TORCH   := torch==2.13.0
 
 .PHONY: run test bench clean
