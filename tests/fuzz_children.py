@@ -35,7 +35,7 @@ def peak_mb() -> float:
     """This process's peak resident memory in MB (``VmHWM``, which starts afresh at ``exec``; the
     ``ru_maxrss`` of ``getrusage`` keeps the peak of the pytest worker the child was started from,
     gigabytes under ``make test``)."""
-    status = Path("/proc/self/status").read_text()
+    status = Path("/proc/self/status").read_text(encoding="utf-8")
     return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.M).group(1)) / 1024
 
 

@@ -752,7 +752,7 @@ def test_a_full_standard_output_is_named(tmp_path, args, unbuffered):
     "Exception ignored in: <_io.TextIOWrapper name='<stdout>'...>", exit 120."""
     file = _small_file(tmp_path / "a.raw")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
-    with open("/dev/full", "w") as full:
+    with open("/dev/full", "w", encoding="utf-8") as full:
         result = subprocess.run([sys.executable, "-m", "evface.cli", *(a.format(file=file) for a in args)],
                                 stdout=full, stderr=subprocess.PIPE, text=True, timeout=120,
                                 env={**env, "COLUMNS": "200", **({"PYTHONUNBUFFERED": "1"} if unbuffered else {})})

@@ -145,7 +145,7 @@ def _problems(command, context, words: list[str]) -> list[str]:
 
 
 def _page_problems(page: Path) -> dict[str, list[str]]:
-    return {line: found for line in command_lines(page.read_text())
+    return {line: found for line in command_lines(page.read_text(encoding="utf-8"))
             if (page.name, line) not in WRONG_ON_PURPOSE and (found := problems(line))}
 
 

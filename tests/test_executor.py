@@ -86,7 +86,7 @@ def test_the_first_failure_is_raised_and_the_queued_jobs_do_not_start(tmp_path):
 
 def _alive(pid: int) -> bool:
     try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+        return Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
 

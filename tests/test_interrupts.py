@@ -233,7 +233,7 @@ def _corpus_argv(i: Inputs, out: Path, seed: int) -> list[str]:
 
 def _bench_document(path: Path) -> dict:
     """What ``bench``'s document holds but the time and the machine's state."""
-    return {k: v for k, v in json.loads(path.read_text()).items() if k not in ("started", "machine")}
+    return {k: v for k, v in json.loads(path.read_text(encoding="utf-8")).items() if k not in ("started", "machine")}
 
 
 CASES = [
@@ -265,7 +265,7 @@ CASES = [
 def _result(case: Case, out: Path) -> object:
     """What of ``out`` an undisturbed run gives again (but the time a report or benchmark states)."""
     if case.name == "report":
-        return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", "", out.read_text())
+        return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", "", out.read_text(encoding="utf-8"))
     return _bench_document(out) if case.name == "bench" else _digests(out)
 
 
@@ -586,7 +586,7 @@ def _group(pgid: int) -> list[int]:
 def _ignores(pid: int, number: int) -> bool:
     """Whether the process ``pid`` ignores the signal ``number`` (its ``SigIgn`` mask in /proc)."""
     try:
-        status = Path(f"/proc/{pid}/status").read_text()
+        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
     except OSError:
         return False
     return bool(int(re.search(r"^SigIgn:\s*(\w+)", status, re.M).group(1), 16) >> (number - 1) & 1)

@@ -847,7 +847,7 @@ def test_a_failed_atomic_write_removes_the_folders_it_made(tmp_path: Path) -> No
     """Was: a failed write to ``new/sub/notes.txt`` left ``new/sub`` behind, and a file in the path's
     way (``a/notes.txt``, ``a`` a file) was ``[Errno 17] File exists``."""
     def fails(tmp: Path) -> None:
-        tmp.write_text("half")
+        tmp.write_text("half", encoding="utf-8")
         raise OSError(errno.ENOSPC, "No space left on device")
 
     with pytest.raises(OSError, match="No space left"):

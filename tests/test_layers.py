@@ -41,7 +41,7 @@ def _modules() -> dict[str, Path]:
 
 def _imports(path: Path) -> list[tuple[str, int, bool]]:
     """``(module, line, inside_a_function)`` for every evface import in ``path``."""
-    tree = ast.parse(path.read_text())
+    tree = ast.parse(path.read_text(encoding="utf-8"))
     found = []
 
     def visit(node: ast.AST, in_function: bool) -> None:
@@ -127,7 +127,7 @@ def _private(name: str) -> bool:
 
 def _private_uses(module: str, path: Path, modules: dict[str, Path]) -> list[str]:
     """Names private to another evface module that ``path`` imports or reaches through a module alias."""
-    tree = ast.parse(path.read_text())
+    tree = ast.parse(path.read_text(encoding="utf-8"))
     found, aliases = [], {}
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("evface"):

@@ -222,7 +222,7 @@ def _numbers(value):
 
 
 def _fail(path: str, error: Exception) -> None:
-    with Path(path).open("a") as f:
+    with Path(path).open("a", encoding="utf-8") as f:
         f.write("x")
     raise error
 

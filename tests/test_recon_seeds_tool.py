@@ -16,7 +16,7 @@ def _scores(folder: Path, cvae_minus_unet: dict[tuple[str, str], float]) -> Path
     """A run folder whose apex samples (one per subject and lighting) score the UNet 0.9 and the
     CVAE 0.9 plus the given difference; one non-apex sample the tool must leave out."""
     folder.mkdir(parents=True)
-    with open(folder / SCORES_CSV, "w", newline="") as f:
+    with open(folder / SCORES_CSV, "w", encoding="utf-8", newline="") as f:
         w = csv.DictWriter(f, SCORE_COLUMNS)
         w.writeheader()
         for (subject, light), d in cvae_minus_unet.items():

@@ -567,7 +567,7 @@ def test_eval_frames_hold_what_was_scored(fake, tmp_path, capsys, monkeypatch):
     run, ev = tmp_path / "run", tmp_path / "ev"
     train_and_evaluate(fake, run, replace(TINY, epochs=1, folds=2))
     assert main(["eval", str(run), "--data", str(fake), "--out", str(ev), "--frames"]) == 0
-    with open(ev / "scores.csv", newline="") as f:
+    with open(ev / "scores.csv", encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     with h5py.File(ev / "frames.h5", "r") as f:
         methods = {r["method"] for r in rows}

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -457,6 +458,24 @@ def test_names_from_a_received_run_are_shown_as_text_not_markup(tmp_path):
     page = Tags()
     page.feed(text)
     assert page.found == [] and not re.search(r"url\(|@import|https?://", text)
+
+
+def test_a_received_json_file_holding_utf8_text_is_read_as_utf8_in_any_locale(tmp_path):
+    """JSON is UTF-8 (RFC 8259); evface writes it as ASCII, but a run folder edited by hand or written
+    by another tool holds the text as it is. In a locale whose encoding is not UTF-8 (here the C
+    locale as Python keeps it: ASCII) the report read it with that encoding."""
+    root = make_fake_run(tmp_path / "run")
+    metrics_path = root / "stages" / "events-hd-0" / "metrics.json"
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    metrics["evaluated_on"] = "données de José"
+    metrics_path.write_text(json.dumps(metrics, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "report.html"
+    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    done = subprocess.run([sys.executable, "-m", "evface.cli", "report", str(root), "--out", str(out)], env=env,
+                          capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=300)
+    # was: exit 2, "metrics.json: cannot read JSON ('ascii' codec can't decode byte 0xc3 ...)"
+    assert done.returncode == 0, done.stderr
+    assert "données de José" in out.read_text(encoding="utf-8")
 
 
 def test_names_holding_dollar_signs_are_drawn_as_text(tmp_path):

@@ -41,7 +41,7 @@ def _contents(path: Path) -> object:
         return path.read_bytes()
     if path.suffix == ".pt":
         return _untimed(torch.load(path, weights_only=True))
-    return _untimed(json.loads(path.read_text()))
+    return _untimed(json.loads(path.read_text(encoding="utf-8")))
 
 
 def _files(folder: Path) -> dict[str, object]:

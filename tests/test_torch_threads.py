@@ -24,7 +24,7 @@ def toy(tmp_path_factory) -> Path:
 
 
 def _json(path: Path) -> dict:
-    return json.loads(path.read_text())
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _without_threads(path: Path) -> None:
@@ -32,7 +32,7 @@ def _without_threads(path: Path) -> None:
     record = _json(path)
     path.write_text(json.dumps({k: v for k, v in record.items() if k != "torch_threads"}
                                | ({"parts": [{k: v for k, v in p.items() if k != "torch_threads"} for p in record["parts"]]}
-                                  if "parts" in record else {})))
+                                  if "parts" in record else {})), encoding="utf-8")
 
 
 def test_a_classification_records_the_threads_its_models_trained_on_and_an_old_run_still_reads(toy, tmp_path, monkeypatch):
@@ -51,7 +51,7 @@ def test_a_classification_records_the_threads_its_models_trained_on_and_an_old_r
     assert main(["eval", "run", "--data", str(toy)]) == 0
     assert _json(Path("run/metrics.json"))["torch_threads"] == [1]
     assert main(["report", "run", "--out", "report.html"]) == 0
-    assert "&quot;torch_threads&quot;: [\n    1\n  ]" in Path("report.html").read_text()
+    assert "&quot;torch_threads&quot;: [\n    1\n  ]" in Path("report.html").read_text(encoding="utf-8")
 
     old = {k: v for k, v in checkpoints.load_checkpoint(held_out).items() if k != "torch_threads"}
     checkpoints.save_checkpoint(held_out, old)
@@ -61,7 +61,7 @@ def test_a_classification_records_the_threads_its_models_trained_on_and_an_old_r
     assert "torch_threads" not in _json(Path("run/metrics.json"))
     assert main(["eval", "run", "--data", str(toy), "--out", "ev"]) == 0
     assert main(["report", "run", "--out", "old.html"]) == 0
-    assert "torch_threads" not in Path("old.html").read_text()
+    assert "torch_threads" not in Path("old.html").read_text(encoding="utf-8")
 
 
 def test_a_reconstruction_records_the_threads_its_parts_trained_on_and_an_old_run_still_reads(toy, tmp_path, monkeypatch,
@@ -80,20 +80,20 @@ def test_a_reconstruction_records_the_threads_its_parts_trained_on_and_an_old_ru
     assert train["torch_threads"] == [1] and [p["torch_threads"] for p in train["parts"]] == [1]
     assert _json(Path("run/metrics.json"))["torch_threads"] == [1]
     assert main(["report", "run", "--out", "report.html"]) == 0
-    assert "&quot;torch_threads&quot;: [\n    1\n  ]" in Path("report.html").read_text()
+    assert "&quot;torch_threads&quot;: [\n    1\n  ]" in Path("report.html").read_text(encoding="utf-8")
     capsys.readouterr()
-    trained = Path("run/train.json").read_text()
-    Path("run/train.json").write_text(json.dumps({**train, "torch_threads": [0]}))
+    trained = Path("run/train.json").read_text(encoding="utf-8")
+    Path("run/train.json").write_text(json.dumps({**train, "torch_threads": [0]}), encoding="utf-8")
     assert main(["eval", "run", "--data", str(toy), "--out", "bad"]) == 2
     assert capsys.readouterr().err.strip() == ("error: run/train.json: not as evface writes it ('torch_threads' is [0], "
                                                "not a list of counts of threads (whole numbers of at least 1))")
     assert not Path("bad").exists()
-    Path("run/train.json").write_text(trained)
+    Path("run/train.json").write_text(trained, encoding="utf-8")
 
     for name in ("part.json", "train.json", "metrics.json"):
         _without_threads(Path("run", name))
     assert main(["eval", "run", "--data", str(toy), "--out", "ev"]) == 0
     assert "torch_threads" not in _json(Path("ev/metrics.json"))
     assert main(["report", "run", "--out", "old.html"]) == 0
-    assert "torch_threads" not in Path("old.html").read_text()
+    assert "torch_threads" not in Path("old.html").read_text(encoding="utf-8")
 

@@ -102,11 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     text = render()
     if args.check:
-        if DOC.read_text() != text:
+        if DOC.read_text(encoding="utf-8") != text:
             print(f"{DOC}: out of date; run python tools/api_index.py", file=sys.stderr)
             return 1
         return 0
-    DOC.write_text(text)
+    DOC.write_text(text, encoding="utf-8")
     return 0
 
 

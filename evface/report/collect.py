@@ -153,7 +153,7 @@ def generated_time(environ: dict[str, str] | os._Environ = os.environ) -> str:
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        obj = json.loads(path.read_text())
+        obj = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError) as exc:  # not JSON or UTF-8, 5000 digits, nested past the stack
         raise DatasetError(where(path, f"cannot read JSON ({exc})")) from exc
     if not isinstance(obj, dict):

@@ -176,4 +176,4 @@ def write_frame_times(path: str | Path, t_us: Iterable[int], exposure_us: Iterab
     """
     path = Path(path)
     rows = [f"{int(t)},{int(e)},{float(g):g}" for t, e, g in zip(t_us, exposure_us, gain, strict=True)]
-    return atomic_write(path, lambda tmp: tmp.write_text("\n".join(["t_us,exposure_us,gain", *rows]) + "\n"))
+    return atomic_write(path, lambda tmp: tmp.write_text("\n".join(["t_us,exposure_us,gain", *rows]) + "\n", encoding="utf-8"))

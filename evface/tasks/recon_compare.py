@@ -46,7 +46,7 @@ def is_reconstruction_run(run_dir: str | Path) -> bool:
     if (run_dir / SCORES_CSV).is_file():
         return True
     try:
-        return json.loads((run_dir / "metrics.json").read_text()).get("task") == "reconstruct"
+        return json.loads((run_dir / "metrics.json").read_text(encoding="utf-8")).get("task") == "reconstruct"
     except (OSError, ValueError, RecursionError, AttributeError):  # no metrics.json, or not a JSON object: not this task's
         return False
 
@@ -169,7 +169,7 @@ def _scored(run_dir: Path) -> tuple[Any, int, Any]:
     if not path.is_file():
         return None, 1, None
     try:
-        metrics = json.loads(path.read_text())
+        metrics = json.loads(path.read_text(encoding="utf-8"))
         seeds = metrics.get("seeds")
         return (metrics.get("grid", {}).get("size"), len(seeds) if isinstance(seeds, list) and seeds else 1,
                 metrics.get("protocol"))

@@ -298,7 +298,7 @@ def read_json(path: str | Path) -> Any:
     if not path.exists():
         raise FormatError(where(path, "no such file"))
     try:
-        return json.loads(path.read_text())
+        return json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, RecursionError) as exc:  # not JSON or UTF-8, 5000 digits, lists nested past the stack
         raise FormatError(where(path, f"not valid JSON ({exc})")) from exc
 
