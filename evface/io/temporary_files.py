@@ -45,8 +45,8 @@ def temporary_beside(path: Path, keep_suffix: bool = False) -> Path:
         with contextlib.suppress(OSError):
             if _abandoned(left.name):
                 _remove(left)
+    base, suffix = _base(path, keep_suffix)
     while True:
-        base, suffix = _base(path, keep_suffix)
         tmp = path.with_name(f"{base}.{_HOST}-{os.getpid()}-{secrets.token_hex(4)}.tmp{suffix}")
         try:
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
