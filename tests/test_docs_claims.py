@@ -1,6 +1,16 @@
-"""The docs pages mark a paired difference bold exactly where its 95 % interval excludes 0.
+"""Claims of the docs pages that can be checked against the code or against themselves.
 
-The project's rule: a difference is claimed only where its interval excludes zero, and then it is
+**Signatures.** A function quoted with its parameters' names, ``where(path, message)``, names
+parameters the function has, in its order: a renamed parameter leaves a page that sends a reader
+to a keyword the function refuses. Checked: every inline code span ``name(a, b, c=...)`` or
+``Class.method(a, ...)`` whose first item is a parameter's name in lower case (a call with a value
+first, ``read_clip("c.h5")``, ``synthesize(OUT, ...)``, ``iter_events_file(..., sort=True)``, is
+an example, not a signature), where ``name`` is a function, class or method defined in ``evface``
+(any of that name; one taking ``**kwargs`` takes any other name). reliability.md is left out: its
+calls give bad values on purpose, named for what they hold (``Denoise(size, nan)``).
+
+**Paired differences.** The docs pages mark a paired difference bold exactly where its 95 %
+interval excludes 0. The project's rule: a difference is claimed only where its interval excludes zero, and then it is
 shown bold. Checked on every docs page's tables of paired differences. A table is one when a
 header cell or a row's label is a difference, ``A − B`` (a minus sign U+2212 between spaces), or a
 header says ``(paired)``:
@@ -22,6 +32,7 @@ subject interval beside it is not a claim.
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -149,3 +160,90 @@ def test_the_pages_paired_tables_are_found(page):
 def test_the_check_tells_a_claim_from_none(table, wrong):
     separator = "|" + "---|" * len(_cells(table[0]))
     assert bool(_wrong_cells([table[0], separator, *table[1:]])) is wrong
+
+
+SIGNATURE = re.compile(r"(?<!`)`((?:[A-Za-z_]\w*\.)*)([A-Za-z_]\w*)\(([^()`]*)\)`(?!`)")
+"""An inline code span of one call, ``module.name(...)`` or ``Class.method(...)``, not inside ``double``."""
+PARAMETER = re.compile(r"^([a-z_][a-z0-9_]*)(?:=.*)?$")
+"""An item of a quoted signature: a parameter's name, with or without a default."""
+CALLS_ON_PURPOSE = {"reliability.md"}
+"""Pages whose calls give bad values on purpose (variables named for what they hold)."""
+
+
+def _parameters(node: ast.FunctionDef | ast.ClassDef) -> tuple[list[str], bool]:
+    """A function's parameters in order (``self`` and ``cls`` left out; a class's ``__init__``'s, or
+    a dataclass's fields) and whether it takes ``**kwargs``."""
+    if isinstance(node, ast.ClassDef):
+        init = next((b for b in node.body if isinstance(b, ast.FunctionDef) and b.name == "__init__"), None)
+        if init is not None:
+            return _parameters(init)
+        return [b.target.id for b in node.body if isinstance(b, ast.AnnAssign) and isinstance(b.target, ast.Name)], False
+    args = node.args
+    names = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs) if a.arg not in ("self", "cls")]
+    return names, args.kwarg is not None
+
+
+def _signatures() -> dict[str, list[tuple[list[str], bool]]]:
+    """Every function, class and method of ``evface`` by name (a method also as ``Class.method``)."""
+    found: dict[str, list[tuple[list[str], bool]]] = {}
+    for path in sorted((ROOT / "evface").rglob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef):
+                found.setdefault(node.name, []).append(_parameters(node))
+            if isinstance(node, ast.ClassDef):
+                for method in (b for b in node.body if isinstance(b, ast.FunctionDef)):
+                    for name in (method.name, f"{node.name}.{method.name}"):
+                        found.setdefault(name, []).append(_parameters(method))
+    return found
+
+
+SIGNATURES = _signatures()
+
+
+def _fits(names: list[str], parameters: list[str], kwargs: bool) -> bool:
+    """Whether ``names`` are parameters of a function of ``parameters`` (and ``**kwargs``), in its order."""
+    at = -1
+    for name in names:
+        if name not in parameters:
+            if not kwargs:
+                return False
+            continue
+        if parameters.index(name) < at:
+            return False
+        at = parameters.index(name)
+    return True
+
+
+def wrong_signatures(text: str, signatures: dict = SIGNATURES) -> list[str]:
+    """Each signature quoted in ``text`` that no function of its name has, as 'line: span'."""
+    wrong = []
+    for match in SIGNATURE.finditer(text):
+        owner = match[1].rstrip(".").split(".")[-1]
+        name = f"{owner}.{match[2]}" if owner[:1].isupper() else match[2]
+        items = [PARAMETER.match(item.strip()) for item in " ".join(match[3].split()).split(",")]
+        if name not in signatures or not all(items) or "=" in match[3].split(",")[0]:
+            continue  # not evface's, or a call with values
+        if not any(_fits([item[1] for item in items], *found) for found in signatures[name]):
+            wrong.append(f"{text.count(chr(10), 0, match.start()) + 1}: {match[0]}")
+    return wrong
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in [*DOCS.glob("*.md"), ROOT / "README.md"]
+                                        if p.name not in CALLS_ON_PURPOSE))
+def test_a_quoted_signature_names_the_functions_parameters(page):
+    path = ROOT / "README.md" if page == "README.md" else DOCS / page
+    wrong = wrong_signatures(path.read_text(encoding="utf-8"))
+    assert not wrong, f"{page} quotes parameters the function does not have:\n" + "\n".join(wrong)
+
+
+def test_the_signature_check_tells_a_signature_from_a_call():
+    signatures = {"where": [(["path", "message"], False)], "Lighting.lux_at": [(["t_us"], False)],
+                  "preset": [(["name"], True)], "read_clip": [(["path", "sensors", "frames"], False)]}
+    assert wrong_signatures("`where(path, msg)` and `Lighting.lux_at(t)`", signatures) == [
+        "1: `where(path, msg)`", "1: `Lighting.lux_at(t)`"]
+    assert wrong_signatures("`where(message, path)`", signatures) == ["1: `where(message, path)`"]
+    assert wrong_signatures("`where(path, message)`, `evface.errors.where(path)`, `where(path,\nmessage)`",
+                            signatures) == []
+    assert wrong_signatures('`read_clip("c.h5")`, `read_clip(OUT, frames=True)`, `read_clip(..., sort=True)`, '
+                            "`read_clip(frames=[...])`, ``read_clip(clip)``, `other(x)`", signatures) == []
+    assert wrong_signatures("`preset(name, field=value)`, `read_clip(path, frames=True)`", signatures) == []
