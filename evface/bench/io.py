@@ -75,7 +75,7 @@ def _best(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
 
 
 def _faery_read(path: Path, fmt: str) -> int:
-    from faery.file_decoder import Decoder
+    from faery.file_decoder import Decoder  # lazy: faery (a native extension) only where a file of its formats is read
 
     return sum(len(packet) for packet in Decoder(path, file_type=FAERY_TYPES[fmt]))
 

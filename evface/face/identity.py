@@ -491,7 +491,7 @@ def _flattened(path: str | Path, bgr: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def _astronaut() -> Identity:
-    from skimage import data
+    from skimage import data  # lazy: scikit-image only where the astronaut photo is used
 
     return photo_identity(data.astronaut(), "astronaut", source="skimage.data.astronaut")
 

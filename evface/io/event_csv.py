@@ -5,6 +5,7 @@ decreasing timestamps, which would hide an unsorted file) and the sensor size a 
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 from collections.abc import Iterator
@@ -18,8 +19,6 @@ from evface.events.core import EVENT_DTYPE, SensorSize
 
 
 def parse_csv_rows(path: Path, body: bytes, first_row: int) -> np.ndarray:
-    import io
-
     try:
         table = np.loadtxt(io.StringIO(body.decode("utf-8")), delimiter=",", dtype=np.int64, ndmin=2)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -181,7 +181,7 @@ class EventsFileReader:
             if fmt == "aedat4":
                 check_aedat4(path)  # faery's decoder aborts the process on some corrupt files
             with faery_errors(path):
-                from faery.file_decoder import Decoder
+                from faery.file_decoder import Decoder  # lazy: faery (a native extension) only where a file of its formats is read
 
                 size = tuple(Decoder(faery_name(path, fmt), file_type="aedat" if fmt == "aedat4" else fmt).dimensions())
             size = agreeing_sensor_size(path, size, fallback)
@@ -294,7 +294,7 @@ class EventsFileReader:
             yield chunk
 
     def _faery_chunks(self) -> Iterator[np.ndarray]:
-        from faery.extension import aedat, dat, es, evt
+        from faery.extension import aedat, dat, es, evt  # lazy: faery only where a file of its formats is read
 
         path, fmt, size = self.path, self.format, self.sensor_size
         name = faery_name(path, fmt)  # as faery opens it

@@ -174,7 +174,7 @@ class EventsFileWriter:
         if fmt == "clip":
             self._encoder = ClipEventsWriter(tmp, self.sensor, self.sensor_size, clip_id=self._clip_id)
             return
-        from faery.extension import aedat, csv, dat, es, evt
+        from faery.extension import aedat, csv, dat, es, evt  # lazy: faery only where a file of its formats is written
 
         tmp = faery_name(tmp, fmt)  # as faery opens it
         if fmt == "evt2":

@@ -69,7 +69,7 @@ DT = 1e-4
 
 def _nir():
     try:
-        import nir
+        import nir  # lazy: nir is an optional extra, needed only by the NIR export
     except ImportError as exc:  # pragma: no cover - nir is an optional extra
         raise ParameterError("NIR export needs the 'nir' package: pip install 'evface[nir]'") from exc
     return nir

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
 import math
 import os
 from collections.abc import Callable, Iterator
@@ -113,7 +114,7 @@ def init_distributed(prefer: str = "auto") -> DistInfo:
     world = launch_number("WORLD_SIZE", 1)
     if world <= 1 or "RANK" not in os.environ:
         return single_process(prefer)
-    import torch.distributed as tdist
+    import torch.distributed as tdist  # lazy: torch.distributed only where a run is distributed (torchrun)
 
     rank = launch_number("RANK", 0, world - 1)
     local_rank = launch_number("LOCAL_RANK", 0)
@@ -158,9 +159,7 @@ def teardown_distributed(dist: DistInfo, timeout_s: float = 60.0) -> None:
     still closing, which aborts the peer ("terminate called without an active exception"). On
     gloo the barrier is a monitored one with a timeout, so a rank whose peer died does not hang.
     """
-    import datetime
-
-    import torch.distributed as tdist
+    import torch.distributed as tdist  # lazy: torch.distributed only where a run is distributed (torchrun)
 
     if dist.enabled and tdist.is_initialized():
         try:
@@ -215,7 +214,7 @@ def distributed(prefer: str = "auto") -> Iterator[DistInfo]:
         yield dist
     except BaseException:
         if dist.enabled:
-            import torch.distributed as tdist
+            import torch.distributed as tdist  # lazy: torch.distributed only where a run is distributed (torchrun)
 
             if tdist.is_initialized():
                 tdist.destroy_process_group()
@@ -231,7 +230,7 @@ def main_log(log: Callable[[str], None] | None, dist: DistInfo) -> Callable[[str
 def barrier(dist: DistInfo) -> None:
     """Wait for every rank (no-op in a single process)."""
     if dist.enabled:
-        import torch.distributed as tdist
+        import torch.distributed as tdist  # lazy: torch.distributed only where a run is distributed (torchrun)
 
         tdist.barrier()
 
@@ -240,7 +239,7 @@ def wrap_ddp(model: nn.Module, dist: DistInfo) -> nn.Module:
     """Wrap ``model`` (already on ``dist.device``) in DistributedDataParallel when distributed."""
     if not dist.enabled:
         return model
-    from torch.nn.parallel import DistributedDataParallel
+    from torch.nn.parallel import DistributedDataParallel  # lazy: only where a run is distributed
 
     ids = [dist.device.index] if dist.device.type == "cuda" else None
     return DistributedDataParallel(model, device_ids=ids)
@@ -255,7 +254,7 @@ def all_reduce_mean(value: float, dist: DistInfo) -> float:
     """Mean of a float over ranks (the value itself in a single process)."""
     if not dist.enabled:
         return float(value)
-    import torch.distributed as tdist
+    import torch.distributed as tdist  # lazy: torch.distributed only where a run is distributed (torchrun)
 
     t = torch.tensor([float(value)], dtype=torch.float64,
                      device=dist.device if dist.device.type == "cuda" else "cpu")
@@ -267,7 +266,7 @@ def broadcast_object(obj: Any, dist: DistInfo) -> Any:
     """Rank 0's ``obj`` on every rank (``obj`` itself in a single process)."""
     if not dist.enabled:
         return obj
-    import torch.distributed as tdist
+    import torch.distributed as tdist  # lazy: torch.distributed only where a run is distributed (torchrun)
 
     box = [obj]
     tdist.broadcast_object_list(box, src=0)
@@ -278,7 +277,7 @@ def gather_object(obj: Any, dist: DistInfo) -> list[Any]:
     """Every rank's ``obj``, in rank order (``[obj]`` in a single process)."""
     if not dist.enabled:
         return [obj]
-    import torch.distributed as tdist
+    import torch.distributed as tdist  # lazy: torch.distributed only where a run is distributed (torchrun)
 
     box: list[Any] = [None] * dist.world_size
     tdist.all_gather_object(box, obj)

@@ -53,7 +53,7 @@ def read_triggers(path: str | Path, sensor_size: tuple[int, int] | None = None) 
     chunks: list[np.ndarray] = []
     try:
         if fmt in ("evt2", "evt3"):
-            from faery import evt
+            from faery import evt  # lazy: faery only where a file of its formats is read
 
             size = sensor_size or EventsFileReader(path).sensor_size
             with evt.Decoder(path, size, None) as decoder:
@@ -66,7 +66,7 @@ def read_triggers(path: str | Path, sensor_size: tuple[int, int] | None = None) 
                         out["rising"] = trig["rising"]
                         chunks.append(out)
         elif fmt == "aedat4":
-            from faery import aedat
+            from faery import aedat  # lazy: faery only where a file of its formats is read
 
             check_aedat4(path)
 
