@@ -22,6 +22,15 @@ def _evface(*args: str) -> subprocess.CompletedProcess:
                           env={**os.environ, "COLUMNS": "200"})
 
 
+def test_python_dash_m_evface_runs_the_command_line(tmp_path):
+    """``python -m evface`` (and so ``torchrun -m evface``) is the ``evface`` script: its errors and
+    exit codes (was: "No module named evface.__main__; 'evface' is a package and cannot be directly
+    executed", exit 1)."""
+    done = subprocess.run([sys.executable, "-m", "evface", "info", str(tmp_path / "none.raw")], capture_output=True,
+                          text=True, timeout=120)
+    assert (done.returncode, done.stderr.strip()) == (2, f"error: {tmp_path / 'none.raw'}: no such file")
+
+
 @pytest.mark.parametrize("args, says", [
     (("info",), "Missing argument"),
     (("bogus",), "No such command"),

@@ -19,7 +19,7 @@ ROOT = Path(evface.__file__).parent
 RANKS = {
     "errors": 0, "checks": 0, "kernel_cache": 0, "executor": 1, "ray_connect": 1, "ray_cluster": 2, "__init__": 1, "events": 1, "io": 2,
     "sim": 3, "face": 4, "rig": 5, "datasets": 6, "inputs": 7, "models": 7, "tasks": 8, "report": 9, "pipeline": 10,
-    "bench": 11, "commands": 12, "cli": 13,
+    "bench": 11, "commands": 12, "cli": 13, "__main__": 14,
 }
 
 
