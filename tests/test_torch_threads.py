@@ -2,7 +2,9 @@
 (docs/architecture.md, "If I rerun, what will match?"): another count changes the weights in the last
 digits of a float, and a run's ``config.json`` records only the setting (``threads`` 0: half the
 cores), so a reviewer rerunning a study elsewhere could not match it, nor tell why it differs. A run
-made before evface recorded the count still evaluates and reports.
+made before evface recorded the count still evaluates and reports. ``evface train classify --threads N``
+trains on N (0: the process's count, as before it had the option), and a run made before the option still
+resumes; ``evface run``'s stage folders keep their names.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import torch
 
 from evface.cli import main
 from evface.datasets.toy import toy_dataset
+from evface.pipeline.stage_plan import plan
+from evface.report.run_pairs import hd_vs_lr_event_comparisons
 from evface.tasks import checkpoints, parallel
 
 
@@ -97,3 +101,84 @@ def test_a_reconstruction_records_the_threads_its_parts_trained_on_and_an_old_ru
     assert main(["report", "run", "--out", "old.html"]) == 0
     assert "torch_threads" not in Path("old.html").read_text(encoding="utf-8")
 
+
+
+CLASSIFY = ["train", "classify", "--out", "run", "--sensor", "lr", "--epochs", "1", "--size", "8", "--time-steps", "2",
+            "--depth", "1"]
+"""A tiny classification (``--data`` added by each test)."""
+
+
+def test_train_classify_threads_sets_the_count_every_model_trains_on_and_records_it(toy, tmp_path, monkeypatch):
+    """``--threads 1`` under a caller of 2: the model trains on 1 (``held_out.pt``, ``metrics.json``), the
+    caller keeps its 2, ``config.json`` records the setting. A resume given another ``--threads`` is let in,
+    as a reconstruction's is (the count is not part of what the run is): the trained model is not trained
+    again and its record stays. ``--threads 0`` (the default) leaves the caller's count: 2. Was: no
+    ``--threads``, only ``OMP_NUM_THREADS``."""
+    monkeypatch.chdir(tmp_path)
+    train = [*CLASSIFY, "--data", str(toy)]
+    with parallel.torch_threads(2):
+        assert main([*train, "--threads", "1"]) == 0
+        assert torch.get_num_threads() == 2
+        assert checkpoints.load_checkpoint(Path("run/held_out.pt"))["torch_threads"] == 1
+        assert _json(Path("run/metrics.json"))["torch_threads"] == [1]
+        assert _json(Path("run/config.json"))["threads"] == 1
+        trained = Path("run/held_out.pt").read_bytes()
+        assert main([*train, "--threads", "2"]) == 0  # resumed: nothing to train
+        assert Path("run/held_out.pt").read_bytes() == trained
+        assert _json(Path("run/metrics.json"))["torch_threads"] == [1]
+        assert main([*CLASSIFY[:3], "zero", *CLASSIFY[4:], "--data", str(toy), "--threads", "0"]) == 0
+        assert checkpoints.load_checkpoint(Path("zero/held_out.pt"))["torch_threads"] == 2
+        assert _json(Path("zero/metrics.json"))["torch_threads"] == [2]
+        assert torch.get_num_threads() == 2
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ("-1", "must be >= 0, got -1"),
+    ("x", "Input should be a valid integer, unable to parse string as an integer, got 'x'"),
+    ("1025", "must be <= 1024, got 1025"),
+])
+def test_train_classify_refuses_a_thread_count_naming_the_option(toy, tmp_path, monkeypatch, capsys, value, problem):
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert main([*CLASSIFY, "--data", str(toy), "--threads", value]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: Invalid value for '--threads': {problem}; "
+                                               "try 'evface train classify -h'")
+    assert not Path("run").exists()
+
+
+def test_a_classification_made_before_the_threads_option_still_resumes(toy, tmp_path, monkeypatch):
+    """A run whose ``config.json`` has no ``threads`` (made before the option): resumed as it is, with
+    ``--threads 1`` too, and its ``config.json`` then records the setting."""
+    monkeypatch.chdir(tmp_path)
+    train = [*CLASSIFY, "--data", str(toy)]
+    with parallel.torch_threads(1):
+        assert main(train) == 0
+    config = _json(Path("run/config.json"))
+    Path("run/config.json").write_text(json.dumps({k: v for k, v in config.items() if k != "threads"}), encoding="utf-8")
+    trained = Path("run/held_out.pt").read_bytes()
+    assert main(train) == 0
+    assert main([*train, "--threads", "1"]) == 0
+    assert Path("run/held_out.pt").read_bytes() == trained
+    assert _json(Path("run/config.json"))["threads"] == 1
+    assert main(["eval", "run", "--data", str(toy), "--out", "ev"]) == 0
+
+
+def test_evface_run_keeps_the_folders_of_its_stages():
+    """The classification stages' configurations hold no ``threads`` (0, the process's: the job's share), so
+    the folders of ``--preset quick``'s stages are those it had before the option (resumed, not trained again)."""
+    assert [s.dirname for s in plan("quick", None, Path("runs/quick"))[1]] == [
+        "stages/synth-3e43de2f8c", "stages/events-hd-1a7edfd1f4", "stages/events-lr-ec99b73f9a", "stages/rgb-335283c713",
+        "stages/rgb-flow-55e6a2cf35", "stages/recon-extrapolation-hd-48ece5e931"]
+
+
+def test_hd_and_lr_runs_on_other_thread_counts_are_still_paired(tmp_path, monkeypatch):
+    """The report pairs event runs that differ only in the sensor: the torch threads they trained on (or a
+    run made before ``threads`` was a setting, which has none) are not a difference, as the device is not.
+    Was: an lr run trained with ``--threads 1`` (or any run made after the option, beside one made before)
+    was no pair."""
+    monkeypatch.chdir(tmp_path)
+    runs = []
+    for name, threads in (("hd", {}), ("lr", {"threads": 1})):
+        Path(name).mkdir()
+        runs.append({"name": name, "dir": name, "config": {"input": "events", "sensor": name, "width": 8, **threads}})
+    assert [(c["a"], c["b"]) for c in hd_vs_lr_event_comparisons(runs)] == [("hd", "lr")]

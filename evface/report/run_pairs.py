@@ -182,8 +182,9 @@ def event_vs_frame_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any
 def hd_vs_lr_event_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The paired difference hd - lr of every two event classification runs that differ only in the sensor.
 
-    "Only in the sensor": the same configuration but for ``sensor`` (and the device the run used),
-    so the same model, protocol and clips. A pair scored on different clips, or of a run without
+    "Only in the sensor": the same configuration but for ``sensor`` (and the device and the torch
+    ``threads`` the run used, which a run made before 2026-12-06 does not record), so the same model,
+    protocol and clips. A pair scored on different clips, or of a run without
     ``predictions.csv``, gets ``{"a", "b", "error"}``.
 
     Parameters
@@ -204,7 +205,7 @@ def hd_vs_lr_event_comparisons(runs: list[dict[str, Any]]) -> list[dict[str, Any
     []
     """
     def key(r: dict[str, Any]) -> str:
-        config = {k: v for k, v in r["config"].items() if k not in ("sensor", "device", "models", VERSION)}
+        config = {k: v for k, v in r["config"].items() if k not in ("sensor", "device", "threads", "models", VERSION)}
         config["spec"] = {k: v for k, v in config.get("spec", {}).items() if k != "sensor"}
         config["data"] = _trained_on(r)
         return json.dumps(config, sort_keys=True, default=str)

@@ -73,8 +73,9 @@ from evface.tasks.class_training import fit_model
 from evface.tasks.configs import ClassifyConfig
 
 TASK = "classify"
-RESUMABLE_CHANGES = ("device", "epochs", "patience")
-"""Settings a run folder may be resumed with after a change."""
+RESUMABLE_CHANGES = ("device", "epochs", "patience", "threads")
+"""Settings a run folder may be resumed with after a change (``threads``: as a reconstruction; each model
+records the count it trained on, :data:`~evface.tasks.run_folder.TORCH_THREADS`)."""
 TRAINING_KEYS = ("protocol", "folds", "seeds", "train_top1", "best_epoch", "epochs_run", "train_seconds",
                  "preprocess_seconds", "world_size", run_folder.TORCH_THREADS)
 """What metrics.json says of the training (:func:`pool_parts`); an evaluation into the run's own
@@ -314,7 +315,9 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_d
     ``RUN/<model_dir>`` and save its predictions on its test subjects there (``held_out.pt``, with
     its training's seconds and the torch threads it ran on, :data:`~evface.tasks.run_folder.TORCH_THREADS`).
 
-    A model that has them (for these ``epochs`` and ``patience``) is not trained again. Seeds Python's, numpy's global and torch's random generators with the model's seed
+    A model that has them (for these ``epochs`` and ``patience``) is not trained again. Trains on
+    ``cfg.threads`` torch threads, or as many as the caller set when that is 0 (the caller's set
+    back after: :func:`~evface.tasks.parallel.torch_threads`). Seeds Python's, numpy's global and torch's random generators with the model's seed
     (:func:`~evface.tasks.random_states.seed_everything`: the run is reproduced); the process's other
     settings are left as found.
 
@@ -367,16 +370,18 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_d
     tr, va, te = (split_indices(rows, part[k]) for k in ("train", "val", "test"))
     name = part["name"] if model_dir == "." else model_dir  # a single split's model trains in the run's folder
     say(f"{name}: {len(tr)} train, {len(va)} validation, {len(te)} test clips")  # was ".: 18 train, ..." for it
-    model, result = fit_model(replace(cfg, seed=entry["seed"]), run_dir / model_dir, x, y, tr, va, labels, dist, say,
-                              _teacher_model(cfg, entry, dist.device))
-    out = predict(model, x[te], cfg.input, dist.device)
-    train_pred = predict(model, x[tr], cfg.input, dist.device)["logits"].argmax(1)
+    # 0: the caller's threads (evface run gives each job its share of the cores)
+    with parallel.torch_threads(cfg.threads if cfg.threads > 0 else None):
+        model, result = fit_model(replace(cfg, seed=entry["seed"]), run_dir / model_dir, x, y, tr, va, labels, dist, say,
+                                  _teacher_model(cfg, entry, dist.device))
+        out = predict(model, x[te], cfg.input, dist.device)
+        train_pred = predict(model, x[tr], cfg.input, dist.device)["logits"].argmax(1)
+        threads = torch.get_num_threads()
     held_out = {"test": torch.from_numpy(te), **{k: torch.from_numpy(v) for k, v in out.items()},
                 "train_top1": float(cm.top1(cm.confusion_matrix(y[tr], train_pred, len(labels)))),
                 "best_epoch": int(result["best_epoch"]), "epochs_run": int(result["epochs_run"]),
                 "seconds": time.perf_counter() - start + result["resumed_seconds"], "preprocess_seconds": inputs["seconds"],
-                run_folder.TORCH_THREADS: torch.get_num_threads(),  # as set for it (evface run: the job's share)
-                "epochs": cfg.epochs, "patience": cfg.patience}
+                run_folder.TORCH_THREADS: threads, "epochs": cfg.epochs, "patience": cfg.patience}
     if dist.is_main:
         checkpoints.save_checkpoint(run_dir / model_dir / HELD_OUT, held_out)
     parallel.barrier(dist)

@@ -406,6 +406,9 @@ class ClassifyConfig(TaskConfig):
                                     "(EventDrop by time).", minimum=0, maximum=1)
     drop_area: float = setting(0.0, "Event inputs: largest side, as a share of the crop, of a box whose events are dropped "
                                     "(EventDrop by area).", minimum=0, maximum=1)
+    threads: int = setting(0, "torch CPU threads of each training (0 = the process's: torch's default, OMP_NUM_THREADS "
+                              "or evface run's share of the cores); another count changes the weights in their last "
+                              "digits.", minimum=0, maximum=1024)
     device: str = setting("auto", "auto | cpu | cuda.", choices=("auto", "cpu", "cuda"))
 
     def __post_init__(self) -> None:
