@@ -177,7 +177,8 @@ def train_and_evaluate(data: str | Path, run_dir: str | Path, config: Reconstruc
                        log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """:func:`train`, then the evaluation of :func:`evaluate_run` on the same samples (rank 0 only; other ranks
     return ``{}``): the clips are decoded once for training and test. Threads and random generators as in
-    :func:`train`.
+    :func:`train`, the evaluation's threads too (was: the caller's, so that ``metrics.json`` differed with
+    them in its last digits where ``--threads`` was the same).
 
     Parameters
     ----------
@@ -211,9 +212,10 @@ def train_and_evaluate(data: str | Path, run_dir: str | Path, config: Reconstruc
     ['cvae', 'e2vid', 'integration', 'keyframe', 'rgb_flow', 'rgb_hold']
     """
     _spec(config)
-    with parallel.distributed(config.device) as dist:
-        _, samples = _train(config, Path(data), Path(run_dir), dist, log)
-    return _evaluate(Path(run_dir), Path(data), Path(run_dir), samples) if dist.is_main else {}
+    with parallel.torch_threads(config.threads if config.threads > 0 else default_threads()):
+        with parallel.distributed(config.device) as dist:
+            _, samples = _train(config, Path(data), Path(run_dir), dist, log)
+        return _evaluate(Path(run_dir), Path(data), Path(run_dir), samples) if dist.is_main else {}
 
 
 def _spec(cfg: ReconstructConfig) -> ReconSpec:
@@ -438,7 +440,8 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = R
     """Write ``RUN/train.json`` from the parts' summaries and score the run on its test subjects
     (:func:`evaluate_run`, every part's test subjects by that part's models, on the samples
     :func:`prepare` cached, which it then removes, with any ``samples.tmp`` a killed writer left);
-    return the metrics.
+    return the metrics. Scores on ``cfg.threads`` torch threads, as :func:`fit_part` trains (0: the
+    caller's), the caller's set back after.
 
     Parameters
     ----------
@@ -472,7 +475,8 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = R
     write_train_summary(run_dir, run_folder.load_config(run_dir), dist)
     if not dist.is_main:
         return {}
-    metrics = _evaluate(run_dir, Path(data), run_dir, cached_samples(run_dir))
+    with parallel.torch_threads(cfg.threads if cfg.threads > 0 else None):
+        metrics = _evaluate(run_dir, Path(data), run_dir, cached_samples(run_dir))
     _remove_caches(run_dir)
     return metrics
 
