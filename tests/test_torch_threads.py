@@ -198,3 +198,29 @@ def test_a_reconstruction_scores_its_test_subjects_on_its_threads_not_the_caller
     untimed = [{k: v for k, v in _json(Path(run, "metrics.json")).items() if not k.endswith("seconds")}
                for run in ("one", "two")]  # the time fields differ (docs/architecture.md)
     assert untimed[0] == untimed[1]
+    with parallel.torch_threads(2):  # evface eval scores on the run's threads too (was: the caller's)
+        assert main(["eval", "one", "--data", str(toy), "--out", "ev"]) == 0
+        assert torch.get_num_threads() == 2
+    assert _json(Path("ev/metrics.json"))["methods"] == untimed[0]["methods"]
+
+
+def test_a_classification_is_evaluated_on_its_threads(toy, tmp_path, monkeypatch):
+    """``evface eval`` of a run trained with ``--threads 1``, under a caller of 2: its models score on 1, as they
+    predicted their test subjects in training, and the caller keeps 2; a run of ``--threads 0`` on the caller's."""
+    from evface.tasks import classify
+
+    monkeypatch.chdir(tmp_path)
+    scored_on = []
+    mean_predictions = classify._mean_predictions
+
+    def counting(*args, **kwargs):
+        scored_on.append(torch.get_num_threads())
+        return mean_predictions(*args, **kwargs)
+
+    monkeypatch.setattr(classify, "_mean_predictions", counting)
+    with parallel.torch_threads(2):
+        for run, threads in (("run", "1"), ("zero", "0")):
+            assert main([*CLASSIFY[:3], run, *CLASSIFY[4:], "--data", str(toy), "--threads", threads]) == 0
+            assert main(["eval", run, "--data", str(toy), "--out", f"{run}-ev"]) == 0
+        assert torch.get_num_threads() == 2
+    assert scored_on == [1, 2]

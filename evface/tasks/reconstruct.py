@@ -560,7 +560,10 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     is scored by the models of the part that tested its subject (every subject once under folds;
     the clips of subjects the run trained or validated on are left out), any other clip by one
     part's models, the parts taking turns in clip order; the scores of all parts are pooled (a run
-    of several seeds scores a sample by the mean over its part's trainings). A run of a newer
+    of several seeds scores a sample by the mean over its part's trainings). Scores on the run's
+    ``threads`` torch threads (0: :func:`default_threads`), as :func:`train_and_evaluate` scores the
+    run it trains, the caller's set back after (was: the caller's, and the CVAE's scores differed from
+    the run's own in their last digits). A run of a newer
     evface with settings this one does not know is scored with a warning
     (:func:`run_resume.warn_of_version`).
 
@@ -598,11 +601,12 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     True
     """
     run_dir = Path(run_dir)
-    config = load_run(run_dir)[0]
+    config, cfg, _ = load_run(run_dir)
     data = Path(data if data is not None else config["data"]).resolve()  # metrics.json names it from anywhere
     target, own = run_evaluation.evaluation_target(run_dir, data, out)
     run_resume.warn_of_version(run_dir)  # was: said by evface eval only
-    return _evaluate(run_dir, data, target, frames=frames, own=own)
+    with parallel.torch_threads(cfg.threads if cfg.threads > 0 else default_threads()):  # as the run scored itself
+        return _evaluate(run_dir, data, target, frames=frames, own=own)
 
 
 def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ReconstructConfig, ReconSpec]:
