@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from evface import __version__
+from evface import __version__, errors
 from evface.errors import FormatError, ParameterError
 from evface.tasks import checkpoints, engine, parallel, random_states, run_folder
 from evface.tasks.parallel import DistInfo, ShardedSampler
@@ -150,6 +150,25 @@ def test_resume_from_a_checkpoint_that_does_not_fit_is_one_error_line(tmp_path):
         with pytest.raises(FormatError, match=rf"checkpoint\.pt.*{message}"):
             _run(tmp_path, epochs=4)
         assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("odd", ["d\nowns.1.weight", "a\x1b[2Jb", 7])
+def test_a_checkpoint_whose_weight_name_holds_a_line_break_or_is_no_text_is_named_on_one_line(tmp_path, odd):
+    """A received checkpoint's weight names are its own text: a name holding a line break (one byte
+    of its pickle changed, found by test_fuzz_checkpoints' random draws) split the error in two;
+    a name that is no text (7) beside text ones could not be sorted."""
+    (tmp_path / "run").mkdir()
+    checkpoints.save_checkpoint(tmp_path / "run" / "best.pt", {"model": {odd: torch.zeros(1), "weight": torch.zeros(1, 2),
+                                                                       "bias": torch.zeros(1)}})
+    with pytest.raises(FormatError) as err:
+        checkpoints.load_model_state(tmp_path / "run", torch.nn.Linear(2, 1))
+    message = str(err.value)
+    assert "\n" not in message and "\x1b" not in message, message
+    assert message.endswith(f"does not fit the run's network: 1 unknown weight (e.g. {errors.printable(str(odd))}); "
+                            "not a checkpoint of this run"), message
+    checkpoints.save_checkpoint(tmp_path / "run" / "best.pt", {"model": {odd: torch.zeros(1), "zz": torch.zeros(1)}})
+    with pytest.raises(FormatError, match="2 weights missing .*, 2 unknown weights"):  # was: TypeError, '<' of str and int
+        checkpoints.load_model_state(tmp_path / "run", torch.nn.Linear(2, 1))
 
 
 def test_fit_rejects_missing_monitor(tmp_path):

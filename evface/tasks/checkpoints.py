@@ -26,7 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from evface.errors import FormatError, counted, train_again, where
+from evface.errors import FormatError, counted, printable, train_again, where
 from evface.io.atomic_files import atomic_write
 from evface.tasks.parallel import unwrap
 
@@ -206,12 +206,12 @@ def load_model_state(run_dir: str | Path, model: nn.Module, which: str = BEST) -
     if not isinstance(state, dict):
         raise FormatError(where(path, "holds no model weights ('model'): not a checkpoint evface wrote"))
     ours = unwrap(model).state_dict()
-    missing, unexpected = sorted(set(ours) - set(state)), sorted(set(state) - set(ours))
+    missing, unexpected = sorted(set(ours) - set(state)), sorted(set(state) - set(ours), key=str)  # a received key may be no str
     misshapen = sorted(k for k in set(ours) & set(state)  # complex weights were cast to real without a word
                        if not isinstance(state[k], torch.Tensor) or state[k].shape != ours[k].shape
                        or state[k].dtype != ours[k].dtype)
     if missing or unexpected or misshapen:
-        what = [f"{counted(len(keys), noun)}{after} (e.g. {keys[0]})" for keys, noun, after in
+        what = [f"{counted(len(keys), noun)}{after} (e.g. {printable(str(keys[0]))})" for keys, noun, after in
                 ((missing, "weight", " missing"), (unexpected, "unknown weight", ""),
                  (misshapen, "weight", " of another shape or type")) if keys]
         raise FormatError(where(path, f"does not fit the run's network: {', '.join(what)}; not a checkpoint of this run"))
