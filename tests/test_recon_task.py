@@ -557,15 +557,15 @@ def test_cli_reconstruct_and_eval(fake, tmp_path, capsys, monkeypatch):
     assert not (tmp_path / "ev3").exists()
 
 
-def test_eval_frames_hold_what_was_scored(fake, tmp_path, capsys, monkeypatch):
+@TWO_FOLDS_TOGETHER
+def test_eval_frames_hold_what_was_scored(fake, two_folds, tmp_path, capsys, monkeypatch):
     import csv
 
     import h5py
 
     from evface.tasks.image_metrics import region_metrics
 
-    run, ev = tmp_path / "run", tmp_path / "ev"
-    train_and_evaluate(fake, run, replace(TINY, epochs=1, folds=2))
+    (_, run), ev = two_folds, tmp_path / "ev"  # a two-fold run (was: one trained here, of another val_fraction)
     assert main(["eval", str(run), "--data", str(fake), "--out", str(ev), "--frames"]) == 0
     with open(ev / "scores.csv", encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
