@@ -23,6 +23,11 @@ TINY = ReconstructConfig(size=32, crop=16, n_bins=3, base=4, z_channels=2, batch
                          val_fraction=0.5)
 
 
+pytestmark = pytest.mark.xdist_group("recon-compare")
+"""With make test's ``--dist loadgroup`` one worker runs this file, so that its module fixtures
+(`runs`: an hd and an lr run trained) are built once (was: once in each worker)."""
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("recon-compare")

@@ -30,6 +30,11 @@ from evface.executor import Job, JobFailedError, ProcessPool
 ROOT = Path(__file__).resolve().parents[1]
 
 
+pytestmark = pytest.mark.xdist_group("resource-limits")
+"""With make test's ``--dist loadgroup`` one worker runs this file, so that its module fixtures
+(`inputs`: a tiny synthetic dataset, an events file and a video) are built once (was: once in each worker)."""
+
+
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
     """A tiny synthetic dataset, an events file of one of its clips and a 10-frame video."""

@@ -29,6 +29,11 @@ from pipe_fixtures import refused_within
 SUBSET = dict(preset="tiny", seed=0, subjects=2, classes=["AU4"], lighting=["bright", "dim"])
 
 
+pytestmark = pytest.mark.xdist_group("synth-reference")
+"""With make test's ``--dist loadgroup`` one worker runs this file, so that its module fixtures
+(`reference` and `subset_shards`: the 4-clip dataset, whole and as two shards) are built once (was: once in each worker)."""
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     """One uninterrupted build of a 4-clip tiny dataset."""
