@@ -47,6 +47,11 @@ print(json.dumps({"codes": codes, "files": {k: hashlib.sha256(v).hexdigest() for
 of writing left out) as the last line of standard output."""
 
 
+pytestmark = pytest.mark.xdist_group("environment")
+"""With make test's ``--dist loadgroup`` one worker runs this file, so that its module fixtures
+(`inputs`, and `clean`: the commands run in a clean environment) are built once (was: once in each worker)."""
+
+
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
     """A small events file, a 6-frame video and a fake run folder to report on."""
