@@ -529,6 +529,27 @@ def test_a_report_of_a_confusion_matrix_holding_infinity_names_the_metrics_file(
         _put_back(world, kept)
 
 
+@pytest.mark.parametrize(("name", "field", "reader"), [("pipeline.json", "stages", "report"),
+                                                     (f"{CLASSIFY}/config.json", "models", "resume classify")])
+def test_a_stage_or_model_folder_named_by_thousands_of_characters_is_one_error_naming_the_file(world: World, name: str,
+                                                                                              field: str, reader: str) -> None:
+    """A folder inside the run (a stage's in ``pipeline.json``, a model's in a stage's ``config.json``)
+    named by 5000 characters, read by every reader of the file (was: ``OSError: [Errno 36] File name
+    too long`` in the report, naming the path and not the file; found by the random draws)."""
+    kept = _snapshot(world)
+    path = (world.root / name).resolve()
+    value = json.loads(kept[path])
+    value[field][-1]["dir"] = "9" * 5000
+    _check(world, kept, name, json.dumps(value).encode(), f"{field}[-1].dir of 5000 characters")
+    try:
+        _written(path, json.dumps(value).encode())
+        with pytest.raises(FormatError, match=rf"^{re.escape(str(path))}: not as evface writes it \(the folder "
+                                              r"'9{25}'\.\.\. holds a name of 5000 bytes, more than a file system takes"):
+            READERS[reader](world)
+    finally:
+        _put_back(world, kept)
+
+
 @pytest.mark.parametrize("name", ["pipeline.json", f"{CLASSIFY}/metrics.json", f"{CLASSIFY}/config.json",
                                   "../stopped/started.json"])
 def test_a_dataset_folder_named_by_thousands_of_characters_names_the_file_naming_it(world: World, name: str) -> None:

@@ -578,7 +578,9 @@ def check_names(obj: Mapping[str, Any], keys: Sequence[str]) -> None:
 
 
 def check_folder(text: str) -> None:
-    """Check that a folder named in a run's ``config.json`` (a model's or a part's) lies inside the run.
+    """Check that a folder named in a run's ``config.json`` (a model's or a part's) or its
+    ``pipeline.json`` (a stage's) lies inside the run and can be a path (:func:`check_path_text`; was:
+    an OSError, "File name too long", of a name of thousands of characters).
 
     Parameters
     ----------
@@ -601,6 +603,7 @@ def check_folder(text: str) -> None:
     why = inside_path(text)
     if why is not None:
         raise ValueError(f"the folder {text!r} {why.replace('dataset', 'run')}")
+    check_path_text(text)
 
 
 def check_path_text(text: str) -> None:
