@@ -153,7 +153,9 @@ def test_a_soft_cpu_time_limit_interrupts_with_its_clean_up(tmp_path):
     done = _evface(["synth", str(out), "--preset", "tiny"], tmp_path, {resource.RLIMIT_CPU: (6, 120)})
     assert done.returncode == 128 + signal.SIGXCPU, done.stderr[-2000:]
     said = done.stderr.strip().splitlines()[-1]
-    assert re.fullmatch(r"interrupted: the CPU-time limit \(ulimit -t\) was reached after [67] s of CPU time; "
+    # the CPU time getrusage gives as the signal is handled: 6-7 s, or 5 s on a loaded machine (a
+    # fresh clone's CI beside another suite on 2 cores, 2026-12-06: the kernel's count for the limit ran ahead of it)
+    assert re.fullmatch(r"interrupted: the CPU-time limit \(ulimit -t\) was reached after [5-7] s of CPU time; "
                         r"raise it and run the command again", said), said
     assert not _half_written(tmp_path)
 
