@@ -371,7 +371,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_d
     name = part["name"] if model_dir == "." else model_dir  # a single split's model trains in the run's folder
     say(f"{name}: {len(tr)} train, {len(va)} validation, {len(te)} test clips")  # was ".: 18 train, ..." for it
     # 0: the caller's threads (evface run gives each job its share of the cores)
-    with parallel.torch_threads(cfg.threads if cfg.threads > 0 else None):
+    with parallel.torch_threads(cfg.threads or None):
         model, result = fit_model(replace(cfg, seed=entry["seed"]), run_dir / model_dir, x, y, tr, va, labels, dist, say,
                                   _teacher_model(cfg, entry, dist.device))
         out = predict(model, x[te], cfg.input, dist.device)
@@ -752,42 +752,42 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     target, own = run_evaluation.evaluation_target(run_dir, data, out)
     kept = _kept_training_record(run_dir, target)  # read before the scoring (a file not as evface writes it refused)
     run_resume.warn_of_version(run_dir)  # was: said by evface eval only
-    # the run's threads, as its models predicted their test subjects (0: the caller's)
-    with parallel.torch_threads(cfg.threads if cfg.threads > 0 else None):
-        labels = list(config["labels"])
-        device = parallel.select_device("cpu" if cfg.device == "cpu" else "auto")
-        ds = DatasetFolder.open(data)
-        rows = list(ds.rows)
-        y = _targets(rows, labels, ds.root)
-        models = load_run_models(run_dir, cfg, config, device)
-        seen = run_clips.seen_in_training(run_dir, data, rows)
-        scorers = _clip_scorers(models, rows, seen)
-        keep = [i for i in range(len(rows)) if scorers[i]]
-        if not keep:
-            raise DatasetError(where(ds.root, "no clips to evaluate"))
-        where_ = _evaluated_on_data(data, config, own, sum(seen[i] for i in keep), len(keep), len(rows) - len(keep),
-                                    len({entry["seed"] for entry, _ in models}), len(models))
-        sel = [rows[i] for i in keep]
-        scoring = _Scoring(run_dir, models, [r["clip_id"] for r in sel], labels, [scorers[i] for i in keep],
-                           sorted({entry["seed"] for entry, _ in models}), cfg.input, device)
-        spec = input_spec(cfg)
-        yt = y[keep]
-        light = [r["lighting"] for r in sel]
-        subjects = [str(r["subject"]) for r in sel]
+    labels = list(config["labels"])
+    device = parallel.select_device("cpu" if cfg.device == "cpu" else "auto")
+    ds = DatasetFolder.open(data)
+    rows = list(ds.rows)
+    y = _targets(rows, labels, ds.root)
+    models = load_run_models(run_dir, cfg, config, device)
+    seen = run_clips.seen_in_training(run_dir, data, rows)
+    scorers = _clip_scorers(models, rows, seen)
+    keep = [i for i in range(len(rows)) if scorers[i]]
+    if not keep:
+        raise DatasetError(where(ds.root, "no clips to evaluate"))
+    where_ = _evaluated_on_data(data, config, own, sum(seen[i] for i in keep), len(keep), len(rows) - len(keep),
+                                len({entry["seed"] for entry, _ in models}), len(models))
+    sel = [rows[i] for i in keep]
+    scoring = _Scoring(run_dir, models, [r["clip_id"] for r in sel], labels, [scorers[i] for i in keep],
+                       sorted({entry["seed"] for entry, _ in models}), cfg.input, device)
+    spec = input_spec(cfg)
+    yt = y[keep]
+    light = [r["lighting"] for r in sel]
+    subjects = [str(r["subject"]) for r in sel]
+    with parallel.torch_threads(cfg.threads or None):  # the run's threads, as its models predicted their test subjects
         main = _mean_predictions(scoring, load_inputs([ds.clip_path(r) for r in sel], spec), by_seed=True)
-        pred = main["logits"].argmax(1)
-        folds = fold_names(entry for entry, _ in models)
-        fold_of = [folds[tuple(models[scorers[i][0]][0]["test"])] if seen[i] else "all" for i in keep]
-        metrics = score(yt, pred, light, subjects, labels, (main["seed_logits"], np.array(fold_of)))
-        metrics.update(energy_metrics(main, net, cfg.model))
-        metrics["per_sensor"] = {spec.camera: {k: metrics[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")}}
-        if spec.kind == "events" and cross_sensor:
-            metrics["per_sensor"].update(_other_sensors(scoring, [ds.clip_path(r) for r in sel], spec, yt, light, subjects))
-        metrics.update(evaluated_on=where_, data=str(data), run=str(run_dir.resolve()))
-        metrics.update(kept)
-        _write_results(target, metrics, predictions_text(sel, [labels[p] for p in pred]),
-                       seed_logits_text([r["clip_id"] for r in sel], fold_of, scoring.seeds, main["seed_logits"], labels))
-        return metrics
+        others = (_other_sensors(scoring, [ds.clip_path(r) for r in sel], spec, yt, light, subjects)
+                  if spec.kind == "events" and cross_sensor else {})
+    pred = main["logits"].argmax(1)
+    folds = fold_names(entry for entry, _ in models)
+    fold_of = [folds[tuple(models[scorers[i][0]][0]["test"])] if seen[i] else "all" for i in keep]
+    metrics = score(yt, pred, light, subjects, labels, (main["seed_logits"], np.array(fold_of)))
+    metrics.update(energy_metrics(main, net, cfg.model))
+    metrics["per_sensor"] = {spec.camera: {k: metrics[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")}}
+    metrics["per_sensor"].update(others)
+    metrics.update(evaluated_on=where_, data=str(data), run=str(run_dir.resolve()))
+    metrics.update(kept)
+    _write_results(target, metrics, predictions_text(sel, [labels[p] for p in pred]),
+                   seed_logits_text([r["clip_id"] for r in sel], fold_of, scoring.seeds, main["seed_logits"], labels))
+    return metrics
 
 
 def _clip_scorers(models: Sequence[tuple[dict[str, Any], nn.Module]], rows: Sequence[dict[str, Any]],

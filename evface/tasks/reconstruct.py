@@ -212,7 +212,7 @@ def train_and_evaluate(data: str | Path, run_dir: str | Path, config: Reconstruc
     ['cvae', 'e2vid', 'integration', 'keyframe', 'rgb_flow', 'rgb_hold']
     """
     _spec(config)
-    with parallel.torch_threads(config.threads if config.threads > 0 else default_threads()):
+    with parallel.torch_threads(config.threads or default_threads()):
         with parallel.distributed(config.device) as dist:
             _, samples = _train(config, Path(data), Path(run_dir), dist, log)
         return _evaluate(Path(run_dir), Path(data), Path(run_dir), samples) if dist.is_main else {}
@@ -230,7 +230,7 @@ def _train(cfg: ReconstructConfig, data: Path, run_dir: Path, dist: parallel.Dis
     """:func:`prepare`, :func:`fit_part` for every part still to train, then ``train.json``, on samples decoded
     once; a sample cache of earlier steps (:func:`prepare`, or a killed writer's ``samples.tmp``) is removed.
     Runs on ``cfg.threads`` torch threads (0: :func:`default_threads`), the caller's set back after."""
-    with parallel.torch_threads(cfg.threads if cfg.threads > 0 else default_threads()):
+    with parallel.torch_threads(cfg.threads or default_threads()):
         todo, samples = _prepare(data, run_dir, cfg, dist, log, "memory")
         assert samples is not None  # "memory" cuts them on every rank
         config = run_folder.load_config(run_dir)
@@ -400,7 +400,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
         return 0.0
     cfg = replace(cfg, seed=part.get("seed", cfg.seed))  # a part of several trainings: its own seed
     # 0: the caller's threads (evface run gives each job its share of the cores)
-    with parallel.torch_threads(cfg.threads if cfg.threads > 0 else None):
+    with parallel.torch_threads(cfg.threads or None):
         seconds = _fit_part(data, run_dir, cfg, part, part_dir, dist, parallel.main_log(log, dist), samples)
     parallel.barrier(dist)
     return seconds
@@ -475,7 +475,7 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = R
     write_train_summary(run_dir, run_folder.load_config(run_dir), dist)
     if not dist.is_main:
         return {}
-    with parallel.torch_threads(cfg.threads if cfg.threads > 0 else None):
+    with parallel.torch_threads(cfg.threads or None):
         metrics = _evaluate(run_dir, Path(data), run_dir, cached_samples(run_dir))
     _remove_caches(run_dir)
     return metrics
@@ -605,7 +605,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     data = Path(data if data is not None else config["data"]).resolve()  # metrics.json names it from anywhere
     target, own = run_evaluation.evaluation_target(run_dir, data, out)
     run_resume.warn_of_version(run_dir)  # was: said by evface eval only
-    with parallel.torch_threads(cfg.threads if cfg.threads > 0 else default_threads()):  # as the run scored itself
+    with parallel.torch_threads(cfg.threads or default_threads()):  # as the run scored itself
         return _evaluate(run_dir, data, target, frames=frames, own=own)
 
 
