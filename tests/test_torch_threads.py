@@ -17,7 +17,8 @@ import torch
 
 from evface.cli import main
 from evface.datasets.toy import toy_dataset
-from evface.pipeline.stage_plan import plan
+from evface.pipeline.stage_plan import Stage, plan
+from evface.pipeline.stage_steps import POOL, START, run_step, timed
 from evface.report.run_pairs import hd_vs_lr_event_comparisons
 from evface.tasks import checkpoints, parallel
 
@@ -224,3 +225,85 @@ def test_a_classification_is_evaluated_on_its_threads(toy, tmp_path, monkeypatch
             assert main(["eval", run, "--data", str(toy), "--out", f"{run}-ev"]) == 0
         assert torch.get_num_threads() == 2
     assert scored_on == [1, 2]
+
+
+
+RECON_STAGE = {"sensor": "lr", "epochs": 1, "size": 32, "base": 8, "k_samples": 2}
+"""A tiny reconstruction stage's settings (``threads`` 0, as ``evface run``'s presets leave it)."""
+
+
+def _stage_on(stage: Stage, run: Path, threads: int, pool_threads: int) -> None:
+    """Every step of ``stage`` in ``run``, as ``evface run`` gives each job its share of the cores: its parts on
+    ``threads`` torch threads, its pooling on ``pool_threads`` (another ``--jobs`` where the run was resumed)."""
+    parts = timed(run_step, stage, run, START, threads)[1]
+    for part in parts:
+        timed(run_step, stage, run, part, threads)
+    timed(run_step, stage, run, POOL, pool_threads)
+
+
+@pytest.mark.parametrize("pool_threads", [1, 2])
+def test_evface_eval_of_a_reconstruction_stage_scores_it_on_the_count_its_jobs_trained_on(toy, tmp_path, monkeypatch,
+                                                                                          pool_threads):
+    """A stage of ``evface run`` (``threads`` 0) whose parts trained on 1 thread, pooled on 1 or (resumed with
+    another ``--jobs``) 2, evaluated where half the cores are 2: the pooling and ``evface eval`` both score on
+    the parts' recorded count, and the evaluation's figures are the run's ``metrics.json``'s, bit for bit.
+    Was: ``evface eval`` on :func:`~evface.tasks.reconstruct.default_threads`, the pooling on its job's
+    count, and their SSIMs differed in the last digits."""
+    from evface.tasks import reconstruct
+
+    monkeypatch.chdir(tmp_path)
+    _stage_on(Stage("recon", "reconstruct", {"data": str(toy), **RECON_STAGE}), tmp_path / "run", 1, pool_threads)
+    assert _json(Path("run/train.json"))["torch_threads"] == [1]
+    monkeypatch.setattr(reconstruct, "default_threads", lambda: 2)  # half the cores of a machine of 4
+    assert main(["eval", "run", "--data", str(toy), "--out", "ev"]) == 0
+    assert _json(Path("ev/metrics.json"))["methods"] == _json(Path("run/metrics.json"))["methods"]
+
+
+def test_a_reconstruction_resumed_elsewhere_scores_itself_on_the_count_its_parts_trained_on(toy, tmp_path, monkeypatch):
+    """``evface train reconstruct`` (``--threads 0``: half the cores) trained where that is 1, resumed where it is
+    2 (nothing left to train, scored again): the run and ``evface eval`` score on the parts' 1, and agree bit for
+    bit. Was: the run scored itself on the resuming machine's 2, ``evface eval`` on the parts' 1."""
+    from evface.tasks import reconstruct
+
+    monkeypatch.chdir(tmp_path)
+    train = ["train", "reconstruct", "--data", str(toy), "--out", "run", "--sensor", "lr", "--epochs", "1", "--size",
+             "32", "--base", "8", "--k-samples", "2"]
+    monkeypatch.setattr(reconstruct, "default_threads", lambda: 1)
+    assert main(train) == 0
+    monkeypatch.setattr(reconstruct, "default_threads", lambda: 2)
+    assert main(train) == 0
+    assert _json(Path("run/train.json"))["torch_threads"] == [1]
+    assert main(["eval", "run", "--data", str(toy), "--out", "ev"]) == 0
+    assert _json(Path("ev/metrics.json"))["methods"] == _json(Path("run/metrics.json"))["methods"]
+
+
+def test_evface_eval_of_a_classification_stage_scores_it_on_the_count_its_jobs_trained_on(toy, tmp_path, monkeypatch):
+    """A classification stage of ``evface run`` (``threads`` 0) whose job trained on 1 thread, evaluated by a
+    process of 2: its models score on 1, as they predicted their test subjects, and its figures are the run's;
+    where the run records several counts (resumed with another ``--jobs``) or none (made before 2026-12-06),
+    on the process's 2. Was: always on the process's count. (At this size a count does not change a
+    classification's figures, so the count is what is checked.)"""
+    from evface.tasks import classify
+
+    monkeypatch.chdir(tmp_path)
+    scored_on = []
+    mean_predictions = classify._mean_predictions
+
+    def counting(*args, **kwargs):
+        scored_on.append(torch.get_num_threads())
+        return mean_predictions(*args, **kwargs)
+
+    settings = {"data": str(toy), "sensor": "lr", "epochs": 1, "size": 8, "time_steps": 2, "depth": 1}
+    _stage_on(Stage("events-lr", "classify", settings), tmp_path / "run", 1, 1)
+    assert _json(Path("run/metrics.json"))["torch_threads"] == [1]
+    monkeypatch.setattr(classify, "_mean_predictions", counting)
+    metrics = Path("run/metrics.json").read_text(encoding="utf-8")
+    with parallel.torch_threads(2):
+        assert main(["eval", "run", "--data", str(toy), "--out", "ev"]) == 0
+        for record in ({"torch_threads": [1, 2]}, {}):
+            Path("run/metrics.json").write_text(json.dumps({k: v for k, v in json.loads(metrics).items()
+                                                             if k != "torch_threads"} | record), encoding="utf-8")
+            assert main(["eval", "run", "--data", str(toy), "--out", "ev"]) == 0
+        assert torch.get_num_threads() == 2
+    assert scored_on == [1, 2, 2]
+    assert classify.headline(_json(Path("ev/metrics.json"))) == classify.headline(json.loads(metrics))

@@ -708,9 +708,10 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     did not see its subject (the protocol's test folds); any other clip by the mean logits of every
     model. ``evaluated_on`` says which (:func:`run_evaluation.scored_elsewhere`, on other data). Into
     ``run_dir``, the :data:`TRAINING_KEYS` of its earlier ``metrics.json`` are kept.
-    ``cross_sensor`` also scores an event model on the other sensor's events. Scores on the run's
-    ``threads`` torch threads, as its models predicted their test subjects (0: the caller's), the
-    caller's set back after. A dataset with a
+    ``cross_sensor`` also scores an event model on the other sensor's events. Scores on the torch
+    threads its models predicted their test subjects on: the run's ``threads``, or where that is 0
+    the one count its ``metrics.json`` records (:func:`run_folder.scoring_threads`: ``evface run``'s
+    job's share; was: the caller's), else the caller's; the caller's set back after. A dataset with a
     class the model does not know raises :class:`DatasetError`. A run of a newer evface with
     settings this one does not know is scored with a warning (:func:`run_resume.warn_of_version`).
 
@@ -751,6 +752,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     data = Path(data if data is not None else config["data"]).resolve()
     target, own = run_evaluation.evaluation_target(run_dir, data, out)
     kept = _kept_training_record(run_dir, target)  # read before the scoring (a file not as evface writes it refused)
+    threads = run_folder.scoring_threads(cfg.threads, run_dir / run_folder.METRICS)
     run_resume.warn_of_version(run_dir)  # was: said by evface eval only
     labels = list(config["labels"])
     device = parallel.select_device("cpu" if cfg.device == "cpu" else "auto")
@@ -772,7 +774,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     yt = y[keep]
     light = [r["lighting"] for r in sel]
     subjects = [str(r["subject"]) for r in sel]
-    with parallel.torch_threads(cfg.threads or None):  # the run's threads, as its models predicted their test subjects
+    with parallel.torch_threads(threads):  # the run's threads, as its models predicted their test subjects
         main = _mean_predictions(scoring, load_inputs([ds.clip_path(r) for r in sel], spec), by_seed=True)
         others = (_other_sensors(scoring, [ds.clip_path(r) for r in sel], spec, yt, light, subjects)
                   if spec.kind == "events" and cross_sensor else {})

@@ -177,8 +177,10 @@ def train_and_evaluate(data: str | Path, run_dir: str | Path, config: Reconstruc
                        log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """:func:`train`, then the evaluation of :func:`evaluate_run` on the same samples (rank 0 only; other ranks
     return ``{}``): the clips are decoded once for training and test. Threads and random generators as in
-    :func:`train`, the evaluation's threads too (was: the caller's, so that ``metrics.json`` differed with
-    them in its last digits where ``--threads`` was the same).
+    :func:`train`; the evaluation on the threads the parts trained on (:func:`_scoring_threads`, as
+    :func:`evaluate_run` scores the run; was: the caller's, so that ``metrics.json`` differed with them in
+    its last digits where ``--threads`` was the same, and until 2026-12-06 on :func:`default_threads` also
+    where a run resumed on another machine had trained its parts on another count).
 
     Parameters
     ----------
@@ -215,7 +217,10 @@ def train_and_evaluate(data: str | Path, run_dir: str | Path, config: Reconstruc
     with parallel.torch_threads(config.threads or default_threads()):
         with parallel.distributed(config.device) as dist:
             _, samples = _train(config, Path(data), Path(run_dir), dist, log)
-        return _evaluate(Path(run_dir), Path(data), Path(run_dir), samples) if dist.is_main else {}
+        if not dist.is_main:
+            return {}
+        with parallel.torch_threads(_scoring_threads(Path(run_dir), config)):  # None: default_threads(), as trained
+            return _evaluate(Path(run_dir), Path(data), Path(run_dir), samples)
 
 
 def _spec(cfg: ReconstructConfig) -> ReconSpec:
@@ -440,8 +445,10 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = R
     """Write ``RUN/train.json`` from the parts' summaries and score the run on its test subjects
     (:func:`evaluate_run`, every part's test subjects by that part's models, on the samples
     :func:`prepare` cached, which it then removes, with any ``samples.tmp`` a killed writer left);
-    return the metrics. Scores on ``cfg.threads`` torch threads, as :func:`fit_part` trains (0: the
-    caller's), the caller's set back after.
+    return the metrics. Scores on the torch threads the parts trained on (:func:`_scoring_threads`; the
+    caller's where they trained on several, as :func:`fit_part` trains where ``cfg.threads`` is 0), the
+    caller's set back after (was: the caller's, where a run resumed with another ``--jobs`` had trained
+    its parts on another count than ``evface eval`` then scored it on).
 
     Parameters
     ----------
@@ -475,10 +482,17 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = R
     write_train_summary(run_dir, run_folder.load_config(run_dir), dist)
     if not dist.is_main:
         return {}
-    with parallel.torch_threads(cfg.threads or None):
+    with parallel.torch_threads(_scoring_threads(run_dir, cfg)):
         metrics = _evaluate(run_dir, Path(data), run_dir, cached_samples(run_dir))
     _remove_caches(run_dir)
     return metrics
+
+
+def _scoring_threads(run_dir: Path, cfg: ReconstructConfig) -> int | None:
+    """The torch threads the run in ``run_dir`` is scored on, by itself and by :func:`evaluate_run` alike:
+    ``cfg.threads``, or where that is 0 the one count its parts trained on (``train.json``:
+    :func:`run_folder.scoring_threads`); ``None`` where they trained on several, or the run records none."""
+    return run_folder.scoring_threads(cfg.threads, run_dir / "train.json")
 
 
 def _remove_caches(run_dir: Path) -> None:
@@ -561,9 +575,11 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     the clips of subjects the run trained or validated on are left out), any other clip by one
     part's models, the parts taking turns in clip order; the scores of all parts are pooled (a run
     of several seeds scores a sample by the mean over its part's trainings). Scores on the run's
-    ``threads`` torch threads (0: :func:`default_threads`), as :func:`train_and_evaluate` scores the
-    run it trains, the caller's set back after (was: the caller's, and the CVAE's scores differed from
-    the run's own in their last digits). A run of a newer
+    torch threads as the run scored itself (:func:`_scoring_threads`: its ``threads``, or where that is 0
+    the one count its parts trained on, else :func:`default_threads`), the caller's set back after (was:
+    the caller's, and the CVAE's scores differed from the run's own in their last digits; until
+    2026-12-06 :func:`default_threads` where ``threads`` is 0, so a stage of ``evface run``, trained on its
+    job's share, was scored on another count). A run of a newer
     evface with settings this one does not know is scored with a warning
     (:func:`run_resume.warn_of_version`).
 
@@ -605,7 +621,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     data = Path(data if data is not None else config["data"]).resolve()  # metrics.json names it from anywhere
     target, own = run_evaluation.evaluation_target(run_dir, data, out)
     run_resume.warn_of_version(run_dir)  # was: said by evface eval only
-    with parallel.torch_threads(cfg.threads or default_threads()):  # as the run scored itself
+    with parallel.torch_threads(_scoring_threads(run_dir, cfg) or default_threads()):  # as the run scored itself
         return _evaluate(run_dir, data, target, frames=frames, own=own)
 
 

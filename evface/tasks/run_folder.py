@@ -13,7 +13,8 @@ Every task writes the same files into a run folder, and every command that reads
   run is wanted, said as such; :func:`outside_runs`: a new run inside another run's folder, refused;
 - :func:`reading` / :func:`check_fields` / :func:`check_names` / :func:`check_folder`: a received run's files
   checked, one error line naming the file;
-- :func:`threads_used` / :func:`check_threads`: the torch threads a run's trainings ran on (:data:`TORCH_THREADS`).
+- :func:`threads_used` / :func:`check_threads`: the torch threads a run's trainings ran on (:data:`TORCH_THREADS`);
+  :func:`scoring_threads`: those its scoring runs on.
 
 The clips a run was trained on (``RUN/data-clips.json``) are :mod:`evface.tasks.run_clips`'s;
 starting and resuming a run :mod:`evface.tasks.run_resume`'s; where an evaluation may write, and
@@ -679,6 +680,48 @@ def check_threads(record: Mapping[str, Any]) -> None:
     if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in record[TORCH_THREADS]):
         raise ValueError(f"{TORCH_THREADS!r} is {record[TORCH_THREADS]!r:.60}, not a list of counts of threads "
                          "(whole numbers of at least 1)")
+
+
+def scoring_threads(threads: int, record: str | Path) -> int | None:
+    """The torch threads a run is scored on, by the run itself and by ``evface eval`` alike: its
+    ``threads`` setting, or where that is 0 the one count its trainings ran on, as its ``record``
+    (``metrics.json`` of a classification, ``train.json`` of a reconstruction: :func:`threads_used`)
+    lists it; ``None`` (the caller's count, or the task's default) where it lists several, none (a run
+    made before 2026-12-06), or there is no such file. ``evface run`` trains a stage (``threads`` 0) on
+    each job's share of the cores, so its stages are scored on that share wherever they are evaluated
+    (was: on the evaluating process's count, or half its cores, and the figures differed from the
+    run's own in their last digits). A record that is no JSON object, or whose threads are no counts,
+    is a :class:`FormatError` naming it.
+
+    Parameters
+    ----------
+    threads : int
+        The run's ``threads`` setting (0: the process's).
+    record : str or Path
+        The run's record of its trainings' threads.
+
+    Returns
+    -------
+    int or None
+
+    Examples
+    --------
+    >>> _ = write_json("train.json", {"torch_threads": [2]})
+    >>> scoring_threads(1, "train.json"), scoring_threads(0, "train.json"), scoring_threads(0, "no-such.json")
+    (1, 2, None)
+    >>> _ = write_json("train.json", {"torch_threads": [1, 2]})
+    >>> print(scoring_threads(0, "train.json"))
+    None
+    """
+    record = Path(record)
+    if threads or not record.is_file():
+        return threads or None
+    with reading(record):
+        said = read_json(record)
+        check_fields(said, {})
+        check_threads(said)
+    counts = said.get(TORCH_THREADS, [])
+    return counts[0] if len(counts) == 1 else None
 
 
 def write_metrics(out_dir: str | Path, metrics: Mapping[str, Any], name: str = METRICS) -> Path:
