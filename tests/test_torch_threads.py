@@ -91,7 +91,7 @@ def test_a_reconstruction_records_the_threads_its_parts_trained_on_and_an_old_ru
     Path("run/train.json").write_text(json.dumps({**train, "torch_threads": [0]}), encoding="utf-8")
     assert main(["eval", "run", "--data", str(toy), "--out", "bad"]) == 2
     assert capsys.readouterr().err.strip() == ("error: run/train.json: not as evface writes it ('torch_threads' is [0], "
-                                               "not a list of counts of threads (whole numbers of at least 1))")
+                                               "not a list of counts of threads (whole numbers from 1 to 1024))")
     assert not Path("bad").exists()
     Path("run/train.json").write_text(trained, encoding="utf-8")
 
@@ -307,3 +307,22 @@ def test_evface_eval_of_a_classification_stage_scores_it_on_the_count_its_jobs_t
         assert torch.get_num_threads() == 2
     assert scored_on == [1, 2, 2]
     assert classify.headline(_json(Path("ev/metrics.json"))) == classify.headline(json.loads(metrics))
+
+
+def test_evface_eval_refuses_a_run_whose_recorded_threads_are_no_counts_in_one_line_naming_it(toy, tmp_path, monkeypatch,
+                                                                                               capsys):
+    """A received classification whose ``metrics.json`` records threads that are no counts torch takes, or more than
+    ``--threads`` takes: ``evface eval`` (which scores on the run's count) says so in one line naming the file, exit 2,
+    nothing written. Was: 2**31 an internal error from ``torch.set_num_threads`` (exit 1), 1025 scored on 1025."""
+    monkeypatch.chdir(tmp_path)
+    with parallel.torch_threads(1):
+        assert main([*CLASSIFY, "--data", str(toy)]) == 0
+    metrics = _json(Path("run/metrics.json"))
+    for counts in ([2**31], [1025], [1, "2"]):
+        Path("run/metrics.json").write_text(json.dumps({**metrics, "torch_threads": counts}), encoding="utf-8")
+        capsys.readouterr()
+        assert main(["eval", "run", "--data", str(toy), "--out", "ev"]) == 2
+        assert capsys.readouterr().err.strip() == (
+            f"error: run/metrics.json: not as evface writes it ('torch_threads' is {counts!r}, not a list of counts of "
+            "threads (whole numbers from 1 to 1024))")
+        assert not Path("ev").exists()

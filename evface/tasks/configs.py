@@ -31,6 +31,10 @@ C = TypeVar("C", bound="TaskConfig")
 MAX_SEEDS = 100
 """The most training seeds per fold (``--seeds``)."""
 
+MAX_THREADS = 1024
+"""The most torch CPU threads of a training (``--threads``), and of a count a received run records
+(:func:`~evface.tasks.run_folder.check_threads`)."""
+
 DEFAULT_CROP = 64
 """The side of a reconstruction's training crops when ``--crop`` is not given (whole images at a
 ``--size`` of 64 or less); a run's ``config.json`` records it as its ``crop`` then."""
@@ -408,7 +412,7 @@ class ClassifyConfig(TaskConfig):
                                     "(EventDrop by area).", minimum=0, maximum=1)
     threads: int = setting(0, "torch CPU threads of each training (0 = the process's: torch's default, OMP_NUM_THREADS "
                               "or evface run's share of the cores); another count changes the weights in their last "
-                              "digits.", minimum=0, maximum=1024)
+                              "digits.", minimum=0, maximum=MAX_THREADS)
     device: str = setting("auto", "auto | cpu | cuda.", choices=("auto", "cpu", "cuda"))
 
     def __post_init__(self) -> None:
@@ -532,7 +536,7 @@ class ReconstructConfig(TaskConfig):
                             "scores are the mean over them. A run given more resumes and trains only the new seeds.",
                         minimum=1, maximum=MAX_SEEDS)
     threads: int = setting(0, "torch CPU threads (0 = half the cores; 1 is fastest on a busy machine).", minimum=0,
-                           maximum=1024)
+                           maximum=MAX_THREADS)
     device: str = setting("auto", "auto | cpu | cuda.", choices=("auto", "cpu", "cuda"))
 
     def __post_init__(self) -> None:

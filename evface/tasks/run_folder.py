@@ -39,6 +39,7 @@ from evface.errors import EvfaceError, FormatError, ParameterError, where
 from evface.io.atomic_files import atomic_write_text, publish, uninterrupted
 from evface.io.manifest import inside_path
 from evface.io.temporary_files import NAME_MAX, temporary_beside
+from evface.tasks.configs import MAX_THREADS
 
 CONFIG = "config.json"
 METRICS = "metrics.json"
@@ -662,7 +663,9 @@ def threads_used(counts: Sequence[Any]) -> dict[str, list[int]]:
 
 def check_threads(record: Mapping[str, Any]) -> None:
     """Check that the run's :data:`TORCH_THREADS` in a received ``record`` (``metrics.json``,
-    ``train.json``), where it has them, list counts of threads: whole numbers of at least 1 (a
+    ``train.json``), where it has them, list counts of threads: whole numbers from 1 to
+    :data:`~evface.tasks.configs.MAX_THREADS`, as ``--threads`` takes (was: of at least 1, and a
+    count past what torch takes was an internal error of ``evface eval``, which scores on it) (a
     ``ValueError``, which :func:`reading` turns into one line naming the file). A record without
     them (a run made before evface recorded them) passes.
 
@@ -672,14 +675,14 @@ def check_threads(record: Mapping[str, Any]) -> None:
     (None, None)
     >>> check_threads({"torch_threads": [0]})
     Traceback (most recent call last):
-    ValueError: 'torch_threads' is [0], not a list of counts of threads (whole numbers of at least 1)
+    ValueError: 'torch_threads' is [0], not a list of counts of threads (whole numbers from 1 to 1024)
     """
     if TORCH_THREADS not in record:
         return
     check_fields(record, {TORCH_THREADS: list})
-    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in record[TORCH_THREADS]):
+    if not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_THREADS for n in record[TORCH_THREADS]):
         raise ValueError(f"{TORCH_THREADS!r} is {record[TORCH_THREADS]!r:.60}, not a list of counts of threads "
-                         "(whole numbers of at least 1)")
+                         f"(whole numbers from 1 to {MAX_THREADS})")
 
 
 def scoring_threads(threads: int, record: str | Path) -> int | None:
