@@ -4,7 +4,8 @@ digits of a float, and a run's ``config.json`` records only the setting (``threa
 cores), so a reviewer rerunning a study elsewhere could not match it, nor tell why it differs. A run
 made before evface recorded the count still evaluates and reports. ``evface train classify --threads N``
 trains on N (0: the process's count, as before it had the option), and a run made before the option still
-resumes; ``evface run``'s stage folders keep their names.
+resumes; ``evface run``'s stage folders keep their names. ``evface eval`` scores a run on the count it scored
+itself on (``threads`` 0: the one count it records), so a stage of ``evface run`` is scored on its jobs' share.
 """
 
 from __future__ import annotations

@@ -447,8 +447,9 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = R
     :func:`prepare` cached, which it then removes, with any ``samples.tmp`` a killed writer left);
     return the metrics. Scores on the torch threads the parts trained on (:func:`_scoring_threads`; the
     caller's where they trained on several, as :func:`fit_part` trains where ``cfg.threads`` is 0), the
-    caller's set back after (was: the caller's, where a run resumed with another ``--jobs`` had trained
-    its parts on another count than ``evface eval`` then scored it on).
+    caller's set back after (was: the caller's, so a stage of ``evface run`` resumed with another
+    ``--jobs``, its parts trained on one count and pooled on another, scored itself on a count
+    ``evface eval`` did not).
 
     Parameters
     ----------
