@@ -22,10 +22,13 @@ def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 def test_one_reconstruction_stage_with_changed_settings_trains_every_fold(tmp_path: Path) -> None:
     data = synthesize(tmp_path / "tiny", preset="tiny", seed=0, subjects=3, classes=["AU4"], lighting=["bright"])
+    # --jobs 2: two processes side by side, one of them training a second part after its first (a
+    # third process, all at once, was three more seconds of torch's imports and no other path)
     done = _run(data, tmp_path / "run", "recon-extrapolation-hd", "--preset", "tiny", "--set", "folds=3",
-                "--set", "step_us=100000", "--threads", "1")
+                "--set", "step_us=100000", "--threads", "1", "--jobs", "2")
     assert done.returncode == 0, done.stderr
     assert "3 parts to train" in done.stdout
+    assert all(f"fold{k}: trained in" in done.stdout for k in range(3))
     folder = Path(done.stdout.strip().splitlines()[-1])
     assert folder.parent == tmp_path / "run" / "stages" and folder.name.startswith("recon-extrapolation-hd-")
     config = json.loads((folder / "config.json").read_text())
