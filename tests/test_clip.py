@@ -522,14 +522,15 @@ def _stored_values(path: Path) -> list[tuple[int, int]]:
 
 
 def _damage_offsets(path: Path, step: int = 97) -> list[int]:
-    """Every ``step``-th offset of ``path`` (from 96) outside its datasets' values, and the first one
-    inside each block of values: damage anywhere in a block of values reads as in its first (x or y
-    off the sensor, a chunk its filter cannot decode, or times and polarities that still read), so
-    the other 905 offsets there added seconds and no outcome (counted on the test's clip: the same
-    54 distinct outcomes, 53 messages and a clean read, from 457 offsets as from all 1362)."""
+    """Every ``step``-th offset of ``path`` (from 96) whose 8 damaged bytes are not all inside one
+    block of its datasets' values, and the first that is, of each block: damage anywhere in a block
+    of values reads as in its first (x or y off the sensor, a chunk its filter cannot decode, or
+    times and polarities that still read), so the other 904 offsets there added seconds and no
+    outcome (counted on the test's clip: the same 54 distinct outcomes, 53 messages and a clean
+    read, from 458 offsets as from all 1362)."""
     spans = _stored_values(path)
     offsets = range(96, path.stat().st_size, step)
-    inside = [[o for o in offsets if o < end and o + 8 > start] for start, end in spans]
+    inside = [[o for o in offsets if start <= o and o + 8 <= end] for start, end in spans]
     return sorted({o for o in offsets if not any(o in block for block in inside)} | {b[0] for b in inside if b})
 
 
