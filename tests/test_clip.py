@@ -504,11 +504,44 @@ def test_a_clip_path_that_is_a_folder_is_said_to_be_one(tmp_path: Path, read) ->
         read(tmp_path)
 
 
+def _stored_values(path: Path) -> list[tuple[int, int]]:
+    """The byte ranges ``[start, end)`` of ``path`` that hold its datasets' values (each chunk, or
+    the contiguous block), not HDF5's own structures (headers, heaps, B-trees, attributes)."""
+    spans: list[tuple[int, int]] = []
+
+    def add(_: str, obj: object) -> None:
+        if isinstance(obj, h5py.Dataset) and obj.chunks:
+            spans.extend((c.byte_offset, c.byte_offset + c.size) for c in map(obj.id.get_chunk_info,
+                                                                               range(obj.id.get_num_chunks())))
+        elif isinstance(obj, h5py.Dataset) and obj.id.get_offset() is not None:
+            spans.append((obj.id.get_offset(), obj.id.get_offset() + obj.id.get_storage_size()))
+
+    with h5py.File(path, "r") as f:
+        f.visititems(add)
+    return sorted(spans)
+
+
+def _damage_offsets(path: Path, step: int = 97) -> list[int]:
+    """Every ``step``-th offset of ``path`` (from 96) whose 8 damaged bytes are not all inside one
+    block of its datasets' values, and the first that is, of each block: damage anywhere in a block
+    of values reads as in its first (x or y off the sensor, a chunk its filter cannot decode, or
+    times and polarities that still read), so the other 904 offsets there added seconds and no
+    outcome (counted on the test's clip: the same 54 distinct outcomes, 53 messages and a clean
+    read, from 458 offsets as from all 1362)."""
+    spans = _stored_values(path)
+    offsets = range(96, path.stat().st_size, step)
+    inside = [[o for o in offsets if start <= o and o + 8 <= end] for start, end in spans]
+    return sorted({o for o in offsets if not any(o in block for block in inside)} | {b[0] for b in inside if b})
+
+
 def test_damaged_clip_members_are_named_not_tracebacks(tmp_path: Path) -> None:
-    """Bytes set to 0xFF inside a clip that still opens: read_clip names the file or reads it."""
-    good = write_clip(tmp_path / "good.h5", _clip()).read_bytes()
+    """Bytes set to 0xFF inside a clip that still opens: read_clip names the file or reads it. One
+    offset (5140 today) damages a global heap, where h5py spends seconds before "Expected global
+    heap object size does not match"."""
+    written = write_clip(tmp_path / "good.h5", _clip())
+    good, offsets = written.read_bytes(), _damage_offsets(written)
     raised = 0
-    for offset in range(96, len(good), 97):
+    for offset in offsets:
         path = tmp_path / "c.h5"
         path.write_bytes(good[:offset] + b"\xff" * 8 + good[offset + 8:])
         try:

@@ -492,6 +492,25 @@ def test_a_plan_of_seeds_no_stage_takes_is_refused_before_any_stage(tmp_path, gi
 
 
 
+def _built_once(monkeypatch: pytest.MonkeyPatch, cache: Path) -> None:
+    """The pipeline's ``synthesize`` building each dataset once: asked again for a missing folder
+    with the same options, it copies the first build's files there, the bytes a build gives again
+    (synthesis is deterministic: test_synth.py::test_same_seed_and_resume_give_the_same_dataset);
+    a folder that exists is built (resumed) as ever."""
+    real, built = pipeline_run.synthesize, {}
+
+    def synthesize(out: Path, **options) -> Path:
+        key = (str(out), *(repr(options.get(k)) for k in ("preset", "seed", "noise", "rgb_hd_cameras")))
+        if key in built and not out.exists():
+            return Path(shutil.copytree(built[key], out))
+        real(out, **options)
+        if key not in built:
+            built[key] = Path(shutil.copytree(out, cache / str(len(built))))
+        return out
+
+    monkeypatch.setattr(pipeline_run, "synthesize", synthesize)
+
+
 def test_a_run_whose_built_dataset_was_moved_or_deleted_builds_it_again_and_checks_its_clips(tmp_path, monkeypatch):
     # it said "synth: done before, skipped", then "OUT/data: no such dataset folder" at the first stage
     from evface.io.manifest import read_manifest
@@ -505,6 +524,7 @@ def test_a_run_whose_built_dataset_was_moved_or_deleted_builds_it_again_and_chec
         run_clips.record_clips(run_dir, stage.config["data"], read_manifest(stage.config["data"]))
         return []
 
+    _built_once(monkeypatch, tmp_path / "built")
     run = functools.partial(pipeline_run.run_pipeline, out, preset="tiny", jobs=1, runner=runner, log=said.append)
     run(only=["events-hd"])
     synth = out / stage_plan.plan("tiny", None, out)[1][0].dirname

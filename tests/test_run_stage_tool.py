@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from evface.datasets.synth import synthesize
 
@@ -19,10 +22,13 @@ def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 def test_one_reconstruction_stage_with_changed_settings_trains_every_fold(tmp_path: Path) -> None:
     data = synthesize(tmp_path / "tiny", preset="tiny", seed=0, subjects=3, classes=["AU4"], lighting=["bright"])
+    # --jobs 2: two processes side by side, one of them training a second part after its first (a
+    # third process, all at once, was three more seconds of torch's imports and no other path)
     done = _run(data, tmp_path / "run", "recon-extrapolation-hd", "--preset", "tiny", "--set", "folds=3",
-                "--set", "step_us=100000", "--threads", "1")
+                "--set", "step_us=100000", "--threads", "1", "--jobs", "2")
     assert done.returncode == 0, done.stderr
     assert "3 parts to train" in done.stdout
+    assert all(f"fold{k}: trained in" in done.stdout for k in range(3))
     folder = Path(done.stdout.strip().splitlines()[-1])
     assert folder.parent == tmp_path / "run" / "stages" and folder.name.startswith("recon-extrapolation-hd-")
     config = json.loads((folder / "config.json").read_text())
@@ -32,10 +38,22 @@ def test_one_reconstruction_stage_with_changed_settings_trains_every_fold(tmp_pa
     assert sorted(s for f in metrics["folds"] for s in f["test"]) == ["s000", "s001", "s002"]
 
 
-def test_an_unknown_stage_or_setting_is_named(tmp_path: Path) -> None:
-    done = _run(tmp_path, tmp_path / "run", "recon-nothing", "--preset", "tiny")
-    assert done.returncode != 0
-    assert "recon-extrapolation-hd" in done.stderr and "events-hd" in done.stderr
-    done = _run(tmp_path, tmp_path / "run", "recon-extrapolation-hd", "--preset", "tiny", "--set", "steps=3")
-    assert done.returncode != 0 and "--set steps: not a setting of reconstruct" in done.stderr
+def _refused(monkeypatch: pytest.MonkeyPatch, *args: str | Path) -> str:
+    """What the tool's ``main`` stops with for ``args``, run in this process (a child process per
+    call took 3 s of imports; the test above runs the tool as a script)."""
+    spec = importlib.util.spec_from_file_location("run_stage_tool", TOOL)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    monkeypatch.setattr(sys, "argv", [str(TOOL), *map(str, args)])
+    with pytest.raises(SystemExit) as stopped:
+        tool.main()
+    assert stopped.value.code not in (0, None)
+    return str(stopped.value)
+
+
+def test_an_unknown_stage_or_setting_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    said = _refused(monkeypatch, tmp_path, tmp_path / "run", "recon-nothing", "--preset", "tiny")
+    assert "recon-extrapolation-hd" in said and "events-hd" in said
+    said = _refused(monkeypatch, tmp_path, tmp_path / "run", "recon-extrapolation-hd", "--preset", "tiny", "--set", "steps=3")
+    assert "--set steps: not a setting of reconstruct" in said
     assert not (tmp_path / "run").exists()

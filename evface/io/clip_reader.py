@@ -479,14 +479,15 @@ def _event_count(g: h5py.Group) -> int:
     the event dtype holds, all of one length; else a ValueError saying which is not. Checked on the
     declared shapes and types, before any is read: a column declared terabytes long was read whole
     (``MemoryError``), a float ``t`` cast NaN to an integer, a scalar raised ``IndexError``."""
-    lengths = {}
+    lengths, columns = {}, {}
     for name in EVENT_DTYPE.names:
-        _check_column(g[name], EVENT_DTYPE[name], name)
-        lengths[name] = g[name].shape[0]
+        columns[name] = g[name]  # looked up once: h5py makes a new object at each lookup (50 µs)
+        _check_column(columns[name], EVENT_DTYPE[name], name)
+        lengths[name] = columns[name].shape[0]
     if len(set(lengths.values())) > 1:
         raise ValueError("its columns differ in length (" + ", ".join(f"{k} {n}" for k, n in lengths.items()) + ")")
-    for name in EVENT_DTYPE.names:
-        _check_stored(g[name])
+    for column in columns.values():
+        _check_stored(column)
     return lengths["t"]
 
 
