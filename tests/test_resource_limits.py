@@ -114,6 +114,75 @@ def _memory_child(extra_mib: int, preload: list[str], args: list[str]) -> list[s
     return ["-c", code]
 
 
+@pytest.fixture(params=["-v", "-d", "none"])
+def memory_limit(request):
+    """This process under ``ulimit -v`` or ``-d`` (32 GiB above what it holds, so nothing here
+    reaches it), or under neither; the limits it had are set back after the test."""
+    kinds = {"-v": (resource.RLIMIT_AS, "VmSize:"), "-d": (resource.RLIMIT_DATA, "VmData:")}
+    before = {kind: resource.getrlimit(kind) for kind, _ in kinds.values()}
+    if any(soft != resource.RLIM_INFINITY for soft, _ in before.values()):
+        pytest.skip("runs under a memory limit already")
+    if request.param in kinds:
+        kind, field = kinds[request.param]
+        status = Path("/proc/self/status").read_text().splitlines()
+        held = next(int(line.split()[1]) * 1024 for line in status if line.startswith(field))
+        resource.setrlimit(kind, (held + 32 * 2**30, before[kind][1]))
+    try:
+        yield request.param
+    finally:
+        for kind, value in before.items():
+            resource.setrlimit(kind, value)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads its memory from /proc")
+@pytest.mark.parametrize("error", [SystemError("error return without exception set"),
+                                   SystemError("<function _find_and_load at 0x7f76e776fce0> returned NULL without "
+                                               "setting an exception"),
+                                   RuntimeError("could not create a primitive")], ids=["import", "call", "oneDNN"])
+def test_a_native_failure_under_a_memory_limit_names_the_limit(tmp_path, monkeypatch, capsys, memory_limit, error):
+    """Under ``ulimit -v`` about 900 MiB above what the command line holds, training ended now and
+    then (a loaded machine, a thread's stack mapped sooner or later) in "internal error:
+    SystemError: error return without exception set" (CPython's import machinery, importing
+    torch._dynamo for the optimizer), "SystemError: <function _find_and_load ...> returned NULL
+    without setting an exception" or "RuntimeError: could not create a primitive" (oneDNN, in a
+    convolution), exit 1: native code that failed an allocation without raising MemoryError. Under
+    a memory limit that is now named as the probable cause, with the error, the limit and what to
+    change, exit 2; without one it stays an internal error, a bug to report."""
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr("evface.io.file_info.file_info", fail)
+    code = cli.main(["info", str(tmp_path / "x.raw")])
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    if memory_limit == "none":
+        assert code == 1 and err.startswith(f"internal error: {type(error).__name__}: {error} (rerun"), err
+        return
+    words = {"-v": "address space", "-d": "data"}[memory_limit]
+    assert code == 2, err
+    assert re.fullmatch(rf"error: probably out of memory \({type(error).__name__}: {re.escape(str(error))}, from "
+                        rf"native code under a memory limit\): this process may use [\d,]+ MiB of {words} "
+                        rf"\(ulimit {memory_limit} \d+\); raise the limit\n", err), err
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads its memory from /proc")
+def test_out_of_memory_under_a_data_limit_names_it(tmp_path, monkeypatch, capsys, memory_limit):
+    """A :class:`MemoryError` under ``ulimit -d`` (no ``-v``): was "out of memory: no address-space
+    limit is set (ulimit -v unlimited), so the machine's or the job's memory is used up", where a
+    limit was set. Now the data limit and its value; under ``-v`` the address space as before."""
+    def fail(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr("evface.io.file_info.file_info", fail)
+    assert cli.main(["info", str(tmp_path / "x.raw")]) == 2
+    err = capsys.readouterr().err
+    says = {"-v": r"this process may use [\d,]+ MiB of address space \(ulimit -v \d+\)",
+            "-d": r"this process may use [\d,]+ MiB of data \(ulimit -d \d+\)",
+            "none": r"no address-space limit is set \(ulimit -v unlimited\), so the machine's or the job's memory "
+                    r"is used up"}[memory_limit]
+    assert re.fullmatch(rf"error: out of memory: {says}; raise the limit\n", err), err
+
+
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads its memory from /proc")
 def test_out_of_memory_loading_torch_names_the_limit(inputs, tmp_path):
     """16 MiB more than the command line holds cannot load torch's libraries: was "internal error:

@@ -16,6 +16,8 @@ from evface.errors import EvfaceError, where
 
 _MEMORY_WORDS = ("failed to map segment", "cannot allocate memory", "not enough memory", "can't allocate memory")
 _THREAD_WORDS = ("can't start new thread", "resource temporarily unavailable")
+_NATIVE_WORDS = ("could not create a primitive",)  # oneDNN's, for torch's convolutions, whatever failed
+_MEMORY_LIMITS = ((resource.RLIMIT_AS, "address space", "-v"), (resource.RLIMIT_DATA, "data", "-d"))
 
 
 def limit_reached(exc: BaseException, options: Collection[str] = ()) -> str | None:
@@ -24,7 +26,11 @@ def limit_reached(exc: BaseException, options: Collection[str] = ()) -> str | No
     for want of it), open files (``EMFILE``, ``ENFILE``), processes and threads (``EAGAIN``, "can't
     start new thread"); ``None`` for any other error, and for an :class:`EvfaceError`, which says
     what happened itself (a folder locked by another command: raised while handling a
-    ``BlockingIOError``, ``EAGAIN``). The line names the limit, its value (``ulimit``) and what to
+    ``BlockingIOError``, ``EAGAIN``). Under a memory limit (``ulimit -v`` or ``-d``), a failure of
+    native code that named no cause (a :class:`SystemError`: "error return without exception
+    set", as CPython's import machinery and libraries return when an allocation fails; oneDNN's
+    "could not create a primitive") is probably memory running out: so named, with the error;
+    without a limit it stays a bug. The line names the limit, its value (``ulimit``) and what to
     change: raising it, or, of the command's ``options``, the one that asks for less
     (``--batch-size``, ``--jobs``, ``--workers``). The error's causes are looked at too (a library's
     error raised from a :class:`MemoryError`).
@@ -48,6 +54,10 @@ def limit_reached(exc: BaseException, options: Collection[str] = ()) -> str | No
         if _no_new_task(error):
             return _advice(f"cannot start another thread or process: {_task_limit()}", options,
                            ("--jobs", "--workers"))
+    failed = next((error for error in _chain(exc) if _native_failure(error)), None)
+    if failed is not None and _memory_limited():
+        return _advice(f"probably out of memory ({type(failed).__name__}: {failed}, from native code under a "
+                       f"memory limit): {_memory_limit()}", options, ("--batch-size",))
     return None
 
 
@@ -86,6 +96,13 @@ def _out_of_memory(error: BaseException) -> bool:
         words in str(error).lower() for words in _MEMORY_WORDS)
 
 
+def _native_failure(error: BaseException) -> bool:
+    """Whether ``error`` is native code failing without naming why: what it returns when an
+    allocation fails, and, without a memory limit, a bug."""
+    return isinstance(error, SystemError) or (
+        isinstance(error, RuntimeError) and any(words in str(error).lower() for words in _NATIVE_WORDS))
+
+
 def _machine_memory() -> int:
     """The bytes of memory this machine has (``sysconf``; none known: no bound)."""
     try:
@@ -101,12 +118,20 @@ def _no_new_task(error: BaseException) -> bool:
     return isinstance(error, RuntimeError) and any(words in str(error).lower() for words in _THREAD_WORDS)
 
 
+def _memory_limited() -> bool:
+    """Whether this process runs under a limit of its memory (``ulimit -v`` or ``-d``)."""
+    return any(resource.getrlimit(kind)[0] != resource.RLIM_INFINITY for kind, _, _ in _MEMORY_LIMITS)
+
+
 def _memory_limit() -> str:
-    """The address-space limit of this process, in words, or that it has none."""
-    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
-    if limit == resource.RLIM_INFINITY:
+    """The memory limit of this process, in words (the smaller of address space and data, where
+    both are set), or that it has none."""
+    limits = [(resource.getrlimit(kind)[0], words, flag) for kind, words, flag in _MEMORY_LIMITS]
+    limits = [limit for limit in limits if limit[0] != resource.RLIM_INFINITY]
+    if not limits:
         return "no address-space limit is set (ulimit -v unlimited), so the machine's or the job's memory is used up"
-    return f"this process may use {limit / 2**20:,.0f} MiB of address space (ulimit -v {limit // 1024})"
+    limit, words, flag = min(limits)
+    return f"this process may use {limit / 2**20:,.0f} MiB of {words} (ulimit {flag} {limit // 1024})"
 
 
 def _task_limit() -> str:
