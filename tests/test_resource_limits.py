@@ -183,6 +183,45 @@ def test_out_of_memory_under_a_data_limit_names_it(tmp_path, monkeypatch, capsys
     assert re.fullmatch(rf"error: out of memory: {says}; raise the limit\n", err), err
 
 
+_ALL_MEMORY_USED = """
+import resource, sys
+import evface.io.file_info
+from evface import cli
+
+HELD = []
+
+
+def use_it_all(*args, **kwargs):
+    held = None
+    for size in (2**20, 2**16, 2**12, 2**10, *range(480, 0, -8)):  # smaller and smaller pieces, kept
+        try:
+            while True:
+                held = (bytes(size), held)
+        except MemoryError:
+            pass
+    HELD.append(held)
+    raise MemoryError
+
+
+evface.io.file_info.file_info = use_it_all
+size = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (size + 512 * 2**20, resource.RLIM_INFINITY))
+sys.exit(cli.main(["info", "x.raw"]))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads its memory from /proc")
+def test_a_command_that_used_up_its_memory_limit_still_says_so(tmp_path):
+    """A command that used up the memory its limit allows and still holds it (a library loaded, a
+    batch's tensors in the traceback's frames) left none for the error's line: seen as "MemoryError"
+    raised while making it, its traceback, exit 1, under ``ulimit -v`` about 820 MiB above what the
+    command line holds. Now 8 MiB kept back from the start are given back for the line (making and
+    printing it needed more than 64 KiB, less than 256 KiB when tried), and for the exit after it."""
+    done = _evface([], tmp_path, {}, ["-c", _ALL_MEMORY_USED])
+    _says_limit(done, "out of memory", "ulimit -v", "raise the limit")
+    assert done.stderr.count("\n") == 1, done.stderr[-2000:]
+
+
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads its memory from /proc")
 def test_out_of_memory_loading_torch_names_the_limit(inputs, tmp_path):
     """16 MiB more than the command line holds cannot load torch's libraries: was "internal error:

@@ -1,15 +1,18 @@
 """The one line for an error that is a limit of the machine or the job reached (memory, open files,
 processes and threads: ``ulimit``, a scheduler's memory cap), not a fault of evface's: it names the
 limit, its value and what to change (:func:`limit_reached`; :func:`cpu_time_reached` for the
-CPU-time limit, which stops a command by a signal).
+CPU-time limit, which stops a command by a signal), and memory kept back so that the line can be
+made when the command used up the rest (:func:`memory_kept_for_the_error`).
 """
 
 from __future__ import annotations
 
 import errno
+import mmap
 import os
 import resource
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from evface.errors import EvfaceError, where
 
@@ -18,6 +21,7 @@ _MEMORY_WORDS = ("failed to map segment", "cannot allocate memory", "not enough 
 _THREAD_WORDS = ("can't start new thread", "resource temporarily unavailable")
 _NATIVE_WORDS = ("could not create a primitive",)  # oneDNN's, for torch's convolutions, whatever failed
 _MEMORY_LIMITS = ((resource.RLIMIT_AS, "address space", "-v"), (resource.RLIMIT_DATA, "data", "-d"))
+_KEPT_BACK = 8 * 2**20  # bytes of address space for the error line: making and printing it took 64-256 KiB
 
 
 def limit_reached(exc: BaseException, options: Collection[str] = ()) -> str | None:
@@ -74,6 +78,29 @@ def cpu_time_reached() -> str:
     used = resource.getrusage(resource.RUSAGE_SELF)
     return (f"the CPU-time limit (ulimit -t) was reached after {used.ru_utime + used.ru_stime:.0f} s of CPU time; "
             "raise it and run the command again")
+
+@contextmanager
+def memory_kept_for_the_error() -> Iterator[None]:
+    """Inside the block, 8 MiB of address space are held back (a private mapping never written, so
+    no memory is used), and given back as the block ends, so that the error line of a command that
+    used up its memory limit (``ulimit -v``, ``-d``) can still be made and printed; nothing is held
+    where not even that much is left.
+
+    Examples
+    --------
+    >>> with memory_kept_for_the_error():
+    ...     pass
+    """
+    try:
+        kept = mmap.mmap(-1, _KEPT_BACK, flags=mmap.MAP_PRIVATE)
+    except OSError:  # ENOMEM: the limit is that close already
+        kept = None
+    try:
+        yield
+    finally:
+        if kept is not None:
+            kept.close()
+
 
 def _chain(exc: BaseException | None) -> Iterable[BaseException]:
     """``exc`` and the errors it was raised from or while handling, the first first."""
