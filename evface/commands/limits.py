@@ -79,6 +79,7 @@ def cpu_time_reached() -> str:
     return (f"the CPU-time limit (ulimit -t) was reached after {used.ru_utime + used.ru_stime:.0f} s of CPU time; "
             "raise it and run the command again")
 
+
 @contextmanager
 def memory_kept_for_the_error() -> Iterator[None]:
     """Inside the block, 8 MiB of address space are held back (a private mapping never written, so
