@@ -21,7 +21,7 @@ import typer
 
 from evface import __version__
 from evface.commands import environment, terminal
-from evface.commands.limits import cpu_time_reached, limit_reached
+from evface.commands.limits import cpu_time_reached, limit_reached, memory_kept_for_the_error
 from evface.errors import EvfaceError
 from evface.io.atomic_files import STOP_SIGNALS
 
@@ -106,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     terminated = {"by": 0}
     try:
-        with _sigterm_as_ctrl_c(terminated), terminal.warnings_shown(err_console), terminal.stdout_named():
+        with (_sigterm_as_ctrl_c(terminated), terminal.warnings_shown(err_console), terminal.stdout_named(),
+              memory_kept_for_the_error()):  # given back before the error's line is made
             _run_app(argv)
     except SystemExit as exc:  # every run ends this way (_run_app), usage errors and Ctrl-C included
         if _interrupted(exc):

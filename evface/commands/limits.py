@@ -1,21 +1,27 @@
 """The one line for an error that is a limit of the machine or the job reached (memory, open files,
 processes and threads: ``ulimit``, a scheduler's memory cap), not a fault of evface's: it names the
 limit, its value and what to change (:func:`limit_reached`; :func:`cpu_time_reached` for the
-CPU-time limit, which stops a command by a signal).
+CPU-time limit, which stops a command by a signal), and memory kept back so that the line can be
+made when the command used up the rest (:func:`memory_kept_for_the_error`).
 """
 
 from __future__ import annotations
 
 import errno
+import mmap
 import os
 import resource
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from evface.errors import EvfaceError, where
 
 
 _MEMORY_WORDS = ("failed to map segment", "cannot allocate memory", "not enough memory", "can't allocate memory")
 _THREAD_WORDS = ("can't start new thread", "resource temporarily unavailable")
+_NATIVE_WORDS = ("could not create a primitive",)  # oneDNN's, for torch's convolutions, whatever failed
+_MEMORY_LIMITS = ((resource.RLIMIT_AS, "address space", "-v"), (resource.RLIMIT_DATA, "data", "-d"))
+_KEPT_BACK = 8 * 2**20  # bytes of address space for the error line: making and printing it took 64-256 KiB
 
 
 def limit_reached(exc: BaseException, options: Collection[str] = ()) -> str | None:
@@ -24,7 +30,11 @@ def limit_reached(exc: BaseException, options: Collection[str] = ()) -> str | No
     for want of it), open files (``EMFILE``, ``ENFILE``), processes and threads (``EAGAIN``, "can't
     start new thread"); ``None`` for any other error, and for an :class:`EvfaceError`, which says
     what happened itself (a folder locked by another command: raised while handling a
-    ``BlockingIOError``, ``EAGAIN``). The line names the limit, its value (``ulimit``) and what to
+    ``BlockingIOError``, ``EAGAIN``). Under a memory limit (``ulimit -v`` or ``-d``), a failure of
+    native code that named no cause (a :class:`SystemError`: "error return without exception
+    set", as CPython's import machinery and libraries return when an allocation fails; oneDNN's
+    "could not create a primitive") is probably memory running out: so named, with the error;
+    without a limit it stays a bug. The line names the limit, its value (``ulimit``) and what to
     change: raising it, or, of the command's ``options``, the one that asks for less
     (``--batch-size``, ``--jobs``, ``--workers``). The error's causes are looked at too (a library's
     error raised from a :class:`MemoryError`).
@@ -48,6 +58,10 @@ def limit_reached(exc: BaseException, options: Collection[str] = ()) -> str | No
         if _no_new_task(error):
             return _advice(f"cannot start another thread or process: {_task_limit()}", options,
                            ("--jobs", "--workers"))
+    failed = next((error for error in _chain(exc) if _native_failure(error)), None)
+    if failed is not None and _memory_limited():
+        return _advice(f"probably out of memory ({type(failed).__name__}: {failed}, from native code under a "
+                       f"memory limit): {_memory_limit()}", options, ("--batch-size",))
     return None
 
 
@@ -64,6 +78,30 @@ def cpu_time_reached() -> str:
     used = resource.getrusage(resource.RUSAGE_SELF)
     return (f"the CPU-time limit (ulimit -t) was reached after {used.ru_utime + used.ru_stime:.0f} s of CPU time; "
             "raise it and run the command again")
+
+
+@contextmanager
+def memory_kept_for_the_error() -> Iterator[None]:
+    """Inside the block, 8 MiB of address space are held back (a private mapping never written, so
+    no memory is used), and given back as the block ends, so that the error line of a command that
+    used up its memory limit (``ulimit -v``, ``-d``) can still be made and printed; nothing is held
+    where not even that much is left.
+
+    Examples
+    --------
+    >>> with memory_kept_for_the_error():
+    ...     pass
+    """
+    try:
+        kept = mmap.mmap(-1, _KEPT_BACK, flags=mmap.MAP_PRIVATE)
+    except OSError:  # ENOMEM: the limit is that close already
+        kept = None
+    try:
+        yield
+    finally:
+        if kept is not None:
+            kept.close()
+
 
 def _chain(exc: BaseException | None) -> Iterable[BaseException]:
     """``exc`` and the errors it was raised from or while handling, the first first."""
@@ -86,6 +124,13 @@ def _out_of_memory(error: BaseException) -> bool:
         words in str(error).lower() for words in _MEMORY_WORDS)
 
 
+def _native_failure(error: BaseException) -> bool:
+    """Whether ``error`` is native code failing without naming why: what it returns when an
+    allocation fails, and, without a memory limit, a bug."""
+    return isinstance(error, SystemError) or (
+        isinstance(error, RuntimeError) and any(words in str(error).lower() for words in _NATIVE_WORDS))
+
+
 def _machine_memory() -> int:
     """The bytes of memory this machine has (``sysconf``; none known: no bound)."""
     try:
@@ -101,12 +146,20 @@ def _no_new_task(error: BaseException) -> bool:
     return isinstance(error, RuntimeError) and any(words in str(error).lower() for words in _THREAD_WORDS)
 
 
+def _memory_limited() -> bool:
+    """Whether this process runs under a limit of its memory (``ulimit -v`` or ``-d``)."""
+    return any(resource.getrlimit(kind)[0] != resource.RLIM_INFINITY for kind, _, _ in _MEMORY_LIMITS)
+
+
 def _memory_limit() -> str:
-    """The address-space limit of this process, in words, or that it has none."""
-    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
-    if limit == resource.RLIM_INFINITY:
+    """The memory limit of this process, in words (the smaller of address space and data, where
+    both are set), or that it has none."""
+    limits = [(resource.getrlimit(kind)[0], words, flag) for kind, words, flag in _MEMORY_LIMITS]
+    limits = [limit for limit in limits if limit[0] != resource.RLIM_INFINITY]
+    if not limits:
         return "no address-space limit is set (ulimit -v unlimited), so the machine's or the job's memory is used up"
-    return f"this process may use {limit / 2**20:,.0f} MiB of address space (ulimit -v {limit // 1024})"
+    limit, words, flag = min(limits)
+    return f"this process may use {limit / 2**20:,.0f} MiB of {words} (ulimit {flag} {limit // 1024})"
 
 
 def _task_limit() -> str:
