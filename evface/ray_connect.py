@@ -4,7 +4,8 @@
 ``--ray``) and refuses an address where no Ray head node answers, one that is a URL or has no
 port, and a head node that asks for a token the command does not give, each in one line naming
 ``--ray``, at once (``ray.init`` would retry for minutes); :func:`ray_session` holds one
-connection for a run, which every :class:`~evface.ray_cluster.RayCluster` inside reuses.
+connection for a run, which every :class:`~evface.ray_cluster.RayCluster` inside reuses. The
+connection it makes ends without waiting on a lost cluster (:data:`SHUTDOWN_FLUSH_MS`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,16 @@ from contextlib import contextmanager
 from typing import Any
 
 from evface.errors import ParameterError
+
+SHUTDOWN_FLUSH_MS = 500
+"""How long (milliseconds) ``ray.shutdown`` waits for the driver's last task events (Ray's record of its
+tasks, for its dashboard) to reach the cluster's GCS, in a connection :func:`connect` made: Ray's
+``task_events_shutdown_flush_timeout_ms``, 5000 by default, which a cluster whose head node is gone
+waits out in full before the command can say so (:class:`~evface.ray_cluster.ClusterLostError`). A
+GCS that answers takes milliseconds; one that takes longer loses those events, not the run's."""
+
+_SHUTDOWN_FLUSH_SETTING = "RAY_task_events_shutdown_flush_timeout_ms"
+"""The environment variable that sets Ray's ``task_events_shutdown_flush_timeout_ms`` in the driver."""
 
 
 @contextmanager
@@ -54,7 +65,8 @@ def connect(address: str) -> tuple[Any, bool]:
         _check_address(ray, given, named)
     handler = signal.getsignal(signal.SIGTERM)
     try:
-        ray.init(address=address, logging_level="warning", log_to_driver=False)
+        with _short_shutdown_flush():
+            ray.init(address=address, logging_level="warning", log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ParameterError(f"{named}: cannot connect to a Ray cluster ({reason}); start one with "
@@ -62,6 +74,43 @@ def connect(address: str) -> tuple[Any, bool]:
     finally:
         _keep_sigterm(handler)
     return ray, True
+
+
+@contextmanager
+def _short_shutdown_flush() -> Iterator[None]:
+    """Give ``ray.init`` in the block :data:`SHUTDOWN_FLUSH_MS` as the driver's shutdown flush timeout.
+
+    Ray reads its settings from ``RAY_``-prefixed environment variables as ``ray.init`` starts the
+    driver's core worker (its ``_system_config`` is refused when connecting to a running cluster);
+    the variable is set for the block only, so that no process this one starts inherits it, and
+    one the user set is kept.
+
+    Examples
+    --------
+    >>> import os
+    >>> before = os.environ.pop(_SHUTDOWN_FLUSH_SETTING, None)
+    >>> with _short_shutdown_flush():
+    ...     os.environ[_SHUTDOWN_FLUSH_SETTING]
+    '500'
+    >>> _SHUTDOWN_FLUSH_SETTING in os.environ
+    False
+    >>> os.environ[_SHUTDOWN_FLUSH_SETTING] = "2000"  # the user's own
+    >>> with _short_shutdown_flush():
+    ...     os.environ[_SHUTDOWN_FLUSH_SETTING]
+    '2000'
+    >>> if before is None:
+    ...     del os.environ[_SHUTDOWN_FLUSH_SETTING]
+    ... else:
+    ...     os.environ[_SHUTDOWN_FLUSH_SETTING] = before
+    """
+    if _SHUTDOWN_FLUSH_SETTING in os.environ:
+        yield
+        return
+    os.environ[_SHUTDOWN_FLUSH_SETTING] = str(SHUTDOWN_FLUSH_MS)
+    try:
+        yield
+    finally:
+        del os.environ[_SHUTDOWN_FLUSH_SETTING]
 
 
 def _check_address(ray: Any, address: str, named: str) -> None:
