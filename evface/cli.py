@@ -40,8 +40,8 @@ COMMAND_MODULES = ["run", "synth", "train", "compare", "reconstruct", "importers
 
 
 _debug = {"on": False}
-_built: dict[str, typer.core.TyperGroup] = {}  # the click command of the app, once built: an error's line needs
-# it, and building it again there ran out of memory where the error was memory running out
+_built: dict[str, typer.core.TyperGroup] = {}  # the click command of the app, built at the first run of main and
+# kept: an error's line needs it, and building it again there ran out of memory where the error was memory running out
 
 
 def _version(value: bool) -> None:
@@ -146,8 +146,9 @@ def _run_app(argv: list[str] | None) -> None:
     failed write there is an error, not a message at exit that left exit code 0 or 120. The app runs
     outside click's standalone mode, where typer printed a usage error as a box of several lines."""
     environment.settle()
-    command, args = typer.main.get_command(app), sys.argv[1:] if argv is None else list(argv)
-    _built["command"] = command
+    if "command" not in _built:  # the app's commands are all registered at import: built again, the same tree
+        _built["command"] = typer.main.get_command(app)  # (55 ms a call of main, on a loaded machine)
+    command, args = _built["command"], sys.argv[1:] if argv is None else list(argv)
     try:
         with command.make_context("evface", args) as context:
             command.invoke(context)

@@ -11,6 +11,7 @@ import json
 import os
 import pathlib
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -391,18 +392,34 @@ def test_report_of_a_run_never_evaluated_is_an_error(tmp_path, capsys):
     assert not (tmp_path / "report.html").exists()
 
 
-def test_eval_and_report_of_a_run_with_settings_this_evface_does_not_know_warn_and_work(tmp_path, capsys, monkeypatch):
+TRAINED = ClassifyConfig(epochs=1, patience=0, time_steps=2, size=16, depth=2, width=4, device="cpu")
+"""The settings of the classification runs a newer evface may have begun or written settings into."""
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory) -> tuple[Path, Path]:
+    """The fake dataset and a run of :data:`TRAINED` on it, trained once for the tests that each copy
+    the run (and change the copy); the dataset is only read."""
+    from evface.tasks.classify import train_and_evaluate
+
+    base = tmp_path_factory.mktemp("trained")
+    data = make_classify_dataset(base / "data")
+    train_and_evaluate(data, base / "run", TRAINED)
+    return data, base / "run"
+
+
+@pytest.mark.xdist_group("reliability-trained")  # make test's workers train the run once, in one of them
+def test_eval_and_report_of_a_run_with_settings_this_evface_does_not_know_warn_and_work(tmp_path, capsys, monkeypatch,
+                                                                                       trained_run):
     """A run of a newer evface was evaluated and reported without a word about the settings this one ignores."""
     from evface import __version__
-    from evface.tasks.classify import evaluate_run, train_and_evaluate
+    from evface.tasks.classify import evaluate_run
     from report_fixtures import draw_each_figure_once, make_fake_run
 
     draw_each_figure_once(monkeypatch)  # its reports show the same clips and runs
 
-    data = make_classify_dataset(tmp_path / "data")
-    run = tmp_path / "run"
-    train_and_evaluate(data, run, ClassifyConfig(epochs=1, patience=0, time_steps=2, size=16, depth=2, width=4,
-                                                 device="cpu"))
+    data, run = trained_run[0], tmp_path / "run"
+    shutil.copytree(trained_run[1], run)
     config = json.loads((run / "config.json").read_text())
     assert set(config) == ClassifyConfig.run_keys() | {run_folder.VERSION}  # what the settings are checked against
     assert main(["eval", str(run), "--data", str(data), "--out", str(tmp_path / "ev0")]) == 0
@@ -453,15 +470,14 @@ def test_eval_and_report_of_a_newer_evfaces_run_of_known_settings_warn_once(tmp_
         assert [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning")] == [said]
 
 
-def test_a_run_begun_by_a_newer_evface_resumes_with_a_warning(tmp_path):
+@pytest.mark.xdist_group("reliability-trained")
+def test_a_run_begun_by_a_newer_evface_resumes_with_a_warning(tmp_path, trained_run):
     """Without settings this evface does not know, it resumed without a word."""
     from evface import __version__
     from evface.tasks.classify import train_and_evaluate
 
-    data = make_classify_dataset(tmp_path / "data")
-    run, config = tmp_path / "run", ClassifyConfig(epochs=1, patience=0, time_steps=2, size=16, depth=2, width=4,
-                                                   device="cpu")
-    train_and_evaluate(data, run, config)
+    data, run, config = trained_run[0], tmp_path / "run", TRAINED
+    shutil.copytree(trained_run[1], run)
     lines: list[str] = []
     train_and_evaluate(data, run, config, log=lines.append)  # this evface's own run: no warning
     assert not [line for line in lines if line.startswith("warning")]
