@@ -205,12 +205,14 @@ def _compare_settings(run_a: Path, run_b: Path) -> None:
 
 def _eval(w: World) -> None:
     """``evface eval`` of the classification stage as it reads the run before scoring it: its
-    settings, where it writes, what it keeps of the training's ``metrics.json``."""
+    settings, where it writes, what it keeps of the training's ``metrics.json``, the torch threads
+    it scores on."""
     run = w.root / CLASSIFY
-    classify.load_run(run)
+    _, cfg, _ = classify.load_run(run)
     target, _ = run_evaluation.evaluation_target(run, w.data, None)
     run_resume.warn_of_version(run)
     classify._kept_training_record(run, target)
+    run_folder.scoring_threads(cfg.threads, run / run_folder.METRICS)
 
 
 def _resume(w: World) -> None:
