@@ -206,13 +206,11 @@ def test_a_reconstruction_scores_its_test_subjects_on_its_threads_not_the_caller
     assert _json(Path("ev/metrics.json"))["methods"] == untimed[0]["methods"]
 
 
-def test_a_classification_is_evaluated_on_its_threads(toy, tmp_path, monkeypatch):
-    """``evface eval`` of a run trained with ``--threads 1``, under a caller of 2: its models score on 1, as they
-    predicted their test subjects in training, and the caller keeps 2; a run of ``--threads 0`` on the caller's."""
+def _scoring_counted(monkeypatch) -> list[int]:
+    """The torch threads of each classification scoring from here on (``classify._mean_predictions``), in order."""
     from evface.tasks import classify
 
-    monkeypatch.chdir(tmp_path)
-    scored_on = []
+    scored_on: list[int] = []
     mean_predictions = classify._mean_predictions
 
     def counting(*args, **kwargs):
@@ -220,6 +218,14 @@ def test_a_classification_is_evaluated_on_its_threads(toy, tmp_path, monkeypatch
         return mean_predictions(*args, **kwargs)
 
     monkeypatch.setattr(classify, "_mean_predictions", counting)
+    return scored_on
+
+
+def test_a_classification_is_evaluated_on_its_threads(toy, tmp_path, monkeypatch):
+    """``evface eval`` of a run trained with ``--threads 1``, under a caller of 2: its models score on 1, as they
+    predicted their test subjects in training, and the caller keeps 2; a run of ``--threads 0`` on the caller's."""
+    monkeypatch.chdir(tmp_path)
+    scored_on = _scoring_counted(monkeypatch)
     with parallel.torch_threads(2):
         for run, threads in (("run", "1"), ("zero", "0")):
             assert main([*CLASSIFY[:3], run, *CLASSIFY[4:], "--data", str(toy), "--threads", threads]) == 0
@@ -287,17 +293,10 @@ def test_evface_eval_of_a_classification_stage_scores_it_on_the_count_its_jobs_t
     from evface.tasks import classify
 
     monkeypatch.chdir(tmp_path)
-    scored_on = []
-    mean_predictions = classify._mean_predictions
-
-    def counting(*args, **kwargs):
-        scored_on.append(torch.get_num_threads())
-        return mean_predictions(*args, **kwargs)
-
     settings = {"data": str(toy), "sensor": "lr", "epochs": 1, "size": 8, "time_steps": 2, "depth": 1}
     _stage_on(Stage("events-lr", "classify", settings), tmp_path / "run", 1, 1)
     assert _json(Path("run/metrics.json"))["torch_threads"] == [1]
-    monkeypatch.setattr(classify, "_mean_predictions", counting)
+    scored_on = _scoring_counted(monkeypatch)
     metrics = Path("run/metrics.json").read_text(encoding="utf-8")
     with parallel.torch_threads(2):
         assert main(["eval", "run", "--data", str(toy), "--out", "ev"]) == 0
