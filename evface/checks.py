@@ -31,6 +31,7 @@ import operator
 import os
 import re
 from pathlib import Path
+from typing import TypeGuard
 
 import numpy as np
 
@@ -334,7 +335,7 @@ def number_fields(params: object, low: float = 0.0) -> None:
                 raise ParameterError(f"{name} {value} runs backwards: the low end exceeds the high end")
 
 
-def _number(value: object) -> bool:
+def _number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -438,6 +439,8 @@ def sensor_dims(sensor_size: object, name: str = "sensor_size", limit: int = MAX
     ...
     evface.errors.ParameterError: roi width must be in [1, 65536], got 0
     """
+    width: object
+    height: object
     try:
         width, height = sensor_size  # type: ignore[misc]
     except (TypeError, ValueError):
@@ -458,6 +461,10 @@ def checked_roi(roi: object, sensor_size: object, shown: str | None = None) -> R
     """
     width, height = sensor_dims(sensor_size)
     shown = shown if shown is not None else repr(roi)
+    x0: object
+    y0: object
+    w: object
+    h: object
     try:
         x0, y0, w, h = roi  # type: ignore[misc]
     except (TypeError, ValueError):

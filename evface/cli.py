@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import cast
 
 import typer
 
@@ -72,6 +73,7 @@ def _flow_help(group: typer.Typer) -> None:
         doc = info.help or inspect.getdoc(info.callback) or ""
         info.help = "\n\n".join(" ".join(paragraph.split()) for paragraph in doc.split("\n\n"))
     for sub in group.registered_groups:
+        assert sub.typer_instance is not None  # add_typer takes the instance
         _flow_help(sub.typer_instance)
 
 
@@ -147,7 +149,8 @@ def _run_app(argv: list[str] | None) -> None:
     outside click's standalone mode, where typer printed a usage error as a box of several lines."""
     environment.settle()
     if "command" not in _built:  # the app's commands are all registered at import: built again, the same tree
-        _built["command"] = typer.main.get_command(app)  # (55 ms a call of main, on a loaded machine)
+        # (55 ms a call of main, on a loaded machine); a TyperGroup, as the app has several commands
+        _built["command"] = cast(typer.core.TyperGroup, typer.main.get_command(app))
     command, args = _built["command"], sys.argv[1:] if argv is None else list(argv)
     try:
         with command.make_context("evface", args) as context:
@@ -182,7 +185,8 @@ def usage_line(exc: typer.TyperException, command: str = "evface") -> str:
     No such option: --debg (Possible options: --debug); try 'evface -h'
     """
     message = " ".join(line.strip() for line in exc.format_message().splitlines()).rstrip(".")
-    read = exc.__cause__.errors() if callable(getattr(exc.__cause__, "errors", None)) else []
+    errors = getattr(exc.__cause__, "errors", None)
+    read = errors() if callable(errors) else []
     if read and "input" in read[0] and "got " not in message:
         message += f", got {read[0]['input']!r}"
     context = getattr(exc, "ctx", None)
@@ -273,7 +277,7 @@ def _cpu_limit_words(signum: int) -> str:
     return f": {cpu_time_reached()}"
 
 
-def _interrupted(exc: BaseException) -> bool:
+def _interrupted(exc: BaseException | None) -> bool:
     """Whether ``exc`` ends a chain that began with Ctrl-C (:func:`_run_app` turns it into exit code 130)."""
     while exc is not None:
         if isinstance(exc, KeyboardInterrupt):

@@ -263,7 +263,8 @@ class ProcessPool:
         _start_resource_tracker()
         with ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"),
                                  initializer=_start_worker, initargs=(os.getpid(),)) as pool:
-            waiting, futures = _Waiting(jobs), {}
+            waiting = _Waiting(jobs)
+            futures: dict[Future[Any], Job] = {}
             try:
                 while waiting or futures:
                     while waiting and len(futures) < self.workers:

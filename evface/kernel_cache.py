@@ -44,7 +44,7 @@ def cached_jit(**options: Any) -> Callable[[F], F]:
         except RuntimeError as exc:
             if NO_PLACE not in str(exc):
                 raise
-            config.CACHE_DIR = private_folder()
+            config.CACHE_DIR = private_folder()  # type: ignore[attr-defined]  # numba sets its config names at run time
             return numba.njit(cache=True, **options)(function)
 
     return decorate

@@ -10,6 +10,7 @@ connection it makes ends without waiting on a lost cluster (:data:`SHUTDOWN_FLUS
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -66,7 +67,7 @@ def connect(address: str) -> tuple[Any, bool]:
     handler = signal.getsignal(signal.SIGTERM)
     try:
         with _short_shutdown_flush():
-            ray.init(address=address, logging_level="warning", log_to_driver=False)
+            ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ParameterError(f"{named}: cannot connect to a Ray cluster ({reason}); start one with "
