@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import typer
 
@@ -25,7 +25,7 @@ import_app = typer.Typer(name="import", help="Import real recordings or RGB micr
 
 def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
     """``["hd=a.raw", "lr=b.aedat4"]`` -> ``{"hd": "a.raw", "lr": "b.aedat4"}``."""
-    out = {}
+    out: dict[str, str] = {}
     for item in values or []:
         name, sep, value = item.partition("=")
         if not sep or not name or not value:
@@ -37,6 +37,12 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
     return out
 
 
+@overload
+def _ints(text: str, n: Literal[1], option: str) -> tuple[int]: ...
+@overload
+def _ints(text: str, n: Literal[2], option: str) -> tuple[int, int]: ...
+@overload
+def _ints(text: str, n: Literal[4], option: str) -> tuple[int, int, int, int]: ...
 def _ints(text: str, n: int, option: str) -> tuple[int, ...]:
     """The ``n`` whole numbers of ``text`` (``346x260``, ``0,0,64,64``), each as the number options
     take one (:func:`~evface.checks.whole_number`: was ``int()``'s, '١٢' read as 12 and '\\x1c5' as 5).
@@ -51,9 +57,10 @@ def _ints(text: str, n: int, option: str) -> tuple[int, ...]:
     evface.errors.ParameterError: --roi: expected 4 integers, got '١٢,0,8,8'
     """
     values = [whole_number(v) for v in text.replace("x", ",").split(",")]
-    if len(values) != n or None in values:
+    whole = [v for v in values if v is not None]
+    if not len(whole) == len(values) == n:
         raise ParameterError(f"{option}: expected {n} integers, got {text!r}")
-    return tuple(values)  # type: ignore[arg-type]
+    return tuple(whole)
 
 
 def _tag(text: str, option: str) -> str:

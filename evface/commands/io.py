@@ -25,7 +25,8 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
     if text is None:
         return None
     sides = [whole_number(v) for v in text.lower().split("x")]  # was int()'s: '١٢x260' read as 12x260
-    width, height = sides if len(sides) == 2 and None not in sides else (0, 0)
+    whole = [side for side in sides if side is not None]
+    width, height = whole if len(whole) == len(sides) == 2 else (0, 0)
     if not (0 < width <= MAX_SENSOR_SIDE and 0 < height <= MAX_SENSOR_SIDE):
         raise FormatError(f"--sensor-size must be WIDTHxHEIGHT in pixels from 1 to {MAX_SENSOR_SIDE}, like 1280x720, "
                           f"got {text!r}")
@@ -183,6 +184,7 @@ def register(app: typer.Typer) -> None:
         reader = EventsFileReader(source, chunk_us=chunk_us, chunk_events=None if chunk_us else 1 << 20,
                                   sensor=sensor if in_clip else None, sensor_size=_parse_size(sensor_size), sort=sort)
         out_sensor = reader.sensor if in_clip else DEFAULT_CLIP_SENSOR if sensor is None else sensor
+        assert out_sensor is not None  # a clip's reader names the sensor it chose on opening
         writer = _copy_events(reader, source, dest, version=version, sensor=out_sensor, relative_time=relative_time,
                               force=force)
         terminal.console().print(_wrote_line(writer, source, dest), soft_wrap=True)

@@ -191,9 +191,9 @@ def _film_rgb(path: Path, cam: RgbCamera, scene: VideoScene, duration_us: int, b
     timing: list[tuple[int, int, float]] = []
 
     def images() -> Iterator[Any]:
-        for image, *frame in cam.iter_capture(scene, 0, max(duration_us, int(params.period_us) + 1)):
+        for image, t_us, exposure_us, gain in cam.iter_capture(scene, 0, max(duration_us, int(params.period_us) + 1)):
             bar.advance(task)
-            timing.append(frame)
+            timing.append((t_us, exposure_us, gain))
             yield image
 
     write_video(path, images(), params.fps)
@@ -385,8 +385,11 @@ def _stream_and_write(run: _Simulation, timing: _Timing) -> _Written:
     rgb_folder = contextlib.nullcontext() if rgb_out is None else made_folder(rgb_out.parent)
     with _progress_bar() as bar, rgb_folder:
         tally = _Tally(bar, bar.add_task("events", total=timing.info.n_frames or None))
-        pending = None if rgb_out is None else _pending(rgb_out)
-        moves = [] if pending is None else [(pending, rgb_out), (frame_times_path(pending), frame_times_path(rgb_out))]
+        pending: Path | None = None
+        moves: list[tuple[Path, Path]] = []
+        if rgb_out is not None:
+            pending = _pending(rgb_out)
+            moves = [(pending, rgb_out), (frame_times_path(pending), frame_times_path(rgb_out))]
         try:
             with _refusing_newcomers(run.out, rgb_out), open_events_writer(
                     run.out, (window[2], window[3]), sensor=run.sensor, relative_time=run.relative_time,

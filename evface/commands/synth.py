@@ -95,15 +95,15 @@ def register(app: typer.Typer) -> None:
         from evface.datasets.synth import synthesize  # lazy: cv2, numba and the renderer stay out of CLI start-up
 
         outside_datasets(output_folder(out, "OUT"), "OUT", own=True)  # was: a dataset made among another's files
-        classes, lighting = _split_list(classes, "--classes"), _split_list(lighting, "--lighting")
-        rgb_hd_cameras = _split_list(rgb_hd_cameras, "--rgb-hd-cameras")
+        class_names, lightings = _split_list(classes, "--classes"), _split_list(lighting, "--lighting")
+        rgb_hd_names = _split_list(rgb_hd_cameras, "--rgb-hd-cameras")
         _check_local_workers(workers, ray)
         # a refused option leaves one line; a Ray cluster that does not answer is refused before OUT is made
         with ray_session(ray), sole_writer(out, "OUT"), terminal.progress(*_progress_columns()) as bar:
             root = synthesize(
-                out, preset=preset, seed=seed, subjects=subjects, classes=classes,
-                lighting=lighting, faces_dir=faces, workers=workers, shard=shard, progress=_bar_progress(bar),
-                executor=RayCluster(ray) if ray else None, noise=noise, rgb_hd_cameras=rgb_hd_cameras,
+                out, preset=preset, seed=seed, subjects=subjects, classes=class_names,
+                lighting=lightings, faces_dir=faces, workers=workers, shard=shard, progress=_bar_progress(bar),
+                executor=RayCluster(ray) if ray else None, noise=noise, rgb_hd_cameras=rgb_hd_names,
                 warn=lambda text: terminal.warn(bar.console, text),
             )
         terminal.console().print(_ready(root), soft_wrap=True)

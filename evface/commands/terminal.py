@@ -15,7 +15,7 @@ import errno
 import os
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
@@ -118,20 +118,25 @@ class _NamedStdout:
         return getattr(self._stream, name)
 
     def write(self, text: str) -> int:
-        if self._stream is None:  # nothing to flush then: a command that writes nothing there succeeds
+        stream = self._stream
+        if stream is None:  # nothing to flush then: a command that writes nothing there succeeds
             raise OSError(errno.EBADF, os.strerror(errno.EBADF), STDOUT)
-        return self._named(lambda stream: stream.write(text))
+        return _named(stream, lambda: stream.write(text))
 
     def flush(self) -> None:
-        if self._stream is not None:
-            self._named(lambda stream: stream.flush())
+        stream = self._stream
+        if stream is not None:
+            _named(stream, stream.flush)
 
-    def _named(self, call: Any) -> Any:
-        try:
-            return call(self._stream)
-        except OSError as exc:  # the same errno, so that a broken pipe is still one (EPIPE)
-            _discard_rest(self._stream)
-            raise OSError(exc.errno, exc.strerror, STDOUT) from exc
+
+def _named(stream: TextIO, call: Callable[[], Any]) -> Any:
+    """``call()``, a write or flush of ``stream``; its failure raised as an :class:`OSError` naming
+    :data:`STDOUT`, after the rest of what ``stream`` holds is discarded."""
+    try:
+        return call()
+    except OSError as exc:  # the same errno, so that a broken pipe is still one (EPIPE)
+        _discard_rest(stream)
+        raise OSError(exc.errno, exc.strerror, STDOUT) from exc
 
 
 def _discard_rest(stream: TextIO) -> None:
@@ -157,7 +162,7 @@ def stdout_named() -> Iterator[None]:
     (click's, after a broken pipe) is left in place.
     """
     stream = sys.stdout
-    sys.stdout = named = _NamedStdout(stream)  # type: ignore[assignment]
+    sys.stdout = named = _NamedStdout(stream)
     try:
         yield
     finally:
