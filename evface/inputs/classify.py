@@ -245,11 +245,11 @@ def checked_window(spec: object, box: object, t0: object, t1: object,
     if isinstance(box, (str, bytes)) or not isinstance(box, Sequence | np.ndarray) or len(box) != 4:
         raise problem
     try:
-        checked = tuple(as_int("box", v, low) for v, low in zip(box, (0, 0, 1, 1), strict=True))
+        x, y, w, h = (as_int("box", v, low) for v, low in zip(box, (0, 0, 1, 1), strict=True))
     except ParameterError:
         raise problem from None
     times = [as_int(name, value) for name, value in (("t0", t0), ("t1", t1))]
-    return checked, times[0], times[1], None if apex_us is None else as_int("apex_us", apex_us)
+    return (x, y, w, h), times[0], times[1], None if apex_us is None else as_int("apex_us", apex_us)
 
 
 def _checked_spec(spec: object) -> InputSpec:

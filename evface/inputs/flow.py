@@ -162,7 +162,7 @@ on images 12 to 15 pixels high and some 40 wide (12 x 40, 15 x 64)."""
 
 
 def _dis() -> cv2.DISOpticalFlow:
-    return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    return cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
 
 
 def dense_flow(onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
@@ -196,7 +196,7 @@ def dense_flow(onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
         raise ParameterError(f"onset and apex must be grey images of one shape, got {a.shape} and {b.shape}")
     if min(a.shape) < DIS_MIN_SIDE:
         raise ParameterError(f"DIS optical flow needs images of at least {DIS_MIN_SIDE}x{DIS_MIN_SIDE} pixels, got {a.shape}")
-    return _dis().calc(a, b, None)
+    return _dis().calc(a, b, None)  # type: ignore[call-overload]  # cv2's stubs omit None, a new flow array
 
 
 def optical_strain(flow: np.ndarray) -> np.ndarray:

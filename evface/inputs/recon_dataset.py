@@ -178,7 +178,7 @@ def _widen(path: Path, f: BinaryIO, dtype: np.dtype, wider: np.dtype) -> BinaryI
 
 def write_samples(
     root: str | Path,
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[Mapping[str, Any]],
     spec: ReconSpec,
     folder: str | Path,
 ) -> Path:
@@ -279,7 +279,7 @@ def write_samples(
 
 def build_samples(
     root: str | Path,
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[Mapping[str, Any]],
     spec: ReconSpec,
     remedy: str | None = None,
 ) -> ReconSamples:
@@ -330,7 +330,7 @@ def build_samples(
     (8, [0, 1, 2, 3, 0, 1, 2, 3], dtype('float16'))
     """
     root, rows, spec = checked_args(root, rows, spec)
-    parts = []
+    parts: list[ReconSamples] = []
     for s in _each_clip(root, rows, spec):
         if not parts:
             check_memory(sample_bytes(s) * len(s) * len(rows), f"the samples of {len(rows)} clips at --size "

@@ -53,7 +53,7 @@ a folder as they are decoded, are :mod:`evface.inputs.recon_dataset`'s.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from itertools import pairwise
 from pathlib import Path
@@ -186,7 +186,8 @@ class ReconSpec:
             Checked as the constructor checks it.
         """
         names = {f.name for f in fields(cls)}
-        return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in names})
+        given: dict[str, Any] = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in names}
+        return cls(**given)
 
 
 ARRAYS = ("voxel", "hist", "key", "rgb_a", "rgb_b", "target", "t_us", "t_key_us", "t_a", "t_b", "seq")
@@ -357,7 +358,7 @@ NEEDS = {
 """What a clip needs for one sample, by protocol (``events-only``: as ``extrapolation``)."""
 
 
-def no_samples(root: str | Path, rows: Sequence[dict[str, Any]], spec: ReconSpec,
+def no_samples(root: str | Path, rows: Sequence[Mapping[str, Any]], spec: ReconSpec,
                remedy: str | None = None) -> DatasetError:
     """The refusal of a dataset none of whose clips ``rows`` (manifest rows of the dataset folder
     ``root``) has a sample of ``spec``: one line naming the folder, the shortest and longest clip,
@@ -551,7 +552,7 @@ def clip_samples(clip: Clip, spec: ReconSpec, source: Path | str | None = None) 
     if recorded and spec.protocol == "interpolation":
         raise DatasetError(where(source, NO_INTERPOLATION))
     gray, t_start, t_mid = _grid_frames(clip, spec.size, source)
-    t_truth = t_mid if recorded else np.asarray(truth.t_us, np.int64)
+    t_truth = np.asarray(truth.t_us, np.int64) if truth is not None and not recorded else t_mid
     phases = _phases_at_frames(clip, t_start, t_mid) if recorded else clip
     t = sample_times(phases, spec, t_mid, t_truth)
     if t.size == 0:
