@@ -8,6 +8,7 @@ and an RGB-beside-events animation of one clip.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -57,10 +58,10 @@ def import_records(info: dict[str, Any]) -> list[tuple[dict[str, Any], list[str]
     """
     if isinstance(info.get("import"), dict):
         return [(info["import"], None)]
-    found = []
-    for source in info.get("sources") if isinstance(info.get("sources"), list) else []:
+    found: list[tuple[dict[str, Any], list[str] | None]] = []
+    for source in _list_or_empty(info.get("sources")):
         if isinstance(source, dict) and isinstance(source.get("dataset"), dict):
-            subjects = [str(s) for s in source.get("subjects", [])] if isinstance(source.get("subjects"), list) else []
+            subjects = [str(s) for s in _list_or_empty(source.get("subjects"))]
             found += [(record, covered if covered is not None else subjects)
                       for record, covered in import_records(source["dataset"])]
     return found
@@ -97,11 +98,10 @@ def import_summary(info: dict[str, Any]) -> dict[str, Any] | None:
         return None
     rows, warnings, skipped = [], [], []
     for record, _ in records:
-        sensors = record.get("sensors") if isinstance(record.get("sensors"), dict) else {}
-        for name, s in sensors.items():
-            s = s if isinstance(s, dict) else {}
-            sync = s.get("sync") if isinstance(s.get("sync"), dict) else {}
-            reg = s.get("registration") if isinstance(s.get("registration"), dict) else {}
+        for name, entry in _dict_or_empty(record.get("sensors")).items():
+            s = _dict_or_empty(entry)
+            sync = _dict_or_empty(s.get("sync"))
+            reg = _dict_or_empty(s.get("registration"))
             given = sync.get("method") == "given"
             quality = (f"{reg['error_px']:.3f} px" if isinstance(reg.get("error_px"), (int, float)) else
                        f"score {reg['score']:.3f}" if isinstance(reg.get("score"), (int, float)) else "-")
@@ -109,11 +109,11 @@ def import_summary(info: dict[str, Any]) -> dict[str, Any] | None:
             rows.append([str(name), str(s.get("file", "-")), str(sync.get("method", "-")), str(sync.get("offset_us", "-")),
                          f"{confidence:.2f}" if isinstance(confidence, (int, float)) and not given else "-",
                          str(reg.get("method", "-")), quality])
-        warnings += [str(w) for w in record.get("warnings", [])] if isinstance(record.get("warnings"), list) else []
+        warnings += [str(w) for w in _list_or_empty(record.get("warnings"))]
         skipped += skipped_clips(record)
-    covered = [subjects for _, subjects in records]
-    subjects = None if any(c is None for c in covered) else sorted({s for c in covered for s in c})
-    params = info.get("params") if isinstance(info.get("import"), dict) and isinstance(info.get("params"), dict) else {}
+    covered = [subjects for _, subjects in records if subjects is not None]
+    subjects = sorted({s for c in covered for s in c}) if len(covered) == len(records) else None
+    params = _dict_or_empty(info.get("params")) if isinstance(info.get("import"), dict) else {}
     classes = params.get("classes") if isinstance(params.get("classes"), str) else None
     return {"sensors": rows, "warnings": warnings, "skipped": skipped, "classes": classes, "subjects": subjects}
 
@@ -127,12 +127,21 @@ def skipped_clips(record: dict[str, Any]) -> list[str]:
     >>> skipped_clips({"skipped": [{"clip_id": "a2", "aus": [6, 12], "line": 3}, {"folder": "s1/x", "aus": []}]})
     ['a2 (AU6+AU12)', 's1/x (no AU)']
     """
-    found = record.get("skipped") if isinstance(record.get("skipped"), list) else []
     named = []
-    for clip in (c for c in found if isinstance(c, dict)):
-        aus = clip.get("aus") if isinstance(clip.get("aus"), list) else []
+    for clip in (c for c in _list_or_empty(record.get("skipped")) if isinstance(c, dict)):
+        aus = _list_or_empty(clip.get("aus"))
         named.append(f"{clip.get('clip_id', clip.get('folder', '?'))} ({'+'.join(f'AU{a}' for a in aus) or 'no AU'})")
     return named
+
+
+def _list_or_empty(value: object) -> list[Any]:
+    """``value`` where it is a list (a ``dataset.json`` holds what its writer put there), else ``[]``."""
+    return value if isinstance(value, list) else []
+
+
+def _dict_or_empty(value: object) -> dict[Any, Any]:
+    """``value`` where it is a dict, else ``{}``."""
+    return value if isinstance(value, dict) else {}
 
 
 def dataset_summary(ds: DatasetFolder) -> dict[str, Any]:
@@ -177,7 +186,7 @@ def dataset_summary(ds: DatasetFolder) -> dict[str, Any]:
     return summary
 
 
-def _first_clips(rows: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+def _first_clips(rows: Sequence[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
     """The first row of each (class, lighting), in the order they first occur."""
     first: dict[tuple[str, str], dict[str, Any]] = {}
     for row in rows:
@@ -185,7 +194,7 @@ def _first_clips(rows: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, 
     return first
 
 
-def _counts(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+def _counts(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, int]]:
     """The clips of each class (outer) and lighting (inner).
 
     >>> _counts([{"label": "AU4", "lighting": "dim"}, {"label": "AU4", "lighting": "dim"},
@@ -248,7 +257,7 @@ def _clip_figures(ds: DatasetFolder, row: dict[str, Any]) -> dict[str, Any]:
     sensor's, else its first) where it has both, with a caption."""
     meta = read_clip_meta(ds.clip_path(row))
     clip = read_clip(ds.clip_path(row), truth=False)
-    shown = {"rate_plot": figures.event_rate_plot(clip)}
+    shown: dict[str, Any] = {"rate_plot": figures.event_rate_plot(clip)}
     sensor = "hd" if "hd" in meta.sensors else next(iter(meta.sensors), None)
     if sensor is not None and "rgb" in clip.frames:
         shown["animation"] = figures.side_by_side_gif(clip, sensor)
@@ -273,7 +282,7 @@ def _spread(name: str, unit: str, values: list[float], digits: int = 1) -> list[
     return [name, unit, str(v.size), *(c.lstrip("-") if float(c) == 0 else c for c in cells)]  # no "-0.0"
 
 
-def variation_table(rows: list[dict[str, Any]], extras: list[dict[str, Any]]) -> list[list[str]]:
+def variation_table(rows: Sequence[dict[str, Any]], extras: Sequence[dict[str, Any]]) -> list[list[str]]:
     """What varies from clip to clip: timing, intensity, AU asynchrony, head pose, gaze, blinks, light.
 
     One row per quantity, ``[name, unit, clips, min, median, max]``; quantities that no clip records
@@ -281,9 +290,9 @@ def variation_table(rows: list[dict[str, Any]], extras: list[dict[str, Any]]) ->
 
     Parameters
     ----------
-    rows : list of dict
+    rows : sequence of dict
         The manifest's rows (``onset_us``, ``apex_us``, ``offset_us``).
-    extras : list of dict
+    extras : sequence of dict
         Each clip's recorded extras, in the order of ``rows``.
 
     Returns

@@ -112,10 +112,9 @@ def event_image(events: np.ndarray, sensor_size: tuple[int, int]) -> np.ndarray:
                              f"{getattr(events, 'dtype', '')}")
     if events.size and (int(events["x"].max()) >= width or int(events["y"].max()) >= height):
         raise ParameterError(f"events lie off the {width}x{height} sensor_size (an event off it would land in another row)")
-    on = np.bincount((events["y"].astype(np.int64) * width + events["x"])[events["p"] > 0], minlength=width * height)
-    off = np.bincount((events["y"].astype(np.int64) * width + events["x"])[events["p"] < 0], minlength=width * height)
-    on = on.reshape(height, width) > 0
-    off = off.reshape(height, width) > 0
+    pixel = events["y"].astype(np.int64) * width + events["x"]
+    on = np.bincount(pixel[events["p"] > 0], minlength=width * height).reshape(height, width) > 0
+    off = np.bincount(pixel[events["p"] < 0], minlength=width * height).reshape(height, width) > 0
     img = np.full((height, width, 3), 255, dtype=np.uint8)
     img[on] = (40, 90, 220)
     img[off & ~on] = (220, 50, 40)
@@ -307,7 +306,7 @@ def confusion_png(matrix: list[list[int]], labels: list[str], title: str) -> byt
     norm = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
     ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
     for (i, j), value in np.ndenumerate(m):
-        ax.text(j, i, int(value), ha="center", va="center", fontsize=7, color="white" if norm[i, j] > 0.5 else "black")
+        ax.text(j, i, str(int(value)), ha="center", va="center", fontsize=7, color="white" if norm[i, j] > 0.5 else "black")
     ax.set_xticks(range(len(labels)), labels, rotation=60, fontsize=7, ha="right")
     ax.set_yticks(range(len(labels)), labels, fontsize=7)
     ax.set_xlabel("predicted", fontsize=8)

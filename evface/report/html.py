@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from evface.checks import as_flag, as_path
 from evface.errors import ParameterError, where
@@ -45,7 +47,7 @@ nav a{margin-right:1em;color:var(--accent);text-decoration:none}
 """
 
 
-def build_report(run_dirs: list[str | Path], out: str | Path, replace: bool = True) -> Path:
+def build_report(run_dirs: Sequence[str | Path], out: str | Path, replace: bool = True) -> Path:
     """Collect ``run_dirs`` and write the report to ``out`` (atomically; with ``replace`` False a
     :class:`FileExistsError` where a file with something in it is at ``out`` by then,
     :func:`~evface.io.atomic_files.atomic_write`). Returns ``out``.
@@ -55,7 +57,7 @@ def build_report(run_dirs: list[str | Path], out: str | Path, replace: bool = Tr
 
     Parameters
     ----------
-    run_dirs : list of str or Path
+    run_dirs : list or tuple of str or Path
         ``evface run`` outputs, training runs and evaluations (:func:`~evface.report.collect.collect`);
         at least one.
     out : str or Path
@@ -135,7 +137,8 @@ def _name_the_malformed_run(data: ReportData) -> None:
     for task in ("classify", "reconstruct"):
         for run in getattr(data, task):
             with reading(Path(run["dir"]) / METRICS):
-                render_html(replace(bare, **{task: [run]}))
+                alone: dict[str, Any] = {task: [run]}
+                render_html(replace(bare, **alone))
 
 
 def render_html(data: ReportData) -> str:

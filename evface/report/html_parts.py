@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import base64
 import html
-from typing import Any
+from typing import Any, Literal, overload
 
 from evface.errors import ParameterError, counted
 from evface.tasks.figure_format import few_subjects, fixed, fixed_interval, one_lighting
 from evface.tasks.stats import describe_difference
 
-PAPER = {
+PAPER: dict[str, Any] = {
     "classify": {"events": 51.23, "rgb": 23.12},
     "reconstruct": {"ssim": 0.8513, "psnr": 26.89},
     "source": "Mastropasqua et al., ICCV 2025 Workshops, arXiv 2508.11988",
 }
 
 
+@overload
+def _text(name: str, value: object, optional: Literal[False] = False) -> str: ...
+@overload
+def _text(name: str, value: object, optional: bool) -> str | None: ...
 def _text(name: str, value: object, optional: bool = False) -> str | None:
     """``value`` once it is text (or None where ``optional``); else a TypeError naming ``name``.
     A TypeError, not a ParameterError: a run's file that evface did not write so is named by

@@ -59,7 +59,7 @@ def _scored_clips(run: dict[str, Any], folders: dict[Path, ScoredClips]) -> Scor
     if folder is not None and folder not in folders and (folder / "manifest.csv").is_file():
         ordered = sorted((row_key(r), r["file"]) for r in read_manifest(folder))  # as data-clips.json lists them
         folders[folder] = ScoredClips(folder, [list(k) for k, _ in ordered], [file_print(folder / f) for _, f in ordered])
-    return folders.get(folder, ScoredClips(folder))
+    return ScoredClips(folder) if folder is None else folders.get(folder, ScoredClips(folder))
 
 
 def other_clips(a: dict[str, Any], b: dict[str, Any], folders: dict[Path, ScoredClips]) -> str | None:
