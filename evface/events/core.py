@@ -555,7 +555,7 @@ def search_time(t: np.ndarray, t_us: int, side: str = "left") -> int:
     if side not in ("left", "right"):  # a strided column was searched as 'left', a contiguous one NumPy's ValueError
         raise ParameterError(f"side must be 'left' or 'right', got {side!r}")
     if t.flags.c_contiguous:
-        return int(np.searchsorted(t, t_us, side=side))
+        return int(np.searchsorted(t, t_us, side="right" if side == "right" else "left"))
     bisect_fn = bisect.bisect_right if side == "right" else bisect.bisect_left
     return bisect_fn(t, t_us)
 

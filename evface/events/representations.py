@@ -196,7 +196,9 @@ def _decay_kernel(latest, t_ref, tau, never, out):
             flat_out[k] = math.exp(-age / tau)
 
 
-def _binned_inputs(events, sensor_size, n_bins, t_start_us, t_end_us):
+def _binned_inputs(
+    events: np.ndarray, sensor_size: SensorSize, n_bins: object, t_start_us: object, t_end_us: object
+) -> tuple[int, int, int, int, int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """Validated ``(width, height, n_bins, t0, t1, columns)`` of a time-binned representation."""
     check_array(events)
     width, height = sensor_dims(sensor_size)

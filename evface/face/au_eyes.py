@@ -32,7 +32,7 @@ UPPER_LID_ZONE_FW = 0.045  # skin between the lash line and the lid crease, at t
 LOWER_LID_ZONE_FW = 0.03
 
 
-def lid_state(aus: Mapping[int, float]) -> tuple[float, float]:
+def lid_state(aus: Mapping[int | str, float]) -> tuple[float, float]:
     """(upper-lid closure, lower-lid rise) as fractions of the eye aperture.
 
     Closure 1 brings the upper lid down to the lower lid; negative closure raises it (AU5); the
@@ -45,7 +45,7 @@ def lid_state(aus: Mapping[int, float]) -> tuple[float, float]:
     """
     up = lo = 0.0
     for key, w in check_aus(aus).items():
-        a, b = LID_WEIGHTS.get(key, (0.0, 0.0))  # lid AUs have no one-sided keys
+        a, b = LID_WEIGHTS.get(key, (0.0, 0.0)) if isinstance(key, int) else (0.0, 0.0)  # lid AUs have no one-sided keys
         up += w * a
         lo += w * b
     return min(max(up, -0.4), 1.0), min(max(lo, 0.0), 0.6)
@@ -104,7 +104,7 @@ def gaze_shift(aus: Mapping[int | str, float]) -> np.ndarray:
 
 
 def eye_displacement(
-    aus: Mapping[int | str, float], points: np.ndarray, landmarks: Landmarks, geometry: tuple | None = None
+    aus: Mapping[int | str, float], points: np.ndarray, landmarks: Landmarks, geometry: Mapping[str, tuple] | None = None
 ) -> np.ndarray:
     """Backward-warp displacement ``(N, 2)`` (face widths) of the lids and the eyeballs.
 
@@ -165,7 +165,7 @@ def eye_displacement(
     return out
 
 
-def lid_forward(aus: Mapping[int, float], points: np.ndarray, landmarks: Landmarks, side: str) -> np.ndarray:
+def lid_forward(aus: Mapping[int | str, float], points: np.ndarray, landmarks: Landmarks, side: str) -> np.ndarray:
     """Forward lid motion of points of one eye (``side`` "l"/"r"): where each appears after the lids move.
 
     Examples

@@ -237,8 +237,9 @@ def _kernel_sum(au: int, points: np.ndarray, landmarks: Landmarks, side: str = "
     mask = jaw_mask(points, landmarks)
     for k in AU_KERNELS.get(au, ()):
         names = [k.anchor]
-        if k.mirror and _mirror_name(k.anchor):
-            names.append(_mirror_name(k.anchor))
+        mirrored = _mirror_name(k.anchor) if k.mirror else None
+        if mirrored:
+            names.append(mirrored)
         if side:
             names = [n for n in names if n.endswith(IMAGE_SIDE_SUFFIX[side])]
         for name in names:
@@ -255,7 +256,7 @@ def _kernel_sum(au: int, points: np.ndarray, landmarks: Landmarks, side: str = "
     return free, lips["below"], lips["above"]
 
 
-def displacement(aus: Mapping[int, float], points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
+def displacement(aus: Mapping[int | str, float], points: np.ndarray, landmarks: Landmarks) -> np.ndarray:
     """Forward displacement ``(N, 2)`` in face widths of all ``aus`` (lids excluded): the
     intensity-weighted sums of the components, composed by :func:`combine_lips`.
 
@@ -281,7 +282,7 @@ def displacement(aus: Mapping[int, float], points: np.ndarray, landmarks: Landma
 
 
 def forward_points(
-    aus: Mapping[int, float], points: np.ndarray, landmarks: Landmarks, iterations: int = 4
+    aus: Mapping[int | str, float], points: np.ndarray, landmarks: Landmarks, iterations: int = 4
 ) -> np.ndarray:
     """Where skin points ``(N, 2)`` appear under ``aus``: solves ``p = s + D(p)`` by fixed point.
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import cv2
+import cv2.data  # its own module to type checkers (cv2 loads it at import)
 import numpy as np
 
 from evface.checks import as_real
@@ -144,10 +145,10 @@ def detect_faces(image: np.ndarray, min_size_frac: float = 0.1) -> np.ndarray:
     min_size_frac = as_real("min_size_frac", min_size_frac, 0.0, 1.0)
     gray = cv2.equalizeHist(to_gray_uint8(image))
     m = max(MIN_FACE_PX, int(min_size_frac * min(gray.shape)))
-    faces = cascade("haarcascade_frontalface_default.xml").detectMultiScale(
+    found = cascade("haarcascade_frontalface_default.xml").detectMultiScale(
         gray, scaleFactor=1.1, minNeighbors=5, minSize=(m, m)
     )
-    faces = np.asarray(faces, dtype=np.int64).reshape(-1, 4)
+    faces = np.asarray(found, dtype=np.int64).reshape(-1, 4)
     return faces[np.argsort(-faces[:, 2] * faces[:, 3], kind="stable")]
 
 
@@ -263,5 +264,6 @@ def locate_face(image_rgb: np.ndarray, source: str | None = None) -> FaceDetecti
     faces = detect_faces(img)
     if len(faces) == 0:
         raise FaceNotFoundError(where(source, "no frontal face found by the Haar cascade"))
-    box = tuple(int(t) for t in faces[0])
+    x, y, w, h = (int(t) for t in faces[0])
+    box = (x, y, w, h)
     return FaceDetection(box, _eyes(gray, box), _mouth(gray, box))

@@ -228,7 +228,7 @@ def procedural_identity(seed: int) -> Identity:
         ambient=float(rng.uniform(0.3, 0.45)),
         texture_seed=int(rng.integers(2**31)),
     )
-    params["iris_rgb"] = _IRIS[params["iris"]]
+    params["iris_rgb"] = _IRIS[str(params["iris"])]
     # Skin sheen, from its own stream so the draws above stay as they were (docs/au-model.md).
     sheen = np.random.default_rng([seed, 0x5BEC])
     params.update(specular=float(sheen.uniform(0.02, 0.07)), shininess=float(sheen.uniform(10.0, 30.0)))

@@ -21,7 +21,7 @@ def photo_texture(identity: Identity, size_wh, margin, fw, centre_px) -> np.ndar
     img = np.asarray(crop, np.float32) / 255.0
     if img.ndim == 2:
         img = np.repeat(img[..., None], 3, axis=-1)
-    lin = img**2.2
+    lin: np.ndarray = img**2.2
     if sigma:
         lin = cv2.GaussianBlur(lin, (0, 0), sigma)
     rgb = cv2.warpAffine(lin, M, tuple(int(t) for t in size_wh), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,

@@ -8,7 +8,9 @@ in face units, not in pixels).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -178,7 +180,7 @@ def draw_procedural(identity: Identity, u: np.ndarray, v: np.ndarray, px: float)
     >>> glasses is not None  # proc-0000 wears glasses
     True
     """
-    p = identity.params
+    p: Mapping[str, Any] = identity.params  # numbers, names and tuples (procedural_identity)
     lm = identity.landmarks
     seed = int(p["texture_seed"])
     grid = _Grid(u, v, px)

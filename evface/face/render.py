@@ -23,6 +23,7 @@ from evface.checks import as_int, sensor_dims
 from evface.errors import ParameterError
 from evface.face import au_eyes, au_motion, au_shading
 from evface.face import aus as au_model
+from evface.face.aus import Landmarks
 from evface.face.canvas import MARGIN_FW, canvas_geometry, check_memory, face_box
 from evface.face.field_support import bbox, on_support, union
 from evface.face.head_pose import FacePose, head_depth, rotation_flow
@@ -126,7 +127,7 @@ class FaceRenderer:
         fn = lambda pts: au_shading.au_shading(au, pts, self.identity.landmarks, side)  # noqa: E731
         self._shading[key] = on_support(fn, self._tu, self._tv, 2e-3) if au in au_shading.SHADED_AUS else None
 
-    def _prepare(self, aus: dict[int | str, float]) -> None:
+    def _prepare(self, aus: Mapping[int | str, float]) -> None:
         """Build the bases of one-sided AU keys on their first use (bilateral ones exist)."""
         for key in aus:
             if isinstance(key, str) and key not in self._basis:
@@ -138,7 +139,7 @@ class FaceRenderer:
         """Face box ``(x, y, w, h)`` in pixels at the neutral pose (about what a Haar cascade reports)."""
         return face_box(self.size)
 
-    def displacement(self, aus: Mapping[int, float]) -> np.ndarray:
+    def displacement(self, aus: Mapping[int | str, float]) -> np.ndarray:
         """Backward displacement field ``(H, W, 2)`` in pixels at the neutral pose: pixel ``p``
         shows the neutral texture at ``p - D(p)``.
 
@@ -164,14 +165,15 @@ class FaceRenderer:
         self._displacement_into(D, aus)
         return D
 
-    def _displacement_into(self, D: np.ndarray, aus: dict[int, float]) -> list[tuple[slice, slice]]:
+    def _displacement_into(self, D: np.ndarray, aus: Mapping[int | str, float]) -> list[tuple[slice, slice]]:
         """Add the displacement of ``aus`` into the zeroed ``D``; return the boxes written (and
         keep the lips' vertical motions for :meth:`_teeth`)."""
         boxes = []
-        self._lip_parts = None
+        self._lip_parts: tuple[np.ndarray, np.ndarray] | None = None
         for au, wt in aus.items():
-            if self._basis.get(au) is not None:
-                box, f = self._basis[au]
+            basis = self._basis.get(au)
+            if basis is not None:
+                box, f = basis
                 D[box] += np.float32(wt) * f
                 boxes.append(box)
         if self._mouth is not None and any(au in self._lips for au in aus):
@@ -194,18 +196,19 @@ class FaceRenderer:
                 boxes.append(box)
         return boxes
 
-    def _texture(self, aus: Mapping[int, float]) -> np.ndarray:
+    def _texture(self, aus: Mapping[int | str, float]) -> np.ndarray:
         for box in self._dirty:
             self._work[box] = self._tex[box]
         self._dirty = []
         for au, wt in aus.items():
-            if self._shading.get(au) is not None:
-                box, s = self._shading[au]
+            shading = self._shading.get(au)
+            if shading is not None:
+                box, s = shading
                 self._work[box][..., :3] *= (1.0 + np.float32(wt) * s)[..., None]
                 self._dirty.append(box)
         return self._work
 
-    def render(self, aus: Mapping[int, float] | None = None, pose: FacePose = FacePose(),
+    def render(self, aus: Mapping[int | str, float] | None = None, pose: FacePose = FacePose(),
                window: tuple[int, int, int, int] | None = None) -> np.ndarray:
         """Shaded reflectance ``float32 (H, W, 3)`` in [0, 1] of the face with ``aus`` at ``pose``.
 
@@ -252,10 +255,11 @@ class FaceRenderer:
             return self._neutral(window)
         A = None if pose.is_identity() else pose.matrix(self.centre_px, self.face_width_px)
         maps = self._unposed_maps(window) if A is None else self._posed_maps(A, pose, window)
-        out = cv2.remap(self._texture(aus), maps, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        out = cv2.remap(self._texture(aus), maps, None, cv2.INTER_LINEAR,  # type: ignore[call-overload]  # cv2's stubs omit map2=None
+                        borderMode=cv2.BORDER_REPLICATE)
         return self._rigid_layers(out, A, pose, window[:2])
 
-    def _displace(self, aus: dict[int | str, float]) -> None:
+    def _displace(self, aus: Mapping[int | str, float]) -> None:
         """Set the displacement scratch :attr:`_D` to the field of ``aus`` (zeroing the box the last
         frame wrote) and :attr:`_D_box` to the box it is non-zero in."""
         if self._D_box is not None:
@@ -284,20 +288,21 @@ class FaceRenderer:
         win = _slices(window)
         Ai = cv2.invertAffineTransform(A)
         Ai[:, 2] += self._margin
-        maps = cv2.transform(self._xy[win], Ai)
+        maps: np.ndarray = cv2.transform(self._xy[win], Ai)
         if not pose.in_plane():
             by, bp = self._rotation_basis()
             maps -= np.float32(pose.yaw_deg) * by[win] + np.float32(pose.pitch_deg) * bp[win]
         if self._D_box is not None:
-            self._subtract_posed_displacement(maps, A, window)
+            self._subtract_posed_displacement(maps, A, window, self._D_box)
         return maps
 
-    def _subtract_posed_displacement(self, maps: np.ndarray, A: np.ndarray, window: tuple[int, int, int, int]) -> None:
+    def _subtract_posed_displacement(self, maps: np.ndarray, A: np.ndarray, window: tuple[int, int, int, int],
+                                     box: tuple[slice, slice]) -> None:
         """Subtract from ``maps`` (of ``window``) the displacement moved by the pose ``A``: D is
-        non-zero only around its box, so it is resampled only there."""
+        non-zero only around its ``box`` (:attr:`_D_box`), so it is resampled only there."""
         w, h = self.size
         wx, wy, ww, wh = window
-        rs, cs = self._D_box
+        rs, cs = box
         corners = np.array([[cs.start, rs.start, 1], [cs.stop, rs.start, 1],
                             [cs.start, rs.stop, 1], [cs.stop, rs.stop, 1]], float) @ A.T
         # The warp's origin (x0, y0) must not depend on the window (warpAffine rounds
@@ -346,7 +351,7 @@ class FaceRenderer:
         the incisors' edges show :data:`TOOTH_FW` below the upper lip, darker towards the
         mouth corners and between teeth (boundaries at :data:`TOOTH_EDGES_FW` from the midline).
         """
-        if self._lip_parts is None:
+        if self._lip_parts is None or self._mouth is None or self._tooth_look is None:  # the last two are set whenever _lip_parts is
             return None
         below, above = self._lip_parts
         mb, y, seam, blend, _ = self._mouth
@@ -417,7 +422,7 @@ class FaceRenderer:
         region += o[..., :3]
         return out
 
-    def landmarks(self, aus: Mapping[int, float] | None = None, pose: FacePose = FacePose()) -> dict[str, np.ndarray]:
+    def landmarks(self, aus: Mapping[int | str, float] | None = None, pose: FacePose = FacePose()) -> dict[str, np.ndarray]:
         """Landmark groups ``(k, 2)`` in canvas pixels, displaced by ``aus`` and moved by ``pose``.
 
         Parameters
@@ -529,7 +534,7 @@ def _canvas_grids(layout: _Layout) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     return np.stack([gx + m, gy + m], axis=-1), np.stack([gx, gy], axis=-1), (gx - cx) / fw, (gy - cy) / fw
 
 
-def _mouth_window(lips: dict, cu: np.ndarray, cv: np.ndarray, lm: dict[str, np.ndarray],
+def _mouth_window(lips: dict, cu: np.ndarray, cv: np.ndarray, lm: Landmarks,
                   fw: float) -> tuple | None:
     """The mouth window where the lip seam is composed (the box around the lips' basis fields
     ``lips``), with its fixed per-pixel geometry: ``(box, y, seam, blend, gate)`` (``y`` and the
@@ -551,7 +556,7 @@ def _mouth_window(lips: dict, cu: np.ndarray, cv: np.ndarray, lm: dict[str, np.n
     )
 
 
-def _tooth_look(blend: np.ndarray, lm: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _tooth_look(blend: np.ndarray, lm: Landmarks) -> tuple[np.ndarray, np.ndarray]:
     """The teeth's fixed opacity profile and shading across the mouth window (see
     :meth:`FaceRenderer._teeth`), from the window's lip ``blend``: darker towards the mouth corners
     and between teeth (boundaries at :data:`TOOTH_EDGES_FW` from the midline)."""
@@ -560,7 +565,7 @@ def _tooth_look(blend: np.ndarray, lm: dict[str, np.ndarray]) -> tuple[np.ndarra
     return 0.3 + 0.7 * blend, (0.35 + 0.65 * blend**1.5) * (1.0 - 0.6 * np.clip(edges, 0, 1))
 
 
-def _eye_windows(lm: dict[str, np.ndarray], cu: np.ndarray,
+def _eye_windows(lm: Landmarks, cu: np.ndarray,
                  cv: np.ndarray) -> list[tuple[tuple[slice, slice], np.ndarray, dict]]:
     """The windows (canvas pixels) of the lid model, one around each eye with its lid zones:
     ``(box, points in face units, {side: eye geometry})`` for the eyes that span the window's

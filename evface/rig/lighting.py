@@ -9,6 +9,7 @@ changed by the lighting condition. docs/dataset.md lists the sources of the leve
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import overload
 
 import math
 
@@ -114,6 +115,12 @@ class Lighting:
         raise ParameterError(f"lighting {self.name!r}: its {self.flicker_hz:g} Hz flicker needs {option} >= "
                              f"{2 * self.flicker_hz:g} (twice the flicker), got {rate_hz:g}; at {rate_hz:g} Hz it "
                              f"would show as a {alias:g} Hz flicker")
+
+    @overload
+    def lux_at(self, t_us: float) -> float: ...
+
+    @overload
+    def lux_at(self, t_us: np.ndarray) -> np.ndarray: ...
 
     def lux_at(self, t_us: float | np.ndarray) -> float | np.ndarray:
         """Illuminance at ``t_us`` (a float for a scalar time).

@@ -339,7 +339,9 @@ class Rig:
         lr_sim = DvsSimulator(lr_size, cams.event_params(rp.lr_preset), seed=seeds.lr)
         truth_hd = np.empty((sampling.n_truth, g.roi[3], g.roi[2]), np.float32)
         truth_lr = np.empty((sampling.n_truth, *lr_size[::-1]), np.float32)
-        hd_events, lr_events, truth_t = [], [], []
+        hd_events: list[np.ndarray] = []
+        lr_events: list[np.ndarray] = []
+        truth_t: list[int] = []
         for k in range(sampling.n_steps + 1):
             t_us = int(round(k * sampling.step_us))
             hd, lr = self.scene.views(timeline, t_us, lighting.lux_at(t_us))

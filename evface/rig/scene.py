@@ -193,7 +193,7 @@ class Scene:
         g = self.geometry = geometry
         # was: a MemoryError, or the process killed, part way through drawing the faces
         for size, advice in ((g.canvas_hd, "lower RigParams.lr_face_px"),
-                             (tuple(SUPERSAMPLE * v for v in g.canvas_rgb), "lower RigParams.rgb_size")):
+                             ((SUPERSAMPLE * g.canvas_rgb[0], SUPERSAMPLE * g.canvas_rgb[1]), "lower RigParams.rgb_size")):
             check_memory(size, advice)
         self.hd_renderer = FaceRenderer(identity, size=g.canvas_hd)  # only the ROI window is rendered
         self.lr_renderer = FaceRenderer(identity, size=(g.canvas_lr[0] * SUPERSAMPLE, g.canvas_lr[1] * SUPERSAMPLE))

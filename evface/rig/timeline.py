@@ -488,7 +488,8 @@ def _within_clip(blinks: tuple[Blink, ...], saccades: tuple[Saccade, ...], durat
     ...
     evface.errors.ParameterError: Timeline.blinks[0] (2000 to 2100 µs) lies outside the clip's 0..1000 µs (duration_us): the clip would record a blink it never shows
     """
-    for name, parts in (("blinks", blinks), ("saccades", saccades)):
+    groups: tuple[tuple[str, tuple[Blink | Saccade, ...]], ...] = (("blinks", blinks), ("saccades", saccades))
+    for name, parts in groups:
         for i, part in enumerate(parts):
             if part.end_us <= 0 or part.start_us >= duration_us:
                 raise ParameterError(f"Timeline.{name}[{i}] ({part.start_us} to {part.end_us} µs) lies outside the "
@@ -557,10 +558,10 @@ class Timeline:
         for name, kind in (("expression", Expression), ("head", HeadMotion)):
             if not isinstance(getattr(self, name), kind):
                 raise ParameterError(f"Timeline.{name} must be a {kind.__name__}, got {getattr(self, name)!r}")
-        for name, kind in (("blinks", Blink), ("saccades", Saccade)):
+        for name, part_kind in (("blinks", Blink), ("saccades", Saccade)):
             parts = getattr(self, name)
-            if not isinstance(parts, tuple) or not all(isinstance(p, kind) for p in parts):
-                raise ParameterError(f"Timeline.{name} must be a tuple of {kind.__name__}, got {parts!r}")
+            if not isinstance(parts, tuple) or not all(isinstance(p, part_kind) for p in parts):
+                raise ParameterError(f"Timeline.{name} must be a tuple of {part_kind.__name__}, got {parts!r}")
         e = self.expression
         if e.onset_us < 0 or e.offset_us > duration:  # was: labels of an apex the clip never shows
             raise ParameterError(f"Timeline: the expression (onset_us {e.onset_us} to offset_us {e.offset_us}) must lie "

@@ -236,9 +236,9 @@ def draw_head_motion(params: TimelineParams, rng: np.random.Generator) -> HeadMo
     speed = rng.uniform(0, params.drift_per_s)
     return HeadMotion(
         drift=(float(speed * np.cos(angle)), float(speed * np.sin(angle))),
-        wobble_amp=tuple(float(a) for a in rng.uniform(0, params.wobble_amplitude, size=2)),
-        wobble_hz=tuple(float(f) for f in rng.uniform(*params.wobble_hz_range, size=2)),
-        wobble_phase=tuple(float(p) for p in rng.uniform(0, 2 * np.pi, size=2)),
+        wobble_amp=_pair(rng.uniform(0, params.wobble_amplitude, size=2)),
+        wobble_hz=_pair(rng.uniform(*params.wobble_hz_range, size=2)),
+        wobble_phase=_pair(rng.uniform(0, 2 * np.pi, size=2)),
         roll_amp_deg=float(rng.uniform(0, params.roll_deg_amplitude)),
         roll_hz=float(rng.uniform(*params.wobble_hz_range)),
         roll_phase=float(rng.uniform(0, 2 * np.pi)),
@@ -247,10 +247,21 @@ def draw_head_motion(params: TimelineParams, rng: np.random.Generator) -> HeadMo
         breathing_phase=float(rng.uniform(0, 2 * np.pi)),
         yaw_deg=float(rng.uniform(-params.yaw_deg_range, params.yaw_deg_range)),
         pitch_deg=float(rng.uniform(-params.pitch_deg_range, params.pitch_deg_range)),
-        rotation_amp_deg=tuple(float(a) for a in rng.uniform(0, params.rotation_wobble_deg, size=2)),
-        rotation_hz=tuple(float(f) for f in rng.uniform(*params.wobble_hz_range, size=2)),
-        rotation_phase=tuple(float(p) for p in rng.uniform(0, 2 * np.pi, size=2)),
+        rotation_amp_deg=_pair(rng.uniform(0, params.rotation_wobble_deg, size=2)),
+        rotation_hz=_pair(rng.uniform(*params.wobble_hz_range, size=2)),
+        rotation_phase=_pair(rng.uniform(0, 2 * np.pi, size=2)),
     )
+
+
+def _pair(values: np.ndarray) -> tuple[float, float]:
+    """The first two of ``values`` as Python floats.
+
+    Examples
+    --------
+    >>> _pair(np.array([0.5, 2.0, 9.0]))
+    (0.5, 2.0)
+    """
+    return float(values[0]), float(values[1])
 
 
 def saccade_duration_us(amplitude_deg: float) -> int:
@@ -278,7 +289,7 @@ def draw_gaze(params: TimelineParams, rng: np.random.Generator) -> tuple[tuple[f
     """
     rx, ry = params.gaze_range_deg
     pos = np.array([rng.uniform(-rx, rx), rng.uniform(-ry, ry)]) * 0.5
-    start = tuple(float(v) for v in pos)
+    start = (float(pos[0]), float(pos[1]))
     n = int(rng.poisson(params.saccade_rate_hz * params.duration_us * 1e-6))
     saccades, free_from = [], 0
     for t in np.sort(rng.uniform(0, params.duration_us, size=n)):

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 
 import numba
 import numpy as np
@@ -369,7 +369,7 @@ def simulate_frames(
     if not isinstance(frames, Iterable) or (isinstance(frames, np.ndarray) and frames.ndim != 3):
         raise ParameterError(f"frames must be an (N, H, W) array or a sequence of (H, W) arrays, got "
                              f"{type(frames).__name__} of shape {np.shape(frames)}")
-    if hasattr(frames, "__len__") and len(frames) != times.size:
+    if isinstance(frames, Sized) and len(frames) != times.size:
         raise ParameterError(f"got {len(frames)} frames but {times.size} timestamps")
     chunks = []
     count = 0

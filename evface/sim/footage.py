@@ -391,14 +391,15 @@ def upsample_linear(frames: Iterable[np.ndarray], times_us: Iterable[int], facto
     """
     if int(factor) != factor or factor < 1:
         raise ParameterError(f"upsample factor must be an integer >= 1, got {factor}")
-    prev = prev_t = None
+    prev: tuple[np.ndarray, int] | None = None
     for frame, t in zip(frames, times_us, strict=False):
         if prev is not None and factor > 1:
+            prev_frame, prev_t = prev
             for j in range(1, factor):
                 w = j / factor
-                yield (prev * (1 - w) + frame * w).astype(frame.dtype), int(round(prev_t + (t - prev_t) * w))
+                yield (prev_frame * (1 - w) + frame * w).astype(frame.dtype), int(round(prev_t + (t - prev_t) * w))
         yield frame, int(t)
-        prev, prev_t = frame, t
+        prev = frame, t
 
 
 def iter_lux_events(simulator: DvsSimulator, frames_lux: Iterable[np.ndarray], times_us: Iterable[int],

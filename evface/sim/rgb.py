@@ -484,15 +484,13 @@ class RgbCamera:
             raise ParameterError(
                 f"[{t_start_us}, {t_end_us}] µs is shorter than one frame period ({p.period_us:.0f} µs)"
             )
-        shape = None
-        metered = None  # auto-exposure meters the previous frame's scene, like a real camera
+        # auto-exposure meters the previous frame's scene, like a real camera (the first frame: the scene at its start)
+        first = _scene(render, int(times[0]), None)
+        shape = first.shape
+        # the plain mean for "average": the same float32 sum, so the frames stay byte-identical
+        weights = None if p.metering == "average" else metering_weights(shape[:2], p.metering)
+        metered = _metered(first, weights)
         for t0 in times:
-            if metered is None:
-                first = _scene(render, int(t0), shape)
-                shape = first.shape
-                # the plain mean for "average": the same float32 sum, so the frames stay byte-identical
-                weights = None if p.metering == "average" else metering_weights(shape[:2], p.metering)
-                metered = _metered(first, weights)
             exposure, gain = auto_exposure(metered, p)
             exposure_us = max(int(round(exposure)), 1)
             acc = np.zeros(shape, np.float64)

@@ -213,7 +213,9 @@ def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
     ok, buf = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise ParameterError(f"OpenCV could not JPEG-encode a frame of shape {image.shape}")
-    return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    assert decoded is not None  # the JPEG OpenCV has just encoded
+    return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
 
 
 __all__ = ["CFA_PATTERNS", "cfa_channels", "demosaic", "fixed_pattern", "jpeg", "mosaic"]

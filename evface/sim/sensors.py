@@ -158,7 +158,7 @@ def parse_sensor(text: str) -> SensorSpec:
         raise ParameterError(f"sensor {text!r}: expected a name ({', '.join(sorted(SENSORS))}), WxH such as 640x480, "
                              "or NAME:WxH such as evk4:640x360")
     sensor = SENSORS[m.group(1)] if m.group(1) is not None else None
-    if m.group(2) is None:
+    if m.group(2) is None and sensor is not None:  # a bare NAME (the empty text, neither, is refused above)
         return SensorSpec(sensor, sensor.size)
     width, height = whole_number(m.group(2)) or 0, whole_number(m.group(3)) or 0  # was int(): 5000 digits, ValueError
     if not (0 < width <= 65535 and 0 < height <= 65535):

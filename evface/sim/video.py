@@ -186,7 +186,8 @@ class VideoScene:
         if times_us is None:
             times_us = variable_rate_times(path, self.info, fps)
         self._times = video_scene_times(times_us, self.fps)
-        self._a, self._ta = self._next()
+        # iter_video_frames refuses a video or folder with no frame (FormatError, DatasetError)
+        self._a, self._ta = frame_to_rgb_lux(next(self._frames), self.lux), next(self._times)
         self._b, self._tb = self._next()
 
     def _next(self) -> tuple[np.ndarray | None, int]:

@@ -9,7 +9,7 @@ to use, :func:`count_frames` counts the frames decoding as little as it can, and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -253,7 +253,7 @@ def iter_video_frames(path: str | Path, times: list[float] | None = None) -> Ite
     return _decoded(path, times)
 
 
-def _decoded(path: str | Path, times: list[float] | None = None) -> Iterator[np.ndarray]:
+def _decoded(path: str | Path, times: list[float] | None = None) -> Generator[np.ndarray, None, None]:
     """The frames OpenCV decodes from the video file ``path`` (:func:`iter_video_frames`); a
     FormatError naming the frame whose size differs from the first frame's (OpenCV's FFmpeg
     backend scales such a frame to the stream's first size; another backend hands it on)."""

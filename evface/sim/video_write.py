@@ -95,7 +95,7 @@ def write_video(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float) 
     new/v.avi
     """
     path = Path(path)
-    fourcc = cv2.VideoWriter_fourcc(*video_codec(path))
+    fourcc = cv2.VideoWriter.fourcc(*video_codec(path))
     tmp = None
     writer = None
     made = make_folders(path.parent)
@@ -108,7 +108,7 @@ def write_video(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float) 
                 if not writer.isOpened():
                     raise FormatError(where(path, "OpenCV cannot write this video (check the extension)"))
             writer.write(np.ascontiguousarray(frame[:, :, ::-1]))
-        if writer is None:
+        if writer is None or tmp is None:  # both are set with the first frame
             raise FormatError(where(path, "no frame to write"))
         writer.release()
         writer = None
