@@ -285,6 +285,17 @@ def test_helpers():
     assert data[:, 0, 0, 0].tolist() == [15, 55, 95] and t.tolist() == [0, 33333, 66667] and exp == 33333
 
 
+def test_fitting_size_of_a_bare_size_is_refused_naming_it():
+    """A spec of a bare ``WxH`` names no sensor to put before the window's size: was an
+    AttributeError ('NoneType' object has no attribute 'name')."""
+    from evface.sim.sensors import parse_sensor
+
+    assert corpus_module.fitting_size(parse_sensor("evk4:1280x720"), (280, 340)) == "evk4:593x720"
+    with pytest.raises(ParameterError, match=r"^fitting_size: spec 64x48 is a bare size, which names no sensor; "
+                                             r"give a named sensor's spec \(NAME:WxH\)$"):
+        corpus_module.fitting_size(parse_sensor("64x48"), (280, 340))
+
+
 # ----------------------------------------------------------------------------- error paths
 
 

@@ -988,13 +988,13 @@ def test_a_failed_cross_correlation_names_the_options(monkeypatch, tmp_path):
     with pytest.raises(SyncError, match=r"frame pairs \(--offset lr=US centres the search, --max-offset-us widens it, "
                                         r"--sync lr=offset takes the offset as given\)$"):
         importer.synchronise(EventSource("lr", tmp_path / "lr.aedat4", sync="xcorr"), scan, np.arange(3),
-                             SimpleNamespace(energy=None), np.ones(3), SessionOptions())
+                             SimpleNamespace(energy=np.zeros(2)), np.ones(3), SessionOptions())
     # under --sync auto (the default) an --offset alone is taken as given, not searched around (was:
     # "--offset lr=US centres the search" there too, and that offset was imported unchecked)
     with pytest.raises(SyncError, match=r"frame pairs \(--sync lr=xcorr --offset lr=US centres the search, "
                                         r"--max-offset-us widens it; --offset lr=US alone takes the offset as given\)$"):
-        importer.synchronise(EventSource("lr", tmp_path / "lr.aedat4"), scan, np.arange(3), SimpleNamespace(energy=None),
-                             np.ones(3), SessionOptions())
+        importer.synchronise(EventSource("lr", tmp_path / "lr.aedat4"), scan, np.arange(3),
+                             SimpleNamespace(energy=np.zeros(2)), np.ones(3), SessionOptions())
 
 
 def test_trigger_sync_without_pulses_on_the_channel_names_what_to_give(tmp_path):

@@ -1,5 +1,6 @@
 """The synthetic rig and dataset builder (tiny preset): determinism, resume, shards, geometry, CLI."""
 
+import json
 import os
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from evface import __version__
 from evface.cli import app, main
 from evface.datasets import synth_plan
 from evface.datasets.synth import synthesize
@@ -254,6 +256,20 @@ def test_synthesize_names_a_bad_argument_before_anything_is_made(tmp_path, given
     with pytest.raises(ParameterError) as err:
         synthesize(tmp_path / "out", **args)
     assert says in str(err.value) and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("shard", [[0, None], [0, "2"], "0/2", [0], [True, 2], [2, 2], 7])
+def test_a_shard_whose_dataset_json_holds_no_shard_pair_is_refused(tmp_path, capsys, shard):
+    """A shard's ``dataset.json`` whose ``shard`` is no ``[I, N]`` (0 <= I < N): was a TypeError
+    ('NoneType' object cannot be interpreted as an integer), an IndexError, or a shard 1/True."""
+    folder = tmp_path / "shard0"
+    folder.mkdir()
+    (folder / "dataset.json").write_text(json.dumps({"evface_version": __version__, "shard": shard}))
+    with pytest.raises(DatasetError, match=r"shard0: dataset\.json's shard .* is no \[I, N\] with 0 <= I < N: "
+                                           r"not a shard evface made; make it again with evface synth --shard I/N"):
+        merge_shards(tmp_path / "merged", [folder])
+    assert main(["synth-merge", str(tmp_path / "merged"), str(folder)]) == 2
+    assert not (tmp_path / "merged").exists()
 
 
 def test_shards_merge_into_the_unsharded_dataset(reference, tmp_path, capsys):

@@ -54,8 +54,9 @@ from evface.rig.record import GENERATOR
 def _classes(folders: list[DatasetFolder]) -> dict[str, list[int]] | None:
     """The union of the folders' class tables (``dataset.json``'s ``classes``), or None when a
     folder has none; a label that two folders give different AUs is refused."""
-    tables = [ds.info.get("classes") for ds in folders]
-    if not all(isinstance(t, dict) for t in tables):
+    found = [ds.info.get("classes") for ds in folders]
+    tables = [t for t in found if isinstance(t, dict)]
+    if len(tables) != len(found):
         return None
     merged: dict[str, list[int]] = {}
     owner: dict[str, Path] = {}

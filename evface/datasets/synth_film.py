@@ -30,6 +30,7 @@ def subject_identity(subject: Subject) -> Identity:
         return procedural_identity(subject.seed)
     if subject.kind == "builtin":
         return builtin_photo_identities()[0]
+    assert subject.photo is not None, "plan_subjects gives each photo subject its file"
     rgb = read_photo(subject.photo)
     if subject.photo_sha256 is not None and photo_digest(rgb) != subject.photo_sha256:
         raise DatasetError(where(subject.photo, f"face photo of {subject.name} changed since this dataset was "

@@ -407,9 +407,10 @@ def plan_subjects(preset: SynthPreset, seed: int, n_subjects: int | None = None,
     problems: list[FaceProblem] = []
     if faces_dir is not None:
         photos, problems = load_face_photos(faces_dir)
-        subjects += [Subject(name, 1000 + i, "photo", photo=str(Path(ident.source).absolute()),
-                             photo_sha256=photo_digest(ident.photo))
-                     for i, (name, ident) in enumerate(photos)]
+        for i, (name, ident) in enumerate(photos):
+            assert ident.source is not None and ident.photo is not None, "load_face_photos: identities of photo files"
+            subjects.append(Subject(name, 1000 + i, "photo", photo=str(Path(ident.source).absolute()),
+                                    photo_sha256=photo_digest(ident.photo)))
     if not subjects:
         raise ParameterError("no subjects: give --subjects > 0 or --faces")
     return subjects, problems

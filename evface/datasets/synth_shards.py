@@ -76,6 +76,29 @@ def _shard_folder(d: Path) -> Path:
     return d
 
 
+def _shard_pair(d: Path, info: dict[str, Any]) -> tuple[int, int]:
+    """The shard ``(I, N)`` that the ``dataset.json`` record ``info`` of the folder ``d`` gives;
+    a :class:`DatasetError` naming ``d`` where it gives none, or no ``[I, N]`` with ``0 <= I < N``
+    (was: a TypeError or IndexError where it was a number, text, ``[0, null]`` or ``[0]``).
+
+    Examples
+    --------
+    >>> _shard_pair(Path("s1"), {"shard": [1, 2]})
+    (1, 2)
+    >>> _shard_pair(Path("s1"), {"shard": [0, None]})
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: s1: dataset.json's shard [0, None] is no [I, N] with 0 <= I < N: not a shard evface made; make it again with evface synth --shard I/N
+    """
+    sh = info.get("shard")
+    if not sh:
+        raise DatasetError(where(d, "not a shard (dataset.json has no 'shard')"))
+    if not (isinstance(sh, list) and len(sh) == 2 and all(type(v) is int for v in sh) and 0 <= sh[0] < sh[1]):
+        raise DatasetError(where(d, f"dataset.json's shard {sh!r} is no [I, N] with 0 <= I < N: not a shard evface "
+                                    "made; make it again with evface synth --shard I/N"))
+    return sh[0], sh[1]
+
+
 def _finished_shards(shard_dirs: list[Path]) -> list[tuple[Path, dict[str, Any], list[dict[str, Any]]]]:
     """The folder, ``dataset.json`` and manifest rows of each shard, in shard order; a
     :class:`DatasetError` naming the shard when one was made with other parameters or by another
@@ -84,22 +107,19 @@ def _finished_shards(shard_dirs: list[Path]) -> list[tuple[Path, dict[str, Any],
     infos = [(d, read_dataset_json(_shard_folder(d))) for d in shard_dirs]
     first_dir, first = infos[0]
     shards: dict[int, tuple[Path, dict[str, Any]]] = {}
-    n = None
+    n = _shard_pair(first_dir, first)[1]
     for d, info in infos:
         diff = differing_keys(info, first, SAME_DATASET_KEYS)
         if diff:
             raise DatasetError(where(d, f"shard made with other {', '.join(diff)} than {first_dir}"))
         check_same_version(d, "shard", info, str(first_dir), first, "make every shard with one version (run the synth "
                                                                  "--shard command of the odd ones again into new folders)")
-        sh = info.get("shard")
-        if not sh:
-            raise DatasetError(where(d, "not a shard (dataset.json has no 'shard')"))
-        if n is not None and sh[1] != n:
-            raise DatasetError(where(d, f"shard {sh[0]}/{sh[1]} does not match N={n} of the others"))
-        n = sh[1]
-        if sh[0] in shards:
-            raise DatasetError(where(d, f"shard {sh[0]}/{n} given twice (also {shards[sh[0]][0]})"))
-        shards[sh[0]] = (d, info)
+        i, count = _shard_pair(d, info)
+        if count != n:
+            raise DatasetError(where(d, f"shard {i}/{count} does not match N={n} of the others"))
+        if i in shards:
+            raise DatasetError(where(d, f"shard {i}/{n} given twice (also {shards[i][0]})"))
+        shards[i] = (d, info)
     missing = sorted(set(range(n)) - set(shards))
     if missing:
         given = ", ".join(f"{i}/{n}" for i in sorted(shards))

@@ -60,7 +60,8 @@ def checked_clip(path: Path, clip: Clip) -> Clip:
         _check_images(path, f"Clip.truth[{name!r}]", truth.data, (np.floating, np.integer), "(N, H, W) of numbers")
         _check_times(path, f"Clip.truth[{name!r}].t_us", truth.t_us)
         _check_truth_grid(path, name, truth.data.shape[1:], clip.sensors.get(name))
-    return replace(clip, **texts, **times, aus=aus)
+    checked: dict[str, Any] = {**texts, **times, "aus": aus}
+    return replace(clip, **checked)
 
 
 def _check_series_times(path: Path, clip: Clip) -> None:
@@ -78,6 +79,7 @@ def _check_series_times(path: Path, clip: Clip) -> None:
     ...
     evface.errors.ParameterError: c.h5: Clip.frames['rgb'].exposure_us must be 1-D, one per image (2), got int64 ()
     """
+    series: list[tuple[str, FrameSeries | TruthSeries, tuple[str, ...]]]
     series = [(f"Clip.frames[{name!r}]", s, ("t_us", "exposure_us")) for name, s in clip.frames.items()]
     series += [(f"Clip.truth[{name!r}]", s, ("t_us",)) for name, s in clip.truth.items()]
     for name, s, keys in series:
@@ -232,14 +234,15 @@ def _text(path: Path, name: str, value: object) -> str:
 
 def _check_images(path: Path, name: str, data: object, kinds: tuple[type, ...], shape: str) -> None:
     """Frames or truth: an array of the shape and dtype the schema stores (docs/clip-format.md)."""
-    ok = isinstance(data, np.ndarray) and any(np.issubdtype(data.dtype, kind) for kind in kinds)
+    if not isinstance(data, np.ndarray):
+        raise ParameterError(where(path, f"{name}.data must be {shape}, got {type(data).__name__}"))
+    ok = any(np.issubdtype(data.dtype, kind) for kind in kinds)
     if ok and data.ndim == 4 and kinds == (np.uint8,):
         ok = data.shape[3] == 3
     elif ok:
         ok = data.ndim == 3
     if not ok:
-        got = f"{data.dtype} {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
-        raise ParameterError(where(path, f"{name}.data must be {shape}, got {got}"))
+        raise ParameterError(where(path, f"{name}.data must be {shape}, got {data.dtype} {data.shape}"))
     if np.issubdtype(data.dtype, np.floating) and not np.isfinite(data).all():
         raise ParameterError(where(path, f"{name}.data holds nan or infinite values"))
 

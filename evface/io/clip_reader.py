@@ -16,7 +16,7 @@ import json
 import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import h5py
 import numpy as np
@@ -24,7 +24,7 @@ import numpy as np
 from evface.checks import MAX_SENSOR_SIDE, as_int, as_path
 from evface.errors import EventsError, EvfaceError, FormatError, ParameterError, where
 from evface.events.core import EVENT_DTYPE, time_window
-from evface.io.clip_schema import (JSON_ATTRS, SCALAR_ATTRS, SCHEMA_VERSION, T_INDEX_STEP, TRUTH_ENCODING,
+from evface.io.clip_schema import (EVENT_COLUMNS, JSON_ATTRS, SCALAR_ATTRS, SCHEMA_VERSION, T_INDEX_STEP, TRUTH_ENCODING,
                                    TRUTH_LOG2_MIN, TRUTH_STEPS_PER_OCTAVE, Clip, FrameSeries, SensorInfo, TruthSeries,
                                    decode_truth)
 from evface.io.clip_checks import checked_clip
@@ -212,7 +212,7 @@ def _sensor_info(name: str, g: h5py.Group) -> SensorInfo:
         height=height,
         full_width=int(a["full_width"]),
         full_height=int(a["full_height"]),
-        roi=tuple(int(v) for v in a["roi"]),
+        roi=cast("tuple[int, int, int, int]", tuple(int(v) for v in a["roi"])),  # its length: checked by _written_back
         model=_attr_str(a.get("model", "")),
         params=json.loads(_attr_str(a.get("params", "{}"))),
     )
@@ -480,7 +480,7 @@ def _event_count(g: h5py.Group) -> int:
     declared shapes and types, before any is read: a column declared terabytes long was read whole
     (``MemoryError``), a float ``t`` cast NaN to an integer, a scalar raised ``IndexError``."""
     lengths, columns = {}, {}
-    for name in EVENT_DTYPE.names:
+    for name in EVENT_COLUMNS:
         columns[name] = g[name]  # looked up once: h5py makes a new object at each lookup (50 µs)
         _check_column(columns[name], EVENT_DTYPE[name], name)
         lengths[name] = columns[name].shape[0]
@@ -494,7 +494,7 @@ def _event_count(g: h5py.Group) -> int:
 def _read_rows(g: h5py.Group, lo: int, hi: int) -> np.ndarray:
     events = np.empty(hi - lo, dtype=EVENT_DTYPE)
     if hi > lo:
-        for name in EVENT_DTYPE.names:
+        for name in EVENT_COLUMNS:
             events[name] = g[name][lo:hi]
     return events
 

@@ -36,11 +36,12 @@ import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from evface.errors import FormatError, ParameterError, where
+from evface.events.core import EVENT_DTYPE
 
 SCHEMA_VERSION = 3
 """3: truth frames are 16-bit log codes differenced in time (:func:`encode_truth`), a fifth of
@@ -331,6 +332,8 @@ def _check_parts(key: str, parts: object, kind: type) -> None:
 TIME_ATTRS = ("onset_us", "apex_us", "offset_us", "duration_us")
 SCALAR_ATTRS = ("clip_id", "subject", "label", "lighting", *TIME_ATTRS)
 JSON_ATTRS = ("aus", "calibration", "extra")
+EVENT_COLUMNS = cast("tuple[str, ...]", EVENT_DTYPE.names)  # numpy's stubs allow None: not for a structured dtype
+"""The datasets of a sensor's group under ``/events``: one per field of ``EVENT_DTYPE``, in its order."""
 
 
 def encode_truth(data: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ from evface.checks import as_path, as_real, sensor_dims
 from evface.errors import EventsError, FormatError, ParameterError, where
 from evface.events.core import EVENT_DTYPE, SensorSize, check_array, check_stream, empty_events
 from evface.io.clip_checks import check_clip_id, check_field, checked_clip
-from evface.io.clip_schema import (JSON_ATTRS, SCALAR_ATTRS, SCHEMA_VERSION, T_INDEX_STEP, TRUTH_ENCODING,
+from evface.io.clip_schema import (EVENT_COLUMNS, JSON_ATTRS, SCALAR_ATTRS, SCHEMA_VERSION, T_INDEX_STEP, TRUTH_ENCODING,
                                    TRUTH_LOG2_MIN, TRUTH_STEPS_PER_OCTAVE, Clip, FrameSeries, SensorInfo, TruthSeries,
                                    check_sensor_name, encode_truth)
 from evface.io.atomic_files import STOP_SIGNALS
@@ -407,7 +407,7 @@ def _image_options(shape: tuple[int, ...]) -> dict[str, Any]:
 def _write_events(g: h5py.Group, events: np.ndarray, info: SensorInfo) -> None:
     """Each column in slices of ``EVENT_CHUNK`` events: a whole column would be copied first (the
     columns of the structured array are strided), which set the peak memory of an import."""
-    for name in EVENT_DTYPE.names:
+    for name in EVENT_COLUMNS:
         column = g.create_dataset(name, shape=(events.size,), dtype=EVENT_DTYPE[name], maxshape=(None,),
                                   **_event_dataset_options(events.size))
         for lo in range(0, events.size, EVENT_CHUNK):
@@ -544,7 +544,7 @@ class ClipEventsWriter:
         write the events held so far into them."""
         self._columns = {name: self._group.create_dataset(name, shape=(0,), maxshape=(None,), dtype=EVENT_DTYPE[name],
                                                           **_event_dataset_options(n_events))
-                         for name in EVENT_DTYPE.names}
+                         for name in EVENT_COLUMNS}
         held, self._held = self._held, []
         self._append(np.concatenate([empty_events(), *held]))
 

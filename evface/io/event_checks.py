@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import mmap
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -18,9 +19,10 @@ from evface.io import evt as io_evt
 from evface.io.formats import MAX_HEADER_LINE, is_header_text
 
 _ES_DVS_HEADER = 20
+_Stated = TypeVar("_Stated", bound=SensorSize | None)
 
 
-def agreeing_sensor_size(path: Path, stated: SensorSize | None, given: SensorSize | None) -> SensorSize | None:
+def agreeing_sensor_size(path: Path, stated: _Stated, given: SensorSize | None) -> _Stated:
     """The sensor size the file ``stated`` (None if it states none), refused if the one ``given``
     (``--sensor-size``, ``sensor_size=``) differs: a size given for a file that has one was ignored."""
     if stated is not None and given is not None and tuple(map(int, stated)) != tuple(given):

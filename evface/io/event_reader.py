@@ -208,13 +208,19 @@ class EventsFileReader:
         return meta.sensors[sensor].size
 
     @property
+    def _clip_sensor(self) -> str:
+        """The sensor of a clip file that this reader reads: :meth:`_open_clip` chose it."""
+        assert self.sensor is not None, "a clip's reader has its sensor from _open_clip"
+        return self.sensor
+
+    @property
     def known_count(self) -> int | None:
         """Events in the file, for a clip or DAT file (known without decoding); ``None`` otherwise.
 
         The count is the whole file's (or clip sensor's): the time window is not applied.
         """
         if self.format == "clip":
-            return event_counts(self.path)[self.sensor]
+            return event_counts(self.path)[self._clip_sensor]
         if self.format == "dat":
             return max(0, self.path.stat().st_size - self._header_length - 2) // 8
         return None
@@ -254,7 +260,7 @@ class EventsFileReader:
             return
         if fmt == "clip":
             with clip_errors(self.path):
-                yield from iter_clip_events(self.path, self.sensor, self.t_start_us, self.t_end_us)
+                yield from iter_clip_events(self.path, self._clip_sensor, self.t_start_us, self.t_end_us)
         elif fmt == "csv":
             yield from self._csv_chunks()
         elif fmt in EVT_VERSIONS or fmt == "dat":
@@ -427,7 +433,7 @@ class EventsFileReader:
         out of order in it is numbered in the file (was: from the window's start)."""
         if self.format != "clip" or self.t_start_us is None:
             return 0
-        return first_event_index(self.path, self.sensor, self.t_start_us)
+        return first_event_index(self.path, self._clip_sensor, self.t_start_us)
 
 
 
@@ -526,7 +532,7 @@ def read_events_file(
     """
     reader = EventsFileReader(path, sensor=sensor, sensor_size=sensor_size, t_start_us=t_start_us, t_end_us=t_end_us)
     if reader.format == "clip" and t_start_us is None and t_end_us is None:
-        events = read_events(reader.path, reader.sensor)
+        events = read_events(reader.path, reader._clip_sensor)
         next(reader._checked(iter([events])), None)
         return events, reader.sensor_size
     return join_chunks(list(reader)), reader.sensor_size

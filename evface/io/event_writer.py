@@ -156,13 +156,13 @@ class EventsFileWriter:
             with faery_errors(self.path, writing=True):
                 self._made = make_folders(self.path.parent)
                 self.tmp = temporary_beside(self.path)
-                self._start()
+                self._start(self.tmp)
         except BaseException:
             self._discard()
             raise
 
-    def _start(self) -> None:
-        fmt, (width, height), tmp = self.format, self.sensor_size, self.tmp
+    def _start(self, tmp: Path) -> None:
+        fmt, (width, height) = self.format, self.sensor_size
         if fmt in ("evt3", "evt2.1"):
             self._file = open(tmp, "wb")  # noqa: SIM115 - closed by close() or _discard()
             name = "3.0" if fmt == "evt3" else "2.1"
@@ -251,6 +251,7 @@ class EventsFileWriter:
                 events = events.copy() if not self._shift else events
                 events["t"] -= self._t0
             encode = io_evt.evt3_encode if fmt == "evt3" else io_evt.evt21_encode
+            assert self._state is not None, "_start made the EVT encoder's state with the file"
             self._file.write(encode(events, self._state).tobytes())
         elif fmt == "clip":
             self._encoder.write(events)
@@ -332,6 +333,8 @@ class EventsFileWriter:
         """
         if self._closed:
             return self.path
+        tmp = self.tmp
+        assert tmp is not None, "an open writer has its temporary file"
         try:
             with faery_errors(self.path, writing=True):
                 if self._file is not None:
@@ -343,7 +346,7 @@ class EventsFileWriter:
                 else:
                     self._encoder.__exit__(None, None, None)
                 self._encoder = self._file = None
-            publish(self.tmp, self.path, self.replace)  # a FileExistsError as it is, for the command to name
+            publish(tmp, self.path, self.replace)  # a FileExistsError as it is, for the command to name
         except BaseException:
             self._discard()
             raise

@@ -74,7 +74,7 @@ def _stream_stats(chunks, sensor_size: SensorSize) -> dict[str, Any]:
         if t_first is None:
             t_first = int(chunk["t"][0])
         t_last = int(chunk["t"][-1])
-    duration = 0 if t_first is None else t_last - t_first
+    duration = 0 if t_first is None or t_last is None else t_last - t_first  # both None, or neither
     return {
         "sensor_size": list(sensor_size),
         "events": n,

@@ -284,8 +284,8 @@ def detect_format(path: str | Path) -> str:
     with open(path, "rb") as f:
         head = f.read(16)
     if head.startswith(b"#!AER-DAT") and not head.startswith(b"#!AER-DAT4"):
-        version = head[9:12].decode("ascii", "replace").strip()
-        raise FormatError(where(path, f"an AEDAT {version} file (jAER or cAER): not supported, evface reads AEDAT 4 "
+        aedat = head[9:12].decode("ascii", "replace").strip()
+        raise FormatError(where(path, f"an AEDAT {aedat} file (jAER or cAER): not supported, evface reads AEDAT 4 "
                                       "(convert it to AEDAT 4 with DV or dv-processing first)"))
     by_magic = next((fmt for magic, fmt in _MAGIC.items() if head.startswith(magic)), None)
     if by_magic is not None and by_magic != by_ext:

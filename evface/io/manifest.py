@@ -15,7 +15,7 @@ import io
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import Any, cast
 
 from evface.errors import DatasetError, ParameterError, where
 from evface.io.atomic_files import atomic_write_text
@@ -37,12 +37,12 @@ _INT_COLUMNS = ("onset_us", "apex_us", "offset_us", "duration_us")
 _REQUIRED = ("clip_id", "subject", "label", "file")
 
 
-def aus_to_str(aus: list[int]) -> str:
+def aus_to_str(aus: Iterable[int]) -> str:
     """``[6, 12] -> "6+12"``.
 
     Parameters
     ----------
-    aus : list of int
+    aus : iterable of int
         The action units.
 
     Returns
@@ -277,9 +277,10 @@ def inside_path(text: str) -> str | None:
     return None
 
 
-def _parse_row(path: str | Path, line: int, row: dict[str | None, Any]) -> dict[str, Any]:
-    if None in row:
+def _parse_row(path: str | Path, line: int, cells: dict[str | None, Any]) -> dict[str, Any]:
+    if None in cells:
         raise DatasetError(where(path, f"line {line}: more fields than the {len(MANIFEST_COLUMNS)} columns of the header"))
+    row = {key: value for key, value in cells.items() if key is not None}
     short = [key for key, value in row.items() if value is None]
     if short:
         raise DatasetError(where(path, f"line {line}: short row, no value for {', '.join(short)}"))
@@ -424,7 +425,8 @@ def _parse_manifest(path: str | Path, text: Iterable[str]) -> tuple[list[dict[st
         if missing:
             raise DatasetError(where(path, f"missing columns {sorted(missing)}"))
         for raw in reader:
-            line = row_start_line(reader.line_num, [v for k, v in raw.items() if k is not None] + (raw.get(None) or []))
+            line = row_start_line(reader.line_num, [v for k, v in raw.items() if k is not None]
+                                  + cast("list[str]", raw.get(None) or []))  # csv's stubs type the extra cells' list as str
             row = _parse_row(path, line, raw)
             for key in ("clip_id", "file"):
                 seen = first_line.setdefault((key, row[key]), line)

@@ -33,7 +33,7 @@ from evface.datasets.importers.registration import (
     read_point_pairs,
 )
 from evface.datasets.importers.rgb_scan import VideoScan
-from evface.datasets.importers.session_options import NOMINAL, EventSource, SessionOptions
+from evface.datasets.importers.session_options import EventSource, SessionOptions
 from evface.datasets.importers.sync import SyncError, SyncResult
 from evface.datasets.importers.sync_triggers import sync_from_triggers
 from evface.datasets.importers.sync_xcorr import sync_by_xcorr
@@ -151,7 +151,9 @@ def synchronise(source: EventSource, scan: EventScan, t_frames: np.ndarray, vide
         return sync_from_triggers(rising["t"], t_frames,
                                   first_frame=source.trigger_first_frame, source=str(source.path))
     if method == "offset":
+        assert source.offset_us is not None, "sync 'offset' needs offset_us (EventSource), auto takes it where given"
         return SyncResult(int(source.offset_us), "given", 1.0)
+    assert video.energy is not None, "cross-correlation may be chosen: the video's motion was scanned (may_use_motion)"
     try:
         result = sync_by_xcorr(scan.rate, t_frames, video.energy, exposure_us=exposure_us, guess_us=source.offset_us or 0,
                                max_offset_us=options.max_offset_us, source=str(source.path))
@@ -199,6 +201,7 @@ def register(source: EventSource, scan: EventScan, video: VideoScan, span_us: tu
     if method == "auto":
         method = "points" if source.points is not None else ("given" if source.homography is not None else "estimate")
     if method == "points":
+        assert source.points is not None, "registration 'points' needs points (EventSource), auto takes them where given"
         rgb_xy, sensor_xy = read_point_pairs(source.points)
         return homography_from_points(rgb_xy, sensor_xy, source=str(source.points))
     given = None if source.homography is None else given_homography(source, video.size, scan.sensor_size)
@@ -208,6 +211,7 @@ def register(source: EventSource, scan: EventScan, video: VideoScan, span_us: tu
             raise ParameterError(f"sensor {source.name!r}: the homography must be a finite 3x3 matrix")
         return Registration(h / h[2, 2], "given")
     count = count_image(source.path, scan.sensor_size, *span_us)
+    assert video.change is not None, "an estimated homography: the video's motion was scanned (always_uses_motion)"
     try:
         return estimate_homography(count, video.change, given, source=str(source.path))
     except RegistrationError as exc:
@@ -218,9 +222,10 @@ def register(source: EventSource, scan: EventScan, video: VideoScan, span_us: tu
 def given_homography(source: EventSource, rgb_size: tuple[int, int], sensor_size: tuple[int, int]) -> np.ndarray | None:
     """The homography ``source`` gives: its matrix, the nominal one of ``rgb_size`` (the video's) and
     ``sensor_size`` (the full sensor's) for :data:`~evface.datasets.importers.session_options.NOMINAL`, or None."""
-    if isinstance(source.homography, str) and source.homography == NOMINAL:
+    homography = source.homography
+    if isinstance(homography, str):  # NOMINAL, the one text EventSource takes
         return nominal_homography(rgb_size, sensor_size)
-    return source.homography
+    return homography
 
 
 def check_registration(source: EventSource, reg: Registration, rgb_size: tuple[int, int], sensor_size: tuple[int, int],
@@ -260,7 +265,7 @@ def sensor_face_box(name: str, h: np.ndarray, box: list[float], size: tuple[int,
     wholly outside the window, stops the import (or warns, ``registration_check="warn"``); a box
     the window cuts gives a warning."""
     mapped = map_box(h, box)
-    warnings = []
+    warnings: list[str] = []
     native = map_box(np.linalg.inv(rgb_scale), box)
     dist = box_distortion(h @ rgb_scale, native)
     if dist["aspect_change"] > options.bounds.max_aspect:

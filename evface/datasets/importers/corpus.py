@@ -130,6 +130,11 @@ def fitting_size(spec: SensorSpec, frame_size: tuple[int, int]) -> str:
     str
         A ``--sensor`` value, e.g. ``"evk4:593x720"``.
 
+    Raises
+    ------
+    ParameterError
+        A ``spec`` of a bare ``WxH``, which names no sensor.
+
     Examples
     --------
     >>> from evface.sim.sensors import parse_sensor
@@ -137,6 +142,9 @@ def fitting_size(spec: SensorSpec, frame_size: tuple[int, int]) -> str:
     'evk4:593x720'
     """
     (w, h), (fw, fh) = spec.size, frame_size
+    if spec.sensor is None:
+        raise ParameterError(f"fitting_size: spec {w}x{h} is a bare size, which names no sensor; give a named sensor's "
+                             "spec (NAME:WxH)")
     scale = min(w / fw, h / fh)
     return f"{spec.sensor.name}:{round(fw * scale)}x{round(fh * scale)}"
 
@@ -359,7 +367,9 @@ def _clip_times(row: CorpusRow, frames: ClipFrames, fps: float) -> _ClipTimes:
 def _clip_label(row: CorpusRow, options: CorpusOptions) -> str:
     """A row's label: its class of ``options.classes``, else its AUs or estimated emotion."""
     if options.classes:
-        return label_from_classes(row.aus, class_set(options.classes))
+        label = label_from_classes(row.aus, class_set(options.classes))
+        assert label is not None, "_rows_of_classes kept the rows of a class only"
+        return label
     return label_from_aus(row.aus) if options.label == "aus" else (row.emotion or "unknown")
 
 
@@ -371,7 +381,7 @@ def _simulate_sensors(rgb: np.ndarray, seen_us: list[int], substeps: int, sensor
     homography."""
     events, infos, homs = {}, {}, {}
     for j, (name, spec) in enumerate(sensors):
-        (w, h), preset = spec.size, spec.sensor.name
+        (w, h), preset = spec.size, spec.name  # a named sensor: corpus_sensor
         homs[name] = Cover.of((rgb.shape[2], rgb.shape[1]), spec.size).homography
         sim = DvsSimulator(spec.size, DvsParams.preset(preset), seed=options.seed * 100_003 + index * 101 + j)
         lux = (frame_to_lux(f[:, :, ::-1], options.lux_white, spec.size) for f in rgb)  # RGB -> OpenCV's BGR
@@ -386,6 +396,7 @@ def _rgb_face_box(rgb: np.ndarray, row: CorpusRow, frames: ClipFrames, clip_id: 
     """The clip's face box in its frames' pixels: ``options.face_box`` clipped to them, else the
     detector's in the apex frame and frames spread over the clip (notes appended to ``warnings``);
     refused where neither gives one."""
+    box: list[float] | None
     if options.face_box:
         box, note = box_in_frame(options.face_box, (rgb.shape[2], rgb.shape[1]), "face_box (--face-box)")
         warnings += [f"{clip_id}: {note}"] if note else []
@@ -455,7 +466,8 @@ def _write_converted(tmp: Path, reader: ClipReader, following: ClipFrames | None
     the clip read next), record its warnings (:func:`_record_warnings`): those given meanwhile
     (``given``, :func:`~evface.datasets.importers.import_warnings.warnings_kept`'s: a frame decoded
     with damage) and its notes; write it into ``tmp/clips``; return those warnings."""
-    start, notes = len(given), []
+    start = len(given)
+    notes: list[str] = []
     rgb = reader.read(frames, following)
     clip = _convert_clip(index, row, frames, rgb, clip_id, times, label, sensors, options, notes)
     notes = [*dict.fromkeys(given[start:]), *notes]

@@ -24,7 +24,7 @@ from evface.io.manifest import case_twins, differ_in_case
 from evface.sim.dvs import MAX_STEP_US
 
 
-def check_frames(rows: list[CorpusRow], folders: list[list[tuple[int, Path]]], options: CorpusOptions) -> None:
+def check_frames(rows: list[CorpusRow], folders: list[ClipFrames], options: CorpusOptions) -> None:
     """Refuse, before any clip is simulated, a frame that the clip's reading would stop at (another
     size than its folder's first frame, more than 8 bits a sample, unreadable: each file's header,
     :func:`~evface.datasets.importers.rgb_scan.frame_header`), a ``face_box`` mostly outside a
@@ -37,7 +37,8 @@ def check_frames(rows: list[CorpusRow], folders: list[list[tuple[int, Path]]], o
         _check_steps(row, frames, options)
         _check_rgb_fps(row, frames, options)
         video = isinstance(frames, VideoClip)
-        width, height = frames.size if video else frames_size(frames, "the clip's", f"table line {row.line}: ")
+        width, height = frames.size if isinstance(frames, VideoClip) else frames_size(frames, "the clip's",
+                                                                                     f"table line {row.line}: ")
         folder, numbers = clip_source(frames), frame_numbers(frames)
         first, last = numbers[0], numbers[-1]
         if options.face_box is not None:

@@ -79,8 +79,13 @@ def read_video_clip(path: Path, fps: float | None = None, line: int | None = Non
     stated = _stated_rate(info, fps, line)
     scan = scan_video(path, motion=False)
     _check_all_decode(path, scan.listed, scan.n_frames, line)
-    rate = stated or float(fps)
-    times = scan.times_us if stated and strays_from_rate(scan.times_us, stated) else at_rate(scan.n_frames, rate)
+    if stated is not None:
+        rate = stated
+    else:
+        assert fps is not None, "_stated_rate returns None only where fps is given"
+        rate = float(fps)
+    stamps = scan.times_us
+    times = stamps if stamps is not None and stated and strays_from_rate(stamps, stated) else at_rate(scan.n_frames, rate)
     return VideoClip(path, list(range(1, scan.n_frames + 1)), scan.size, rate, times)
 
 
@@ -247,12 +252,14 @@ class ClipReader:
         if not isinstance(frames, VideoClip):
             self.close()
             return load_frames(frames)
-        if frames.path != self._path:
+        reader = self._reader
+        if reader is None or frames.path != self._path:  # None: no video read yet, no path either
             self.close()
-            self._reader, self._path = FrameReader(frames.path), frames.path
-        rgb = np.stack(list(self._reader.read([n - 1 for n in frames.numbers]).values()))
-        same = isinstance(following, VideoClip) and following.path == frames.path
-        self._reader.forget_before(following.numbers[0] - 1 if same else None)
+            reader = self._reader = FrameReader(frames.path)
+            self._path = frames.path
+        rgb = np.stack(list(reader.read([n - 1 for n in frames.numbers]).values()))
+        same = following if isinstance(following, VideoClip) and following.path == frames.path else None  # video's next clip
+        reader.forget_before(None if same is None else same.numbers[0] - 1)
         return rgb
 
     def close(self) -> None:

@@ -58,26 +58,29 @@ def read_corpus_table(path: str | Path) -> list[CorpusRow]:
     rows = []
     for line, r in raw:
         src = f"{path}: line {line}"
-        frames = {}
-        for key in ("onset", "apex", "offset"):
-            cell = r.get(key, "")
-            if key == "apex" and cell in ("/", "", "-"):
-                frames[key] = None
-                continue
-            try:
-                frames[key] = table_int(cell)
-            except ValueError:
-                raise DatasetError(f"{src}: {key} frame must be a frame number, got {cell!r}") from None
-        if frames["offset"] < frames["onset"] or (frames["apex"] is not None and not frames["onset"] <= frames["apex"] <= frames["offset"]):
+        onset = _frame_number(src, "onset", r.get("onset", ""))
+        apex = None if r.get("apex", "") in ("/", "", "-") else _frame_number(src, "apex", r.get("apex", ""))
+        offset = _frame_number(src, "offset", r.get("offset", ""))
+        if offset < onset or (apex is not None and not onset <= apex <= offset):
+            frames = {"onset": onset, "apex": apex, "offset": offset}
             raise DatasetError(f"{src}: frames must satisfy onset <= apex <= offset (got {frames})")
         if not r.get("subject") or not r.get("filename"):
             raise DatasetError(f"{src}: empty Subject or Filename")
         for column, name in (("Subject", subject_folder(r["subject"])), ("Filename", r["filename"])):
             if not CLIP_ID.match(name):  # both name a folder and the clip's file: nothing outside ROOT and OUT
                 raise DatasetError(f"{src}: {column} {r[column.lower()]!r} {NAME_RULE}")  # the cell, not 'sub' + it
-        rows.append(CorpusRow(r["subject"], r["filename"], frames["onset"], frames["apex"], frames["offset"],
+        rows.append(CorpusRow(r["subject"], r["filename"], onset, apex, offset,
                               tuple(parse_aus(r.get("aus", ""), source=src)), r.get("emotion", "").lower(), line))
     return rows
+
+
+def _frame_number(src: str, key: str, cell: str) -> int:
+    """The frame number in the ``key`` column's ``cell``; a ``DatasetError`` naming ``src``, the table
+    and line, when it is none."""
+    try:
+        return table_int(cell)
+    except ValueError:
+        raise DatasetError(f"{src}: {key} frame must be a frame number, got {cell!r}") from None
 
 
 def subject_folder(subject: str) -> str:

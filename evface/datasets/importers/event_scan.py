@@ -39,7 +39,8 @@ def iter_event_file(path: str | Path, t_start_us: int | None = None, t_end_us: i
     optionally only ``t_start_us <= t < t_end_us``; ``sensor_size`` for a header that gives none."""
     path = input_file(path, "event file", FormatError)
     reader = EventsFileReader(path, sensor_size=sensor_size, t_start_us=t_start_us, t_end_us=t_end_us)
-    return tuple(int(v) for v in reader.sensor_size), iter(reader)
+    width, height = reader.sensor_size
+    return (int(width), int(height)), iter(reader)
 
 
 def scan_event_file(path: str | Path, *, bin_us: int = 100, sensor_size: tuple[int, int] | None = None,
@@ -82,8 +83,8 @@ def event_file_triggers(path: str | Path, sensor_size: tuple[int, int] | None = 
     """The trigger events of an event file (:func:`~evface.datasets.importers.sync_triggers.read_triggers`)
     without its scan, decoded at the sensor size the scan uses (the header's, else ``sensor_size``)."""
     input_file(path, "event file", FormatError)
-    size = EventsFileReader(path, sensor_size=sensor_size).sensor_size
-    return read_triggers(path, tuple(int(v) for v in size))
+    width, height = EventsFileReader(path, sensor_size=sensor_size).sensor_size
+    return read_triggers(path, (int(width), int(height)))
 
 
 class EventWindows:

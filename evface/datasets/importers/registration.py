@@ -32,6 +32,7 @@ tells. The importer rejects an implausible homography or, on request, warns and 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -207,10 +208,11 @@ def _point_pairs(path: Path) -> tuple[np.ndarray, np.ndarray]:
         rows = []
         for line, row in table_rows(reader):
             row = {k.strip().lower(): v for k, v in row.items() if k is not None}
+            cells = [row[c] or "" for c in ("rgb_x", "rgb_y", "x", "y")]  # a short row leaves None: no number
+            cells = [c.replace(",", ".") for c in cells] if comma_decimals else cells
             try:
-                cells = [row[c].replace(",", ".") if comma_decimals else row[c] for c in ("rgb_x", "rgb_y", "x", "y")]
                 values = [float(v) for v in cells]
-            except (AttributeError, TypeError, ValueError):  # a short row leaves None
+            except ValueError:
                 raise RegistrationError(where(path, f"line {line}: coordinates must be numbers")) from None
             if not all(np.isfinite(values)):  # float() reads "nan", "inf" and 1e400
                 raise RegistrationError(where(path, f"line {line}: coordinates must be finite numbers, got "
@@ -340,7 +342,8 @@ def estimate_homography(
         d = np.diag([f, f, 1.0])
         w_l = (np.linalg.inv(d) @ warp @ d).astype(np.float32)
         try:
-            rho, w_l = cv2.findTransformECC(t_l, i_l, w_l, cv2.MOTION_HOMOGRAPHY, criteria, None, 3)
+            rho, w_l = cv2.findTransformECC(  # type: ignore[call-overload]  # cv2's stubs: no mask (None) with a filter size
+                t_l, i_l, w_l, cv2.MOTION_HOMOGRAPHY, criteria, None, 3)
         except cv2.error as exc:
             raise RegistrationError(where(source, f"ECC registration did not converge at pyramid level {level}")) from exc
         warp = d @ w_l.astype(np.float64) @ np.linalg.inv(d)
@@ -451,7 +454,7 @@ def homography_quality(h: np.ndarray, rgb_size: tuple[int, int], reference: np.n
     denom = corners @ h[2, :2] + h[2, 2]
     folds = bool(np.any(np.sign(denom) != np.sign(denom[0])) or np.any(denom == 0))
     jac = local_jacobian(h, ((w - 1) / 2, (hh - 1) / 2))
-    sx, sy = np.linalg.norm(jac[:, 0]), np.linalg.norm(jac[:, 1])
+    sx, sy = float(np.linalg.norm(jac[:, 0])), float(np.linalg.norm(jac[:, 1]))
     cos = abs(float(jac[:, 0] @ jac[:, 1])) / max(sx * sy, 1e-12)
     scales = [np.sqrt(abs(np.linalg.det(local_jacobian(h, tuple(c))))) for c in corners] if not folds else [1.0, np.inf]
     out = {
@@ -539,7 +542,7 @@ def box_distortion(h: np.ndarray, box: tuple[float, float, float, float] | list[
             "corner_error_px": float(np.linalg.norm(corners - box_corners, axis=1).max())}
 
 
-def box_kept(box: tuple[float, float, float, float] | list[float], size: tuple[int, int]) -> dict[str, float]:
+def box_kept(box: Sequence[float], size: tuple[int, int]) -> dict[str, float]:
     """Fractions of a box ``[x, y, w, h]`` that lie inside an image of ``size`` and that each side
     loses (``kept``, ``left``, ``right``, ``top``, ``bottom``), pixel edges as in :func:`map_box`.
 

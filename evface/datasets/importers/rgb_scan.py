@@ -19,7 +19,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageFile, TiffImagePlugin
 
 from evface.datasets.importers.sync_xcorr import frame_difference_energy
 from evface.datasets.importers.tables import (SEPARATOR_LINE, input_file, table_encoding, table_int, undecodable,
@@ -64,7 +64,7 @@ def scan_video(path: str | Path, motion: bool = True) -> VideoScan:
         n, size, energy, change = _scan_motion(path, times)
     else:
         (n, size), energy, change = count_frames(path, times), None, None
-    if n < 2:
+    if n < 2 or size is None:  # no size: no frame decoded
         raise FormatError(where(path, f"unreadable video or fewer than 2 frames ({n} decoded)"))
     fps, listed = (0.0, 0) if info is None else (info.fps, listed_frames(info))
     return VideoScan(n, size, fps, energy, change, container_times(times, n), listed)
@@ -243,7 +243,7 @@ def frame_header(path: str | Path) -> FrameHeader:
     return header
 
 
-def _read_header(image: Image.Image, path: Path) -> FrameHeader | None:
+def _read_header(image: ImageFile.ImageFile, path: Path) -> FrameHeader | None:
     """:func:`frame_header` of an opened picture; None where only decoding it can tell (an EXIF
     block Pillow cannot parse among them)."""
     if image.format not in _HEADER_FORMATS or _over_8_bits(image):
@@ -257,23 +257,23 @@ def _read_header(image: Image.Image, path: Path) -> FrameHeader | None:
     return FrameHeader((height, width) if orientation in QUARTER_TURNS else (width, height), orientation)
 
 
-def _stored_size(image: Image.Image) -> tuple[int, int]:
+def _stored_size(image: ImageFile.ImageFile) -> tuple[int, int]:
     """An opened picture's ``(width, height)`` as stored, before any turn: a TIFF's from its
     ImageWidth and ImageLength tags (Pillow 13 gives a TIFF turned a quarter turn the turned
     ``size`` already; the tags hold the stored size)."""
-    if image.format == "TIFF":
+    if isinstance(image, TiffImagePlugin.TiffImageFile):  # format "TIFF"
         return int(image.tag_v2[256]), int(image.tag_v2[257])
     return image.size
 
 
-def _over_8_bits(image: Image.Image) -> bool:
+def _over_8_bits(image: ImageFile.ImageFile) -> bool:
     """Whether a JPEG, PNG, BMP or TIFF header gives more than 8 bits a sample (a 16-bit PNG, a
     floating-point TIFF), which :func:`~evface.sim.frame_folder.read_frame` refuses."""
     if image.mode in ("I", "F") or image.mode.startswith("I;16"):
         return True
     if image.format == "PNG":  # 16-bit colour is mode RGB, its raw mode RGB;16B
         return any(";16" in str(tile[3]) for tile in image.tile)
-    if image.format == "TIFF":
+    if isinstance(image, TiffImagePlugin.TiffImageFile):  # format "TIFF"
         bits = image.tag_v2.get(258, 1)  # BitsPerSample: one per channel
         return max(bits if isinstance(bits, tuple) else (bits,)) > 8
     return getattr(image, "bits", 8) > 8  # a JPEG's sample precision

@@ -47,7 +47,8 @@ def frame_times(rgb: RgbSource, scan: VideoScan) -> tuple[np.ndarray, np.ndarray
         if not FPS_RANGE[0] <= fps <= FPS_RANGE[1]:  # frames hours apart, or several in one µs
             raise ParameterError(f"{rgb.path}: the video states {fps:g} fps, outside [{FPS_RANGE[0]:g}, {FPS_RANGE[1]:g}] "
                                  "(frames 10 s to 1 µs apart); give fps (--rgb-fps) or a timestamp file (--rgb-timestamps)")
-        t = rgb.start_us + (scan.times_us if container_timed(rgb, scan) else at_rate(scan.n_frames, fps))
+        stamps = scan.times_us  # not None where container_timed
+        t = rgb.start_us + (stamps if stamps is not None and container_timed(rgb, scan) else at_rate(scan.n_frames, fps))
     if rgb.exposure_us is not None:
         exposure = np.full(t.size, int(rgb.exposure_us), np.int64)
     elif exposure is None:
@@ -130,7 +131,7 @@ def variable_rate_note(rgb: RgbSource, scan: VideoScan) -> str | None:
     "v.mp4: variable frame rate (frame intervals 33.3-66.7 ms, the video states 30 fps): frames placed at the
     container's timestamps; give --rgb-fps to place frame k at k / fps, or the camera's --rgb-timestamps"
     """
-    if not container_timed(rgb, scan):
+    if scan.times_us is None or not container_timed(rgb, scan):
         return None
     return rate_note(rgb.path, scan.times_us, scan.fps, "give --rgb-fps to place frame k at k / fps, or the camera's "
                                                        "--rgb-timestamps")

@@ -273,7 +273,9 @@ def _no_face(clip_id: str, options: SessionOptions) -> str:
 def _batches(rows: list, clip_frames: dict[str, np.ndarray], frame_bytes: int, budget_bytes: int) -> list[list]:
     """Consecutive clips grouped so that each group's RGB frames (``clip_frames``: each clip's frame
     indices) fit in ``budget_bytes``."""
-    out, cur, size = [], [], 0
+    out: list[list] = []
+    cur: list = []
+    size = 0
     for a in rows:
         need = clip_frames[a.clip_id].size * frame_bytes
         if cur and size + need > budget_bytes:
@@ -308,7 +310,7 @@ def _write_session_clip(tmp: Path, a: Any, events: list[EventSource], scans: dic
         face_box[s.name] = [round(v, 2) for v in mapped]
         warnings += notes
         sensors[s.name] = SensorInfo(s.name, int(w), int(h), int(full[0]), int(full[1]),
-                                     tuple(s.roi) if s.roi else (0, 0, int(full[0]), int(full[1])), s.model, {"file": str(s.path)})
+                                     (*s.roi,) if s.roi else (0, 0, int(full[0]), int(full[1])), s.model, {"file": str(s.path)})
     clip = Clip(
         clip_id=a.clip_id, subject=a.subject, label=a.label, aus=list(a.aus), lighting=a.lighting,
         onset_us=a.onset_us - a.start_us, apex_us=a.apex_us - a.start_us, offset_us=a.offset_us - a.start_us,

@@ -46,7 +46,7 @@ class SyncResult:
     drift_ppm: float = 0.0
     t_ref_us: int = 0
 
-    def to_session_us(self, t_us: np.ndarray) -> np.ndarray:
+    def to_session_us(self, t_us: np.ndarray | int) -> np.ndarray:
         """Sensor times -> session times (int64, rounded to the µs under drift)."""
         t = np.asarray(t_us, dtype=np.int64)
         if self.drift_ppm == 0.0:

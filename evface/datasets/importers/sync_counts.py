@@ -78,6 +78,7 @@ class CountGrid:
         mean /= np.where(open_, exposure, 1.0)
         if open_.all():
             return mean
+        assert self.cum is not None, "N is kept where an exposure is 0: the grid's own, or their median (sync_fft)"
         mean[..., ~open_] = _on_grid(start[..., ~open_], t0, step, self.cum)
         return mean
 

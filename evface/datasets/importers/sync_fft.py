@@ -6,6 +6,8 @@ overlap's pair counts and energy sums at every offset, exact.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 from scipy import fft as sp_fft
 
@@ -36,7 +38,8 @@ def overlap_sums(offsets: np.ndarray, frame_t: np.ndarray, exposure: np.ndarray,
     lower, upper = lower[ok], upper[ok]
     values = np.stack([np.ones(lower.size), energy[ok], energy[ok] ** 2])
     out = np.zeros((3, offsets.size))
-    for bound, sign, side in ((lower, 1.0, "right"), (upper, -1.0, "left")):
+    edges: tuple[tuple[np.ndarray, float, Literal["left", "right"]], ...] = ((lower, 1.0, "right"), (upper, -1.0, "left"))
+    for bound, sign, side in edges:
         order = np.argsort(bound, kind="stable")
         cums = np.concatenate([np.zeros((3, 1)), np.cumsum(values[:, order], axis=1)], axis=1)
         out += sign * cums[:, np.searchsorted(bound[order], offsets, side=side)]
