@@ -211,6 +211,40 @@ def test_video_scene_names_a_bad_lux(video):
         VideoScene(video, lux=-5)
 
 
+@pytest.mark.parametrize(("times", "message"), [
+    ([0, 33_333], "times_us gives 2 frame times and the video has more frames; give one per frame"),
+    ([0, 66_667, 33_333, 100_000, 133_333, 166_667], "times_us must increase from frame to frame .*time 2 is 33333 after 66667"),
+    ([0, 0, 33_333, 66_667, 100_000, 133_333], "times_us must increase .*time 1 is 0 after 0"),
+    ([], r"times_us must be a 1-D array of at least 2 frame times \(µs\), got shape \(0,\)"),
+    ([[0, 1], [2, 3]], r"got shape \(2, 2\)"),
+    ([-5, 0, 33_333, 66_667, 100_000, 133_333], r"times_us must hold whole µs in \[0, 2\*\*62\], got -5"),
+    ([0.5, 33_333, 66_667, 100_000, 133_333, 166_667], "got 0.5"),
+    ([0, np.nan, 66_667, 100_000, 133_333, 166_667], "times_us holds 1 of 6 values that are not finite"),
+])
+@pytest.mark.parametrize("use", ["events", "scene"])
+def test_given_frame_times_are_checked(video, times, message, use):
+    """A caller's ``times_us`` (the video has 12 frames). Were: too few times dropped the frames after the
+    last without a word (iter_video_events) or a bare StopIteration (VideoScene); a repeated time a
+    ZeroDivisionError, a decreasing one an upsample error quoting negative fps, none numpy's "zero-size
+    array", a 2-D array a broadcast error; a negative or fractional time was taken."""
+    with pytest.raises(ParameterError, match=message):
+        if use == "events":
+            simulate_video(video, (64, 48), DvsParams.ideal(0.2), times_us=np.array(times))
+        else:
+            scene = VideoScene(video, times_us=np.array(times))
+            for t in range(0, 400_000, 10_000):
+                scene(t)
+
+
+def test_given_frame_times_place_the_frames(video):
+    """Times left over once the video ends are not used: 13 times for 12 frames give the events of the 12."""
+    times = np.arange(12) * 40_000
+    events = simulate_video(video, (64, 48), DvsParams.ideal(0.2), times_us=times)
+    np.testing.assert_array_equal(events, simulate_video(video, (64, 48), DvsParams.ideal(0.2),
+                                                         times_us=np.append(times, 480_000)))
+    assert events.size and events["t"].max() <= 11 * 40_000 + 20_000
+
+
 def test_upsample_linear_values_and_times():
     frames = iter([np.zeros((1, 1), np.float32), np.full((1, 1), 3.0, np.float32), np.zeros((1, 1), np.float32)])
     out = list(upsample_linear(frames, iter([0, 300, 600]), 3))

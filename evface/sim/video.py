@@ -16,13 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from evface.checks import Roi, as_real, checked_roi, sensor_dims
-from evface.errors import FormatError, where
+from evface.errors import FormatError, ParameterError, where
 from evface.events.core import SensorSize, concatenate
 from evface.sim.dvs import DvsSimulator
 from evface.sim.dvs_params import DvsParams
 from evface.sim.footage import MAX_SCENE_LUX, check_upsample, frame_to_lux, frame_to_rgb_lux, iter_lux_events
 from evface.sim.video_read import iter_video_frames, video_fps, video_info
-from evface.sim.video_timing import check_pauses, fastest_rate, variable_rate_times, video_scene_times
+from evface.sim.video_timing import (check_pauses, checked_times_us, fastest_rate, variable_rate_times,
+                                     video_scene_times)
 
 
 def iter_video_events(
@@ -68,7 +69,7 @@ def iter_video_events(
     fps : float, optional
         The frame rate, instead of the file's (a folder of frames needs it).
     times_us : ndarray of int64, optional
-        Each frame's exposure start in µs, instead of rate or timestamps.
+        Each frame's exposure start in µs (one per frame, increasing), instead of rate or timestamps.
     on_frame : callable, optional
         Called with each frame's index once it is read.
 
@@ -93,8 +94,7 @@ def iter_video_events(
     as_real("lux", lux, 0, MAX_SCENE_LUX, low_open=True)
     info = video_info(path)
     rate = video_fps(info, fps)
-    if times_us is None:
-        times_us = variable_rate_times(path, info, fps)
+    times_us = variable_rate_times(path, info, fps) if times_us is None else checked_times_us(times_us)
     upsample = check_upsample(upsample, fastest_rate(times_us, rate))
     check_pauses(path, times_us, upsample)
     roi = checked_roi(roi if roi is not None else (0, 0, *sensor_dims(sensor_size)), sensor_size)
@@ -108,7 +108,7 @@ def iter_video_events(
                 on_frame(counter["i"])
             counter["i"] += 1
 
-    yield from iter_lux_events(sim, lux_frames(), video_scene_times(times_us, rate), upsample)
+    yield from iter_lux_events(sim, lux_frames(), one_per_frame(times_us, rate), upsample)
     if counter["i"] < 2:
         raise FormatError(where(path, "1 frame decoded, and a DVS sees the changes between frames: no events to "
                                       "simulate; give a video of at least 2 frames"))
@@ -147,6 +147,38 @@ def simulate_video(path: str | Path, sensor_size: SensorSize, params: DvsParams 
     return concatenate(list(iter_video_events(path, sensor_size, params, **kwargs)))
 
 
+def one_per_frame(times_us: np.ndarray | None, fps: float) -> Iterator[int]:
+    """The frames' mid-exposures (:func:`~evface.sim.video_timing.video_scene_times`), then, where a frame
+    asks for one past the last of ``times_us``, a ParameterError saying so (was: the frames after it
+    dropped without a word, or a bare ``StopIteration``). Times left over once the video ends are not used.
+
+    Parameters
+    ----------
+    times_us : ndarray of int64 or None
+        The frames' exposure starts in µs, or None for frames at ``i / fps``.
+    fps : float
+        The frame rate, used without ``times_us``.
+
+    Yields
+    ------
+    int
+        Each frame's mid-exposure in µs.
+
+    Examples
+    --------
+    >>> times = one_per_frame(np.array([0, 20_000]), 50.0)
+    >>> next(times), next(times)
+    (10000, 30000)
+    >>> next(times)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: times_us gives 2 frame times and the video has more frames; give one per frame
+    """
+    yield from video_scene_times(times_us, fps)
+    if times_us is not None:
+        raise ParameterError(f"times_us gives {len(times_us)} frame times and the video has more frames; give one per frame")
+
+
 class VideoScene:
     """``render(t_us)`` over a video or a folder of numbered frames for the RGB camera: linear RGB lux, interpolated in time
     between the frames' mid-exposures (module docstring), the frames timed as :func:`iter_video_events` times them.
@@ -163,7 +195,7 @@ class VideoScene:
     fps : float, optional
         The frame rate, instead of the file's (a folder of frames needs it).
     times_us : ndarray of int64, optional
-        Each frame's exposure start in µs, instead of rate or timestamps.
+        Each frame's exposure start in µs (one per frame, increasing), instead of rate or timestamps.
 
     Examples
     --------
@@ -183,9 +215,8 @@ class VideoScene:
         self.fps = video_fps(self.info, fps)
         self.lux = as_real("lux", lux, 0, MAX_SCENE_LUX, low_open=True)
         self._frames = iter_video_frames(path)
-        if times_us is None:
-            times_us = variable_rate_times(path, self.info, fps)
-        self._times = video_scene_times(times_us, self.fps)
+        times_us = variable_rate_times(path, self.info, fps) if times_us is None else checked_times_us(times_us)
+        self._times = one_per_frame(times_us, self.fps)
         # iter_video_frames refuses a video or folder with no frame (FormatError, DatasetError)
         self._a, self._ta = frame_to_rgb_lux(next(self._frames), self.lux), next(self._times)
         self._b, self._tb = self._next()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from evface.checks import finite, real_array
 from evface.errors import ParameterError, where
 from evface.sim.dvs import MAX_STEP_US
 from evface.sim.footage import frame_times, scene_times
@@ -101,6 +102,45 @@ def strays_from_rate(times_us: np.ndarray | None, fps: float) -> bool:
     if times_us is None or not fps > 0:
         return False
     return bool(np.abs(times_us - at_rate(times_us.size, fps)).max() > 0.5e6 / fps)
+
+
+def checked_times_us(times_us: object) -> np.ndarray:
+    """``times_us``, the frames' exposure starts a caller gives, as int64 µs: a 1-D array of at
+    least 2 whole numbers >= 0, strictly increasing (a frame's interval runs to the next one's start);
+    otherwise a ParameterError naming it (was: a repeated time a ZeroDivisionError, a decreasing one an
+    ``upsample`` error quoting negative fps, fewer than 2 numpy's "cannot convert float NaN to integer").
+
+    Parameters
+    ----------
+    times_us : array_like
+        The frames' exposure starts in µs, one per frame.
+
+    Returns
+    -------
+    ndarray of int64
+        The same times.
+
+    Examples
+    --------
+    >>> checked_times_us([0, 33_333, 66_667.0]).tolist()
+    [0, 33333, 66667]
+    >>> checked_times_us([0, 40_000, 40_000])
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: times_us must increase from frame to frame (a frame is exposed until the next one starts); time 2 is 40000 after 40000
+    """
+    t = finite("times_us", real_array("times_us", times_us), "frames are placed at these times")
+    if t.ndim != 1 or t.size < 2:
+        raise ParameterError(f"times_us must be a 1-D array of at least 2 frame times (µs), got shape {t.shape}")
+    if t.min() < 0 or t.max() > 2**62 or np.any(t != np.round(t)):
+        odd = float(t[(t < 0) | (t > 2**62) | (t != np.round(t))][0])
+        raise ParameterError(f"times_us must hold whole µs in [0, 2**62], got {odd:g}")
+    bad = np.flatnonzero(np.diff(t) <= 0)
+    if bad.size:
+        k = int(bad[0]) + 1
+        raise ParameterError(f"times_us must increase from frame to frame (a frame is exposed until the next one starts); "
+                             f"time {k} is {int(t[k])} after {int(t[k - 1])}")
+    return t.astype(np.int64)
 
 
 def own_intervals(t: np.ndarray) -> np.ndarray:
