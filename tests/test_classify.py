@@ -975,6 +975,18 @@ def test_distillation_needs_a_teacher_trained_on_the_same_folds(fake, tmp_path):
         train_and_evaluate(fake, tmp_path / "w", replace(base, teacher=str(twin), distill_weight=1.5))
 
 
+def test_a_part_whose_teacher_has_no_such_model_is_refused(fake, tmp_path):
+    """fit_part given a --teacher without the part's model (prepare checked another, or none) was a
+    TypeError, 'NoneType' object is not subscriptable; now check_teacher's line."""
+    from evface.tasks.classify import fit_part, prepare
+
+    base = replace(EVENTS_LR, folds=2, epochs=1, width=4)
+    prepare(fake, tmp_path / "three", replace(base, model="ann", folds=3))  # its config.json: models of 3 folds
+    todo = prepare(fake, tmp_path / "run", base)
+    with pytest.raises(ParameterError, match=r"^--teacher .*three: it has no model models/fold0-s0 of test subjects"):
+        fit_part(fake, tmp_path / "run", replace(base, teacher=str(tmp_path / "three")), todo[0])
+
+
 def test_one_subject_gets_no_interval_and_no_verdict(tmp_path):
     """A subject-cluster bootstrap over one subject has no spread: [x, x] read as an interval, and
     a difference over one subject was worded as a finding ("a higher")."""

@@ -332,7 +332,8 @@ def test_a_layer_without_leak_is_an_integrator_in_nir(tmp_path, variant):
 
 
 def test_simulate_checks_the_graph_and_its_input(tmp_path):
-    """NaN input gave the biases' output and another number of steps ran; a foreign graph was a KeyError."""
+    """NaN input gave the biases' output and another number of steps ran; a foreign graph was a KeyError,
+    one whose metadata gives no time step a ZeroDivisionError."""
     nir = pytest.importorskip("nir")
 
     graph = to_nir(_trained_like(CFG))
@@ -350,6 +351,11 @@ def test_simulate_checks_the_graph_and_its_input(tmp_path):
         simulate(foreign, x)
     window = to_nir(_trained_like(NetConfig(**{**CFG.to_dict(), "stem_input": "window"})))
     assert simulate(window, x).shape == (2, CFG.n_classes)  # its input node takes C * T channels
+    for stem in ("step", "window"):  # time_steps 0 was a ZeroDivisionError
+        none = nir.NIRGraph(nodes=graph.nodes, edges=graph.edges,
+                            metadata={**graph.metadata, "time_steps": 0, "stem_input": stem})
+        with pytest.raises(ParameterError, match="^the graph's metadata gives time_steps 0; simulate"):
+            simulate(none, x[:, :0])
 
 
 def test_export_leaves_the_model_as_it_was_and_checks_dt(tmp_path):

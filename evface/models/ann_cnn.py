@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from evface.models.net_blocks import body, pool
+from evface.models.net_blocks import body, pool, stage_units
 from evface.models.net_config import NetConfig
 from evface.models.net_input import check_norm_batch, checked_input
 
@@ -40,7 +40,7 @@ class AnnCNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = checked_input(self.cfg, x, self.fc.weight.dtype).flatten(1, 2)
         check_norm_batch(self, self.cfg, h.shape[0])
-        for down, blocks in zip(self.downs, self.stages, strict=True):
+        for down, blocks in stage_units(self.downs, self.stages):
             h = torch.relu(down(h))
             for block in blocks:
                 inner = torch.relu(block.b(torch.relu(block.a(h))))

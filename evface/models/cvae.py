@@ -31,6 +31,8 @@ warm-up in :mod:`evface.models.recon_losses`.
 
 from __future__ import annotations
 
+from typing import NotRequired, TypedDict
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -66,6 +68,14 @@ def kl_diag_gaussians(mu_q: torch.Tensor, logvar_q: torch.Tensor, mu_p: torch.Te
 
 State = list[torch.Tensor] | None
 """The recurrent condition encoder's state: one tensor per ConvGRU (``None``: a fresh clip, or no recurrence)."""
+
+
+class _TrainingPass(TypedDict):
+    """What :meth:`CVAE.forward` returns: ``state`` only from a recurrent model."""
+
+    recon: torch.Tensor
+    kl: torch.Tensor
+    state: NotRequired[list[torch.Tensor]]
 
 
 class ConditionEncoder(nn.Module):
@@ -166,6 +176,7 @@ class CVAE(nn.Module):
                                  UpBlock(base + z, base, base)])
         self.head = nn.Conv2d(base, 1, 1)
         nn.init.zeros_(self.head.weight)  # start at the keyframe (or mid-grey without one)
+        assert self.head.bias is not None  # nn.Conv2d's default bias=True, just above
         nn.init.zeros_(self.head.bias)
 
     def encode(self, c: torch.Tensor, state: State = None) -> tuple[list[torch.Tensor], State]:
@@ -202,7 +213,7 @@ class CVAE(nn.Module):
         mu, logvar = self.prior(feats[3]).chunk(2, dim=1)
         return mu, logvar.clamp(-8.0, 8.0)
 
-    def forward(self, x: torch.Tensor, c: torch.Tensor, state: State = None) -> dict[str, torch.Tensor]:
+    def forward(self, x: torch.Tensor, c: torch.Tensor, state: State = None) -> _TrainingPass:
         """Training pass: sample z from q(z|x,c), decode; ``kl`` is (N, z_channels), summed over
         positions; a recurrent model also returns its next ``state``.
 
@@ -217,8 +228,9 @@ class CVAE(nn.Module):
 
         Returns
         -------
-        dict of str to torch.Tensor
-            ``recon`` ``(N, 1, H, W)``, ``kl`` ``(N, z_channels)`` and, when recurrent, ``state``.
+        dict
+            ``recon`` ``(N, 1, H, W)`` and ``kl`` ``(N, z_channels)`` (tensors) and, when recurrent,
+            ``state`` (a list of torch.Tensor, as :meth:`encode` returns).
         """
         feats, new_state = self.encode(c, state)
         if not isinstance(x, torch.Tensor) or tuple(x.shape) != (c.shape[0], 1, *c.shape[-2:]):
@@ -234,8 +246,10 @@ class CVAE(nn.Module):
         logvar_q = logvar_q.clamp(-8.0, 8.0)
         z = mu_q + torch.randn_like(mu_q) * (0.5 * logvar_q).exp()
         kl = kl_diag_gaussians(mu_q, logvar_q, mu_p, logvar_p).sum(dim=(2, 3))
-        out = {"recon": self._decode(feats, z, c), "kl": kl}
-        return out | {"state": new_state} if new_state is not None else out
+        out: _TrainingPass = {"recon": self._decode(feats, z, c), "kl": kl}
+        if new_state is not None:
+            out["state"] = new_state
+        return out
 
     def _encoded_from(self, feats: list[torch.Tensor], c: torch.Tensor) -> torch.Tensor:
         """``c`` checked (:func:`checked_condition`), and a ParameterError unless ``feats`` are what

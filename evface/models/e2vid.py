@@ -11,6 +11,8 @@ latent against a CVAE with ``recurrent=True``, whose encoder has the same ConvGR
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
@@ -59,6 +61,7 @@ class E2VIDRecurrent(nn.Module):
         self.up = nn.ModuleList([UpBlock(chans[3], chans[2], chans[2]), UpBlock(chans[2], chans[1], chans[1]), UpBlock(chans[1], chans[0], chans[0])])
         self.out = nn.Conv2d(base, 1, 1)
         nn.init.zeros_(self.out.weight)  # start at the keyframe (or mid-grey without one)
+        assert self.out.bias is not None  # nn.Conv2d's default bias=True, just above
         nn.init.zeros_(self.out.bias)
 
     def forward(self, c: torch.Tensor, state: list[torch.Tensor] | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -83,10 +86,10 @@ class E2VIDRecurrent(nn.Module):
         """
         c = checked_condition(c, self.c_in, self.out.weight.dtype)
         checked_state(state, len(self.rnn))
-        state = state if state is not None else [None, None, None]
+        prior: Sequence[torch.Tensor | None] = state if state is not None else [None, None, None]
         h = self.head(c)
         skips, new_state = [h], []
-        for down, rnn, s in zip(self.down, self.rnn, state, strict=True):
+        for down, rnn, s in zip(self.down, self.rnn, prior, strict=True):
             h = rnn(down(h), s)
             new_state.append(h)
             skips.append(h)

@@ -51,7 +51,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -59,7 +59,7 @@ import torch
 from evface.checks import as_real, real_dtype
 from evface.errors import ParameterError
 from evface.io.atomic_files import atomic_write
-from evface.models.net_blocks import Unit
+from evface.models.net_blocks import Unit, stage_units
 from evface.models.net_config import KERNEL, NetConfig
 from evface.models.spiking_cnn import SpikingCNN
 
@@ -91,9 +91,11 @@ def _fold(unit: Unit) -> tuple[np.ndarray, np.ndarray]:
     w = conv.weight.detach()
     b = conv.bias.detach() if conv.bias is not None else torch.zeros(conv.out_channels, device=w.device)
     if isinstance(norm, torch.nn.BatchNorm2d):
-        scale = (norm.weight / torch.sqrt(norm.running_var + norm.eps)).detach()
+        mean, var = norm.running_mean, norm.running_var
+        assert mean is not None and var is not None  # Unit's BatchNorm2d(c_out) tracks running statistics
+        scale = (norm.weight / torch.sqrt(var + norm.eps)).detach()
         w = w * scale[:, None, None, None]
-        b = (norm.bias - norm.running_mean * scale).detach() + b * scale
+        b = (norm.bias - mean * scale).detach() + b * scale
     return _array(w), _array(b)
 
 
@@ -222,7 +224,7 @@ def _add_body(draft: _Draft, model: SpikingCNN) -> list[str]:
     ``residual``: both as sources of what follows). Returns the nodes that feed the readout."""
     neurons = iter(enumerate(model.lifs))
     sources, sizes = ["input"], draft.cfg.sizes()
-    for i, (down, blocks) in enumerate(zip(model.downs, model.stages, strict=True)):
+    for i, (down, blocks) in enumerate(stage_units(model.downs, model.stages)):
         sources = _add_layer(draft, down, next(neurons), sources, sizes[i])
         for block in blocks:
             inner = _add_layer(draft, block.a, next(neurons), sources, sizes[i + 1])
@@ -270,8 +272,8 @@ def _add_neuron(draft: _Draft, k: int, lif: torch.nn.Module, shape: tuple[int, i
     """Neuron layer ``k`` of output ``shape``: the last layer's integrator (``last_neuron="li"``),
     a LIF resetting to zero, or a subtract reset's integrator, threshold and reset edge. Returns
     the node whose output is the layer's."""
-    beta = float(lif.beta.detach().clamp(0, 1))
-    threshold = float(lif.threshold)
+    beta = float(cast(torch.Tensor, lif.beta).detach().clamp(0, 1))  # snnTorch's Leaky: untyped
+    threshold = float(cast(torch.Tensor, lif.threshold))
     full = partial(np.full, shape, dtype=np.float32)
     if draft.cfg.is_integrator(k):
         draft.nodes[f"lif{k}"] = _membrane(draft.nir, beta, draft.dt, full)
@@ -491,6 +493,8 @@ def _graph_input(graph: Any, x: np.ndarray) -> np.ndarray:
     """``x`` as float32 after checking it is what the graph of :func:`to_nir` takes (see :func:`simulate`)."""
     arr = np.asarray(x)
     steps = int(graph.metadata["time_steps"])
+    if steps < 1:  # was: a ZeroDivisionError
+        raise ParameterError(f"the graph's metadata gives time_steps {steps}; simulate() runs graphs of 1 step or more")
     c, h, w = (int(v) for v in graph.nodes["input"].input_type["input"])
     if graph.metadata.get("stem_input") == "window":
         c //= steps  # the input node takes the T steps stacked
@@ -517,8 +521,9 @@ def simulate(graph: Any, x: np.ndarray) -> np.ndarray:
     ------
     ParameterError
         A graph without :func:`to_nir`'s metadata (``dt``, ``time_steps``: a ``KeyError``
-        before), or an ``x`` that is not ``(B, time_steps, C, H, W)`` real numbers for the graph's
-        input ``(C, H, W)``, holds no sample, or holds NaN or infinity (a NaN never crossed a
+        before) or whose ``time_steps`` is below 1 (a ``ZeroDivisionError``), or an ``x`` that
+        is not ``(B, time_steps, C, H, W)`` real numbers for the graph's input ``(C, H, W)``,
+        holds no sample, or holds NaN or infinity (a NaN never crossed a
         threshold: the output was the biases', without a word; another number of steps ran too).
 
     Parameters
@@ -556,7 +561,7 @@ def simulate(graph: Any, x: np.ndarray) -> np.ndarray:
     window = xt.flatten(1, 2) if graph.metadata.get("stem_input") == "window" else None
     state: dict[str, torch.Tensor] = {}
     prev: dict[str, torch.Tensor] = {}
-    acc = 0
+    acc = torch.zeros(())
     for t in range(xt.shape[1]):
         cur: dict[str, torch.Tensor] = {"input": window if window is not None else xt[:, t]}
         for name in order[1:]:

@@ -1,12 +1,15 @@
 """The layers both classifier networks are built of: units, SEW blocks, stages and the readout's input.
 
 A :class:`Unit` is the synaptic part of a layer (Conv3x3 -> norm); the spiking network puts a
-neuron after each, the ANN twin a ReLU. :func:`body` builds the stages of a :class:`NetConfig`,
-:func:`pool` gives the readout its input and :func:`logits` averages a network's outputs over the
-steps.
+neuron after each, the ANN twin a ReLU. :func:`body` builds the stages of a :class:`NetConfig`
+(:func:`stage_units` gives them back typed), :func:`pool` gives the readout its input and
+:func:`logits` averages a network's outputs over the steps.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import cast
 
 import torch
 from torch import nn
@@ -96,6 +99,30 @@ def body(cfg: NetConfig, in_channels: int) -> tuple[nn.ModuleList, nn.ModuleList
         stages.append(nn.ModuleList(Block(c_out, norm) for _ in range(cfg.blocks if i else 0)))
         c_in = c_out
     return downs, stages
+
+
+def stage_units(downs: nn.ModuleList, stages: nn.ModuleList) -> list[tuple[Unit, list[Block]]]:
+    """Each stage's down-sampling unit and blocks, from :func:`body`'s two lists.
+
+    torch's ``ModuleList`` yields plain ``Module`` s; this gives them their types.
+
+    Parameters
+    ----------
+    downs, stages : torch.nn.ModuleList
+        What :func:`body` returned (a network's ``downs`` and ``stages``).
+
+    Returns
+    -------
+    list of tuple
+        ``(unit, blocks)`` per stage: a :class:`Unit` and a list of :class:`Block`.
+
+    Examples
+    --------
+    >>> units = stage_units(*body(NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=16, depth=2), 2))
+    >>> [(type(unit).__name__, len(blocks)) for unit, blocks in units]
+    [('Unit', 0), ('Unit', 1)]
+    """
+    return [(cast(Unit, down), list(cast(Iterable[Block], blocks))) for down, blocks in zip(downs, stages, strict=True)]
 
 
 def pool(h: torch.Tensor, readout: str) -> torch.Tensor:

@@ -148,18 +148,18 @@ def rgb_hold(last: np.ndarray) -> np.ndarray:
 
 def _flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """DIS optical flow from ``a`` to ``b`` (``a(x) ~ b(x + flow(x))``): float32 (H, W, 2)."""
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    dis = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     to8 = lambda x: (np.clip(x, 0, 1) * 255).round().astype(np.uint8)  # noqa: E731
-    return dis.calc(to8(a), to8(b), None)
+    return dis.calc(to8(a), to8(b), None)  # type: ignore[call-overload]  # cv2's stubs omit flow=None
 
 
 def _warp(img: np.ndarray, flow: np.ndarray, scale: float) -> np.ndarray:
     """``img(x + scale * flow(x))``, bilinear, borders replicated."""
     h, w = img.shape
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    scale = np.float32(scale)
-    return cv2.remap(np.asarray(img, np.float32), (xx + scale * flow[..., 0]).astype(np.float32),
-                     (yy + scale * flow[..., 1]).astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    s = np.float32(scale)
+    return cv2.remap(np.asarray(img, np.float32), (xx + s * flow[..., 0]).astype(np.float32),
+                     (yy + s * flow[..., 1]).astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def rgb_flow_extrapolate(prev: np.ndarray, last: np.ndarray, t_prev: np.ndarray, t_last: np.ndarray,

@@ -6,10 +6,12 @@ from :mod:`evface.models.net_blocks`, its neurons from :mod:`evface.models.neuro
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 
-from evface.models.net_blocks import Unit, body, pool
+from evface.models.net_blocks import Unit, body, pool, stage_units
 from evface.models.net_config import NetConfig
 from evface.models.net_costs import conv_synops
 from evface.models.net_input import check_norm_batch, checked_input, delayed
@@ -119,7 +121,7 @@ class SpikingCNN(nn.Module):
         never see a stale, batch-sized membrane tensor.
         """
         for lif in self.lifs:
-            lif.mem = torch.zeros(0, device=lif.mem.device)
+            lif.mem = torch.zeros(0, device=cast(torch.Tensor, lif.mem).device)  # snnTorch's Leaky: untyped
 
     def _layers(self, x: torch.Tensor, record: bool) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         b, t = x.shape[:2]
@@ -143,7 +145,7 @@ class SpikingCNN(nn.Module):
             return out
 
         h = x.flatten(1, 2)[:, None] if self.cfg.stem_input == "window" else delayed(x, self.cfg.delays)
-        for i, (down, blocks) in enumerate(zip(self.downs, self.stages, strict=True)):
+        for i, (down, blocks) in enumerate(stage_units(self.downs, self.stages)):
             h = layer(down, h, spiking_input=i > 0)
             for block in blocks:
                 inner = layer(block.b, layer(block.a, h, True), True)

@@ -237,7 +237,7 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
     stages: list[Stage] = []
     if data_dir is None:
         data_dir = out / "data"
-        extra = {"noise": noise} if noise is not None else {}
+        extra: dict[str, Any] = {"noise": noise} if noise is not None else {}
         if highspeed:
             extra["rgb_hd_cameras"] = [*get_preset(preset).rig.rgb_hd_presets, HIGHSPEED]
         stages.append(Stage("synth", "synth", {"preset": preset, "seed": seed, "out": str(data_dir), **extra}, str(out)))

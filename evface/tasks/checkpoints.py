@@ -233,7 +233,7 @@ def _check_settings(path: Path, model: nn.Module, state: Mapping[str, torch.Tens
     without a word: the network then applied the checkpoint's reset with the run's readout, and
     ``export-nir`` wrote the config's neurons around the checkpoint's weights.
     """
-    fixed = getattr(unwrap(model), "settings_state", dict)()
+    fixed: dict[str, torch.Tensor] = getattr(unwrap(model), "settings_state", dict)()
     differ = sorted(k for k, v in fixed.items() if not torch.equal(state[k].to(v.dtype), v))
     if differ:
         name = differ[0]

@@ -79,12 +79,13 @@ def read_predictions(run_dir: str | Path) -> list[dict[str, str]]:
                                        "with this version of evface: evface eval RUN)"))
     with io.StringIO(read_text(path), newline="") as f:
         reader = csv.DictReader(f)
-        if tuple(reader.fieldnames or ()) not in (PREDICTION_COLUMNS, _OLD_PREDICTION_COLUMNS):
+        columns = tuple(reader.fieldnames or ())
+        if columns not in (PREDICTION_COLUMNS, _OLD_PREDICTION_COLUMNS):
             raise FormatError(where(path, f"columns {reader.fieldnames}, expected {list(PREDICTION_COLUMNS)}"))
         rows = []
         for row in reader:
             if None in row or None in row.values() or not all(row[k] for k in ("clip_id", "label", "prediction")):
-                raise FormatError(where(path, f"line {reader.line_num} is not a row of {len(reader.fieldnames)} "
+                raise FormatError(where(path, f"line {reader.line_num} is not a row of {len(columns)} "
                                               "columns with a clip_id, label and prediction: not a file evface wrote"))
             rows.append(row)
     if len({r["clip_id"] for r in rows}) != len(rows):
@@ -225,9 +226,12 @@ def _paired(y: np.ndarray, pa: np.ndarray, pb: np.ndarray, subjects: np.ndarray,
             names: tuple[str, str], seeds: tuple[np.ndarray, ...] | None = None) -> dict[str, Any]:
     """The paired difference of predictions ``pa`` and ``pb``; with ``seeds`` (both runs' (K, N, C)
     logits and (N,) folds) each metric also gets ``ci_trainings``, and its verdict follows it."""
-    diffs = stats.paired_bootstrap(y, pa, pb, subjects, n_classes)
+    diffs: dict[str, dict[str, Any]] = stats.paired_bootstrap(y, pa, pb, subjects, n_classes)  # gets verdicts
     n_subjects = len(set(subjects.tolist()))
-    over_trainings = stats.paired_training_bootstrap(y, *seeds, subjects) if seeds and n_subjects > 1 else {}
+    over_trainings: dict[str, list[float]] = {}
+    if seeds and n_subjects > 1:
+        logits_a, folds_a, logits_b, folds_b = seeds
+        over_trainings = stats.paired_training_bootstrap(y, logits_a, folds_a, logits_b, folds_b, subjects)
     for name, d in diffs.items():
         if n_subjects < 2:  # a bootstrap over one subject has no spread: no interval, no verdict
             d["ci"], d["verdict"] = None, "one subject: no interval"
@@ -272,9 +276,10 @@ def compare_runs(run_a: str | Path, run_b: str | Path, names: tuple[str, str] | 
     names = names or stats.run_names(run_a, run_b)
     a, b = read_predictions(run_a), read_predictions(run_b)
     _check_same_clips(run_a, run_b, a, b)
-    logits = [read_seed_logits(run) for run in (run_a, run_b)]
-    unlike = _unlike(run_a, run_b, logits)
-    trainings = None if None in logits else {"a": len(logits[0].seeds), "b": len(logits[1].seeds)}
+    read = [read_seed_logits(run) for run in (run_a, run_b)]
+    unlike = _unlike(run_a, run_b, read)
+    logits = [v for v in read if v is not None]
+    trainings = {"a": len(logits[0].seeds), "b": len(logits[1].seeds)} if len(logits) == 2 else None
     if trainings is None or max(trainings.values()) == 1:
         logits = []  # a run scored before seed_logits.csv, or one training each: subjects resampled only
     clips = _PairedClips.of(a, b, logits)

@@ -39,7 +39,7 @@ from evface.checks import as_int
 from evface.errors import ParameterError
 
 
-def class_indices(name: str, values: Sequence[int], n_classes: int) -> np.ndarray:
+def class_indices(name: str, values: Sequence[int] | np.ndarray, n_classes: int) -> np.ndarray:
     """``values`` as int64 class indices in ``[0, n_classes)``, checked.
 
     A label outside the classes would be counted in another class's cell of a confusion matrix,
@@ -49,7 +49,7 @@ def class_indices(name: str, values: Sequence[int], n_classes: int) -> np.ndarra
     ----------
     name : str
         What the values are, for the message (``"y_true"``, ``"predictions"``).
-    values : sequence of int
+    values : sequence or ndarray of int
         Class indices; whole floats (``1.0``) are accepted.
     n_classes : int
         The number of classes.
@@ -87,12 +87,12 @@ def class_indices(name: str, values: Sequence[int], n_classes: int) -> np.ndarra
     return a
 
 
-def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int], n_classes: int) -> np.ndarray:
+def confusion_matrix(y_true: Sequence[int] | np.ndarray, y_pred: Sequence[int] | np.ndarray, n_classes: int) -> np.ndarray:
     """Integer (n_classes, n_classes) confusion matrix, rows true, columns predicted.
 
     Parameters
     ----------
-    y_true, y_pred : sequence of int
+    y_true, y_pred : sequence or ndarray of int
         The true and the predicted class index of each clip, in ``[0, n_classes)``: one of each per
         clip (any shape, flattened).
     n_classes : int

@@ -49,8 +49,9 @@ def predict(model: nn.Module, x: np.ndarray, kind: str, device: torch.device, ba
     with torch.no_grad():
         for i in range(0, len(x), batch_size):
             xb = torch.from_numpy(np.ascontiguousarray(normalize(x[i:i + batch_size], kind))).to(device)
-            if hasattr(model, "run"):
-                out, act = model.run(xb, record=True)
+            run = getattr(model, "run", None)  # a SpikingCNN's
+            if run is not None:
+                out, act = run(xb, record=True)
                 rates.append(act["rate"].cpu().numpy())
                 synops.append(act["synops"].cpu().numpy())
             else:

@@ -12,9 +12,9 @@ run trains, :data:`INPUTS` holds every clip's preprocessed inputs, and a model's
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -220,7 +220,10 @@ def protocol_models(cfg: ClassifyConfig, rows: Sequence[dict[str, Any]]) -> tupl
                       for part in parts for s in range(cfg.seed, cfg.seed + cfg.seeds)]
 
 
-def matching_model(entries: Sequence[dict[str, Any]], entry: dict[str, Any]) -> dict[str, Any] | None:
+_Entry = TypeVar("_Entry", bound=Mapping[str, Any])
+
+
+def matching_model(entries: Sequence[_Entry], entry: Mapping[str, Any]) -> _Entry | None:
     """The entry of config.json's ``models`` that trains what ``entry`` trains (the same seed, test
     and validation subjects; its folder may differ), or ``None``."""
     return next((e for e in entries if all(e.get(k) == entry[k] for k in ("seed", "test", "val"))), None)

@@ -169,9 +169,9 @@ def fit_model(
         yv = y[val_idx]
         loss = float(nn.functional.cross_entropy(torch.from_numpy(logits), torch.from_numpy(yv)).item())
         conf = cm.confusion_matrix(yv, logits.argmax(1), len(labels))
-        uf1 = cm.uf1(conf)
+        uf1 = float(cm.uf1(conf))  # of one matrix: a float already
         # UF1 on a few validation clips is coarse: ties go to the lower validation loss
-        return {"val_loss": loss, "val_acc": cm.top1(conf), "val_uf1": uf1, "val_score": uf1 - 1e-3 * min(loss, 100.0)}
+        return {"val_loss": loss, "val_acc": float(cm.top1(conf)), "val_uf1": uf1, "val_score": uf1 - 1e-3 * min(loss, 100.0)}
 
     result = engine.fit(ddp, opt, train_epoch, validate, run_dir, dist=dist, epochs=cfg.epochs, monitor="val_score",
                         mode="max", patience=cfg.patience, scheduler=sched, extra={"labels": labels},

@@ -127,12 +127,19 @@ def check_teacher(cfg: ClassifyConfig, config: dict[str, Any], run_dir: Path) ->
             raise ParameterError(f"--teacher {teacher}: other {what} ({theirs.get(key)} against {config[key]}); "
                                  "train the teacher with the same dataset and input options")
     for entry in config["models"]:
-        same = matching_model(theirs.get("models", []), entry)
-        if same is None:
-            raise ParameterError(f"--teacher {teacher}: it has no model {entry['dir']} of test subjects "
-                                 f"{', '.join(entry['test'])} and seed {entry['seed']}; train it with the same "
-                                 "--folds, --seed and --seeds on this dataset")
+        same = _teachers_model(teacher, theirs, entry)
         _check_teacher_model(teacher, teacher / same["dir"], build(their_cfg.model, net))
+
+
+def _teachers_model(teacher: Path, theirs: Mapping[str, Any], entry: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The entry of the teacher's ``config.json`` (``theirs``) that trains what ``entry`` trains; a
+    ParameterError naming ``--teacher`` where it has none."""
+    same = matching_model(theirs.get("models", []), entry)
+    if same is None:
+        raise ParameterError(f"--teacher {teacher}: it has no model {entry['dir']} of test subjects "
+                             f"{', '.join(entry['test'])} and seed {entry['seed']}; train it with the same "
+                             "--folds, --seed and --seeds on this dataset")
+    return same
 
 
 def _check_teacher_model(teacher: Path, model_dir: Path, model: nn.Module) -> None:
@@ -158,8 +165,9 @@ def _teacher_model(cfg: ClassifyConfig, entry: dict[str, Any], device: torch.dev
     if not cfg.teacher:
         return None
     config, theirs, net = load_run(cfg.teacher)
+    same = _teachers_model(Path(cfg.teacher), config, entry)  # was: a TypeError where fit_part's --teacher had none
     model = build(theirs.model, net).to(device)
-    checkpoints.load_model_state(Path(cfg.teacher) / matching_model(config["models"], entry)["dir"], model)
+    checkpoints.load_model_state(Path(cfg.teacher) / same["dir"], model)
     return model.eval()
 
 
@@ -489,7 +497,7 @@ def _pool_held_out(models: Sequence[dict[str, Any]], held_outs: Sequence[dict[st
             if key in held_out:
                 activity_sum.setdefault(key, np.zeros((n_rows,) + tuple(held_out[key].shape[1:])))[te] += held_out[key].numpy()
     tested = np.flatnonzero(n_models)
-    mean_logits = sum(logits.values())[tested] / n_models[tested, None]
+    mean_logits = sum(logits.values(), np.zeros((n_rows, n_labels), np.float32))[tested] / n_models[tested, None]
     activity = {k: v[tested] / n_models[tested].reshape((-1,) + (1,) * (v.ndim - 1)) for k, v in activity_sum.items()}
     return _Pool(tested, np.stack([logits[s][tested] for s in seeds]), mean_logits.argmax(1), fold_of, activity)
 
@@ -560,26 +568,26 @@ def score(y_true: np.ndarray, y_pred: np.ndarray, lighting: Sequence[str], subje
     (0.75, 4, 2, [[2, 0], [1, 1]], ['office'])
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    lighting, subjects = np.asarray(lighting), np.asarray(subjects)
-    several = seeds is not None and len(seeds[0]) > 1
+    lights, groups = np.asarray(lighting), np.asarray(subjects)
+    trainings = seeds if seeds is not None and len(seeds[0]) > 1 else None  # several seeds
 
     def one(mask: np.ndarray) -> dict[str, Any]:
         out = cm.summarize(cm.confusion_matrix(y_true[mask], y_pred[mask], len(labels)), labels)
-        out["n_subjects"] = len(set(subjects[mask].tolist()))
-        out["ci"] = (stats.bootstrap_interval(y_true[mask], y_pred[mask], subjects[mask], len(labels))
+        out["n_subjects"] = len(set(groups[mask].tolist()))
+        out["ci"] = (stats.bootstrap_interval(y_true[mask], y_pred[mask], groups[mask], len(labels))
                      if out["n_subjects"] > 1 else dict.fromkeys(stats.METRICS))  # one subject: no interval
-        if several and out["n_subjects"] > 1:
-            out["ci_trainings"] = stats.training_bootstrap(y_true[mask], seeds[0][:, mask], seeds[1][mask], subjects[mask])
+        if trainings is not None and out["n_subjects"] > 1:
+            out["ci_trainings"] = stats.training_bootstrap(y_true[mask], trainings[0][:, mask], trainings[1][mask], groups[mask])
         return out
 
     out = one(np.ones(len(y_true), bool))
     out["confusion_matrix"] = out.pop("confusion")
-    if several:
-        out["top1_per_seed"] = [cm.top1(cm.confusion_matrix(y_true, v.argmax(1), len(labels))) for v in seeds[0]]
+    if trainings is not None:
+        out["top1_per_seed"] = [cm.top1(cm.confusion_matrix(y_true, v.argmax(1), len(labels))) for v in trainings[0]]
     out["bootstrap"] = {"unit": "subject", "resamples": stats.RESAMPLES, "level": stats.LEVEL, "seed": stats.SEED,
                         "interval": "percentile"}
-    out["per_lighting"] = {str(lt): {k: v for k, v in one(lighting == lt).items() if k != "labels"}
-                           for lt in sorted(set(lighting.tolist()))}
+    out["per_lighting"] = {str(lt): {k: v for k, v in one(lights == lt).items() if k != "labels"}
+                           for lt in sorted(set(lights.tolist()))}
     return out
 
 

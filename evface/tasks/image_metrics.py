@@ -437,7 +437,7 @@ def _drawn_trainings(v: np.ndarray, g: np.ndarray, u: np.ndarray, n_groups: int,
 
 
 def summarize(
-    per_image: Mapping[str, np.ndarray], groups: Mapping[str, Sequence[Any]] | None = None
+    per_image: Mapping[str, np.ndarray], groups: Mapping[str, Sequence[Any] | np.ndarray] | None = None
 ) -> dict[str, Any]:
     """Average per-image metrics overall and within groups.
 
@@ -469,14 +469,14 @@ def summarize(
         return out
 
     per_image = _columns("per_image", per_image, real=True)
-    groups = _columns("groups", {} if groups is None else groups, real=False)
+    grouped = _columns("groups", {} if groups is None else groups, real=False)
     n = len(next(iter(per_image.values()))) if per_image else 0
-    sizes = {f"metric {key!r}": len(v) for key, v in per_image.items()} | {f"grouping {key!r}": len(v) for key, v in (groups or {}).items()}
+    sizes = {f"metric {key!r}": len(v) for key, v in per_image.items()} | {f"grouping {key!r}": len(v) for key, v in grouped.items()}
     for what, size in sizes.items():
         if size != n:
             raise ParameterError(f"{what} has {size} values for {n} images; one value per image expected")
     result = mean_of(np.ones(n, dtype=bool))
-    for name, labels in (groups or {}).items():
-        labels = np.asarray(labels)
+    for name, column in grouped.items():
+        labels = np.asarray(column)
         result[f"per_{name}"] = {str(lab): mean_of(labels == lab) for lab in sorted(set(labels.tolist()))}
     return result

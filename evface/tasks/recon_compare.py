@@ -397,7 +397,7 @@ def _interval(ci: list[float] | None, metric: str) -> str:
     return figure_format.fixed_interval(ci, DIGITS[metric], sign="+") if ci else "-"
 
 
-def _comparison_notes(res: dict[str, Any], two_level: bool, single: str) -> list[str]:
+def _comparison_notes(res: dict[str, Any], two_level: bool, single: str | None) -> list[str]:
     """The sentences below the table: the one lighting (``single``), few subjects, other protocols, the
     methods not compared and the trainings per fold."""
     lines = [single] if single else []

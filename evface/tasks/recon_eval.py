@@ -462,7 +462,7 @@ def scores_text(scores: dict[str, Any], s: ReconSamples, spec: ReconSpec) -> str
     -------
     str
     """
-    phase = [[] for _ in range(len(s))]
+    phase: list[list[str]] = [[] for _ in range(len(s))]
     for p, idx in phase_indices(s).items():
         for i in idx:
             phase[i].append(p)

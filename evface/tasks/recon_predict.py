@@ -11,7 +11,7 @@ made them (:func:`_made_by`). :mod:`evface.tasks.recon_eval` scores them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -160,7 +160,10 @@ def _predict_part(part_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, input
     return preds, kl_per_channel(cvae, s, apex, scales, kf, device=device), draws
 
 
-def _load_model(model_dir: Path, model: torch.nn.Module) -> torch.nn.Module:
+_Model = TypeVar("_Model", bound=torch.nn.Module)
+
+
+def _load_model(model_dir: Path, model: _Model) -> _Model:
     """``model`` with the weights of ``model_dir/best.pt``; that file missing is the checkpoint
     loader's :class:`~evface.errors.FormatError` naming it and how to get it back (copy it, or
     train the run again in a new ``--out`` folder: a trained part is not trained again in its own)."""

@@ -14,7 +14,7 @@ whole folder is drawn in :mod:`evface.tasks.reconstruct`.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -115,15 +115,15 @@ def seed_groups(parts: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return list(groups.values())
 
 
-def same_training(old: dict[str, Any], new: dict[str, Any], seed: int) -> bool:
+def same_training(old: Mapping[str, Any], new: Mapping[str, Any], seed: int) -> bool:
     """Whether part ``old`` of a run (one of fewer seeds: a part without ``seed`` trained ``seed``)
     is the training ``new`` asks for: the same subjects, group and seed.
 
     Parameters
     ----------
-    old : dict
+    old : mapping
         A part of the run's ``config.json`` as it stands.
-    new : dict
+    new : mapping
         The part :func:`protocol_parts` lays out for the settings now given.
     seed : int
         The run's first seed (``--seed``): the one a part without ``seed`` was trained with.

@@ -175,7 +175,7 @@ def _train_cvae(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples, 
                 out = net(x.to(device), c.to(device), state)
                 state = out.get("state")
                 steps.append(cvae_loss(out, x.to(device), beta, cfg.free_bits, cfg.ssim_weight, cfg.mse_weight))
-            losses = {k: sum(step[k] for step in steps) / len(steps) for k in tot}
+            losses = {k: sum((step[k] for step in steps[1:]), steps[0][k]) / len(steps) for k in tot}
             opt.zero_grad(set_to_none=True)
             losses["loss"].backward()
             opt.step()
@@ -212,14 +212,14 @@ def _train_e2vid(cfg: ReconstructConfig, spec: ReconSpec, train_s: ReconSamples,
             seq = runs[np.asarray(batch, dtype=np.int64)]
             flip = torch.rand(len(seq), generator=rng) < 0.5
             offset = _random_offset(rng, spec.size, cfg.train_crop)
-            state, loss = None, 0.0
+            state, step_losses = None, []
             for step in range(seq.shape[1]):
                 c, x = _crop(condition(train_s, seq[:, step], scales, kf), target_frames(train_s, seq[:, step]),
                              size=cfg.train_crop, offset=offset)
                 c, x = _flip(c, x, mask=flip)
                 y, state = net(c.to(device), state)
-                loss = loss + recon_loss(y, x.to(device), cfg.ssim_weight)
-            loss = loss / seq.shape[1]
+                step_losses.append(recon_loss(y, x.to(device), cfg.ssim_weight))
+            loss = sum(step_losses[1:], step_losses[0]) / seq.shape[1]
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -725,7 +725,7 @@ def _test_samples(run_dir: Path, data: Path, spec: ReconSpec, tested: list[str])
     """The samples of ``data``'s clips to score: of the run's own dataset only the clips of its test
     subjects, any clip the run never saw (an interpolation run refused on a recording first)."""
     ds = DatasetFolder.open(data)
-    rows = ds.rows
+    rows: Sequence[dict[str, Any]] = ds.rows
     seen = run_clips.seen_in_training(run_dir, data, rows)
     other_ids = {str(r["clip_id"]) for r, known in zip(rows, seen, strict=True) if not known}
     n_rows, rows = len(rows), [r for r, known in zip(rows, seen, strict=True) if not known or str(r["subject"]) in set(tested)]

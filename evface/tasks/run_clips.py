@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -180,7 +180,7 @@ def trained_clips(run_dir: str | Path) -> set[tuple[str, ...]] | None:
     return None if recorded is None else set(recorded[0])
 
 
-def seen_in_training(run_dir: str | Path, data: str | Path, rows: list[dict[str, Any]]) -> list[bool]:
+def seen_in_training(run_dir: str | Path, data: str | Path, rows: Sequence[dict[str, Any]]) -> list[bool]:
     """Which of ``rows`` (manifest rows of the dataset folder ``data``) are clips of the run's
     dataset by their manifest rows, whose subjects its models were split by: those whose row
     equals one in ``RUN/data-clips.json``, wherever ``data`` lies (a moved or copied dataset, the
@@ -194,7 +194,7 @@ def seen_in_training(run_dir: str | Path, data: str | Path, rows: list[dict[str,
         The run folder.
     data : str or Path
         A dataset folder.
-    rows : list of dict
+    rows : sequence of dict
         Manifest rows of ``data``.
 
     Returns

@@ -196,9 +196,10 @@ def _own_split(run_a: str | Path, run_b: str | Path) -> str | None:
     for folder in (run_a, run_b):
         run = trained_run(folder)
         recorded += [_recorded(folder, "data"), _recorded(run, "data") if run is not None else None]
-    if None in recorded or len({Path(d).resolve() for d in recorded}) > 1:
+    data = [d for d in recorded if d is not None]
+    if len(data) < len(recorded) or len({Path(d).resolve() for d in data}) > 1:
         return None
-    return recorded[0]
+    return data[0]
 
 
 def trained_run(folder: str | Path) -> Path | None:

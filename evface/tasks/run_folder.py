@@ -248,7 +248,9 @@ def check_written_together(folder: str | Path) -> None:
     """
     folder = Path(folder)
     metrics = read_json(folder / METRICS) if (folder / METRICS).is_file() else None
-    recorded = metrics.get(FILES_SHA256) if isinstance(metrics, dict) else None
+    if not isinstance(metrics, dict):
+        return
+    recorded = metrics.get(FILES_SHA256)
     if not isinstance(recorded, dict):
         return
     for name, digest in recorded.items():

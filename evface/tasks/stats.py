@@ -188,7 +188,7 @@ def resample_counts(n_groups: int, resamples: int, seed: int) -> np.ndarray:
 
 
 def _metric_stack(matrices: np.ndarray) -> dict[str, np.ndarray]:
-    return {"top1": cm.top1(matrices), "uf1": cm.uf1(matrices), "uar": cm.uar(matrices)}
+    return {name: np.asarray(metric(matrices)) for name, metric in (("top1", cm.top1), ("uf1", cm.uf1), ("uar", cm.uar))}
 
 
 def percentile_interval(values: np.ndarray, level: float) -> list[float]:
@@ -231,7 +231,8 @@ def percentile_interval(values: np.ndarray, level: float) -> list[float]:
     return [float(lo), float(hi)]
 
 
-def _check(y_true: Sequence[int], y_pred: Sequence[int], groups: Sequence[str], n_classes: int) -> tuple[np.ndarray, ...]:
+def _check(y_true: Sequence[int] | np.ndarray, y_pred: Sequence[int] | np.ndarray, groups: Sequence[str] | np.ndarray,
+           n_classes: int) -> tuple[np.ndarray, ...]:
     n_classes = as_int("n_classes", n_classes, 1)
     t, p = cm.class_indices("y_true", y_true, n_classes), cm.class_indices("predictions", y_pred, n_classes)
     g = np.asarray(groups)
@@ -243,7 +244,8 @@ def _check(y_true: Sequence[int], y_pred: Sequence[int], groups: Sequence[str], 
 
 
 def bootstrap_interval(
-    y_true: Sequence[int], y_pred: Sequence[int], subjects: Sequence[str], n_classes: int, *,
+    y_true: Sequence[int] | np.ndarray, y_pred: Sequence[int] | np.ndarray, subjects: Sequence[str] | np.ndarray,
+    n_classes: int, *,
     resamples: int = RESAMPLES, level: float = LEVEL, seed: int = SEED,
 ) -> dict[str, list[float]]:
     """Subject-cluster bootstrap intervals ``{metric: [low, high]}`` of top-1, UF1 and UAR.
@@ -253,9 +255,9 @@ def bootstrap_interval(
 
     Parameters
     ----------
-    y_true, y_pred : sequence of int
+    y_true, y_pred : sequence or ndarray of int
         Each clip's true and predicted class index.
-    subjects : sequence of str
+    subjects : sequence or ndarray of str
         Each clip's subject.
     n_classes : int
         The number of classes.
@@ -284,7 +286,8 @@ def bootstrap_interval(
 
 
 def paired_bootstrap(
-    y_true: Sequence[int], pred_a: Sequence[int], pred_b: Sequence[int], subjects: Sequence[str], n_classes: int, *,
+    y_true: Sequence[int] | np.ndarray, pred_a: Sequence[int] | np.ndarray, pred_b: Sequence[int] | np.ndarray,
+    subjects: Sequence[str] | np.ndarray, n_classes: int, *,
     resamples: int = RESAMPLES, level: float = LEVEL, seed: int = SEED,
 ) -> dict[str, dict[str, float | list[float]]]:
     """The difference A - B of top-1, UF1 and UAR on the same clips, with a subject-cluster interval.
@@ -294,11 +297,11 @@ def paired_bootstrap(
 
     Parameters
     ----------
-    y_true : sequence of int
+    y_true : sequence or ndarray of int
         Each clip's true class index.
-    pred_a, pred_b : sequence of int
+    pred_a, pred_b : sequence or ndarray of int
         Each clip's class index predicted by A and by B.
-    subjects : sequence of str
+    subjects : sequence or ndarray of str
         Each clip's subject.
     n_classes : int
         The number of classes.
@@ -336,7 +339,8 @@ def paired_bootstrap(
 
 
 def training_bootstrap(
-    y_true: Sequence[int], logits: np.ndarray, folds: Sequence[Any], subjects: Sequence[str], *,
+    y_true: Sequence[int] | np.ndarray, logits: np.ndarray, folds: Sequence[Any] | np.ndarray,
+    subjects: Sequence[str] | np.ndarray, *,
     resamples: int = RESAMPLES, level: float = LEVEL, seed: int = SEED,
 ) -> dict[str, list[float]]:
     """Intervals ``{metric: [low, high]}`` of an ensemble's top-1, UF1 and UAR over subjects **and**
@@ -345,13 +349,13 @@ def training_bootstrap(
 
     Parameters
     ----------
-    y_true : sequence of int
+    y_true : sequence or ndarray of int
         Each clip's true class index.
     logits : ndarray, shape (K, N, C)
         The logits each of the run's K trainings gave each clip.
-    folds : sequence, length N
+    folds : sequence or ndarray, length N
         The fold whose trainings scored each clip.
-    subjects : sequence of str
+    subjects : sequence or ndarray of str
         Each clip's subject.
     resamples : int, optional
         The bootstrap's resamples, >= 1.
@@ -379,8 +383,9 @@ def training_bootstrap(
 
 
 def paired_training_bootstrap(
-    y_true: Sequence[int], logits_a: np.ndarray, folds_a: Sequence[Any], logits_b: np.ndarray, folds_b: Sequence[Any],
-    subjects: Sequence[str], *, resamples: int = RESAMPLES, level: float = LEVEL, seed: int = SEED,
+    y_true: Sequence[int] | np.ndarray, logits_a: np.ndarray, folds_a: Sequence[Any] | np.ndarray, logits_b: np.ndarray,
+    folds_b: Sequence[Any] | np.ndarray, subjects: Sequence[str] | np.ndarray, *, resamples: int = RESAMPLES,
+    level: float = LEVEL, seed: int = SEED,
 ) -> dict[str, list[float]]:
     """Intervals ``{metric: [low, high]}`` of the difference A - B of two ensembles' top-1, UF1 and
     UAR over subjects **and** trainings.
@@ -401,17 +406,17 @@ def paired_training_bootstrap(
 
     Parameters
     ----------
-    y_true : sequence of int
+    y_true : sequence or ndarray of int
         Each clip's true class index.
     logits_a : ndarray, shape (K_a, N, C)
         The logits of each training of run A.
-    folds_a : sequence, length N
+    folds_a : sequence or ndarray, length N
         The fold whose trainings scored each clip, in run A.
     logits_b : ndarray, shape (K_b, N, C)
         The logits of each training of run B.
-    folds_b : sequence, length N
+    folds_b : sequence or ndarray, length N
         The fold whose trainings scored each clip, in run B.
-    subjects : sequence of str
+    subjects : sequence or ndarray of str
         Each clip's subject.
     resamples : int, optional
         The bootstrap's resamples, >= 1.
@@ -457,8 +462,9 @@ def _spanning(two_level: list[float], subjects_only: list[float], bounds: tuple[
     return [float(np.clip(low, *bounds)), float(np.clip(high, *bounds))]
 
 
-def _ensemble_inputs(y_true: Sequence[int], runs: Mapping[str, tuple[np.ndarray, Sequence[Any]]],
-                     subjects: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+def _ensemble_inputs(y_true: Sequence[int] | np.ndarray, runs: Mapping[str, tuple[np.ndarray, Sequence[Any] | np.ndarray]],
+                     subjects: Sequence[str] | np.ndarray,
+                     ) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
     """Labels, subject indices and each run's (K, N, C) logits with fold indices, checked; ``runs``
     by the name of their logits, which a ParameterError names."""
     t = np.asarray(y_true)
