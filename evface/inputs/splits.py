@@ -14,17 +14,17 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from evface.checks import as_int
 from evface.errors import DatasetError, ParameterError, counted
 
-Row = dict[str, Any]
+Row = TypeVar("Row", bound=Mapping[str, Any])
 
 
-def subject_texts(rows: Sequence[Row]) -> list[str]:
+def subject_texts(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     """The subject of each row as text, as the splits and the scores compare subjects.
 
     A subject given both as text and otherwise (``"1"`` and ``1``: two people, or one person?)
@@ -69,7 +69,7 @@ def subject_texts(rows: Sequence[Row]) -> list[str]:
     return [str(s) for s in subjects]
 
 
-def subjects_of(rows: Sequence[Row]) -> list[str]:
+def subjects_of(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     """Sorted distinct subjects of ``rows``, as text (:func:`subject_texts`).
 
     Parameters

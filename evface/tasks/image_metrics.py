@@ -274,7 +274,7 @@ def _columns(name: str, columns: object, real: bool) -> dict[str, np.ndarray]:
     return out
 
 
-def cluster_mean_interval(values: np.ndarray, clusters: Sequence[Any], *, resamples: int = stats.RESAMPLES,
+def cluster_mean_interval(values: np.ndarray, clusters: Sequence[Any] | np.ndarray, *, resamples: int = stats.RESAMPLES,
                           level: float = stats.LEVEL, seed: int = stats.SEED) -> dict[str, Any]:
     """Mean of per-sample ``values`` with a cluster-bootstrap interval (clusters: subjects).
 
@@ -313,7 +313,7 @@ def cluster_mean_interval(values: np.ndarray, clusters: Sequence[Any], *, resamp
     return {"mean": float(v.mean()), "ci": stats.percentile_interval(boot, level), "n": int(v.size), "n_clusters": n_groups}
 
 
-def cluster_training_interval(values: np.ndarray, clusters: Sequence[Any], units: Sequence[Any], *,
+def cluster_training_interval(values: np.ndarray, clusters: Sequence[Any] | np.ndarray, units: Sequence[Any] | np.ndarray, *,
                               resamples: int = stats.RESAMPLES, level: float = stats.LEVEL,
                               seed: int = stats.SEED) -> dict[str, Any]:
     """Mean of per-sample ``values`` of K trainings, shape (K, N), with an interval that resamples
@@ -356,8 +356,8 @@ def cluster_training_interval(values: np.ndarray, clusters: Sequence[Any], units
             "n_clusters": n_groups, "n_trainings": v.shape[0]}
 
 
-def paired_training_interval(values_a: np.ndarray, units_a: Sequence[Any], values_b: np.ndarray,
-                             units_b: Sequence[Any], clusters: Sequence[Any], *, resamples: int = stats.RESAMPLES,
+def paired_training_interval(values_a: np.ndarray, units_a: Sequence[Any] | np.ndarray, values_b: np.ndarray,
+                             units_b: Sequence[Any] | np.ndarray, clusters: Sequence[Any] | np.ndarray, *, resamples: int = stats.RESAMPLES,
                              level: float = stats.LEVEL, seed: int = stats.SEED) -> dict[str, Any]:
     """The mean difference A - B of two runs' per-sample values on the same samples, each run the
     mean of its trainings (``values_a`` (K_a, N) with ``units_a`` (N,), the same for B), with the
@@ -404,7 +404,7 @@ def paired_training_interval(values_a: np.ndarray, units_a: Sequence[Any], value
             "n_clusters": n_groups, "n_trainings": {"a": va.shape[0], "b": vb.shape[0]}}
 
 
-def _cluster_draws(clusters: Sequence[Any], resamples: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _cluster_draws(clusters: Sequence[Any] | np.ndarray, resamples: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each sample's cluster index, how often each cluster is drawn in each resample (R, clusters),
     and how many samples each resample holds (R,)."""
     _, g = np.unique(np.asarray(clusters), return_inverse=True)
@@ -413,7 +413,7 @@ def _cluster_draws(clusters: Sequence[Any], resamples: int, seed: int) -> tuple[
     return g, drawn, drawn @ np.bincount(g, minlength=n_groups).astype(np.float64)
 
 
-def _trainings(name: str, values: np.ndarray, units: Sequence[Any], n: int) -> tuple[np.ndarray, np.ndarray]:
+def _trainings(name: str, values: np.ndarray, units: Sequence[Any] | np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """(K, N) values as floats and their units as indices, checked against ``n`` samples (a
     ParameterError naming ``name`` where they are no real numbers)."""
     v = real_array(name, values)
