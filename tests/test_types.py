@@ -14,10 +14,10 @@ CONFIG = ROOT / "pyproject.toml"
 CACHE = ROOT / ".mypy_cache"
 
 
-def _mypy(*paths: str | Path) -> subprocess.CompletedProcess:
+def _mypy(*paths: str | Path, cache: Path = CACHE) -> subprocess.CompletedProcess:
     """``mypy`` under the project's configuration, from the repository root: of ``paths``, or of
     the configuration's own ``files`` (evface/) when none is given."""
-    return subprocess.run([sys.executable, "-m", "mypy", "--config-file", str(CONFIG), "--cache-dir", str(CACHE),
+    return subprocess.run([sys.executable, "-m", "mypy", "--config-file", str(CONFIG), "--cache-dir", str(cache),
                            "--no-error-summary", "--no-pretty", *map(str, paths)],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
 
@@ -33,7 +33,7 @@ def test_the_gate_fails_on_a_finding(tmp_path):
     reported, with exit code 1."""
     bad = tmp_path / "bad.py"
     bad.write_text('"""A module."""\n\n\ndef f(x: int) -> str:\n    return x\n\n\ny: int = 1  # type: ignore[assignment]\n')
-    done = _mypy(bad)
+    done = _mypy(bad, cache=tmp_path / "cache")  # the shared cache gave the errors of an earlier test's bad.py, at its path
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"{bad}:5: error: Incompatible return value type" in done.stdout, done.stdout
     assert f'{bad}:8: error: Unused "type: ignore" comment' in done.stdout, done.stdout

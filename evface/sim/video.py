@@ -148,9 +148,11 @@ def simulate_video(path: str | Path, sensor_size: SensorSize, params: DvsParams 
 
 
 def one_per_frame(times_us: np.ndarray | None, fps: float) -> Iterator[int]:
-    """The frames' mid-exposures (:func:`~evface.sim.video_timing.video_scene_times`), then, where a frame
-    asks for one past the last of ``times_us``, a ParameterError saying so (was: the frames after it
-    dropped without a word, or a bare ``StopIteration``). Times left over once the video ends are not used.
+    """The frames' mid-exposures (:func:`~evface.sim.video_timing.video_scene_times`), one per frame.
+
+    Where a frame asks for a time past the last of ``times_us``, a ParameterError says so (was: the
+    frames after it dropped without a word, or a bare ``StopIteration``). Times left over once the
+    video ends are not used.
 
     Parameters
     ----------

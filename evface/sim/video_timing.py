@@ -105,10 +105,12 @@ def strays_from_rate(times_us: np.ndarray | None, fps: float) -> bool:
 
 
 def checked_times_us(times_us: object) -> np.ndarray:
-    """``times_us``, the frames' exposure starts a caller gives, as int64 µs: a 1-D array of at
-    least 2 whole numbers >= 0, strictly increasing (a frame's interval runs to the next one's start);
-    otherwise a ParameterError naming it (was: a repeated time a ZeroDivisionError, a decreasing one an
-    ``upsample`` error quoting negative fps, fewer than 2 numpy's "cannot convert float NaN to integer").
+    """The frames' exposure starts a caller gives, checked: int64 µs, at least 2, increasing.
+
+    A ParameterError names ``times_us`` unless it is a 1-D array of at least 2 whole numbers >= 0,
+    strictly increasing (a frame's interval runs to the next one's start). Was: a repeated time a
+    ZeroDivisionError, a decreasing one an ``upsample`` error quoting negative fps, fewer than 2
+    numpy's "cannot convert float NaN to integer".
 
     Parameters
     ----------
