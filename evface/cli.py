@@ -131,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if _debug["on"]:
             raise
+        if _interrupted(exc):  # the stop's KeyboardInterrupt raised inside native code, which wrapped it (numba's
+            # dispatcher: "SystemError: CPUDispatcher(...) returned a result with an exception set"); clean-up ran
+            _say_interrupted(terminated["by"])
+            return 128 + (terminated["by"] or signal.SIGINT)
         if limit := _limit_line(exc, argv):
             err_console.print(terminal.labelled("error:", "bold red", limit), soft_wrap=True)
             return 2

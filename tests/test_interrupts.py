@@ -337,6 +337,28 @@ def _terminated_at(module, name: str, monkeypatch) -> None:
     monkeypatch.setattr(module, name, terminated)
 
 
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_that_native_code_wrapped_is_still_a_stop(tmp_path, monkeypatch, capfd, number):
+    """A stop signal handled while numba's dispatcher runs (compiling a kernel, or typing its
+    arguments) comes out of the call as ``SystemError: CPUDispatcher(...) returned a result with an
+    exception set``, the ``KeyboardInterrupt`` its cause. Was: ``internal error: SystemError ...``,
+    exit 1 (seen under ``ulimit -St``: SIGXCPU during a kernel's compilation); now the stop's own
+    line and exit code."""
+    from evface.bench import io as bench_io  # lazy: only to stop in the middle of it
+
+    def stopped(quick):
+        try:
+            os.kill(os.getpid(), number)
+            time.sleep(5)
+        except KeyboardInterrupt as exc:
+            raise SystemError("CPUDispatcher(<function f>) returned a result with an exception set") from exc
+
+    monkeypatch.setattr(bench_io, "run", stopped)
+    code = main(["bench", "io", "--quick", "--out", str(tmp_path / "bench.json")])
+    assert (code, capfd.readouterr().err.splitlines()[-1:]) == (128 + number, ["interrupted"])
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_sigterm_among_the_renames_of_an_evaluation_leaves_its_files_whole(tmp_path, monkeypatch, sigterm_interrupts):
     """`eval` stopped by SIGTERM as its files were renamed into place left the earlier metrics.json
     beside the new predictions.csv and the others' ``*.tmp``: the renames now end before the stop."""
