@@ -354,7 +354,11 @@ def test_a_stop_that_native_code_wrapped_is_still_a_stop(tmp_path, monkeypatch, 
             raise SystemError("CPUDispatcher(<function f>) returned a result with an exception set") from exc
 
     monkeypatch.setattr(bench_io, "run", stopped)
-    code = main(["bench", "io", "--quick", "--out", str(tmp_path / "bench.json")])
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # Python's own: a test worker may ignore Ctrl-C
+    try:
+        code = main(["bench", "io", "--quick", "--out", str(tmp_path / "bench.json")])
+    finally:
+        signal.signal(signal.SIGINT, before)
     assert (code, capfd.readouterr().err.splitlines()[-1:]) == (128 + number, ["interrupted"])
     assert list(tmp_path.iterdir()) == []
 
