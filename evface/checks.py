@@ -85,7 +85,7 @@ def as_int(name: str, value: object, low: int = INT64[0], high: int = INT64[1]) 
             raise ParameterError(f"{name} must be a whole number, got {value!r}")
         value = int(value)
     try:
-        number = operator.index(value)  # type: ignore[arg-type]
+        number = operator.index(value)  # type: ignore[arg-type]  # any object: index() refuses a non-integer
     except TypeError:
         raise ParameterError(f"{name} must be an integer, got {value!r}") from None
     if number > high == INT64[1] and low > INT64[0]:  # the range in words (">= low") leaves this bound out
@@ -293,7 +293,7 @@ def numbers(params: object, *names: str) -> None:
     ...
     evface.errors.ParameterError: fps must be a number, got '200'
     """
-    defaults = {f.name: f.default for f in dataclasses.fields(params)}  # type: ignore[arg-type]
+    defaults = {f.name: f.default for f in dataclasses.fields(params)}  # type: ignore[arg-type]  # a dataclass's
     for name in names:
         value = getattr(params, name)
         if value is None and defaults[name] is None:
@@ -322,7 +322,7 @@ def number_fields(params: object, low: float = 0.0) -> None:
     ...
     evface.errors.ParameterError: P.size_range (5, 2) runs backwards: the low end exceeds the high end
     """
-    for f in dataclasses.fields(params):  # type: ignore[arg-type]
+    for f in dataclasses.fields(params):  # type: ignore[arg-type]  # a dataclass's
         name, value, default = f"{type(params).__name__}.{f.name}", getattr(params, f.name), f.default
         if _number(default):
             _field_number(name, value, default, low)
@@ -442,7 +442,7 @@ def sensor_dims(sensor_size: object, name: str = "sensor_size", limit: int = MAX
     width: object
     height: object
     try:
-        width, height = sensor_size  # type: ignore[misc]
+        width, height = sensor_size  # type: ignore[misc]  # any object: one that is no pair is refused below
     except (TypeError, ValueError):
         raise ParameterError(f"{name} must be (width, height), got {sensor_size!r}") from None
     return as_int(f"{name} width", width, 1, limit), as_int(f"{name} height", height, 1, limit)
@@ -466,7 +466,7 @@ def checked_roi(roi: object, sensor_size: object, shown: str | None = None) -> R
     w: object
     h: object
     try:
-        x0, y0, w, h = roi  # type: ignore[misc]
+        x0, y0, w, h = roi  # type: ignore[misc]  # any object: one that is no 4-tuple is refused below
     except (TypeError, ValueError):
         raise ParameterError(f"roi {shown}: expected (x0, y0, width, height)") from None
     x0, y0, w, h = (as_int(f"roi {name}", v) for name, v in zip(("x0", "y0", "width", "height"), (x0, y0, w, h), strict=True))

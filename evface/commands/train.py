@@ -79,7 +79,7 @@ def with_config(config_class: type[TaskConfig]) -> Callable[[Callable[..., None]
             command(**kwargs, config=config)
 
         parameters = own + config_options(config_class)
-        run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]  # what typer reads
         run.__annotations__ = {p.name: p.annotation for p in parameters}
         run.__name__, run.__qualname__, run.__doc__ = command.__name__, command.__qualname__, command.__doc__
         return run

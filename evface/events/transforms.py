@@ -74,7 +74,7 @@ class _Transform:
     """
 
     def __post_init__(self) -> None:
-        for f in fields(self):  # type: ignore[arg-type]
+        for f in fields(self):  # type: ignore[arg-type]  # its subclasses are dataclasses
             value = getattr(self, f.name)
             if isinstance(value, list) or (isinstance(value, np.ndarray) and value.ndim == 1):
                 object.__setattr__(self, f.name, tuple(value.tolist() if isinstance(value, np.ndarray) else value))

@@ -96,7 +96,7 @@ def _augment_settings(kind: str, flip: object, *shares: object) -> tuple[bool, f
     larger than the input, a numpy error at random part way through training)."""
     check_kind(kind)
     names = ("max_shift", "drop", "noise", "drop_time", "drop_area")
-    return (as_flag("flip", flip), *(as_real(name, v, 0.0, 1.0) for name, v in zip(names, shares, strict=True)))  # type: ignore[return-value]
+    return (as_flag("flip", flip), *(as_real(name, v, 0.0, 1.0) for name, v in zip(names, shares, strict=True)))  # type: ignore[return-value]  # 1 + 5 values
 
 
 def _check_augmented(x: np.ndarray, kind: str, rng: np.random.Generator) -> None:

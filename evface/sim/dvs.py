@@ -385,7 +385,7 @@ def _frame_times(t_us: object) -> np.ndarray:
     """``t_us`` as a 1-D array of real numbers (each checked by :meth:`DvsSimulator.step`); a
     ParameterError naming it otherwise (was "'int' object is not iterable" for one time)."""
     try:
-        times = np.asarray(t_us if isinstance(t_us, np.ndarray) else list(t_us))  # type: ignore[call-overload]
+        times = np.asarray(t_us if isinstance(t_us, np.ndarray) else list(t_us))  # type: ignore[call-overload]  # any object: list() refuses one that is no iterable
     except (TypeError, ValueError):  # no sequence, or one of sequences of unequal lengths
         raise ParameterError(f"t_us must be a sequence of frame times (µs), got {t_us!r}") from None
     if times.ndim != 1 or not real_dtype(times.dtype):

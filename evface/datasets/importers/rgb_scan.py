@@ -150,7 +150,7 @@ class FrameReader:
     def close(self) -> None:
         """Close the video and forget the frames held."""
         if self._decoder is not None:
-            self._decoder.close()  # type: ignore[attr-defined]
+            self._decoder.close()  # type: ignore[attr-defined]  # a generator, held as an iterator
             self._decoder = None
         self._held = {}
 
