@@ -134,9 +134,9 @@ def checked_times_us(times_us: object) -> np.ndarray:
     t = finite("times_us", real_array("times_us", times_us), "frames are placed at these times")
     if t.ndim != 1 or t.size < 2:
         raise ParameterError(f"times_us must be a 1-D array of at least 2 frame times (µs), got shape {t.shape}")
-    if t.min() < 0 or t.max() > 2**62 or np.any(t != np.round(t)):
-        odd = float(t[(t < 0) | (t > 2**62) | (t != np.round(t))][0])
-        raise ParameterError(f"times_us must hold whole µs in [0, 2**62], got {odd:g}")
+    odd = t[(t < 0) | (t > 2**62) | (t != np.round(t))]
+    if odd.size:
+        raise ParameterError(f"times_us must hold whole µs in [0, 2**62], got {float(odd[0]):g}")
     bad = np.flatnonzero(np.diff(t) <= 0)
     if bad.size:
         k = int(bad[0]) + 1
