@@ -1,5 +1,5 @@
 """The type gate: mypy, with the settings of ``[tool.mypy]`` in pyproject.toml, finds no error in
-evface/. evface ships a ``py.typed`` marker, so other projects' type checkers take its annotations
+evface/ and tools/. evface ships a ``py.typed`` marker, so other projects' type checkers take its annotations
 as true (docs/dependencies.md says which settings and why; a finding that is meant takes a
 ``# type: ignore[code]`` comment with the reason, which ``warn_unused_ignores`` refuses once it
 is no longer needed).
@@ -16,13 +16,13 @@ CACHE = ROOT / ".mypy_cache"
 
 def _mypy(*paths: str | Path, cache: Path = CACHE) -> subprocess.CompletedProcess:
     """``mypy`` under the project's configuration, from the repository root: of ``paths``, or of
-    the configuration's own ``files`` (evface/) when none is given."""
+    the configuration's own ``files`` (evface/ and tools/) when none is given."""
     return subprocess.run([sys.executable, "-m", "mypy", "--config-file", str(CONFIG), "--cache-dir", str(cache),
                            "--no-error-summary", "--no-pretty", *map(str, paths)],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
-def test_mypy_finds_nothing_in_evface():
+def test_mypy_finds_nothing_in_evface_or_tools():
     done = _mypy()
     assert done.returncode == 0, f"mypy (pyproject.toml's [tool.mypy] files):\n{done.stdout}{done.stderr}"
 

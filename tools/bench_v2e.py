@@ -119,7 +119,9 @@ def worker(args: argparse.Namespace) -> None:
         make = make_evface
     width, height = (int(v) for v in args.size.split("x"))
     size = (width, height)
-    walls, cpus, counts = [], [], None
+    walls: list[float] = []
+    cpus: list[float] = []
+    maps: list[np.ndarray] = []  # each repeat's per-pixel event counts
     rate = args.rate_khz
     for repeat in range(args.repeats):
         step = make(args.mode, size, seed=repeat, cutoff_hz=args.cutoff_hz)
@@ -136,8 +138,8 @@ def worker(args: argparse.Namespace) -> None:
             np.add.at(count, (y, x), 1)
         walls.append(wall)
         cpus.append(cpu)
-        counts = count if counts is None else counts
-    np.savez(args.out, walls=walls, cpus=cpus, counts=counts)
+        maps.append(count)
+    np.savez(args.out, walls=walls, cpus=cpus, counts=maps[0])  # the first repeat's map
 
 
 def run_worker(which: str, scene: str, mode: str, size: str, args: argparse.Namespace, tmp: Path) -> dict:

@@ -52,7 +52,7 @@ def main() -> None:
     frames = [rng.random((h, w), dtype=np.float32) for _ in range(8)]  # 8 frames: more than the caches hold
     _touch(frames[0], st, tlast, lp_old, i_old)  # compile
     for threads in (1, 2):
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]  # numba sets its config names at run time
         best = float("inf")
         for _ in range(5):
             t = time.perf_counter()

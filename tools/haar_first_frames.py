@@ -100,13 +100,13 @@ def main() -> None:
     for k, name in ((3, "grey"), (4, "equalised grey")):
         groups: dict[str, list[bool]] = collections.defaultdict(list)
         for r in results:
-            groups[f"lighting {r[1]}"].append(r[k])
+            groups[f"lighting {r[1]}"].append(bool(r[k]))
             band = "|yaw| < 1" if abs(r[2]) < 1 else "|yaw| 1-2" if abs(r[2]) < 2 else "|yaw| >= 2"
-            groups[band].append(r[k])
+            groups[band].append(bool(r[k]))
         print(f"-- {name}")
         for group, found in sorted(groups.items()):
             print(f"{group}: {sum(found)}/{len(found)} = {100 * np.mean(found):.1f} %")
-        hits = sum(r[k] for r in results)
+        hits = sum(bool(r[k]) for r in results)
         print(f"total ({args.preset}, seed {args.seed}, camera {args.camera}, {name}, minNeighbors {args.min_neighbors}): "
               f"{hits}/{n} = {100 * hits / n:.1f} %")
         missed = [r[0] for r in results if not r[k]]

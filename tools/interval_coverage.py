@@ -24,6 +24,7 @@ hold 0. Run (from the repository root, with evface's virtualenv)::
 from __future__ import annotations
 
 import argparse
+from typing import cast
 
 import numpy as np
 
@@ -65,8 +66,8 @@ def ensemble_coverage(runs: int, subjects: int, folds: int, trainings: int, clip
             return out
 
         a, b = arm(), arm()
-        one = paired_bootstrap(y, a.mean(0).argmax(1), b.mean(0).argmax(1), subject.astype(str), classes,
-                               resamples=resamples, seed=run)["top1"]["ci"]
+        one = cast(list[float], paired_bootstrap(y, a.mean(0).argmax(1), b.mean(0).argmax(1), subject.astype(str),
+                                                 classes, resamples=resamples, seed=run)["top1"]["ci"])
         two = paired_training_bootstrap(y, a, fold, b, fold, subject.astype(str), resamples=resamples, seed=run)["top1"]
         for j, ci in enumerate((one, two)):
             held[j] += ci[0] <= 0 <= ci[1]

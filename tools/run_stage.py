@@ -67,8 +67,8 @@ def run_stage(data: Path, out: Path, name: str, preset: str = "full", changes: d
         jobs = min(jobs or len(parts), len(parts))
         threads = threads or max(1, (os.cpu_count() or 1) // jobs)
         with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
-            jobs = {part: pool.submit(train_part, stage, run_dir, part, threads) for part in parts}
-            for part, job in jobs.items():
+            trainings = {part: pool.submit(train_part, stage, run_dir, part, threads) for part in parts}
+            for part, job in trainings.items():
                 print(f"{part}: trained in {job.result():.0f} s", flush=True)
         start = time.perf_counter()
         stage_steps.run_step(stage, run_dir, stage_steps.POOL)

@@ -50,8 +50,8 @@ def modes() -> dict[str, DvsParams]:
     }
 
 
-def blob_frame(size: tuple[int, int], step: int) -> np.ndarray:
-    """The benchmark scene at a given 1 kHz step: float32 (H, W) lux."""
+def blob_frame(size: tuple[int, int], step: float) -> np.ndarray:
+    """The benchmark scene at a given 1 kHz step (a fraction between steps): float32 (H, W) lux."""
     width, height = size
     sigma = height / 16.0
     radius = height / 4.0
@@ -63,7 +63,7 @@ def blob_frame(size: tuple[int, int], step: int) -> np.ndarray:
     return (BACKGROUND_LUX + PEAK_LUX * np.outer(gy, gx)).astype(np.float32)
 
 
-def flicker_frame(size: tuple[int, int], step: int) -> np.ndarray:
+def flicker_frame(size: tuple[int, int], step: float) -> np.ndarray:
     """The dense benchmark scene: :func:`blob_frame` under 100 Hz flicker of depth 0.1."""
     light = 1.0 + FLICKER_DEPTH * np.cos(2.0 * np.pi * FLICKER_HZ * step * STEP_US * 1e-6)
     return (blob_frame(size, step) * np.float32(light)).astype(np.float32)
