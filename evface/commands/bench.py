@@ -54,9 +54,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("bench")
     def bench(
-        names: list[str] = typer.Argument(None, help=f"Benchmarks to run: {', '.join(BENCHMARKS)} (default: all)."),
+        names: list[str] | None = typer.Argument(None, help=f"Benchmarks to run: {', '.join(BENCHMARKS)} (default: all)."),
         quick: bool = typer.Option(False, "--quick", help="Smaller inputs, for a smoke test; figures are not comparable."),
-        out: Path = typer.Option(None, "--out", parser=file_name("--out"), metavar="<path>",
+        out: Path | None = typer.Option(None, "--out", parser=file_name("--out"), metavar="<path>",
                                  help="Also write the JSON document to this file (a name ending in .json), whole once "
                                       "every benchmark has run; an existing file only with --force."),
         force: bool = typer.Option(False, "--force", help="Replace the file --out names."),

@@ -179,7 +179,7 @@ def register(app: typer.Typer) -> None:
     def compare(
         run_a: Path = typer.Argument(..., help="A classification run (predictions.csv) or reconstruction run (scores.csv)."),
         run_b: Path = typer.Argument(..., help="Another run of the same task scored on the same clips / samples."),
-        out: Path = typer.Option(None, "--out", parser=file_name("--out"), metavar="<path>", help="Also write the comparison as JSON to this file (a name ending in .json; an existing file is replaced only if it is an earlier comparison)."),
+        out: Path | None = typer.Option(None, "--out", parser=file_name("--out"), metavar="<path>", help="Also write the comparison as JSON to this file (a name ending in .json; an existing file is replaced only if it is an earlier comparison)."),
     ) -> None:
         """Paired difference A - B with subject-bootstrap intervals (over subjects and training seeds too
         for runs of several seeds): top-1, UF1, UAR and an exact McNemar test of two classification runs,

@@ -133,8 +133,8 @@ def register(app: typer.Typer) -> None:
         file: Path = typer.Argument(..., help="Events file (.raw, .dat, .aedat4, .es, .csv), clip file (.h5), "
                                               "or a video (.mp4, .avi, ...) or folder of numbered frames: its size, "
                                               "frames and frame rate."),
-        sensor: str = typer.Option(None, "--sensor", help="Clip sensor shown at the top (default: the first)."),
-        sensor_size: str = typer.Option(None, "--sensor-size", help="WxH for files whose header has no size line, or only a camera plugin's name; must agree with a size the file gives."),
+        sensor: str | None = typer.Option(None, "--sensor", help="Clip sensor shown at the top (default: the first)."),
+        sensor_size: str | None = typer.Option(None, "--sensor-size", help="WxH for files whose header has no size line, or only a camera plugin's name; must agree with a size the file gives."),
         json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
         triggers: bool = typer.Option(False, "--triggers", help="Also count the external trigger edges per input "
                                                                 "channel (.raw EVT 2/3, .aedat4; one more pass), to "
@@ -159,10 +159,10 @@ def register(app: typer.Typer) -> None:
     def convert_command(
         source: Path = typer.Argument(..., metavar="IN", help="Input events or clip file."),
         dest: Path = file_argument("OUT", "Output file; the extension picks the format."),
-        sensor: str = typer.Option(None, "--sensor", help="Clip sensor to read (IN .h5) or name to write (OUT .h5)."),
-        version: str = typer.Option(None, "--version", help="EVT version of a .raw output: evt3 (default), evt2, evt2.1."),
-        chunk_us: int = typer.Option(None, "--chunk-us", min=1, max=INT64[1], help="Stream in windows of this many µs."),
-        sensor_size: str = typer.Option(None, "--sensor-size", help="WxH for inputs whose header has no size line, or only a camera plugin's name; must agree with a size the file gives."),
+        sensor: str | None = typer.Option(None, "--sensor", help="Clip sensor to read (IN .h5) or name to write (OUT .h5)."),
+        version: str | None = typer.Option(None, "--version", help="EVT version of a .raw output: evt3 (default), evt2, evt2.1."),
+        chunk_us: int | None = typer.Option(None, "--chunk-us", min=1, max=INT64[1], help="Stream in windows of this many µs."),
+        sensor_size: str | None = typer.Option(None, "--sensor-size", help="WxH for inputs whose header has no size line, or only a camera plugin's name; must agree with a size the file gives."),
         relative_time: bool = typer.Option(False, "--relative-time",
                                            help="Write times from the first event (the time origin is lost)."),
         force: bool = typer.Option(False, "--force", help="Replace an existing OUT (any file but IN)."),

@@ -24,15 +24,15 @@ def register(app: typer.Typer) -> None:
     @app.command("run")
     def run(
         preset: str = typer.Option("quick", "--preset", help="quick (make run: <= 15 min on 2 cores), full (24 subjects, the docs' figures) or paper (larger)."),
-        data: Path = typer.Option(None, "--data", help="Use this dataset folder instead of building the synthetic one."),
-        out: Path = typer.Option(None, "--out", help="Output folder; a second run skips finished stages. "
+        data: Path | None = typer.Option(None, "--data", help="Use this dataset folder instead of building the synthetic one."),
+        out: Path | None = typer.Option(None, "--out", help="Output folder; a second run skips finished stages. "
                                                      "[default: runs/PRESET]"),
         seed: int = typer.Option(0, "--seed", min=0, max=MAX_INT, help="Seed of the dataset and of every training run."),
-        jobs: int = typer.Option(None, "--jobs", help="Training jobs (stages; a classification stage's folds) run side by side, "
+        jobs: int | None = typer.Option(None, "--jobs", help="Training jobs (stages; a classification stage's folds) run side by side, "
                                                    "each with cores/JOBS torch threads (default: one per core)."),
-        noise: str = typer.Option(None, "--noise", help="Event-camera noise of the dataset built: clean, typical (the "
+        noise: str | None = typer.Option(None, "--noise", help="Event-camera noise of the dataset built: clean, typical (the "
                                                         "preset's default) or noisy; docs/camera-models.md."),
-        ray: str = typer.Option(None, "--ray", metavar="auto|ADDRESS",
+        ray: str | None = typer.Option(None, "--ray", metavar="auto|ADDRESS",
                                 help="Run the clips, stages and folds as tasks on a Ray cluster (auto: the one 'ray start' "
                                      "began here; or the head's HOST:PORT); OUT must be on storage every node sees."),
         highspeed: bool = typer.Option(False, "--highspeed", help="Film a 200 fps RGB camera framed like hd too and "
@@ -44,7 +44,7 @@ def register(app: typer.Typer) -> None:
                                                             "over subjects and trainings (5 hold its level; 3 fall "
                                                             "short where trainings differ; N times the training "
                                                             "cost). A run given more trains only the new seeds."),
-        stages: str = typer.Option(None, "--stages", metavar="NAME,...",
+        stages: str | None = typer.Option(None, "--stages", metavar="NAME,...",
                                    help="Run only these training stages (names as the run prints them, e.g. "
                                         "recon-extrapolation-hd,events-hd), after the dataset; the report covers "
                                         "every stage done so far."),

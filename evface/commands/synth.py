@@ -75,18 +75,18 @@ def register(app: typer.Typer) -> None:
                                                             "command made with the same options (it resumes)."),
         preset: str = typer.Option("quick", "--preset", help="tiny (tests), quick (make run: ~5 min on 2 cores), full (24 subjects, 1,344 clips) or paper."),
         seed: int = typer.Option(0, "--seed", min=0, help="Dataset seed: the same seed gives the same dataset."),
-        subjects: int = typer.Option(None, "--subjects", help="Number of procedural subjects (default: the preset's)."),
-        classes: list[str] = typer.Option(None, "--classes", help="Classes to make, e.g. --classes AU4,AU6+12 (default: all)."),
-        lighting: list[str] = typer.Option(None, "--lighting", help="Lighting presets, e.g. --lighting bright,dim."),
-        faces: Path = typer.Option(None, "--faces", help="Folder of frontal face photos, one subject each."),
+        subjects: int | None = typer.Option(None, "--subjects", help="Number of procedural subjects (default: the preset's)."),
+        classes: list[str] | None = typer.Option(None, "--classes", help="Classes to make, e.g. --classes AU4,AU6+12 (default: all)."),
+        lighting: list[str] | None = typer.Option(None, "--lighting", help="Lighting presets, e.g. --lighting bright,dim."),
+        faces: Path | None = typer.Option(None, "--faces", help="Folder of frontal face photos, one subject each."),
         workers: int = typer.Option(1, "--workers", help="Processes generating clips in parallel (at least 1)."),
-        shard: str = typer.Option(None, "--shard", help="I/N: make only shard I of N (join them with synth-merge)."),
-        ray: str = typer.Option(None, "--ray", metavar="auto|ADDRESS",
+        shard: str | None = typer.Option(None, "--shard", help="I/N: make only shard I of N (join them with synth-merge)."),
+        ray: str | None = typer.Option(None, "--ray", metavar="auto|ADDRESS",
                                 help="Film the clips as tasks on a Ray cluster (auto: the one 'ray start' began here; "
                                      "or the head's HOST:PORT); OUT must be on storage every node sees."),
-        noise: str = typer.Option(None, "--noise", help="Event-camera noise: clean, typical (the preset's default) "
+        noise: str | None = typer.Option(None, "--noise", help="Event-camera noise: clean, typical (the preset's default) "
                                                         "or noisy (v2e's noisy rates); docs/camera-models.md."),
-        rgb_hd_cameras: list[str] = typer.Option(None, "--rgb-hd-cameras",
+        rgb_hd_cameras: list[str] | None = typer.Option(None, "--rgb-hd-cameras",
                                                  help="RGB cameras framed like hd (its face pixels), e.g. "
                                                       "webcam30,highspeed200 (200 fps: the frame cameras' upper bound, "
                                                       "about 3x a clip's cost and size). Default: webcam30."),

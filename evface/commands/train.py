@@ -109,7 +109,7 @@ def register(app: typer.Typer) -> None:
     def evaluate(
         run: Path = typer.Argument(..., help="A training run folder (holds config.json)."),
         data: Path = typer.Option(..., "--data", help="Dataset folder to evaluate on (any, also one never seen)."),
-        out: Path = typer.Option(None, "--out", help="Folder for metrics.json (default: the run folder, which takes only the very clips the run was trained on); a new folder or an earlier evaluation of this run."),
+        out: Path | None = typer.Option(None, "--out", help="Folder for metrics.json (default: the run folder, which takes only the very clips the run was trained on); a new folder or an earlier evaluation of this run."),
         frames: bool = typer.Option(False, "--frames", help="Reconstruction runs: also write every method's frame of every sample, and its target, to frames.h5 (16-bit)."),
     ) -> None:
         """Evaluate a trained run on a dataset folder, write metrics.json, print what was scored by which models and the headline figures."""
@@ -131,7 +131,7 @@ def register(app: typer.Typer) -> None:
     def export_nir(
         run: Path = typer.Argument(..., help="A classification run trained with --model snn."),
         out: Path = file_argument("OUT", "The .nir (HDF5) file to write (a name ending in .nir; an existing one is replaced only with --force)."),
-        model: str = typer.Option(None, "--model", help="Which model of a cross-validated run, by its folder under "
+        model: str | None = typer.Option(None, "--model", help="Which model of a cross-validated run, by its folder under "
                                                         "RUN/models (e.g. fold1-s0; default: the first)."),
         force: bool = typer.Option(False, "--force", help="Replace an existing .nir file OUT."),
     ) -> None:
