@@ -975,16 +975,28 @@ def test_distillation_needs_a_teacher_trained_on_the_same_folds(fake, tmp_path):
         train_and_evaluate(fake, tmp_path / "w", replace(base, teacher=str(twin), distill_weight=1.5))
 
 
+@pytest.mark.slow  # 6.6 s: the teacher trains
 def test_a_part_whose_teacher_has_no_such_model_is_refused(fake, tmp_path):
     """fit_part given a --teacher without the part's model (prepare checked another, or none) was a
-    TypeError, 'NoneType' object is not subscriptable; now check_teacher's line."""
+    TypeError, 'NoneType' object is not subscriptable; now check_teacher's line. A teacher the run was
+    not prepared with is refused before it is read (test_classify_parts: any other setting); so is
+    one trained again on other folds after prepare checked it."""
     from evface.tasks.classify import fit_part, prepare
 
     base = replace(EVENTS_LR, folds=2, epochs=1, width=4)
-    prepare(fake, tmp_path / "three", replace(base, model="ann", folds=3))  # its config.json: models of 3 folds
-    todo = prepare(fake, tmp_path / "run", base)
-    with pytest.raises(ParameterError, match=r"^--teacher .*three: it has no model models/fold0-s0 of test subjects"):
-        fit_part(fake, tmp_path / "run", replace(base, teacher=str(tmp_path / "three")), todo[0])
+    teacher = tmp_path / "teacher"
+    for model_dir in prepare(fake, teacher, replace(base, model="ann")):
+        fit_part(fake, teacher, replace(base, model="ann"), model_dir)
+    taught = replace(base, teacher=str(teacher))
+    todo = prepare(fake, tmp_path / "run", taught)
+    prepare(fake, tmp_path / "untaught", base)
+    with pytest.raises(ParameterError, match=r'^.*untaught: prepared with other settings than fit_part was given '
+                                             r'\(teacher: "" in the run, ".*teacher" given\)'):
+        fit_part(fake, tmp_path / "untaught", taught, todo[0])
+    shutil.rmtree(teacher)
+    prepare(fake, teacher, replace(base, model="ann", folds=3))  # trained again: its config.json holds 3 folds
+    with pytest.raises(ParameterError, match=r"^--teacher .*teacher: it has no model models/fold0-s0 of test subjects"):
+        fit_part(fake, tmp_path / "run", taught, todo[0])
 
 
 def test_one_subject_gets_no_interval_and_no_verdict(tmp_path):

@@ -317,11 +317,31 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
     return todo
 
 
+def _prepared(data: str | Path, run_dir: Path, cfg: ClassifyConfig, step: str) -> dict[str, Any]:
+    """The ``config.json`` of the classification run :func:`prepare` laid out in ``run_dir``, once
+    ``cfg`` and ``data`` are found to be the run's but for :data:`RESUMABLE_CHANGES`
+    (:func:`~evface.tasks.run_resume.check_step`, naming ``step``; another task's run is
+    :func:`load_run`'s ParameterError)."""
+    config, theirs, _ = load_run(run_dir)
+    run_resume.check_step(run_dir, step, theirs.to_dict(), cfg.to_dict(), data, RESUMABLE_CHANGES)
+    return config
+
+
 def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_dir: str,
              dist: parallel.DistInfo | None = None, log: Callable[[str], None] | None = None) -> float:
     """Train one model of the protocol (one part and seed: a folder :func:`prepare` listed) in
     ``RUN/<model_dir>`` and save its predictions on its test subjects there (``held_out.pt``, with
     its training's seconds and the torch threads it ran on, :data:`~evface.tasks.run_folder.TORCH_THREADS`).
+
+    ``cfg`` and ``data`` must be those the run was prepared with (the run's ``config.json`` and
+    ``data-clips.json``; :func:`~evface.tasks.run_resume.check_step`), but for what a resumed run may
+    change (:data:`RESUMABLE_CHANGES`: ``epochs``, ``patience``, ``threads``, ``device``) and where the
+    dataset folder lies: another setting is one ParameterError naming each that differs, with the run's
+    value and the one given; another dataset folder (other manifest rows, or clip files of other sizes)
+    a DatasetError naming both folders; a run of the other task, or a ``model_dir`` that is not one of
+    the run's models (``..``, an absolute folder, a model of another run), a ParameterError; all before
+    anything of the run is read or written (was: a model trained on the settings given and pooled with
+    the run's others, or a StopIteration from deep inside).
 
     A model that has them (for these ``epochs`` and ``patience``) is not trained again. Trains on
     ``cfg.threads`` torch threads, or as many as the caller set when that is 0 (the caller's set
@@ -336,7 +356,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_d
     run_dir : str or Path
         The run folder :func:`prepare` laid out.
     cfg : ClassifyConfig
-        The run's settings.
+        The run's settings (:func:`load_run` reads them back).
     model_dir : str
         The model's folder, one of config.json's ``models``.
     dist : parallel.DistInfo, optional
@@ -351,15 +371,19 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_d
 
     Examples
     --------
-    :func:`prepare` shows the steps of a run; a dataset folder that is not there is refused:
+    :func:`prepare` shows the steps of a run; a folder it did not lay out is refused:
 
     >>> fit_part("nowhere", "nowhere-run", ClassifyConfig(), ".")
     Traceback (most recent call last):
     ...
-    evface.errors.DatasetError: .../nowhere: no such dataset folder
+    evface.errors.FormatError: nowhere-run/config.json: no config.json: not an evface run folder
     """
+    cfg = ClassifyConfig.given(cfg)
     dist = dist if dist is not None else parallel.single_process(cfg.device)
     run_dir = Path(run_dir)
+    entries = {entry["dir"]: entry for entry in _prepared(data, run_dir, cfg, "fit_part")["models"]}
+    if model_dir not in entries:  # before anything is read from it: '..', another run's model, an absolute folder
+        raise ParameterError(f"{model_dir!r} is not a model of this protocol; {choose_from(sorted(entries))}")
     if model_fitted(run_dir / model_dir, cfg):
         return 0.0
     start = time.perf_counter()
@@ -368,9 +392,6 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig, model_d
     rows = list(ds.rows)
     labels = ds.labels
     y = _targets(rows, labels, ds.root)
-    entries = {entry["dir"]: entry for entry in run_folder.load_config(run_dir)["models"]}
-    if model_dir not in entries:
-        raise ParameterError(f"{model_dir!r} is not a model of this protocol; {choose_from(sorted(entries))}")
     entry = entries[model_dir]
     part = next(part for e, part in protocol_models(cfg, rows)[1] if matching_model([e], entry) is not None)
     inputs = checkpoints.load_checkpoint(run_dir / INPUTS)
@@ -401,7 +422,9 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
     """Pool the held-out predictions of every model of the run (a clip's logits: the mean over the
     seeds of the models that tested it), write ``RUN/metrics.json`` and ``RUN/predictions.csv``,
     remove ``RUN/inputs.pt``, and return the metrics. A model without its held-out predictions is a
-    :class:`FormatError` naming its file.
+    :class:`FormatError` naming its file. ``cfg`` and ``data`` are checked as :func:`fit_part` checks
+    them, before anything is written (was: a KeyError or IndexError, or the run's models pooled as
+    those of other folds or seeds).
 
     Parameters
     ----------
@@ -410,7 +433,7 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
     run_dir : str or Path
         The run folder (:func:`prepare` laid it out, :func:`fit_part` trained its models).
     cfg : ClassifyConfig, optional
-        The run's settings.
+        The run's settings (:func:`load_run` reads them back).
     dist : parallel.DistInfo, optional
         The process group (default: one process on ``cfg.device``); rank 0 writes the files.
     log : callable, optional
@@ -430,9 +453,10 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Clas
     ...
     evface.errors.FormatError: nowhere/config.json: no config.json: not an evface run folder
     """
+    cfg = ClassifyConfig.given(cfg)
     dist = dist if dist is not None else parallel.single_process(cfg.device)
     data, run_dir = Path(data).resolve(), Path(run_dir)
-    config = run_folder.load_config(run_dir)
+    config = _prepared(data, run_dir, cfg, "pool_parts")
     ds = DatasetFolder.open(data)
     rows = list(ds.rows)
     labels = list(config["labels"])

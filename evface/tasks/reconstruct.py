@@ -346,6 +346,16 @@ def _prepare(data: Path, run_dir: Path, cfg: ReconstructConfig, dist: parallel.D
     return todo, samples
 
 
+def _prepared(data: Path, run_dir: Path, cfg: ReconstructConfig, step: str) -> dict[str, Any]:
+    """The ``config.json`` of the reconstruction run :func:`prepare` laid out in ``run_dir``, once
+    ``cfg`` and ``data`` are found to be the run's but for :data:`RESUMABLE_CHANGES`
+    (:func:`~evface.tasks.run_resume.check_step`, naming ``step``; another task's run is
+    :func:`load_run`'s ParameterError)."""
+    config, theirs, _ = load_run(run_dir)
+    run_resume.check_step(run_dir, step, theirs.to_dict(), cfg.to_dict(), data, RESUMABLE_CHANGES)
+    return config
+
+
 def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name: str,
              dist: parallel.DistInfo | None = None, log: Callable[[str], None] | None = None,
              samples: ReconSamples | None = None) -> float:
@@ -358,6 +368,14 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
     Runs on ``config.threads`` torch threads, or as many as the caller set when that is 0 (the
     caller's set back after: :func:`~evface.tasks.parallel.torch_threads`).
     A part with its ``part.json`` for these ``epochs`` and ``patience`` is not trained again.
+    ``cfg`` and ``data`` must be those the run was prepared with (the run's ``config.json`` and
+    ``data-clips.json``; :func:`~evface.tasks.run_resume.check_step`), but for what a resumed run may
+    change (:data:`RESUMABLE_CHANGES`: ``epochs``, ``patience``, ``threads``, ``device``) and where the
+    dataset folder lies: another setting is one ParameterError naming each that differs, with the run's
+    value and the one given; another dataset folder (other manifest rows, or clip files of other sizes)
+    a DatasetError naming both folders; a run of the other task, or a ``name`` that is not one of the
+    run's parts, a ParameterError; all before anything of the run is read or written (was: a part
+    trained on the settings given beside the run's others, or a shape that did not fit, from deep inside).
     Seeds Python's, numpy's global and torch's random generators with the part's seed
     (:func:`~evface.tasks.random_states.seed_everything`: the run is reproduced); the process's other
     settings are left as found.
@@ -369,7 +387,7 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
     run_dir : str or Path
         The run folder :func:`prepare` laid out.
     cfg : ReconstructConfig
-        The run's settings.
+        The run's settings (:func:`load_run` reads them back).
     name : str
         The part's name, one :func:`prepare` returned.
     dist : parallel.DistInfo, optional
@@ -394,10 +412,10 @@ def fit_part(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig, name
     ...
     evface.errors.FormatError: nowhere/config.json: no config.json: not an evface run folder
     """
+    cfg = ReconstructConfig.given(cfg)
     dist = dist if dist is not None else parallel.single_process(cfg.device)
     data, run_dir = Path(data), Path(run_dir)
-    config = run_folder.load_config(run_dir)
-    parts = {p["name"]: p for p in config["parts"]}
+    parts = {p["name"]: p for p in _prepared(data, run_dir, cfg, "fit_part")["parts"]}
     if name not in parts:
         raise ParameterError(f"{name!r} is not a part of this protocol; {choose_from(sorted(parts))}")
     part, part_dir = parts[name], run_dir / parts[name]["dir"]
@@ -449,7 +467,9 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = R
     caller's where they trained on several, as :func:`fit_part` trains where ``cfg.threads`` is 0), the
     caller's set back after (was: the caller's, so a stage of ``evface run`` resumed with another
     ``--jobs``, its parts trained on one count and pooled on another, scored itself on a count
-    ``evface eval`` did not).
+    ``evface eval`` did not). ``cfg`` and ``data`` are checked as :func:`fit_part` checks them, before
+    anything is written (was: the run scored as it was prepared, whatever the settings given, and on
+    the samples it cached whatever ``data`` held).
 
     Parameters
     ----------
@@ -458,7 +478,8 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = R
     run_dir : str or Path
         The run folder, every part trained.
     cfg : ReconstructConfig
-        The settings (its device picks the process when ``dist`` is ``None``).
+        The run's settings (:func:`load_run` reads them back; its device picks the process when
+        ``dist`` is ``None``).
     dist : parallel.DistInfo, optional
         The process's rank (default: one process on ``cfg.device``).
     log : callable, optional
@@ -478,9 +499,10 @@ def pool_parts(data: str | Path, run_dir: str | Path, cfg: ReconstructConfig = R
     ...
     evface.errors.FormatError: nowhere/config.json: no config.json: not an evface run folder
     """
+    cfg = ReconstructConfig.given(cfg)
     dist = dist if dist is not None else parallel.single_process(cfg.device)
     run_dir = Path(run_dir)
-    write_train_summary(run_dir, run_folder.load_config(run_dir), dist)
+    write_train_summary(run_dir, _prepared(Path(data), run_dir, cfg, "pool_parts"), dist)
     if not dist.is_main:
         return {}
     with parallel.torch_threads(_scoring_threads(run_dir, cfg)):

@@ -221,12 +221,12 @@ def seen_in_training(run_dir: str | Path, data: str | Path, rows: Sequence[dict[
     return [row_key(r) in recorded for r in rows]
 
 
-def other_data(run_dir: str | Path, data: str | Path) -> str | None:
+def other_data(run_dir: str | Path, data: str | Path, hashed: bool = True) -> str | None:
     """How the dataset folder ``data`` differs from the one the run was trained on, in words; ``None``
     when it holds the very clips (wherever it lies: a moved or copied dataset).
 
     The same manifest rows (``RUN/data-clips.json``) are checked first; then each clip file's size
-    (cheap: other event noise differs here) and, when every size agrees, its
+    (cheap: other event noise differs here) and, when every size agrees and ``hashed``, its
     sha256 (:func:`file_print`). A run made before the files were recorded knows its dataset by
     the folder's path only (``config.json``'s ``data``).
 
@@ -236,6 +236,9 @@ def other_data(run_dir: str | Path, data: str | Path) -> str | None:
         The run folder.
     data : str or Path
         A dataset folder.
+    hashed : bool, optional
+        Whether to compare the files' sha256 too (reading every clip), or their sizes only (the
+        steps of a prepared run: :func:`~evface.tasks.run_resume.check_step`).
 
     Returns
     -------
@@ -266,7 +269,9 @@ def other_data(run_dir: str | Path, data: str | Path) -> str | None:
         if prints is not None:
             paths = [Path(data) / rows[key] for key in keys]
             changed = next((p for p, (size, _) in zip(paths, prints, strict=True) if _size(p) != size), None)
-            changed = changed or next((p for p, (_, digest) in zip(paths, prints, strict=True) if file_print(p)[1] != digest), None)
+            if hashed:
+                changed = changed or next((p for p, (_, digest) in zip(paths, prints, strict=True)
+                                           if file_print(p)[1] != digest), None)
             return None if changed is None else (
                 f"its clips have the manifest rows of the training data but other files (e.g. {changed}: rendered "
                 "again, with other event noise or settings)")

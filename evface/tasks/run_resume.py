@@ -4,6 +4,8 @@
   that never started leaves nothing behind);
 - :func:`check_task` / :func:`check_resume`: refuse to resume a run of another task, with other
   settings or on other clips (:class:`ResumeRefused`);
+- :func:`check_step`: refuse a step of a prepared run (``fit_part``, ``pool_parts``) given other
+  settings or another dataset folder than the run's (:func:`other_settings`: the one comparison of both);
 - :func:`grown_by_seeds`: a run given more training seeds keeps its trainings;
 - :func:`newer_than_this` / :func:`newest_version` / :func:`resume_warning` /
   :func:`unknown_settings` / :func:`version_warning` / :func:`warn_of_version`: a run of another
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from evface import __version__
-from evface.errors import EvfaceWarning, FormatError, ParameterError, counted, where
+from evface.errors import DatasetError, EvfaceWarning, FormatError, ParameterError, counted, where
 from evface.io.manifest import row_key
 from evface.tasks.configs import TASK_CONFIGS
 from evface.tasks.run_clips import CLIPS, other_data, record_clips, recorded_clips
@@ -291,13 +293,93 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
                                                 f"({differs}); choose a new --out folder or delete this one"))
         free = (*free, "data")
 
-    def plain(value: Any) -> Any:
-        return json.loads(json.dumps(value, default=json_default))
-
-    changed = sorted(k for k in config if k not in free and plain(old.get(k)) != plain(config[k]))
+    changed = other_settings(old, config, free)
     if changed:
         raise ResumeRefused(where(run_dir, f"holds a run with other settings ({', '.join(_settable(changed, config))}); "
                                             "choose a new --out folder or delete this one"))
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON reads it back (a tuple as a list, a Path as its text): how ``config.json`` holds it."""
+    return json.loads(json.dumps(value, default=json_default))
+
+
+def other_settings(run: Mapping[str, Any], config: Mapping[str, Any], free: Iterable[str] = ()) -> list[str]:
+    """The keys of ``config`` whose value is not the run's (``run``: its ``config.json``, or its
+    settings), as ``config.json`` would hold them, except those in ``free``; sorted. The one
+    comparison of a resume (:func:`check_resume`) and of a step of a prepared run (:func:`check_step`).
+
+    Examples
+    --------
+    >>> other_settings({"epochs": 3, "folds": 2, "size": (8, 8)}, {"epochs": 5, "folds": 3, "size": [8, 8]}, ("epochs",))
+    ['folds']
+    """
+    free = set(free)
+    return sorted(k for k in config if k not in free and _plain(run.get(k)) != _plain(config[k]))
+
+
+def check_step(run_dir: str | Path, step: str, run: Mapping[str, Any], config: Mapping[str, Any], data: str | Path,
+               free: Iterable[str] = ()) -> None:
+    """Refuse a step of the run that ``prepare`` laid out in ``run_dir`` (a task's ``fit_part`` or
+    ``pool_parts``, named ``step``) given other settings or another dataset folder than the run's,
+    before the step reads or writes anything of the run (was: a model trained on the settings given
+    and pooled with the run's others without a word, or an internal error deep inside the step:
+    ``StopIteration``, ``KeyError``, a shape that did not fit).
+
+    The settings ``config`` are compared with the run's ``run`` by :func:`other_settings` (all but
+    ``free``: those a resumed run may change, such as ``epochs``); the dataset folder ``data`` with
+    the clips the run recorded (``RUN/data-clips.json``) by
+    :func:`~evface.tasks.run_clips.other_data`: the same manifest rows and clip files of the same
+    sizes (their hashes are compared once, by ``prepare``), wherever the folder lies.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run folder.
+    step : str
+        The step, as its message names it (``"fit_part"``).
+    run : mapping
+        The run's settings (its task's config, as a dict, read back from ``config.json``).
+    config : mapping
+        The settings the step was given, as a dict.
+    data : str or Path
+        The dataset folder the step was given.
+    free : iterable of str, optional
+        The settings that may differ from the run's.
+
+    Raises
+    ------
+    ParameterError
+        Naming the run folder and each setting that differs, with the run's value and the one given.
+    DatasetError
+        Naming ``data``, how it differs and the folder the run was prepared on.
+
+    Examples
+    --------
+    A run that names its dataset folder only (made before ``data-clips.json``):
+
+    >>> from evface.tasks.run_folder import write_json
+    >>> _ = write_json("r4/config.json", {"task": "classify", "data": str(Path("d").resolve()), "folds": 2})
+    >>> check_step("r4", "fit_part", {"folds": 2, "epochs": 3}, {"folds": 2, "epochs": 5}, "d", free=("epochs",))
+    >>> check_step("r4", "fit_part", {"folds": 2, "input": "events"}, {"folds": 3, "input": "rgb"}, "d")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: r4: prepared with other settings than fit_part was given (folds: 2 in the run, 3 given; input: "events" in the run, "rgb" given); give it the run's own, load_run(run_dir)[1] of its task
+    >>> check_step("r4", "pool_parts", {"folds": 2}, {"folds": 2}, "e")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: e: not the dataset folder the run r4 was prepared on (it is not the folder the run was trained on (.../d; ...)); give pool_parts that one, .../d
+    """
+    changed = other_settings(run, config, free)
+    if changed:
+        said = "; ".join(f"{k}: {json.dumps(_plain(run.get(k)))} in the run, {json.dumps(_plain(config[k]))} given"
+                         for k in changed)
+        raise ParameterError(where(run_dir, f"prepared with other settings than {step} was given ({said}); give it the "
+                                            "run's own, load_run(run_dir)[1] of its task"))
+    differs = other_data(run_dir, data, hashed=False)
+    if differs:
+        raise DatasetError(where(data, f"not the dataset folder the run {run_dir} was prepared on ({differs}); give "
+                                       f"{step} that one, {load_config(run_dir)['data']}"))
 
 
 def _settable(changed: list[str], config: Mapping[str, Any]) -> list[str]:
