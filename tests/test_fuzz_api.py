@@ -37,11 +37,13 @@ from evface.events import core, integration, ops
 from evface.events import representations as rep
 from evface.events import transforms as tr
 from evface.face import identity, render
+from evface.inputs import au_regions, flow, splits
 from evface.io import event_reader, event_writer, formats
 from evface.sim import dvs, dvs_noise, dvs_params, dvs_readout, rgb, sensors
+from evface.tasks import class_metrics, image_metrics, stats
 
 from fuzz_children import run_child
-from fuzz_values import Kinds, events, sweep
+from fuzz_values import Calls, Kinds, events, numbers, sweep
 
 SIZE = (8, 6)
 """The sensor of the baseline events: ``(width, height)``."""
@@ -53,8 +55,9 @@ ELEMENTWISE = {"srgb_encode"}
 """Callables whose array follows the shape of the array given (a scalar gives a 0-D array), and its
 float type."""
 
-NON_NEGATIVE = {"to_count_image", "to_event_frames", "leaky_counts", "HotPixels.pixels", "CountImage", "EventFrames"}
-"""Callables whose arrays hold counts or weights: a negative value is a wrong result."""
+NON_NEGATIVE = {"to_count_image", "to_event_frames", "leaky_counts", "HotPixels.pixels", "CountImage", "EventFrames",
+                "confusion_matrix", "confusion_counts", "resample_counts", "mse", "optical_strain"}
+"""Callables whose arrays hold counts, weights, squared errors or magnitudes: a negative value is a wrong result."""
 
 
 def _frame(lux: float) -> np.ndarray:
@@ -232,6 +235,8 @@ def calls(folder: Path, group: str) -> dict[str, tuple[Callable[..., Any], dict[
             "RgbCamera.capture": (lambda render, t_start_us, t_end_us: _camera().capture(render, t_start_us, t_end_us).data,
                                   dict(render=_lit, t_start_us=0, t_end_us=20_000)),
         }
+    if group == "metrics":
+        return _metrics()
     face, photo = identity.procedural_identity(0), folder / "photo.png"
     cv2.imwrite(str(photo), np.full((16, 16, 3), 128, np.uint8))
     return {
@@ -247,7 +252,92 @@ def calls(folder: Path, group: str) -> dict[str, tuple[Callable[..., Any], dict[
     }
 
 
-GROUPS = ("events", "checks", "files", "sim", "face")
+def _metrics() -> Calls:
+    """The metrics a researcher scores their own predictions with, as evface's protocol does: MEGC's
+    UF1 and UAR and the confusion matrix, SSIM, PSNR and MSE (EVREAL's settings), AU-region scores,
+    the subject-cluster bootstrap intervals, subject splits and folds, the optical-flow front end. A
+    float, list or dict result is compared by its numbers (:func:`fuzz_values.numbers`), so a NaN in
+    it is a wrong result."""
+    y, pred, subjects = [0, 1, 2, 0, 1, 2], [0, 1, 1, 0, 2, 2], ["a", "a", "b", "b", "c", "c"]
+    cm, logits = class_metrics.confusion_matrix(y, pred, 3), np.random.default_rng(0).normal(size=(2, 6, 3))
+    img = np.linspace(0, 1, 2 * 12 * 12).reshape(2, 12, 12).astype(np.float32)
+    values, runs, draws = np.linspace(0.1, 0.9, 6), np.array([0, 0, 1, 1, 0, 1]), dict(resamples=20, level=0.95, seed=0)
+    gray, rows = np.linspace(0, 1, 3 * 16 * 16).reshape(3, 16, 16).astype(np.float32), [{"subject": s} for s in "aabbccdd"]
+    return {
+        "confusion_matrix": (class_metrics.confusion_matrix, dict(y_true=y, y_pred=pred, n_classes=3)),
+        "class_indices": (lambda values, n_classes: class_metrics.class_indices("values", values, n_classes).ravel(),
+                          dict(values=y, n_classes=3)),
+        "confusion_counts": (class_metrics.confusion_counts, dict(cm=cm)),
+        **{f"class_metrics.{f.__name__}": (lambda cm, f=f: numbers(f(cm)), dict(cm=cm)) for f in (
+            class_metrics.counts, class_metrics.per_class_f1, class_metrics.per_class_recall, class_metrics.top1,
+            class_metrics.macro_f1, class_metrics.uf1, class_metrics.uar)},
+        "class_metrics.summarize": (lambda cm, labels: numbers(class_metrics.summarize(cm, labels)),
+                                    dict(cm=cm, labels=["a", "b", "c"])),
+        **{f"{f.__name__}": (f, dict(a=img, b=img[::-1].copy())) for f in (
+            image_metrics.ssim_map, image_metrics.ssim, image_metrics.mse, image_metrics.psnr)},
+        **{f"{f.__name__} (data_range)": (lambda data_range, f=f: f(img, img[::-1].copy(), data_range),
+                                          dict(data_range=1.0))
+           for f in (image_metrics.ssim_map, image_metrics.ssim, image_metrics.psnr)},
+        "image_metrics": (lambda pred, truth: numbers(image_metrics.image_metrics(pred, truth)),
+                          dict(pred=img, truth=img[::-1].copy())),
+        "region_metrics": (lambda pred, truth, masks: numbers(image_metrics.region_metrics(pred, truth, masks)["m"]),
+                           dict(pred=img, truth=img[::-1].copy(), masks={"m": np.ones((12, 12), bool)})),
+        "cluster_mean_interval": (lambda values, clusters, resamples, level, seed: numbers(
+            image_metrics.cluster_mean_interval(values, clusters, resamples=resamples, level=level, seed=seed)),
+            dict(values=values, clusters=subjects, **draws)),
+        "cluster_training_interval": (lambda values, clusters, units, resamples, level, seed: numbers(
+            image_metrics.cluster_training_interval(values, clusters, units, resamples=resamples, level=level, seed=seed)),
+            dict(values=np.stack([values, values[::-1]]), clusters=subjects, units=runs, **draws)),
+        "paired_training_interval": (lambda values_a, units_a, values_b, units_b, clusters, resamples, level, seed: numbers(
+            image_metrics.paired_training_interval(values_a, units_a, values_b, units_b, clusters, resamples=resamples,
+                                                   level=level, seed=seed)),
+            dict(values_a=values[None], units_a=runs, values_b=values[None] / 2, units_b=runs, clusters=subjects, **draws)),
+        "image_metrics.summarize": (lambda per_image, groups: numbers(image_metrics.summarize(per_image, groups)),
+                                    dict(per_image={"ssim": values}, groups={"subject": subjects})),
+        "subject_folds": (lambda clips_per_subject, k, seed: numbers([len(fold) for fold in stats.subject_folds(
+            clips_per_subject, k, seed)]), dict(clips_per_subject={"a": 2, "b": 3, "c": 1}, k=3, seed=0)),
+        "subject_parts": (lambda rows, folds, val_fraction, test_fraction, seed: numbers([
+            len(part["train"]) for part in stats.subject_parts(rows, folds, val_fraction, test_fraction, seed)]),
+            dict(rows=[{"subject": s} for s in subjects], folds=0, val_fraction=0.3, test_fraction=0.3, seed=0)),
+        "resample_counts": (stats.resample_counts, dict(n_groups=3, resamples=4, seed=0)),
+        "percentile_interval": (lambda values, level: numbers(stats.percentile_interval(values, level)),
+                                dict(values=np.linspace(0, 1, 20), level=0.9)),
+        "bootstrap_interval": (lambda y_true, y_pred, subjects, n_classes, resamples, level, seed: numbers(
+            stats.bootstrap_interval(y_true, y_pred, subjects, n_classes, resamples=resamples, level=level, seed=seed)),
+            dict(y_true=y, y_pred=pred, subjects=subjects, n_classes=3, **draws)),
+        "paired_bootstrap": (lambda y_true, pred_a, pred_b, subjects, n_classes, resamples, level, seed: numbers(
+            stats.paired_bootstrap(y_true, pred_a, pred_b, subjects, n_classes, resamples=resamples, level=level,
+                                   seed=seed)),
+            dict(y_true=y, pred_a=pred, pred_b=y, subjects=subjects, n_classes=3, **draws)),
+        "training_bootstrap": (lambda y_true, logits, folds, subjects, resamples, level, seed: numbers(
+            stats.training_bootstrap(y_true, logits, folds, subjects, resamples=resamples, level=level, seed=seed)),
+            dict(y_true=y, logits=logits, folds=[0] * 6, subjects=subjects, **draws)),
+        "paired_training_bootstrap": (
+            lambda y_true, logits_a, folds_a, logits_b, folds_b, subjects, resamples, level, seed: numbers(
+                stats.paired_training_bootstrap(y_true, logits_a, folds_a, logits_b, folds_b, subjects,
+                                                resamples=resamples, level=level, seed=seed)),
+            dict(y_true=y, logits_a=logits, folds_a=[0] * 6, logits_b=logits[::-1].copy(), folds_b=[0] * 6,
+                 subjects=subjects, **draws)),
+        "mcnemar_exact": (lambda a_only, b_only: numbers(stats.mcnemar_exact(a_only, b_only)), dict(a_only=3, b_only=1)),
+        "describe_difference": (stats.describe_difference, dict(name_a="a", name_b="b", ci=[0.1, 0.2])),
+        "active_regions": (au_regions.active_regions, dict(aus=[12, 4])),
+        "grid_uv": (lambda size: np.stack(au_regions.grid_uv(size)), dict(size=8)),
+        "region_masks": (lambda size: np.stack(list(au_regions.region_masks(size).values())), dict(size=8)),
+        "frame_apex_index": (lambda gray: numbers(flow.frame_apex_index(gray)), dict(gray=gray)),
+        "event_apex_us": (lambda events, size, t_start_us, t_end_us, step_us: numbers(flow.event_apex_us(
+            events, size, t_start_us, t_end_us, step_us)), dict(events=events(), size=SIZE, t_start_us=0, t_end_us=50,
+                                                                 step_us=10)),
+        "dense_flow": (flow.dense_flow, dict(onset=gray[0], apex=gray[1])),
+        "optical_strain": (flow.optical_strain, dict(flow=np.zeros((16, 16, 2), np.float32))),
+        "flow_image": (flow.flow_image, dict(onset=gray[0], apex=gray[1], size=8)),
+        "subject_split": (lambda rows, val_fraction, test_fraction, seed: numbers(
+            [len(part) for part in splits.subject_split(rows, val_fraction, test_fraction, seed).values()]),
+            dict(rows=rows, val_fraction=0.25, test_fraction=0.25, seed=0)),
+        "subjects_of": (splits.subjects_of, dict(rows=rows)),
+    }
+
+
+GROUPS = ("events", "checks", "files", "sim", "face", "metrics")
 
 
 def _sweep(group: str, folder: str) -> None:
