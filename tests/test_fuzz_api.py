@@ -503,5 +503,17 @@ def test_event_sensor_and_spec_check_their_fields() -> None:
         sensors.SensorSpec("evk4", SIZE)
 
 
+
+def test_an_interval_of_infinite_values_is_refused() -> None:
+    for values in ([math.inf], [-math.inf, 0.0, math.inf], [0.0, 1.0, math.inf]):
+        with pytest.raises(ParameterError, match="bootstrap values? (is|are) infinite"):
+            stats.percentile_interval(np.array(values), 0.95)  # was [nan, nan], or [0.05, nan]
+    inf = np.array([math.inf, 0.2, 0.1, 0.3])  # the PSNR of identical images
+    with pytest.raises(ParameterError, match="^values holds 1 infinite of 4 values"):
+        image_metrics.cluster_mean_interval(inf, list("aabb"))  # was "498 of 2,000 bootstrap values are NaN"
+    with pytest.raises(ParameterError, match="^values_b holds 1 infinite of 4 values"):
+        image_metrics.paired_training_interval(np.ones((1, 4)), [0] * 4, inf[None], [0] * 4, list("aabb"))
+
+
 if __name__ == "__main__":
     {"sweep": _sweep}[sys.argv[1]](*sys.argv[2:])

@@ -274,6 +274,16 @@ def _columns(name: str, columns: object, real: bool) -> dict[str, np.ndarray]:
     return out
 
 
+def _no_infinity(name: str, values: np.ndarray) -> None:
+    """Refuse ``values`` holding an infinity, naming ``name``: a cluster a resample does not draw
+    weighs its samples by 0, and 0 x infinity is NaN (a NaN itself is the interval's to refuse:
+    :func:`~evface.tasks.stats.percentile_interval`)."""
+    infinite = int(np.isinf(values).sum())
+    if infinite:
+        raise ParameterError(f"{name} holds {infinite:,} infinite of {values.size:,} values: an interval of their mean "
+                             "needs finite values; give finite values (cap them: the PSNR of identical images is infinite)")
+
+
 def cluster_mean_interval(values: np.ndarray, clusters: Sequence[Any] | np.ndarray, *, resamples: int = stats.RESAMPLES,
                           level: float = stats.LEVEL, seed: int = stats.SEED) -> dict[str, Any]:
     """Mean of per-sample ``values`` with a cluster-bootstrap interval (clusters: subjects).
@@ -303,6 +313,7 @@ def cluster_mean_interval(values: np.ndarray, clusters: Sequence[Any] | np.ndarr
     (0.25, 2)
     """
     v = real_array("values", values)
+    _no_infinity("values", v)
     _, g = np.unique(np.asarray(clusters), return_inverse=True)
     if v.size == 0 or v.shape != g.shape:
         raise ParameterError(f"{v.size} values and {g.size} cluster labels: one of each per sample, at least one")
@@ -417,6 +428,7 @@ def _trainings(name: str, values: np.ndarray, units: Sequence[Any] | np.ndarray,
     """(K, N) values as floats and their units as indices, checked against ``n`` samples (a
     ParameterError naming ``name`` where they are no real numbers)."""
     v = real_array(name, values)
+    _no_infinity(name, v)
     _, u = np.unique(np.asarray(units), return_inverse=True)
     if v.ndim != 2 or v.size == 0 or not v.shape[1] == n == u.size:
         raise ParameterError(f"values of shape {v.shape}, {n} cluster and {u.size} unit labels: (K, N) values and "

@@ -196,12 +196,13 @@ def percentile_interval(values: np.ndarray, level: float) -> list[float]:
 
     No values, or a NaN among them (a NaN in what was resampled makes every resample that draws
     it NaN), is a :class:`ParameterError`: an interval of the resamples left would be that of
-    other data, and one of none is NaN.
+    other data, and one of none is NaN. So is an infinity (a bound between two values, one of them
+    infinite, is NaN or infinite).
 
     Parameters
     ----------
     values : ndarray
-        The bootstrap's values, at least one, none NaN.
+        The bootstrap's values, at least one, all finite.
     level : float
         The interval's level, in (0, 1].
 
@@ -223,6 +224,11 @@ def percentile_interval(values: np.ndarray, level: float) -> list[float]:
     v = real_array("values", values).ravel()
     if v.size == 0:
         raise ParameterError("no bootstrap values to take an interval of: give at least one sample to resample")
+    infinite = int(np.isinf(v).sum())
+    if infinite:
+        raise ParameterError(f"{infinite:,} of {counted(v.size, 'bootstrap value')} {'is' if infinite == 1 else 'are'} "
+                             "infinite: the values resampled hold an infinity; give finite values (cap them: the PSNR "
+                             "of identical images is infinite)")
     nan = int(np.isnan(v).sum())
     if nan:
         raise ParameterError(f"{nan:,} of {counted(v.size, 'bootstrap value')} {'is' if nan == 1 else 'are'} NaN: the "
