@@ -22,6 +22,7 @@ The tests after the sweep pin each defect it found, one at a time, in this proce
 from __future__ import annotations
 
 import math
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -513,6 +514,55 @@ def test_an_interval_of_infinite_values_is_refused() -> None:
         image_metrics.cluster_mean_interval(inf, list("aabb"))  # was "498 of 2,000 bootstrap values are NaN"
     with pytest.raises(ParameterError, match="^values_b holds 1 infinite of 4 values"):
         image_metrics.paired_training_interval(np.ones((1, 4)), [0] * 4, inf[None], [0] * 4, list("aabb"))
+
+
+
+def test_image_scores_refuse_truth_that_is_no_intensity_in_0_1() -> None:
+    truth, pred = np.full((12, 12), 200.0), np.full((12, 12), 190.0)  # 8-bit grey levels, not scaled to [0, 1]
+    with pytest.raises(ParameterError, match=r"^truth must hold intensities in \[0, 1\], got 200\.\.200"):
+        image_metrics.image_metrics(pred, truth)  # was SSIM 0.01, PSNR -46 dB: pred clipped to 1, truth not
+    with pytest.raises(ParameterError, match=r"^truth must hold intensities in \[0, 1\], got -0\.5\.\.-0\.5"):
+        image_metrics.region_metrics(pred / 255, np.full((12, 12), -0.5), {"m": np.ones((12, 12), bool)})
+    edge = np.float32(1) + np.finfo(np.float32).eps  # an area average of ones, rounded up
+    assert image_metrics.image_metrics(np.ones((12, 12)), np.full((12, 12), edge))["mse"][0] < 1e-12
+
+
+def test_class_summaries_refuse_a_label_given_twice() -> None:
+    with pytest.raises(ParameterError, match="^labels must name each class once, got 'a' twice or more"):
+        class_metrics.summarize(np.eye(3, dtype=int), ["a", "a", "b"])  # was a per_class of two classes, one lost
+
+
+def test_class_scores_of_more_clips_than_int64_sums_are_refused() -> None:
+    big = 2**61  # each cell within int64, the total not
+    for cm in ([[big, big], [big, big]], [[3 * big // 2, 0], [0, 0]]):
+        with pytest.raises(ParameterError, match=r"^cm must count at most 2\*\*61 clips"):
+            class_metrics.top1(cm)  # was NaN: the total past int64 wrapped round to 0
+        with pytest.raises(ParameterError, match=r"^cm must count at most 2\*\*61 clips"):
+            class_metrics.uar(cm)
+    assert class_metrics.top1([[class_metrics.MAX_COUNT, 0], [0, 0]]) == 1.0
+    assert class_metrics.per_class_f1([[class_metrics.MAX_COUNT, 0], [0, 0]]).tolist() == [1.0, 0.0]
+
+
+def test_a_class_index_that_is_infinite_or_huge_is_shown_as_given() -> None:
+    for value, shown in ((math.inf, "0..inf"), (-math.inf, "-inf..0"), (1e300, "0..1e+300")):
+        with pytest.raises(ParameterError, match=re.escape(f"y_true must be class indices in [0, 2] for 3 classes, got {shown}")):
+            class_metrics.confusion_matrix([0, value], [0, 1], 3)  # was "got -9223372036854775808..0"
+
+
+def test_a_data_range_whose_square_is_no_float_is_refused() -> None:
+    image = np.zeros((12, 12))
+    for data_range in (1e300, 1e-300):
+        for call in (image_metrics.ssim, image_metrics.psnr, image_metrics.ssim_map):
+            with pytest.raises(ParameterError, match="^data_range must be"):
+                call(image, image, data_range)  # was an OverflowError (1e300) or NaN (1e-300)
+    assert image_metrics.ssim(image, image, 255.0).tolist() == [1.0]
+
+
+def test_a_region_mask_that_is_no_array_is_named() -> None:
+    image = np.zeros((12, 12))
+    for mask in ([[1], [1, 2]], "x", None):
+        with pytest.raises(ParameterError, match="^mask 'm' "):
+            image_metrics.region_metrics(image, image, {"m": mask})  # a ragged list was numpy's "inhomogeneous shape"
 
 
 if __name__ == "__main__":
