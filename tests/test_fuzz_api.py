@@ -565,5 +565,24 @@ def test_a_region_mask_that_is_no_array_is_named() -> None:
             image_metrics.region_metrics(image, image, {"m": mask})  # a ragged list was numpy's "inhomogeneous shape"
 
 
+
+def test_a_class_count_or_resampling_past_memory_is_refused_before_allocating(monkeypatch: pytest.MonkeyPatch) -> None:
+    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 4 << 20}  # a machine of 16 GiB, whatever this one has
+    monkeypatch.setattr(checks.os, "sysconf", pages.__getitem__)
+    y, subjects = [0, 1], ["a", "b"]
+    for call, match in (  # were a MemoryError, or numpy's "array is too big" naming nothing
+            (lambda: class_metrics.confusion_matrix(y, y, 10**6), "^a confusion matrix of 1,000,000 classes takes about"),
+            (lambda: stats.resample_counts(10**9, 10**9, 0), "^1,000,000,000 resamples of 1,000,000,000 groups takes"),
+            (lambda: stats.bootstrap_interval(y, y, subjects, 10**9, resamples=5), "^the bootstrap's 5 resamples of 2 subjects"),
+            (lambda: stats.paired_bootstrap(y, y, y, subjects, 10**5), "^the bootstrap's 2,000 resamples of 2 subjects"),
+            (lambda: stats.training_bootstrap(y, np.zeros((1, 2, 10**5)), [0, 0], subjects), "^the bootstrap's 2,000"),
+            (lambda: stats.paired_training_bootstrap(y, np.zeros((1, 2, 10**5)), [0, 0], np.zeros((1, 2, 10**5)), [0, 0],
+                                                     subjects), "^the bootstrap's 2,000")):
+        with pytest.raises(ParameterError, match=match):
+            call()
+    with pytest.raises(ParameterError, match="^resamples must be an integer"):
+        stats.bootstrap_interval(y, y, subjects, 2, resamples="5")
+
+
 if __name__ == "__main__":
     {"sweep": _sweep}[sys.argv[1]](*sys.argv[2:])

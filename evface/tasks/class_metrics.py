@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from evface.checks import as_int
+from evface.checks import as_int, within_memory
 from evface.errors import ParameterError
 
 
@@ -107,7 +107,8 @@ def confusion_matrix(y_true: Sequence[int] | np.ndarray, y_pred: Sequence[int] |
     Raises
     ------
     ParameterError
-        When the two differ in length or a label is not a class index (:func:`class_indices`).
+        When the two differ in length, a label is not a class index (:func:`class_indices`) or the
+        matrix would take more than half the memory.
 
     Examples
     --------
@@ -119,6 +120,7 @@ def confusion_matrix(y_true: Sequence[int] | np.ndarray, y_pred: Sequence[int] |
     p = class_indices("y_pred", y_pred, n_classes).ravel()
     if t.shape != p.shape:
         raise ParameterError(f"y_true has {t.size} labels but y_pred has {p.size}")
+    within_memory(8 * n_classes**2, f"a confusion matrix of {n_classes:,} classes", "give fewer n_classes")
     return np.bincount(t * n_classes + p, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from evface.checks import as_int, as_real, real_array
+from evface.checks import as_int, as_real, real_array, within_memory
 from evface.errors import ParameterError, counted
 from evface.inputs.splits import subject_split, subject_texts
 from evface.tasks import class_metrics as cm
@@ -43,6 +43,12 @@ METRICS = ("top1", "uf1", "uar")
 RESAMPLES = 2000
 LEVEL = 0.95
 SEED = 0
+BOOTSTRAP_BYTES = 48
+"""Bytes the bootstraps hold per resample (and per subject) and confusion-matrix cell at their peak
+(37 measured: the resampled matrices and the int64 copies the metrics read them through), checked
+against the memory before the first is made."""
+RESAMPLE_BYTES = 40
+"""Bytes :func:`resample_counts` holds per resample and group at its peak (32 measured)."""
 
 
 def subject_folds(clips_per_subject: Mapping[str, int], k: int, seed: int = 0) -> list[list[str]]:
@@ -182,9 +188,20 @@ def resample_counts(n_groups: int, resamples: int, seed: int) -> np.ndarray:
     """
     n_groups = as_int("n_groups", n_groups, 1)
     resamples, seed = as_int("resamples", resamples, 1), as_int("seed", seed, 0)
+    within_memory(RESAMPLE_BYTES * resamples * n_groups, f"{resamples:,} resamples of {counted(n_groups, 'group')}",
+                  "give fewer resamples")
     draws = np.random.default_rng(seed).integers(0, n_groups, size=(resamples, n_groups))
     flat = (np.arange(resamples)[:, None] * n_groups + draws).ravel()
     return np.bincount(flat, minlength=resamples * n_groups).reshape(resamples, n_groups).astype(np.float64)
+
+
+def _bootstrap_memory(resamples: int, n_subjects: int, n_classes: int) -> None:
+    """Refuse a bootstrap whose confusion matrices would take more than half the memory, before the
+    first is made (``resamples`` checked first: it may be no number)."""
+    resamples = as_int("resamples", resamples, 1)
+    within_memory(BOOTSTRAP_BYTES * (resamples + n_subjects) * n_classes**2,
+                  f"the bootstrap's {resamples:,} resamples of {counted(n_subjects, 'subject')} and {n_classes:,} classes",
+                  "give fewer resamples (or classes)")
 
 
 def _metric_stack(matrices: np.ndarray) -> dict[str, np.ndarray]:
@@ -285,6 +302,7 @@ def bootstrap_interval(
     [0.5, 1.0]
     """
     t, p, g = _check(y_true, y_pred, subjects, n_classes)
+    _bootstrap_memory(resamples, len(np.unique(g)), int(n_classes))
     per_subject = _subject_matrices(t, p, g, n_classes)
     counts = resample_counts(len(per_subject), resamples, seed)
     boot = np.tensordot(counts, per_subject, axes=1)
@@ -331,6 +349,7 @@ def paired_bootstrap(
     """
     t, pa, g = _check(y_true, pred_a, subjects, n_classes)
     _, pb, _ = _check(y_true, pred_b, subjects, n_classes)
+    _bootstrap_memory(resamples, len(np.unique(g)), int(n_classes))
     mats_a = _subject_matrices(t, pa, g, n_classes)
     mats_b = _subject_matrices(t, pb, g, n_classes)
     counts = resample_counts(len(mats_a), resamples, seed)
@@ -382,6 +401,7 @@ def training_bootstrap(
     [0.5, 1.0]
     """
     t, g, ((v, f),) = _ensemble_inputs(y_true, {"logits": (logits, folds)}, subjects)
+    _bootstrap_memory(resamples, int(g.max()) + 1, v.shape[2])
     counts = resample_counts(int(g.max()) + 1, resamples, seed)
     drawn, whole = _drawn_ensembles(t, v, f, g, counts, seed + 1), _whole_ensemble(t, v, g, counts)
     return {name: _spanning(percentile_interval(d - np.nanmean(d - whole[name]), level),
@@ -445,6 +465,7 @@ def paired_training_bootstrap(
     """
     t, g, runs = _ensemble_inputs(y_true, {"logits_a": (logits_a, folds_a), "logits_b": (logits_b, folds_b)}, subjects)
     (va, fa), (vb, fb) = runs
+    _bootstrap_memory(resamples, int(g.max()) + 1, va.shape[2])
     counts = resample_counts(int(g.max()) + 1, resamples, seed)
     drawn_a, drawn_b = _drawn_ensembles(t, va, fa, g, counts, seed + 1), _drawn_ensembles(t, vb, fb, g, counts, seed + 2)
     whole_a, whole_b = _whole_ensemble(t, va, g, counts), _whole_ensemble(t, vb, g, counts)
