@@ -52,9 +52,9 @@ SIZE = (8, 6)
 PEAK_MB = 2500
 """The most memory a child may hold at its peak: no hostile size may allocate before it is refused."""
 
-ELEMENTWISE = {"srgb_encode"}
+ELEMENTWISE = {"srgb_encode", "label_indices"}
 """Callables whose array follows the shape of the array given (a scalar gives a 0-D array), and its
-float type."""
+float type (``label_indices``: one index per label given, in the labels' shape)."""
 
 NON_NEGATIVE = {"to_count_image", "to_event_frames", "leaky_counts", "HotPixels.pixels", "CountImage", "EventFrames",
                 "confusion_matrix", "confusion_counts", "resample_counts", "mse", "optical_strain"}
@@ -300,6 +300,7 @@ def _metrics() -> Calls:
         "subject_parts": (lambda rows, folds, val_fraction, test_fraction, seed: numbers([
             len(part["train"]) for part in stats.subject_parts(rows, folds, val_fraction, test_fraction, seed)]),
             dict(rows=[{"subject": s} for s in subjects], folds=0, val_fraction=0.3, test_fraction=0.3, seed=0)),
+        "label_indices": (lambda labels: stats.label_indices("labels", labels), dict(labels=subjects)),
         "resample_counts": (stats.resample_counts, dict(n_groups=3, resamples=4, seed=0)),
         "percentile_interval": (lambda values, level: numbers(stats.percentile_interval(values, level)),
                                 dict(values=np.linspace(0, 1, 20), level=0.9)),
@@ -582,6 +583,35 @@ def test_a_class_count_or_resampling_past_memory_is_refused_before_allocating(mo
             call()
     with pytest.raises(ParameterError, match="^resamples must be an integer"):
         stats.bootstrap_interval(y, y, subjects, 2, resamples="5")
+    for call, match in ((lambda: flow.flow_image(np.zeros((16, 16)), np.zeros((16, 16)), 65536), "^a flow image of size"),
+                        (lambda: au_regions.grid_uv(65536), "^an AU-region grid of size 65536 takes about"),
+                        (lambda: au_regions.region_masks(65536), "^an AU-region grid of size 65536 takes about")):
+        with pytest.raises(ParameterError, match=match):
+            call()  # were OpenCV's "Insufficient memory", a MemoryError for 32 GiB
+
+
+def test_labels_of_two_kinds_are_named() -> None:
+    y, mixed = [0, 1, 0, 1], ["a", None, "b", "b"]
+    for call, match in (  # were numpy's "'<' not supported between instances of 'NoneType' and 'str'"
+            (lambda: stats.bootstrap_interval(y, y, mixed, 2, resamples=20), "^subjects must be labels of one kind"),
+            (lambda: stats.training_bootstrap(y, np.zeros((1, 4, 2)), mixed, list("aabb")), "^folds must be labels"),
+            (lambda: stats.paired_training_bootstrap(y, np.zeros((1, 4, 2)), [0] * 4, np.zeros((1, 4, 2)), mixed,
+                                                     list("aabb")), "^folds_b must be labels"),
+            (lambda: image_metrics.cluster_mean_interval(np.ones(4), mixed), "^clusters must be labels"),
+            (lambda: image_metrics.cluster_training_interval(np.ones((1, 4)), list("aabb"), mixed), "^units must be labels"),
+            (lambda: image_metrics.summarize({"ssim": np.ones(4)}, {"lighting": mixed}), r"^groups\['lighting'\] must be"),
+            (lambda: stats.subject_folds({1: 2, "a": 3, "b": 1}, 2), "^clips_per_subject must map each subject's name")):
+        with pytest.raises(ParameterError, match=match):
+            call()
+    per_nan = image_metrics.summarize({"ssim": np.array([0.2, 0.4, 0.9])}, {"g": [math.nan, math.nan, 1.0]})["per_g"]
+    assert per_nan == {"1.0": {"n": 1, "ssim": 0.9}, "nan": {"n": 2, "ssim": 0.30000000000000004}}  # was n 0, NaN
+
+
+def test_the_strain_of_a_flow_that_is_not_finite_is_refused() -> None:
+    field = np.zeros((16, 16, 2), np.float32)
+    field[3, 3, 0] = math.nan
+    with pytest.raises(ParameterError, match="^flow holds 1 of 512 values that are not finite"):
+        flow.optical_strain(field)  # was NaN at four pixels about it, without a word
 
 
 if __name__ == "__main__":

@@ -336,7 +336,7 @@ def cluster_mean_interval(values: np.ndarray, clusters: Sequence[Any] | np.ndarr
     """
     v = real_array("values", values)
     _no_infinity("values", v)
-    _, g = np.unique(np.asarray(clusters), return_inverse=True)
+    g = stats.label_indices("clusters", clusters)
     if v.size == 0 or v.shape != g.shape:
         raise ParameterError(f"{v.size} values and {g.size} cluster labels: one of each per sample, at least one")
     n_groups = int(g.max()) + 1
@@ -440,7 +440,7 @@ def paired_training_interval(values_a: np.ndarray, units_a: Sequence[Any] | np.n
 def _cluster_draws(clusters: Sequence[Any] | np.ndarray, resamples: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each sample's cluster index, how often each cluster is drawn in each resample (R, clusters),
     and how many samples each resample holds (R,)."""
-    _, g = np.unique(np.asarray(clusters), return_inverse=True)
+    g = stats.label_indices("clusters", clusters)
     n_groups = int(g.max()) + 1
     drawn = stats.resample_counts(n_groups, resamples, seed)
     return g, drawn, drawn @ np.bincount(g, minlength=n_groups).astype(np.float64)
@@ -451,7 +451,7 @@ def _trainings(name: str, values: np.ndarray, units: Sequence[Any] | np.ndarray,
     ParameterError naming ``name`` where they are no real numbers)."""
     v = real_array(name, values)
     _no_infinity(name, v)
-    _, u = np.unique(np.asarray(units), return_inverse=True)
+    u = stats.label_indices(name.replace("values", "units"), units)
     if v.ndim != 2 or v.size == 0 or not v.shape[1] == n == u.size:
         raise ParameterError(f"values of shape {v.shape}, {n} cluster and {u.size} unit labels: (K, N) values and "
                              "one label of each per sample, at least one")
@@ -511,6 +511,7 @@ def summarize(
             raise ParameterError(f"{what} has {size} values for {n} images; one value per image expected")
     result = mean_of(np.ones(n, dtype=bool))
     for name, column in grouped.items():
-        labels = np.asarray(column)
-        result[f"per_{name}"] = {str(lab): mean_of(labels == lab) for lab in sorted(set(labels.tolist()))}
+        index = stats.label_indices(f"groups[{name!r}]", column)
+        first = {i: label for label, i in reversed(list(zip(np.asarray(column).tolist(), index.tolist(), strict=True)))}
+        result[f"per_{name}"] = {str(first[i]): mean_of(index == i) for i in sorted(first)}
     return result
