@@ -2,8 +2,15 @@
 
 :func:`calls` lists every public function, class and method of :mod:`evface.events` (the data model,
 operations, representations, transforms and integration), the event files of :mod:`evface.io`
-(reader, writer, format detection), the camera models of :mod:`evface.sim` and the entry points of
-:mod:`evface.face`, each with a valid baseline call. Every argument in turn is replaced by each of
+(reader, writer, format detection), the camera models of :mod:`evface.sim`, the entry points of
+:mod:`evface.face`, and (group ``metrics``) what a researcher scores their own predictions with as
+evface's protocol does: :mod:`evface.tasks.class_metrics` (the confusion matrix, top-1, macro-F1,
+MEGC's UF1 and UAR), :mod:`evface.tasks.image_metrics` (SSIM, PSNR and MSE at EVREAL's settings,
+AU-region scores, the cluster and training intervals), :mod:`evface.tasks.stats` (subject folds and
+parts, the subject-cluster and training bootstraps, McNemar), :mod:`evface.inputs.au_regions`,
+:mod:`evface.inputs.flow` (the apex, DIS flow, strain) and :mod:`evface.inputs.splits`, each with a
+valid baseline call on tiny inputs; a float, list or dict result is compared by its numbers
+(:func:`fuzz_values.numbers`). Every argument in turn is replaced by each of
 :func:`fuzz_values.hostile_values`: NaN, infinities, 0, -1, 10**30, 2**63, a bool, text, None, an empty array,
 arrays of the wrong dtype, shape or dimensions, events non-contiguous, read-only, unsorted, off the
 sensor, of polarity 0 or of Tonic's field order, and sensor sizes (0, 0) and (10**9, 10**9).
@@ -16,7 +23,9 @@ TypingError, a MemoryError), and no array given is changed in place. Each group 
 in a child Python whose memory is capped (:func:`fuzz_children.limit_memory`), so that a size that
 asks for terabytes fails the test, not the machine; its peak memory is bounded by :data:`PEAK_MB`.
 
-The tests after the sweep pin each defect it found, one at a time, in this process.
+The tests after the sweep pin each defect it found, one at a time, in this process; and those found
+beside it by values of the right kind at their limits, which one hostile argument does not reach (a
+label given twice, truth in 8-bit grey levels, subjects of two kinds, counts past int64's sums).
 """
 
 from __future__ import annotations
@@ -536,9 +545,9 @@ def test_class_summaries_refuse_a_label_given_twice() -> None:
 def test_class_scores_of_more_clips_than_int64_sums_are_refused() -> None:
     big = 2**61  # each cell within int64, the total not
     for cm in ([[big, big], [big, big]], [[3 * big // 2, 0], [0, 0]]):
-        with pytest.raises(ParameterError, match=r"^cm must count at most 2\*\*61 clips"):
+        with pytest.raises(ParameterError, match=r"^cm must hold counts of at most 2\*\*61 clips"):
             class_metrics.top1(cm)  # was NaN: the total past int64 wrapped round to 0
-        with pytest.raises(ParameterError, match=r"^cm must count at most 2\*\*61 clips"):
+        with pytest.raises(ParameterError, match=r"^cm must hold counts of at most 2\*\*61 clips"):
             class_metrics.uar(cm)
     assert class_metrics.top1([[class_metrics.MAX_COUNT, 0], [0, 0]]) == 1.0
     assert class_metrics.per_class_f1([[class_metrics.MAX_COUNT, 0], [0, 0]]).tolist() == [1.0, 0.0]

@@ -168,7 +168,7 @@ def confusion_counts(cm: object) -> np.ndarray:
         raise ParameterError(f"cm must hold counts, whole numbers >= 0, got {a.min()}..{a.max()}")
     total = a.sum(axis=(-2, -1), dtype=np.float64)  # in floats: an int64 sum past 2**63 wraps round
     if total.size and total.max() > MAX_COUNT:
-        raise ParameterError(f"cm must count at most 2**61 clips a matrix, got {total.max():.4g}")
+        raise ParameterError(f"cm must hold counts of at most 2**61 clips a matrix, got {total.max():.4g}")
     return a.astype(np.int64, copy=False)
 
 
