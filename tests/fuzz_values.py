@@ -32,6 +32,22 @@ class Kinds:
     """Their arrays hold counts or weights: a negative value is a wrong result."""
 
 
+def numbers(value: Any) -> np.ndarray:
+    """The numbers of a result as one float64 array, so that :func:`outcome` checks a result that is no
+    array: a dict's or list's (flattened, in order), a number's, a tensor's values; what is no number
+    (text, None) is left out."""
+    if hasattr(value, "detach"):  # a torch tensor (torch is not imported here)
+        return value.detach().double().numpy()
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        parts = [numbers(v).ravel() for v in value]
+        return np.concatenate(parts) if parts else np.zeros(0)
+    if isinstance(value, (bool, int, float, np.number, np.ndarray)):
+        return np.asarray(value, np.float64)
+    return np.zeros(0)
+
+
 def events() -> np.ndarray:
     """Six valid events on a sensor of 8x6 (``test_fuzz_api.SIZE``)."""
     return core.make_events([0, 10, 20, 30, 40, 50], [0, 1, 2, 3, 7, 4], [0, 1, 2, 3, 5, 2], [1, -1, 1, 1, -1, 1])

@@ -2,8 +2,15 @@
 
 :func:`calls` lists every public function, class and method of :mod:`evface.events` (the data model,
 operations, representations, transforms and integration), the event files of :mod:`evface.io`
-(reader, writer, format detection), the camera models of :mod:`evface.sim` and the entry points of
-:mod:`evface.face`, each with a valid baseline call. Every argument in turn is replaced by each of
+(reader, writer, format detection), the camera models of :mod:`evface.sim`, the entry points of
+:mod:`evface.face`, and (group ``metrics``) what a researcher scores their own predictions with as
+evface's protocol does: :mod:`evface.tasks.class_metrics` (the confusion matrix, top-1, macro-F1,
+MEGC's UF1 and UAR), :mod:`evface.tasks.image_metrics` (SSIM, PSNR and MSE at EVREAL's settings,
+AU-region scores, the cluster and training intervals), :mod:`evface.tasks.stats` (subject folds and
+parts, the subject-cluster and training bootstraps, McNemar), :mod:`evface.inputs.au_regions`,
+:mod:`evface.inputs.flow` (the apex, DIS flow, strain) and :mod:`evface.inputs.splits`, each with a
+valid baseline call on tiny inputs; a float, list or dict result is compared by its numbers
+(:func:`fuzz_values.numbers`). Every argument in turn is replaced by each of
 :func:`fuzz_values.hostile_values`: NaN, infinities, 0, -1, 10**30, 2**63, a bool, text, None, an empty array,
 arrays of the wrong dtype, shape or dimensions, events non-contiguous, read-only, unsorted, off the
 sensor, of polarity 0 or of Tonic's field order, and sensor sizes (0, 0) and (10**9, 10**9).
@@ -16,12 +23,15 @@ TypingError, a MemoryError), and no array given is changed in place. Each group 
 in a child Python whose memory is capped (:func:`fuzz_children.limit_memory`), so that a size that
 asks for terabytes fails the test, not the machine; its peak memory is bounded by :data:`PEAK_MB`.
 
-The tests after the sweep pin each defect it found, one at a time, in this process.
+The tests after the sweep pin each defect it found, one at a time, in this process; and those found
+beside it by values of the right kind at their limits, which one hostile argument does not reach (a
+label given twice, truth in 8-bit grey levels, subjects of two kinds, counts past int64's sums).
 """
 
 from __future__ import annotations
 
 import math
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -37,11 +47,13 @@ from evface.events import core, integration, ops
 from evface.events import representations as rep
 from evface.events import transforms as tr
 from evface.face import identity, render
+from evface.inputs import au_regions, flow, splits
 from evface.io import event_reader, event_writer, formats
 from evface.sim import dvs, dvs_noise, dvs_params, dvs_readout, rgb, sensors
+from evface.tasks import class_metrics, image_metrics, stats
 
 from fuzz_children import run_child
-from fuzz_values import Kinds, events, sweep
+from fuzz_values import Calls, Kinds, events, numbers, sweep
 
 SIZE = (8, 6)
 """The sensor of the baseline events: ``(width, height)``."""
@@ -49,12 +61,13 @@ SIZE = (8, 6)
 PEAK_MB = 2500
 """The most memory a child may hold at its peak: no hostile size may allocate before it is refused."""
 
-ELEMENTWISE = {"srgb_encode"}
+ELEMENTWISE = {"srgb_encode", "label_indices"}
 """Callables whose array follows the shape of the array given (a scalar gives a 0-D array), and its
-float type."""
+float type (``label_indices``: one index per label given, in the labels' shape)."""
 
-NON_NEGATIVE = {"to_count_image", "to_event_frames", "leaky_counts", "HotPixels.pixels", "CountImage", "EventFrames"}
-"""Callables whose arrays hold counts or weights: a negative value is a wrong result."""
+NON_NEGATIVE = {"to_count_image", "to_event_frames", "leaky_counts", "HotPixels.pixels", "CountImage", "EventFrames",
+                "confusion_matrix", "confusion_counts", "resample_counts", "mse", "optical_strain"}
+"""Callables whose arrays hold counts, weights, squared errors or magnitudes: a negative value is a wrong result."""
 
 
 def _frame(lux: float) -> np.ndarray:
@@ -232,6 +245,8 @@ def calls(folder: Path, group: str) -> dict[str, tuple[Callable[..., Any], dict[
             "RgbCamera.capture": (lambda render, t_start_us, t_end_us: _camera().capture(render, t_start_us, t_end_us).data,
                                   dict(render=_lit, t_start_us=0, t_end_us=20_000)),
         }
+    if group == "metrics":
+        return _metrics()
     face, photo = identity.procedural_identity(0), folder / "photo.png"
     cv2.imwrite(str(photo), np.full((16, 16, 3), 128, np.uint8))
     return {
@@ -247,7 +262,93 @@ def calls(folder: Path, group: str) -> dict[str, tuple[Callable[..., Any], dict[
     }
 
 
-GROUPS = ("events", "checks", "files", "sim", "face")
+def _metrics() -> Calls:
+    """The metrics a researcher scores their own predictions with, as evface's protocol does: MEGC's
+    UF1 and UAR and the confusion matrix, SSIM, PSNR and MSE (EVREAL's settings), AU-region scores,
+    the subject-cluster bootstrap intervals, subject splits and folds, the optical-flow front end. A
+    float, list or dict result is compared by its numbers (:func:`fuzz_values.numbers`), so a NaN in
+    it is a wrong result."""
+    y, pred, subjects = [0, 1, 2, 0, 1, 2], [0, 1, 1, 0, 2, 2], ["a", "a", "b", "b", "c", "c"]
+    cm, logits = class_metrics.confusion_matrix(y, pred, 3), np.random.default_rng(0).normal(size=(2, 6, 3))
+    img = np.linspace(0, 1, 2 * 12 * 12).reshape(2, 12, 12).astype(np.float32)
+    values, runs, draws = np.linspace(0.1, 0.9, 6), np.array([0, 0, 1, 1, 0, 1]), dict(resamples=20, level=0.95, seed=0)
+    gray, rows = np.linspace(0, 1, 3 * 16 * 16).reshape(3, 16, 16).astype(np.float32), [{"subject": s} for s in "aabbccdd"]
+    return {
+        "confusion_matrix": (class_metrics.confusion_matrix, dict(y_true=y, y_pred=pred, n_classes=3)),
+        "class_indices": (lambda values, n_classes: class_metrics.class_indices("values", values, n_classes).ravel(),
+                          dict(values=y, n_classes=3)),
+        "confusion_counts": (class_metrics.confusion_counts, dict(cm=cm)),
+        **{f"class_metrics.{f.__name__}": (lambda cm, f=f: numbers(f(cm)), dict(cm=cm)) for f in (
+            class_metrics.counts, class_metrics.per_class_f1, class_metrics.per_class_recall, class_metrics.top1,
+            class_metrics.macro_f1, class_metrics.uf1, class_metrics.uar)},
+        "class_metrics.summarize": (lambda cm, labels: numbers(class_metrics.summarize(cm, labels)),
+                                    dict(cm=cm, labels=["a", "b", "c"])),
+        **{f"{f.__name__}": (f, dict(a=img, b=img[::-1].copy())) for f in (
+            image_metrics.ssim_map, image_metrics.ssim, image_metrics.mse, image_metrics.psnr)},
+        **{f"{f.__name__} (data_range)": (lambda data_range, f=f: f(img, img[::-1].copy(), data_range),
+                                          dict(data_range=1.0))
+           for f in (image_metrics.ssim_map, image_metrics.ssim, image_metrics.psnr)},
+        "image_metrics": (lambda pred, truth: numbers(image_metrics.image_metrics(pred, truth)),
+                          dict(pred=img, truth=img[::-1].copy())),
+        "region_metrics": (lambda pred, truth, masks: numbers(image_metrics.region_metrics(pred, truth, masks)["m"]),
+                           dict(pred=img, truth=img[::-1].copy(), masks={"m": np.ones((12, 12), bool)})),
+        "cluster_mean_interval": (lambda values, clusters, resamples, level, seed: numbers(
+            image_metrics.cluster_mean_interval(values, clusters, resamples=resamples, level=level, seed=seed)),
+            dict(values=values, clusters=subjects, **draws)),
+        "cluster_training_interval": (lambda values, clusters, units, resamples, level, seed: numbers(
+            image_metrics.cluster_training_interval(values, clusters, units, resamples=resamples, level=level, seed=seed)),
+            dict(values=np.stack([values, values[::-1]]), clusters=subjects, units=runs, **draws)),
+        "paired_training_interval": (lambda values_a, units_a, values_b, units_b, clusters, resamples, level, seed: numbers(
+            image_metrics.paired_training_interval(values_a, units_a, values_b, units_b, clusters, resamples=resamples,
+                                                   level=level, seed=seed)),
+            dict(values_a=values[None], units_a=runs, values_b=values[None] / 2, units_b=runs, clusters=subjects, **draws)),
+        "image_metrics.summarize": (lambda per_image, groups: numbers(image_metrics.summarize(per_image, groups)),
+                                    dict(per_image={"ssim": values}, groups={"subject": subjects})),
+        "subject_folds": (lambda clips_per_subject, k, seed: numbers([len(fold) for fold in stats.subject_folds(
+            clips_per_subject, k, seed)]), dict(clips_per_subject={"a": 2, "b": 3, "c": 1}, k=3, seed=0)),
+        "subject_parts": (lambda rows, folds, val_fraction, test_fraction, seed: numbers([
+            len(part["train"]) for part in stats.subject_parts(rows, folds, val_fraction, test_fraction, seed)]),
+            dict(rows=[{"subject": s} for s in subjects], folds=0, val_fraction=0.3, test_fraction=0.3, seed=0)),
+        "label_indices": (lambda labels: stats.label_indices("labels", labels), dict(labels=subjects)),
+        "resample_counts": (stats.resample_counts, dict(n_groups=3, resamples=4, seed=0)),
+        "percentile_interval": (lambda values, level: numbers(stats.percentile_interval(values, level)),
+                                dict(values=np.linspace(0, 1, 20), level=0.9)),
+        "bootstrap_interval": (lambda y_true, y_pred, subjects, n_classes, resamples, level, seed: numbers(
+            stats.bootstrap_interval(y_true, y_pred, subjects, n_classes, resamples=resamples, level=level, seed=seed)),
+            dict(y_true=y, y_pred=pred, subjects=subjects, n_classes=3, **draws)),
+        "paired_bootstrap": (lambda y_true, pred_a, pred_b, subjects, n_classes, resamples, level, seed: numbers(
+            stats.paired_bootstrap(y_true, pred_a, pred_b, subjects, n_classes, resamples=resamples, level=level,
+                                   seed=seed)),
+            dict(y_true=y, pred_a=pred, pred_b=y, subjects=subjects, n_classes=3, **draws)),
+        "training_bootstrap": (lambda y_true, logits, folds, subjects, resamples, level, seed: numbers(
+            stats.training_bootstrap(y_true, logits, folds, subjects, resamples=resamples, level=level, seed=seed)),
+            dict(y_true=y, logits=logits, folds=[0] * 6, subjects=subjects, **draws)),
+        "paired_training_bootstrap": (
+            lambda y_true, logits_a, folds_a, logits_b, folds_b, subjects, resamples, level, seed: numbers(
+                stats.paired_training_bootstrap(y_true, logits_a, folds_a, logits_b, folds_b, subjects,
+                                                resamples=resamples, level=level, seed=seed)),
+            dict(y_true=y, logits_a=logits, folds_a=[0] * 6, logits_b=logits[::-1].copy(), folds_b=[0] * 6,
+                 subjects=subjects, **draws)),
+        "mcnemar_exact": (lambda a_only, b_only: numbers(stats.mcnemar_exact(a_only, b_only)), dict(a_only=3, b_only=1)),
+        "describe_difference": (stats.describe_difference, dict(name_a="a", name_b="b", ci=[0.1, 0.2])),
+        "active_regions": (au_regions.active_regions, dict(aus=[12, 4])),
+        "grid_uv": (lambda size: np.stack(au_regions.grid_uv(size)), dict(size=8)),
+        "region_masks": (lambda size: np.stack(list(au_regions.region_masks(size).values())), dict(size=8)),
+        "frame_apex_index": (lambda gray: numbers(flow.frame_apex_index(gray)), dict(gray=gray)),
+        "event_apex_us": (lambda events, size, t_start_us, t_end_us, step_us: numbers(flow.event_apex_us(
+            events, size, t_start_us, t_end_us, step_us)), dict(events=events(), size=SIZE, t_start_us=0, t_end_us=50,
+                                                                 step_us=10)),
+        "dense_flow": (flow.dense_flow, dict(onset=gray[0], apex=gray[1])),
+        "optical_strain": (flow.optical_strain, dict(flow=np.zeros((16, 16, 2), np.float32))),
+        "flow_image": (flow.flow_image, dict(onset=gray[0], apex=gray[1], size=8)),
+        "subject_split": (lambda rows, val_fraction, test_fraction, seed: numbers(
+            [len(part) for part in splits.subject_split(rows, val_fraction, test_fraction, seed).values()]),
+            dict(rows=rows, val_fraction=0.25, test_fraction=0.25, seed=0)),
+        "subjects_of": (splits.subjects_of, dict(rows=rows)),
+    }
+
+
+GROUPS = ("events", "checks", "files", "sim", "face", "metrics")
 
 
 def _sweep(group: str, folder: str) -> None:
@@ -411,6 +512,115 @@ def test_event_sensor_and_spec_check_their_fields() -> None:
         sensors.EventSensor("s", "hd", SIZE, 4.0, -1.0, "drop")
     with pytest.raises(ParameterError, match="SensorSpec.sensor"):
         sensors.SensorSpec("evk4", SIZE)
+
+
+
+def test_an_interval_of_infinite_values_is_refused() -> None:
+    for values in ([math.inf], [-math.inf, 0.0, math.inf], [0.0, 1.0, math.inf]):
+        with pytest.raises(ParameterError, match="bootstrap values? (is|are) infinite"):
+            stats.percentile_interval(np.array(values), 0.95)  # was [nan, nan], or [0.05, nan]
+    inf = np.array([math.inf, 0.2, 0.1, 0.3])  # the PSNR of identical images
+    with pytest.raises(ParameterError, match="^values holds 1 infinite of 4 values"):
+        image_metrics.cluster_mean_interval(inf, list("aabb"))  # was "498 of 2,000 bootstrap values are NaN"
+    with pytest.raises(ParameterError, match="^values_b holds 1 infinite of 4 values"):
+        image_metrics.paired_training_interval(np.ones((1, 4)), [0] * 4, inf[None], [0] * 4, list("aabb"))
+
+
+
+def test_image_scores_refuse_truth_that_is_no_intensity_in_0_1() -> None:
+    truth, pred = np.full((12, 12), 200.0), np.full((12, 12), 190.0)  # 8-bit grey levels, not scaled to [0, 1]
+    with pytest.raises(ParameterError, match=r"^truth must hold intensities in \[0, 1\], got 200\.\.200"):
+        image_metrics.image_metrics(pred, truth)  # was SSIM 0.01, PSNR -46 dB: pred clipped to 1, truth not
+    with pytest.raises(ParameterError, match=r"^truth must hold intensities in \[0, 1\], got -0\.5\.\.-0\.5"):
+        image_metrics.region_metrics(pred / 255, np.full((12, 12), -0.5), {"m": np.ones((12, 12), bool)})
+    edge = np.float32(1) + np.finfo(np.float32).eps  # an area average of ones, rounded up
+    assert image_metrics.image_metrics(np.ones((12, 12)), np.full((12, 12), edge))["mse"][0] < 1e-12
+
+
+def test_class_summaries_refuse_a_label_given_twice() -> None:
+    with pytest.raises(ParameterError, match="^labels must name each class once, got 'a' twice or more"):
+        class_metrics.summarize(np.eye(3, dtype=int), ["a", "a", "b"])  # was a per_class of two classes, one lost
+
+
+def test_class_scores_of_more_clips_than_int64_sums_are_refused() -> None:
+    big = 2**61  # each cell within int64, the total not
+    for cm in ([[big, big], [big, big]], [[3 * big // 2, 0], [0, 0]]):
+        with pytest.raises(ParameterError, match=r"^cm must hold counts of at most 2\*\*61 clips"):
+            class_metrics.top1(cm)  # was NaN: the total past int64 wrapped round to 0
+        with pytest.raises(ParameterError, match=r"^cm must hold counts of at most 2\*\*61 clips"):
+            class_metrics.uar(cm)
+    assert class_metrics.top1([[class_metrics.MAX_COUNT, 0], [0, 0]]) == 1.0
+    assert class_metrics.per_class_f1([[class_metrics.MAX_COUNT, 0], [0, 0]]).tolist() == [1.0, 0.0]
+
+
+def test_a_class_index_that_is_infinite_or_huge_is_shown_as_given() -> None:
+    for value, shown in ((math.inf, "0..inf"), (-math.inf, "-inf..0"), (1e300, "0..1e+300")):
+        with pytest.raises(ParameterError, match=re.escape(f"y_true must be class indices in [0, 2] for 3 classes, got {shown}")):
+            class_metrics.confusion_matrix([0, value], [0, 1], 3)  # was "got -9223372036854775808..0"
+
+
+def test_a_data_range_whose_square_is_no_float_is_refused() -> None:
+    image = np.zeros((12, 12))
+    for data_range in (1e300, 1e-300):
+        for call in (image_metrics.ssim, image_metrics.psnr, image_metrics.ssim_map):
+            with pytest.raises(ParameterError, match="^data_range must be"):
+                call(image, image, data_range)  # was an OverflowError (1e300) or NaN (1e-300)
+    assert image_metrics.ssim(image, image, 255.0).tolist() == [1.0]
+
+
+def test_a_region_mask_that_is_no_array_is_named() -> None:
+    image = np.zeros((12, 12))
+    for mask in ([[1], [1, 2]], "x", None):
+        with pytest.raises(ParameterError, match="^mask 'm' "):
+            image_metrics.region_metrics(image, image, {"m": mask})  # a ragged list was numpy's "inhomogeneous shape"
+
+
+
+def test_a_class_count_or_resampling_past_memory_is_refused_before_allocating(monkeypatch: pytest.MonkeyPatch) -> None:
+    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 4 << 20}  # a machine of 16 GiB, whatever this one has
+    monkeypatch.setattr(checks.os, "sysconf", pages.__getitem__)
+    y, subjects = [0, 1], ["a", "b"]
+    for call, match in (  # were a MemoryError, or numpy's "array is too big" naming nothing
+            (lambda: class_metrics.confusion_matrix(y, y, 10**6), "^a confusion matrix of 1,000,000 classes takes about"),
+            (lambda: stats.resample_counts(10**9, 10**9, 0), "^1,000,000,000 resamples of 1,000,000,000 groups takes"),
+            (lambda: stats.bootstrap_interval(y, y, subjects, 10**9, resamples=5), "^the bootstrap's 5 resamples of 2 subjects"),
+            (lambda: stats.paired_bootstrap(y, y, y, subjects, 10**5), "^the bootstrap's 2,000 resamples of 2 subjects"),
+            (lambda: stats.training_bootstrap(y, np.zeros((1, 2, 10**5)), [0, 0], subjects), "^the bootstrap's 2,000"),
+            (lambda: stats.paired_training_bootstrap(y, np.zeros((1, 2, 10**5)), [0, 0], np.zeros((1, 2, 10**5)), [0, 0],
+                                                     subjects), "^the bootstrap's 2,000")):
+        with pytest.raises(ParameterError, match=match):
+            call()
+    with pytest.raises(ParameterError, match="^resamples must be an integer"):
+        stats.bootstrap_interval(y, y, subjects, 2, resamples="5")
+    for call, match in ((lambda: flow.flow_image(np.zeros((16, 16)), np.zeros((16, 16)), 65536), "^a flow image of size"),
+                        (lambda: au_regions.grid_uv(65536), "^an AU-region grid of size 65536 takes about"),
+                        (lambda: au_regions.region_masks(65536), "^an AU-region grid of size 65536 takes about")):
+        with pytest.raises(ParameterError, match=match):
+            call()  # were OpenCV's "Insufficient memory", a MemoryError for 32 GiB
+
+
+def test_labels_of_two_kinds_are_named() -> None:
+    y, mixed = [0, 1, 0, 1], ["a", None, "b", "b"]
+    for call, match in (  # were numpy's "'<' not supported between instances of 'NoneType' and 'str'"
+            (lambda: stats.bootstrap_interval(y, y, mixed, 2, resamples=20), "^subjects must be labels of one kind"),
+            (lambda: stats.training_bootstrap(y, np.zeros((1, 4, 2)), mixed, list("aabb")), "^folds must be labels"),
+            (lambda: stats.paired_training_bootstrap(y, np.zeros((1, 4, 2)), [0] * 4, np.zeros((1, 4, 2)), mixed,
+                                                     list("aabb")), "^folds_b must be labels"),
+            (lambda: image_metrics.cluster_mean_interval(np.ones(4), mixed), "^clusters must be labels"),
+            (lambda: image_metrics.cluster_training_interval(np.ones((1, 4)), list("aabb"), mixed), "^units must be labels"),
+            (lambda: image_metrics.summarize({"ssim": np.ones(4)}, {"lighting": mixed}), r"^groups\['lighting'\] must be"),
+            (lambda: stats.subject_folds({1: 2, "a": 3, "b": 1}, 2), "^clips_per_subject must map each subject's name")):
+        with pytest.raises(ParameterError, match=match):
+            call()
+    per_nan = image_metrics.summarize({"ssim": np.array([0.2, 0.4, 0.9])}, {"g": [math.nan, math.nan, 1.0]})["per_g"]
+    assert per_nan == {"1.0": {"n": 1, "ssim": 0.9}, "nan": {"n": 2, "ssim": 0.30000000000000004}}  # was n 0, NaN
+
+
+def test_the_strain_of_a_flow_that_is_not_finite_is_refused() -> None:
+    field = np.zeros((16, 16, 2), np.float32)
+    field[3, 3, 0] = math.nan
+    with pytest.raises(ParameterError, match="^flow holds 1 of 512 values that are not finite"):
+        flow.optical_strain(field)  # was NaN at four pixels about it, without a word
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
 """The rest of the Python API a researcher imports in a notebook, each public callable called with
 one argument at a time hostile, as ``tests/test_fuzz_api.py`` sweeps the events, files, camera
-models and faces.
+models, faces and the metrics, statistics, splits, AU regions and optical flow a researcher scores
+with.
 
 :func:`calls` lists, each with a valid baseline call on tiny inputs, the clip writer of
 :mod:`evface.io.clip_writer`, the input builders of :mod:`evface.inputs` (classify and
-reconstruct inputs, splits, AU regions, flow, clip views), the statistics, metrics, configs,
-registry and figure formatting of :mod:`evface.tasks`, the networks of :mod:`evface.models` (built
+reconstruct inputs, clip views), the configs, registry and figure formatting of
+:mod:`evface.tasks`, the networks of :mod:`evface.models` (built
 small, one forward pass), the plans of :mod:`evface.datasets`, the timelines of :mod:`evface.rig`
 and the figures of :mod:`evface.report`; and, on a tiny clip and two one-clip dataset folders
 written once per child, the clip schema's constructors, the inputs read from files (views,
@@ -40,7 +41,7 @@ from evface.datasets import merge, synth_plan
 from evface.face.identity import procedural_identity
 from evface.errors import DatasetError, EvfaceError, FormatError, ParameterError
 from evface.events import core
-from evface.inputs import au_regions, clip_view, flow, splits
+from evface.inputs import clip_view, flow
 from evface.inputs import classify as classify_inputs
 from evface.inputs import reconstruct as reconstruct_inputs
 from evface.inputs.classify import InputSpec
@@ -68,28 +69,13 @@ from evface.io.clip_schema import Clip, FrameSeries, SensorInfo, TruthSeries
 from evface.tasks import class_metrics, configs, figure_format, image_metrics, registry, stats
 
 from fuzz_children import run_child
-from fuzz_values import Calls, events, sweep
+from fuzz_values import Calls, events, numbers, sweep
 
 SIZE = (8, 6)
 """The sensor of the baseline events: ``(width, height)``."""
 
 PEAK_MB = 2500
 """The most memory a child may hold at its peak: no hostile size may allocate before it is refused."""
-
-
-def numbers(value: Any) -> np.ndarray:
-    """The numbers of a result as one float64 array: a dict's or list's (flattened, in order), a
-    tensor's values; what is no number (text, None) is left out."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().double().numpy()
-    if isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, (list, tuple)):
-        parts = [numbers(v).ravel() for v in value]
-        return np.concatenate(parts) if parts else np.zeros(0)
-    if isinstance(value, (bool, int, float, np.number, np.ndarray)):
-        return np.asarray(value, np.float64)
-    return np.zeros(0)
 
 
 def clip(fps: Any = 30.0, exposure_us: Any = None, t_us: Any = None, aus: Any = (12,)) -> Clip:
@@ -122,59 +108,8 @@ def _files(folder: Path) -> Calls:
 
 
 def _tasks(folder: Path) -> Calls:
-    y, pred, subjects = [0, 1, 2, 0, 1, 2], [0, 1, 1, 0, 2, 2], ["a", "a", "b", "b", "c", "c"]
-    cm, logits = class_metrics.confusion_matrix(y, pred, 3), np.random.default_rng(0).normal(size=(2, 6, 3))
-    img = np.linspace(0, 1, 2 * 12 * 12).reshape(2, 12, 12).astype(np.float32)
-    values, runs = np.linspace(0.1, 0.9, 6), np.array([0, 0, 1, 1, 0, 1])
     classify, recon = configs.ClassifyConfig().to_dict(), configs.ReconstructConfig().to_dict()
     return {
-        "subject_folds": (stats.subject_folds, dict(clips_per_subject={"a": 2, "b": 3, "c": 1}, k=3, seed=0)),
-        "subject_parts": (lambda rows, folds, val_fraction, test_fraction, seed: [
-            len(part["train"]) for part in stats.subject_parts(rows, folds, val_fraction, test_fraction, seed)],
-            dict(rows=[{"subject": s} for s in subjects], folds=0, val_fraction=0.3, test_fraction=0.3, seed=0)),
-        "resample_counts": (stats.resample_counts, dict(n_groups=3, resamples=4, seed=0)),
-        "percentile_interval": (stats.percentile_interval, dict(values=np.linspace(0, 1, 20), level=0.9)),
-        "bootstrap_interval": (lambda y_true, y_pred, subjects, n_classes, resamples, level, seed: numbers(
-            stats.bootstrap_interval(y_true, y_pred, subjects, n_classes, resamples=resamples, level=level, seed=seed)),
-            dict(y_true=y, y_pred=pred, subjects=subjects, n_classes=3, resamples=20, level=0.95, seed=0)),
-        "paired_bootstrap": (lambda y_true, pred_a, pred_b, subjects, n_classes: numbers(stats.paired_bootstrap(
-            y_true, pred_a, pred_b, subjects, n_classes, resamples=20)),
-            dict(y_true=y, pred_a=pred, pred_b=y, subjects=subjects, n_classes=3)),
-        "training_bootstrap": (lambda y_true, logits, folds, subjects: numbers(stats.training_bootstrap(
-            y_true, logits, folds, subjects, resamples=20)),
-            dict(y_true=y, logits=logits, folds=[0] * 6, subjects=subjects)),
-        "paired_training_bootstrap": (lambda logits_a, folds_a, logits_b, folds_b: numbers(
-            stats.paired_training_bootstrap(y, logits_a, folds_a, logits_b, folds_b, subjects, resamples=20)),
-            dict(logits_a=logits, folds_a=[0] * 6, logits_b=logits[::-1].copy(), folds_b=[0] * 6)),
-        "mcnemar_exact": (stats.mcnemar_exact, dict(a_only=3, b_only=1)),
-        "describe_difference": (stats.describe_difference, dict(name_a="a", name_b="b", ci=[0.1, 0.2])),
-        "class_indices": (lambda values, n_classes: class_metrics.class_indices("values", values, n_classes).ravel(),
-                          dict(values=y, n_classes=3)),
-        "confusion_matrix": (class_metrics.confusion_matrix, dict(y_true=y, y_pred=pred, n_classes=3)),
-        **{f"class_metrics.{f.__name__}": (f, dict(cm=cm)) for f in (
-            class_metrics.counts, class_metrics.per_class_f1, class_metrics.per_class_recall, class_metrics.top1,
-            class_metrics.macro_f1, class_metrics.uf1, class_metrics.uar)},
-        "class_metrics.summarize": (lambda cm, labels: numbers(class_metrics.summarize(cm, labels)),
-                                    dict(cm=cm, labels=["a", "b", "c"])),
-        **{f"image_metrics.{f.__name__}": (f, dict(a=img, b=img[::-1].copy())) for f in (
-            image_metrics.ssim_map, image_metrics.ssim, image_metrics.mse, image_metrics.psnr)},
-        "image_metrics.ssim (data_range)": (lambda data_range: image_metrics.ssim(img, img[::-1].copy(), data_range),
-                                            dict(data_range=1.0)),
-        "image_metrics": (lambda pred, truth: numbers(image_metrics.image_metrics(pred, truth)),
-                          dict(pred=img, truth=img[::-1].copy())),
-        "region_metrics": (lambda pred, truth, masks: numbers(image_metrics.region_metrics(pred, truth, masks)["m"]),
-                           dict(pred=img, truth=img[::-1].copy(), masks={"m": np.ones((12, 12), bool)})),
-        "cluster_mean_interval": (lambda values, clusters, resamples, level, seed: numbers(
-            image_metrics.cluster_mean_interval(values, clusters, resamples=resamples, level=level, seed=seed)),
-            dict(values=values, clusters=subjects, resamples=20, level=0.95, seed=0)),
-        "cluster_training_interval": (lambda values, clusters, units: numbers(image_metrics.cluster_training_interval(
-            values, clusters, units, resamples=20)), dict(values=np.stack([values, values[::-1]]), clusters=subjects,
-                                                          units=runs)),
-        "paired_training_interval": (lambda values_a, units_a, values_b, units_b: numbers(
-            image_metrics.paired_training_interval(values_a, units_a, values_b, units_b, subjects, resamples=20)),
-            dict(values_a=values[None], units_a=runs, values_b=values[None] / 2, units_b=runs)),
-        "image_metrics.summarize": (lambda per_image, groups: numbers(image_metrics.summarize(per_image, groups)),
-                                    dict(per_image={"ssim": values}, groups={"subject": subjects})),
         "figure_format.number": (figure_format.number, dict(value=0.25, spec=".2f")),
         "figure_format.fixed": (figure_format.fixed, dict(value=0.25, digits=2, scale=100.0, sign="+")),
         "figure_format.fixed_interval": (figure_format.fixed_interval, dict(ci=[0.1, 0.2], digits=2, scale=1.0)),
@@ -204,12 +139,7 @@ def _frames() -> FrameSeries:
 def _inputs(folder: Path) -> Calls:
     spec, box, ev = InputSpec(size=8, time_steps=2), (0, 0, 8, 6), events()
     gray = np.linspace(0, 1, 3 * 16 * 16).reshape(3, 16, 16).astype(np.float32)
-    flow_field = np.zeros((16, 16, 2), np.float32)
-    rows = [{"subject": s} for s in "aabbccdd"]
     return {
-        "active_regions": (au_regions.active_regions, dict(aus=[12, 4])),
-        "grid_uv": (lambda size: np.stack(au_regions.grid_uv(size)), dict(size=8)),
-        "region_masks": (lambda size: np.stack(list(au_regions.region_masks(size).values())), dict(size=8)),
         "kind_channels": (lambda kind: np.array(classify_inputs.kind_channels(kind)), dict(kind="events")),
         "check_kind": (classify_inputs.check_kind, dict(kind="rgb", name="kind")),
         "InputSpec": (lambda kind, sensor, time_steps, size, color, window, rgb_camera, oracle_apex: numbers(
@@ -238,15 +168,6 @@ def _inputs(folder: Path) -> Calls:
         "to_gray": (lambda rgb: numbers(clip_view.to_gray(rgb)).ravel(), dict(rgb=_frames().data)),
         "resize_area": (lambda img, size: numbers(clip_view.resize_area(img, size)).ravel(), dict(img=gray, size=8)),
         "register_to_box": (clip_view.register_to_box, dict(gray=gray, homography=np.eye(3), box=(2, 2, 8, 8), size=8)),
-        "frame_apex_index": (flow.frame_apex_index, dict(gray=gray)),
-        "event_apex_us": (flow.event_apex_us, dict(events=ev, size=SIZE, t_start_us=0, t_end_us=50, step_us=10)),
-        "dense_flow": (flow.dense_flow, dict(onset=gray[0], apex=gray[1])),
-        "optical_strain": (flow.optical_strain, dict(flow=flow_field)),
-        "flow_image": (flow.flow_image, dict(onset=gray[0], apex=gray[1], size=8)),
-        "subject_split": (lambda rows, val_fraction, test_fraction, seed: numbers(
-            [len(part) for part in splits.subject_split(rows, val_fraction, test_fraction, seed).values()]),
-            dict(rows=rows, val_fraction=0.25, test_fraction=0.25, seed=0)),
-        "subjects_of": (splits.subjects_of, dict(rows=rows)),
         "ReconSpec": (lambda sensor, size, n_bins, step_us, stride: numbers(ReconSpec(
             sensor=sensor, size=size, n_bins=n_bins, step_us=step_us, stride=stride).to_dict()),
             dict(sensor="lr", size=16, n_bins=2, step_us=1000, stride=1)),

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from evface.checks import MAX_SENSOR_SIDE, as_int
+from evface.checks import MAX_SENSOR_SIDE, as_int, within_memory
 from evface.errors import ParameterError
 from evface.face.aus import AU_TABLE
 from evface.face.canvas import FACE_BOX_FW
@@ -39,6 +39,12 @@ REGIONS: dict[str, tuple[tuple[str, ...], tuple[float, float]]] = {
     "chin": (("chin",), (0.14, 0.08)),
 }
 """The AU regions: which landmark groups outline each, and by how much the outline grows."""
+
+
+GRID_BYTES = 48
+"""Bytes :func:`region_masks` holds per grid pixel at its peak (37 measured: the grid's ``u`` and ``v``,
+an ellipse's temporaries and the masks), checked in :func:`grid_uv` against the memory first
+(size 65536 was a MemoryError for 32 GiB)."""
 
 
 FACE_MODEL_REGION = {"cheeks": "eyes", "jaw": "chin"}
@@ -97,6 +103,7 @@ def grid_uv(size: int) -> tuple[np.ndarray, np.ndarray]:
     ((4, 4), [-0.431, -0.144, 0.144, 0.431], [-0.456, -0.169, 0.119, 0.406])
     """
     size = as_int("size", size, 1, MAX_SENSOR_SIDE)
+    within_memory(GRID_BYTES * size**2, f"an AU-region grid of size {size}", "give a smaller size")
     width, top, bottom = FACE_BOX_FW
     centres = (np.arange(size) + 0.5) / size
     u = -0.5 * width + centres * width

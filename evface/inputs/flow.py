@@ -36,7 +36,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from evface.checks import as_int, finite, real_array, real_dtype, sensor_dims, within_memory
+from evface.checks import MAX_SENSOR_SIDE, as_int, finite, real_array, real_dtype, sensor_dims, within_memory
 from evface.errors import ParameterError
 from evface.events.representations import to_event_frames
 from evface.inputs.clip_view import resize_area
@@ -155,6 +155,12 @@ EVENT_APEX_BYTES = 64
 their int64 copy, the running sums and the detrended change), checked against the memory first."""
 
 
+FLOW_IMAGE_BYTES = 48
+"""Bytes :func:`flow_image` holds per output pixel at its peak (36 measured: the resized channels,
+their stack and the scaled flow), checked against the memory first (size 65536 was OpenCV's
+"Insufficient memory")."""
+
+
 DIS_MIN_SIDE = 16
 """The smallest image side given to OpenCV's DIS optical flow: it refuses sides under 12 (its own
 error says "width or height"; both must be), and ended the whole process (a segmentation fault)
@@ -205,7 +211,7 @@ def optical_strain(flow: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     flow : ndarray of float, shape (H, W, 2)
-        A flow field ``(u, v)`` in pixels; H and W >= 2.
+        A flow field ``(u, v)`` in pixels, finite; H and W >= 2.
 
     Returns
     -------
@@ -223,6 +229,7 @@ def optical_strain(flow: np.ndarray) -> np.ndarray:
         raise ParameterError(f"flow must hold real numbers, got {flow.dtype} {flow.shape}")
     if flow.ndim != 3 or flow.shape[2] != 2 or min(flow.shape[:2]) < 2:
         raise ParameterError(f"flow must be a flow field (H, W, 2), H and W >= 2, got {flow.shape}")
+    finite("flow", flow, "the strain of a NaN flow is NaN about it")  # was NaN at its neighbours, without a word
     du_dy, du_dx = np.gradient(flow[..., 0])
     dv_dy, dv_dx = np.gradient(flow[..., 1])
     exy = 0.5 * (du_dy + dv_dx)
@@ -242,7 +249,7 @@ def flow_image(onset: np.ndarray, apex: np.ndarray, size: int) -> np.ndarray:
     apex : ndarray of float, shape (H, W)
         The apex frame, same shape.
     size : int
-        Side of the output grid, pixels.
+        Side of the output grid, pixels (1 to the largest sensor side).
 
     Returns
     -------
@@ -258,6 +265,8 @@ def flow_image(onset: np.ndarray, apex: np.ndarray, size: int) -> np.ndarray:
     >>> image.shape, image.dtype, round(float(np.median(image[0, 4:12, 4:12])), 1)  # 2 px of 64 = 0.5 px of 16
     ((3, 16, 16), dtype('float32'), 0.5)
     """
+    size = as_int("size", size, 1, MAX_SENSOR_SIDE)
+    within_memory(FLOW_IMAGE_BYTES * size**2, f"a flow image of size {size}", "give a smaller size")
     flow = dense_flow(onset, apex)
     h, w = flow.shape[:2]
     strain = optical_strain(flow)

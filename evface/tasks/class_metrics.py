@@ -30,12 +30,13 @@ Examples
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from evface.checks import as_int
+from evface.checks import as_int, within_memory
 from evface.errors import ParameterError
 
 
@@ -80,11 +81,11 @@ def class_indices(name: str, values: Sequence[int] | np.ndarray, n_classes: int)
     fractions = a[a != np.round(a)] if np.issubdtype(a.dtype, np.floating) else np.empty(0)
     if fractions.size:
         raise ParameterError(f"{name} must be class indices (whole numbers), got {fractions.flat[0].item()!r}")
-    a = a.astype(np.int64)
-    if a.size and (a.min() < 0 or a.max() >= n_classes):
+    if a.size and (a.min() < 0 or a.max() >= n_classes):  # before the cast: an infinity is shown, not int64's end
+        low, high = (int(v) if abs(v) < 2**63 else v.item() for v in (a.min(), a.max()))
         raise ParameterError(f"{name} must be class indices in [0, {n_classes - 1}] for {n_classes} classes, "
-                             f"got {int(a.min())}..{int(a.max())}")
-    return a
+                             f"got {low}..{high}")
+    return a.astype(np.int64)
 
 
 def confusion_matrix(y_true: Sequence[int] | np.ndarray, y_pred: Sequence[int] | np.ndarray, n_classes: int) -> np.ndarray:
@@ -106,7 +107,8 @@ def confusion_matrix(y_true: Sequence[int] | np.ndarray, y_pred: Sequence[int] |
     Raises
     ------
     ParameterError
-        When the two differ in length or a label is not a class index (:func:`class_indices`).
+        When the two differ in length, a label is not a class index (:func:`class_indices`) or the
+        matrix would take more than half the memory.
 
     Examples
     --------
@@ -118,20 +120,22 @@ def confusion_matrix(y_true: Sequence[int] | np.ndarray, y_pred: Sequence[int] |
     p = class_indices("y_pred", y_pred, n_classes).ravel()
     if t.shape != p.shape:
         raise ParameterError(f"y_true has {t.size} labels but y_pred has {p.size}")
+    within_memory(8 * n_classes**2, f"a confusion matrix of {n_classes:,} classes", "give fewer n_classes")
     return np.bincount(t * n_classes + p, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
 
-MAX_COUNT = 2**62
-"""The most clips one cell of a confusion matrix may count (sums stay within int64)."""
+MAX_COUNT = 2**61
+"""The most clips one confusion matrix may count: its sums, and ``2 TP + FP + FN``, stay within int64."""
 
 
 def confusion_counts(cm: object) -> np.ndarray:
     """Check a confusion matrix, or a stack of them, and return it as int64 counts.
 
     ``cm`` must be a confusion matrix ``(C, C)`` or a stack ``(..., C, C)`` (``C`` >= 1) of whole
-    numbers in ``[0, 2**62]``; otherwise a ParameterError naming ``cm``. Every function here reads
-    its matrix through this: a 1-D array was numpy's ``diag requires an array of at least two
-    dimensions``, infinity an OverflowError, a negative or fractional count a metric.
+    numbers >= 0, each matrix counting at most :data:`MAX_COUNT` clips; otherwise a ParameterError
+    naming ``cm``. Every function here reads its matrix through this: a 1-D array was numpy's
+    ``diag requires an array of at least two dimensions``, infinity an OverflowError, a negative or
+    fractional count a metric, a total past int64 a top-1 of NaN (the sum wrapped round to 0).
 
     Parameters
     ----------
@@ -160,8 +164,11 @@ def confusion_counts(cm: object) -> np.ndarray:
         raise ParameterError(f"cm must be a confusion matrix of counts, got dtype {a.dtype}")
     if a.ndim < 2 or a.shape[-1] != a.shape[-2] or a.shape[-1] == 0:
         raise ParameterError(f"cm must be a confusion matrix (C, C) or a stack of them (..., C, C), got {a.dtype} {a.shape}")
-    if a.size and not (np.isfinite(a).all() and (a == np.round(a)).all() and a.min() >= 0 and a.max() <= MAX_COUNT):
-        raise ParameterError(f"cm must hold counts, whole numbers in [0, 2**62], got {a.min()}..{a.max()}")
+    if a.size and not (np.isfinite(a).all() and (a == np.round(a)).all() and a.min() >= 0):
+        raise ParameterError(f"cm must hold counts, whole numbers >= 0, got {a.min()}..{a.max()}")
+    total = a.sum(axis=(-2, -1), dtype=np.float64)  # in floats: an int64 sum past 2**63 wraps round
+    if total.size and total.max() > MAX_COUNT:
+        raise ParameterError(f"cm must hold counts of at most 2**61 clips a matrix, got {total.max():.4g}")
     return a.astype(np.int64, copy=False)
 
 
@@ -337,7 +344,7 @@ def summarize(cm: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
     cm : ndarray, shape (C, C)
         A confusion matrix, rows true, columns predicted.
     labels : sequence of str
-        The C class names, in the matrix's order.
+        The C class names, in the matrix's order, each once (the per-class scores are keyed by name).
 
     Returns
     -------
@@ -355,6 +362,9 @@ def summarize(cm: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
     if isinstance(labels, str) or not isinstance(labels, Sequence | np.ndarray) or not all(
             isinstance(label, str) for label in labels):
         raise ParameterError(f"labels must be a list of class names, got {labels!r:.80}")
+    twice = [label for label, n in Counter(labels).items() if n > 1]
+    if twice:
+        raise ParameterError(f"labels must name each class once, got {twice[0]!r} twice or more")
     if cm.shape != (len(labels), len(labels)):
         raise ParameterError(f"confusion matrix {cm.shape} does not match {len(labels)} labels")
     rec = per_class_recall(cm)

@@ -9,7 +9,6 @@ and return one value per image.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,6 +24,13 @@ SSIM_TRUNCATE = 3.5
 SSIM_K1 = 0.01
 SSIM_K2 = 0.03
 DATA_RANGE = 1.0
+DATA_RANGE_BOUNDS = (1e-30, 1e30)
+"""The ``data_range`` an image metric takes: SSIM's constants are its square times 1e-4 and 9e-4,
+and their product, its fourth power, stays a normal float64 (1e300 was an OverflowError, 1e-300 a
+SSIM of NaN, both constants 0)."""
+TRUTH_TOLERANCE = 1e-6
+"""How far past [0, 1] a true image of :func:`image_metrics` and :func:`region_metrics` may lie: the
+rounding of an area average of float32 intensities, not an image in other units."""
 SSIM_CHUNK = 64
 """Images per batch of the SSIM computation: its dozen full-size temporaries stay small (a few MB
 per image at 128 x 128 in float64) however many images are scored."""
@@ -53,8 +59,19 @@ def _as_batch(a: np.ndarray, b: np.ndarray, names: tuple[str, str] = ("a", "b"))
 
 
 def _data_range(value: object) -> float:
-    """``data_range`` as a positive finite float (SSIM's constants and the PSNR peak scale with it)."""
-    return as_real("data_range", value, 0.0, math.inf, low_open=True)
+    """``data_range`` as a float in :data:`DATA_RANGE_BOUNDS` (SSIM's constants and the PSNR peak scale with it)."""
+    return as_real("data_range", value, *DATA_RANGE_BOUNDS)
+
+
+def _unit_truth(truth: np.ndarray) -> None:
+    """Refuse true images outside [0, 1] (:data:`TRUTH_TOLERANCE`), naming ``truth``: scored at a data
+    range of 1 against predictions clipped to [0, 1], 8-bit grey levels would give a SSIM near 0
+    and a negative PSNR without a word."""
+    low, high = float(truth.min()), float(truth.max())
+    if low < -TRUTH_TOLERANCE or high > 1.0 + TRUTH_TOLERANCE:
+        raise ParameterError(f"truth must hold intensities in [0, 1], got {low:g}..{high:g}; scale the images to "
+                             "[0, 1] (8-bit grey levels: divide by 255), or score them with ssim and psnr at their "
+                             "data_range")
 
 
 def ssim_map(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np.ndarray:
@@ -68,7 +85,7 @@ def ssim_map(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np
     a, b : ndarray, shape (H, W) or (N, H, W)
         Images in [0, ``data_range``], finite, of one shape. Each side at least 11 pixels (the window).
     data_range : float, optional
-        The span of the intensities (> 0); SSIM's constants scale with it.
+        The span of the intensities, in [1e-30, 1e30] (:data:`DATA_RANGE_BOUNDS`); SSIM's constants scale with it.
 
     Returns
     -------
@@ -119,7 +136,7 @@ def ssim(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np.nda
     a, b : ndarray (H, W) or (N, H, W)
         Images in [0, ``data_range``], finite; each side must be at least 11 pixels.
     data_range : float, optional
-        The span of the intensities (> 0); SSIM's constants scale with it.
+        The span of the intensities, in [1e-30, 1e30] (:data:`DATA_RANGE_BOUNDS`); SSIM's constants scale with it.
 
     Returns
     -------
@@ -166,7 +183,7 @@ def psnr(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np.nda
     a, b : ndarray, shape (H, W) or (N, H, W)
         Images in [0, ``data_range``], finite, of one shape.
     data_range : float, optional
-        The peak intensity (> 0).
+        The peak intensity, in [1e-30, 1e30] (:data:`DATA_RANGE_BOUNDS`).
 
     Returns
     -------
@@ -194,7 +211,7 @@ def image_metrics(pred: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
     pred : ndarray, shape (H, W) or (N, H, W)
         Predicted images, finite; clipped to [0, 1] before scoring.
     truth : ndarray, shape of ``pred``
-        True images in [0, 1]; each side at least 11 pixels.
+        True images in [0, 1] (else a ParameterError naming ``truth``); each side at least 11 pixels.
 
     Returns
     -------
@@ -208,6 +225,7 @@ def image_metrics(pred: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
     (0.25, [6.021])
     """
     pred, truth = _as_batch(pred, truth, ("pred", "truth"))
+    _unit_truth(truth)
     pred = np.clip(pred, 0.0, 1.0)
     return {"ssim": ssim(pred, truth), "psnr": psnr(pred, truth), "mse": mse(pred, truth)}
 
@@ -241,6 +259,7 @@ def region_metrics(pred: np.ndarray, truth: np.ndarray, masks: Mapping[str, np.n
     (0.01, 0.0)
     """
     pred, truth = _as_batch(pred, truth, ("pred", "truth"))
+    _unit_truth(truth)
     pred = np.clip(pred, 0.0, 1.0)
     smap = ssim_map(pred, truth)
     pad = (pred.shape[-1] - smap.shape[-1]) // 2
@@ -249,7 +268,10 @@ def region_metrics(pred: np.ndarray, truth: np.ndarray, masks: Mapping[str, np.n
     if not isinstance(masks, Mapping):
         raise ParameterError(f"masks must map each region's name to its boolean (H, W) mask, got {masks!r:.80}")
     for name, mask in masks.items():
-        mask = np.asarray(mask, dtype=bool)
+        try:
+            mask = np.asarray(mask, dtype=bool)
+        except (TypeError, ValueError) as exc:  # a ragged list
+            raise ParameterError(f"mask {name!r} must be a boolean (H, W) array, got {type(mask).__name__} ({exc})") from None
         if mask.shape != pred.shape[-2:]:
             raise ParameterError(f"mask {name!r} has shape {mask.shape}, the images {pred.shape[-2:]}")
         inner = mask[pad:-pad, pad:-pad]
@@ -272,6 +294,16 @@ def _columns(name: str, columns: object, real: bool) -> dict[str, np.ndarray]:
         if v.ndim != 1:
             raise ParameterError(f"{name}[{key!r}] must be one value per image (1-D), got shape {v.shape}")
     return out
+
+
+def _no_infinity(name: str, values: np.ndarray) -> None:
+    """Refuse ``values`` holding an infinity, naming ``name``: a cluster a resample does not draw
+    weighs its samples by 0, and 0 x infinity is NaN (a NaN itself is the interval's to refuse:
+    :func:`~evface.tasks.stats.percentile_interval`)."""
+    infinite = int(np.isinf(values).sum())
+    if infinite:
+        raise ParameterError(f"{name} holds {infinite:,} infinite of {values.size:,} values: an interval of their mean "
+                             "needs finite values; give finite values (cap them: the PSNR of identical images is infinite)")
 
 
 def cluster_mean_interval(values: np.ndarray, clusters: Sequence[Any] | np.ndarray, *, resamples: int = stats.RESAMPLES,
@@ -303,7 +335,8 @@ def cluster_mean_interval(values: np.ndarray, clusters: Sequence[Any] | np.ndarr
     (0.25, 2)
     """
     v = real_array("values", values)
-    _, g = np.unique(np.asarray(clusters), return_inverse=True)
+    _no_infinity("values", v)
+    g = stats.label_indices("clusters", clusters)
     if v.size == 0 or v.shape != g.shape:
         raise ParameterError(f"{v.size} values and {g.size} cluster labels: one of each per sample, at least one")
     n_groups = int(g.max()) + 1
@@ -407,7 +440,7 @@ def paired_training_interval(values_a: np.ndarray, units_a: Sequence[Any] | np.n
 def _cluster_draws(clusters: Sequence[Any] | np.ndarray, resamples: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each sample's cluster index, how often each cluster is drawn in each resample (R, clusters),
     and how many samples each resample holds (R,)."""
-    _, g = np.unique(np.asarray(clusters), return_inverse=True)
+    g = stats.label_indices("clusters", clusters)
     n_groups = int(g.max()) + 1
     drawn = stats.resample_counts(n_groups, resamples, seed)
     return g, drawn, drawn @ np.bincount(g, minlength=n_groups).astype(np.float64)
@@ -417,7 +450,8 @@ def _trainings(name: str, values: np.ndarray, units: Sequence[Any] | np.ndarray,
     """(K, N) values as floats and their units as indices, checked against ``n`` samples (a
     ParameterError naming ``name`` where they are no real numbers)."""
     v = real_array(name, values)
-    _, u = np.unique(np.asarray(units), return_inverse=True)
+    _no_infinity(name, v)
+    u = stats.label_indices(name.replace("values", "units"), units)
     if v.ndim != 2 or v.size == 0 or not v.shape[1] == n == u.size:
         raise ParameterError(f"values of shape {v.shape}, {n} cluster and {u.size} unit labels: (K, N) values and "
                              "one label of each per sample, at least one")
@@ -477,6 +511,7 @@ def summarize(
             raise ParameterError(f"{what} has {size} values for {n} images; one value per image expected")
     result = mean_of(np.ones(n, dtype=bool))
     for name, column in grouped.items():
-        labels = np.asarray(column)
-        result[f"per_{name}"] = {str(lab): mean_of(labels == lab) for lab in sorted(set(labels.tolist()))}
+        index = stats.label_indices(f"groups[{name!r}]", column)
+        first = {i: label for label, i in reversed(list(zip(np.asarray(column).tolist(), index.tolist(), strict=True)))}
+        result[f"per_{name}"] = {str(first[i]): mean_of(index == i) for i in sorted(first)}
     return result

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from evface.checks import as_int, as_real, real_array
+from evface.checks import as_int, as_real, real_array, within_memory
 from evface.errors import ParameterError, counted
 from evface.inputs.splits import subject_split, subject_texts
 from evface.tasks import class_metrics as cm
@@ -43,6 +43,12 @@ METRICS = ("top1", "uf1", "uar")
 RESAMPLES = 2000
 LEVEL = 0.95
 SEED = 0
+BOOTSTRAP_BYTES = 48
+"""Bytes the bootstraps hold per resample (and per subject) and confusion-matrix cell at their peak
+(37 measured: the resampled matrices and the int64 copies the metrics read them through), checked
+against the memory before the first is made."""
+RESAMPLE_BYTES = 40
+"""Bytes :func:`resample_counts` holds per resample and group at its peak (32 measured)."""
 
 
 def subject_folds(clips_per_subject: Mapping[str, int], k: int, seed: int = 0) -> list[list[str]]:
@@ -74,6 +80,9 @@ def subject_folds(clips_per_subject: Mapping[str, int], k: int, seed: int = 0) -
     """
     if not isinstance(clips_per_subject, Mapping):
         raise ParameterError(f"clips_per_subject must map each subject to its number of clips, got {clips_per_subject!r:.80}")
+    named = [subject for subject in clips_per_subject if not isinstance(subject, str)]
+    if named:  # a number among the names: sorted() could not order them, and 1 and "1" are not one subject
+        raise ParameterError(f"clips_per_subject must map each subject's name (text) to its clips, got {named[0]!r}")
     clips_per_subject = {subject: as_int("clips_per_subject", n, 0) for subject, n in clips_per_subject.items()}
     subjects = sorted(clips_per_subject)
     k, seed = as_int("k", k), as_int("seed", seed, 0)
@@ -150,9 +159,47 @@ def subject_parts(rows: Sequence[Mapping[str, Any]], folds: int, val_fraction: f
     return parts
 
 
-def _subject_matrices(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n_classes: int) -> np.ndarray:
-    """(S, C, C) confusion matrix of each distinct group (sorted)."""
-    _, g = np.unique(groups, return_inverse=True)
+def label_indices(name: str, labels: Sequence[Any] | np.ndarray) -> np.ndarray:
+    """Each label's index among the distinct ``labels``, sorted: the subjects, folds and clusters
+    the bootstraps draw.
+
+    Labels that cannot be sorted together (text and ``None``) or that are no array (a ragged list)
+    are a :class:`ParameterError` naming ``name`` (were numpy's ``'<' not supported between
+    instances of 'NoneType' and 'str'``, naming nothing).
+
+    Parameters
+    ----------
+    name : str
+        What the labels are, for the message (``"subjects"``).
+    labels : sequence or ndarray
+        One label per clip or sample.
+
+    Returns
+    -------
+    ndarray of int, the shape of ``labels``
+        Each label's index in the sorted distinct labels.
+
+    Examples
+    --------
+    >>> label_indices("subjects", ["s2", "s1", "s2"]).tolist()
+    [1, 0, 1]
+    >>> label_indices("subjects", ["s1", None])
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: subjects must be labels of one kind (all text or all numbers), got NoneType and str
+    """
+    try:
+        a = np.asarray(labels)
+        _, inverse = np.unique(a, return_inverse=True)
+    except (TypeError, ValueError):
+        kinds = sorted({type(v).__name__ for v in np.asarray(labels, dtype=object).ravel().tolist()}) if isinstance(
+            labels, (list, tuple, np.ndarray)) else [type(labels).__name__]
+        raise ParameterError(f"{name} must be labels of one kind (all text or all numbers), got {' and '.join(kinds)}") from None
+    return inverse.reshape(a.shape)
+
+
+def _subject_matrices(y_true: np.ndarray, y_pred: np.ndarray, g: np.ndarray, n_classes: int) -> np.ndarray:
+    """(S, C, C) confusion matrix of each group, ``g`` each clip's group index (:func:`label_indices`)."""
     n_groups = int(g.max()) + 1 if g.size else 0
     flat = np.bincount((g * n_classes + y_true) * n_classes + y_pred, minlength=n_groups * n_classes * n_classes)
     return flat.reshape(n_groups, n_classes, n_classes).astype(np.float64)
@@ -182,9 +229,20 @@ def resample_counts(n_groups: int, resamples: int, seed: int) -> np.ndarray:
     """
     n_groups = as_int("n_groups", n_groups, 1)
     resamples, seed = as_int("resamples", resamples, 1), as_int("seed", seed, 0)
+    within_memory(RESAMPLE_BYTES * resamples * n_groups, f"{resamples:,} resamples of {counted(n_groups, 'group')}",
+                  "give fewer resamples")
     draws = np.random.default_rng(seed).integers(0, n_groups, size=(resamples, n_groups))
     flat = (np.arange(resamples)[:, None] * n_groups + draws).ravel()
     return np.bincount(flat, minlength=resamples * n_groups).reshape(resamples, n_groups).astype(np.float64)
+
+
+def _bootstrap_memory(resamples: int, n_subjects: int, n_classes: int) -> None:
+    """Refuse a bootstrap whose confusion matrices would take more than half the memory, before the
+    first is made (``resamples`` checked first: it may be no number)."""
+    resamples = as_int("resamples", resamples, 1)
+    within_memory(BOOTSTRAP_BYTES * (resamples + n_subjects) * n_classes**2,
+                  f"the bootstrap's {resamples:,} resamples of {counted(n_subjects, 'subject')} and {n_classes:,} classes",
+                  "give fewer resamples (or classes)")
 
 
 def _metric_stack(matrices: np.ndarray) -> dict[str, np.ndarray]:
@@ -196,12 +254,13 @@ def percentile_interval(values: np.ndarray, level: float) -> list[float]:
 
     No values, or a NaN among them (a NaN in what was resampled makes every resample that draws
     it NaN), is a :class:`ParameterError`: an interval of the resamples left would be that of
-    other data, and one of none is NaN.
+    other data, and one of none is NaN. So is an infinity (a bound between two values, one of them
+    infinite, is NaN or infinite).
 
     Parameters
     ----------
     values : ndarray
-        The bootstrap's values, at least one, none NaN.
+        The bootstrap's values, at least one, all finite.
     level : float
         The interval's level, in (0, 1].
 
@@ -223,6 +282,11 @@ def percentile_interval(values: np.ndarray, level: float) -> list[float]:
     v = real_array("values", values).ravel()
     if v.size == 0:
         raise ParameterError("no bootstrap values to take an interval of: give at least one sample to resample")
+    infinite = int(np.isinf(v).sum())
+    if infinite:
+        raise ParameterError(f"{infinite:,} of {counted(v.size, 'bootstrap value')} {'is' if infinite == 1 else 'are'} "
+                             "infinite: the values resampled hold an infinity; give finite values (cap them: the PSNR "
+                             "of identical images is infinite)")
     nan = int(np.isnan(v).sum())
     if nan:
         raise ParameterError(f"{nan:,} of {counted(v.size, 'bootstrap value')} {'is' if nan == 1 else 'are'} NaN: the "
@@ -235,7 +299,7 @@ def _check(y_true: Sequence[int] | np.ndarray, y_pred: Sequence[int] | np.ndarra
            n_classes: int) -> tuple[np.ndarray, ...]:
     n_classes = as_int("n_classes", n_classes, 1)
     t, p = cm.class_indices("y_true", y_true, n_classes), cm.class_indices("predictions", y_pred, n_classes)
-    g = np.asarray(groups)
+    g = label_indices("subjects", groups)
     if not t.shape == p.shape == g.shape:
         raise ParameterError(f"{t.size} labels, {p.size} predictions and {g.size} subjects: one of each per clip")
     if t.size == 0:
@@ -279,6 +343,7 @@ def bootstrap_interval(
     [0.5, 1.0]
     """
     t, p, g = _check(y_true, y_pred, subjects, n_classes)
+    _bootstrap_memory(resamples, int(g.max()) + 1, int(n_classes))
     per_subject = _subject_matrices(t, p, g, n_classes)
     counts = resample_counts(len(per_subject), resamples, seed)
     boot = np.tensordot(counts, per_subject, axes=1)
@@ -325,6 +390,7 @@ def paired_bootstrap(
     """
     t, pa, g = _check(y_true, pred_a, subjects, n_classes)
     _, pb, _ = _check(y_true, pred_b, subjects, n_classes)
+    _bootstrap_memory(resamples, int(g.max()) + 1, int(n_classes))
     mats_a = _subject_matrices(t, pa, g, n_classes)
     mats_b = _subject_matrices(t, pb, g, n_classes)
     counts = resample_counts(len(mats_a), resamples, seed)
@@ -376,6 +442,7 @@ def training_bootstrap(
     [0.5, 1.0]
     """
     t, g, ((v, f),) = _ensemble_inputs(y_true, {"logits": (logits, folds)}, subjects)
+    _bootstrap_memory(resamples, int(g.max()) + 1, v.shape[2])
     counts = resample_counts(int(g.max()) + 1, resamples, seed)
     drawn, whole = _drawn_ensembles(t, v, f, g, counts, seed + 1), _whole_ensemble(t, v, g, counts)
     return {name: _spanning(percentile_interval(d - np.nanmean(d - whole[name]), level),
@@ -439,6 +506,7 @@ def paired_training_bootstrap(
     """
     t, g, runs = _ensemble_inputs(y_true, {"logits_a": (logits_a, folds_a), "logits_b": (logits_b, folds_b)}, subjects)
     (va, fa), (vb, fb) = runs
+    _bootstrap_memory(resamples, int(g.max()) + 1, va.shape[2])
     counts = resample_counts(int(g.max()) + 1, resamples, seed)
     drawn_a, drawn_b = _drawn_ensembles(t, va, fa, g, counts, seed + 1), _drawn_ensembles(t, vb, fb, g, counts, seed + 2)
     whole_a, whole_b = _whole_ensemble(t, va, g, counts), _whole_ensemble(t, vb, g, counts)
@@ -468,8 +536,8 @@ def _ensemble_inputs(y_true: Sequence[int] | np.ndarray, runs: Mapping[str, tupl
     """Labels, subject indices and each run's (K, N, C) logits with fold indices, checked; ``runs``
     by the name of their logits, which a ParameterError names."""
     t = np.asarray(y_true)
-    g = np.unique(np.asarray(subjects), return_inverse=True)[1]
-    checked = [(real_array(name, v), np.unique(np.asarray(f), return_inverse=True)[1]) for name, (v, f) in runs.items()]
+    g = label_indices("subjects", subjects)
+    checked = [(real_array(name, v), label_indices(name.replace("logits", "folds"), f)) for name, (v, f) in runs.items()]
     for name, (v, f) in zip(runs, checked, strict=True):
         if v.ndim != 3 or v.shape[0] == 0 or not v.shape[1] == f.size == g.size == t.size or v.shape[2] != checked[0][0].shape[2]:
             raise ParameterError(f"logits of shape {v.shape}, {f.size} folds, {g.size} subjects and {t.size} labels: "
