@@ -17,6 +17,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -128,7 +129,7 @@ def process_state() -> dict[str, Any]:
         "numpy print options": np.get_printoptions(),
         "cv2 threads": cv2.getNumThreads(),
         "cv2 optimized": cv2.useOptimized(),
-        "numba threads": numba.get_num_threads(),
+        "numba threads": dvs.num_threads(),  # starts numba's pool where it was not, leaving torch's count
         "warnings filters": list(warnings.filters),
         "warnings showwarning": warnings.showwarning,
         "logging": _loggers(),
@@ -244,6 +245,45 @@ def _many_threads() -> Iterator[None]:
     finally:
         cv2.setNumThreads(before[0])
         numba.set_num_threads(before[1])
+
+
+FIRST_POOL = """
+import sys
+
+import numba
+import numpy as np
+import torch
+
+want = 3 if numba.config.NUMBA_NUM_THREADS != 3 else 2  # not the count numba's pool would set
+torch.set_num_threads(want)
+torch.ones(1_000_000).sum()  # torch at work on them (its first parallel region applies the count set)
+{call}
+print(torch.get_num_threads(), want)
+"""
+"""A child Python (numba's pool starts once a process) that sets torch's threads, then makes one call."""
+
+FIRST_CALLS = {
+    "simulate_frames": "from evface.sim.dvs import simulate_frames\n"
+                       "simulate_frames(np.stack([np.full((6, 8), v, np.float32) for v in (1.0, 2.0)]), [0, 1000], (8, 6))",
+    "synthesize": "from evface.datasets.synth import synthesize\n"
+                  "synthesize(sys.argv[1], preset='tiny', subjects=1, classes=['AU4'], lighting=['dim'])",
+    "bench machine": "from evface.bench import machine\nmachine()",
+}
+
+
+@pytest.mark.parametrize("call", FIRST_CALLS)
+def test_starting_numbas_threads_leaves_torchs_count(call, tmp_path):
+    """numba's OpenMP threading layer sets OpenMP's thread count for the whole process as its pool
+    starts, and torch's CPU threads share that count: evface's first simulated step, synthesized
+    clip or benchmark record in a process leaves torch on the threads its caller set (was: 2 of 3
+    on this 2-core machine, numba's count, where numba's layer is OpenMP)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]),
+                                                        os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", FIRST_POOL.format(call=FIRST_CALLS[call]), str(tmp_path / "data")],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    got, want = done.stdout.split()[-2:]
+    assert got == want, f"torch threads {got} after {call}, {want} set before"
 
 
 def test_simulate_frames():

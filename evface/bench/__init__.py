@@ -101,9 +101,10 @@ def machine() -> dict[str, Any]:
     (model name, family and model number), the cores it has and those this process may use, the
     threads numba and torch use, the load average when the benchmarks started, the system, and
     the versions of Python and of the packages the figures depend on."""
-    import numba  # lazy: numba and torch load for a benchmark only
-    import numpy  # lazy: as above
+    import numpy  # lazy: numba and torch load for a benchmark only
     import torch  # lazy: as above
+
+    from evface.sim.dvs import num_threads  # lazy: as above (numba's threads start: torch's count kept)
 
     from evface.report.collect import package_versions  # lazy: the report's modules take a second to load
 
@@ -114,7 +115,7 @@ def machine() -> dict[str, Any]:
         "cpu_model_number": cpu.get("model"),
         "cores": os.cpu_count(),
         "cores_usable": cores_usable(),
-        "numba_threads": numba.get_num_threads(),
+        "numba_threads": num_threads(),
         "torch_threads": torch.get_num_threads(),
         "load_average": os.getloadavg()[0],
         "system": platform.platform(),

@@ -21,6 +21,7 @@ from evface.rig.geometry import RigParams
 from evface.rig.lighting import get_lighting
 from evface.rig.record import ClipSpec, Rig, clip_seed
 from evface.rig.timeline_draw import draw_timeline
+from evface.sim.dvs import num_threads
 
 
 def subject_identity(subject: Subject) -> Identity:
@@ -79,7 +80,7 @@ def film_clip(spec: ClipSpec, subject: Subject, preset: SynthPreset, dataset_see
 
 @contextmanager
 def _single_threaded():
-    cv_threads, nb_threads = cv2.getNumThreads(), numba.get_num_threads()
+    cv_threads, nb_threads = cv2.getNumThreads(), num_threads()  # torch's threads left as the caller set them
     cv2.setNumThreads(1)
     numba.set_num_threads(1)
     try:

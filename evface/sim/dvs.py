@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Iterable, Sized
 
 import numba
@@ -238,7 +239,7 @@ class DvsSimulator:
         prm[PRM_T0] = self._t_prev
         prm[PRM_DT] = dt
         prm[PRM_CWDT] = np.float32(self._cut_w * prm[PRM_DT])
-        threads = numba.get_num_threads()
+        threads = num_threads()
         prm[PRM_GROUPS] = 4 * threads
         parallel = self._parallel and parallel_regions_allowed()
         pass1 = pass1_parallel if parallel else pass1_serial
@@ -428,7 +429,12 @@ def _threading_layer() -> str:
 
 
 def num_threads() -> int:
-    """Threads numba uses for the pixel kernels.
+    """Threads numba uses for the pixel kernels, its thread pool started where it was not.
+
+    numba's OpenMP threading layer sets OpenMP's thread count for the whole process as its pool
+    starts, and torch's CPU threads share that count: where torch is loaded, its count is set back
+    (was: a caller's ``torch.set_num_threads(3)`` became numba's 2 at evface's first simulated step
+    or synthesized clip in the process).
 
     Returns
     -------
@@ -441,7 +447,12 @@ def num_threads() -> int:
     >>> isinstance(n, int), 1 <= n <= numba.config.NUMBA_NUM_THREADS
     (True, True)
     """
-    return numba.get_num_threads()
+    torch = sys.modules.get("torch")  # loaded by the caller, or not at all: the simulator needs none
+    before = torch.get_num_threads() if torch is not None else 0
+    threads = numba.get_num_threads()
+    if torch is not None and torch.get_num_threads() != before:
+        torch.set_num_threads(before)
+    return threads
 
 
 __all__ = ["DvsSimulator", "MAX_STEP_US", "simulate_frames"]
