@@ -39,7 +39,7 @@ def test_stacked_matrices_give_the_metrics_of_each():
     rng = np.random.default_rng(0)
     stack = rng.integers(0, 5, size=(6, 4, 4))
     stack[2, 3] = 0  # a class without support
-    for name in ("top1", "uf1", "uar"):
+    for name in ("top1", "uf1", "uar", "macro_f1"):  # macro_f1 was one float, the mean over every matrix's classes
         values = getattr(cm, name)(stack)
         assert values.shape == (6,)
         assert values == pytest.approx([getattr(cm, name)(m) for m in stack])

@@ -266,17 +266,17 @@ def top1(cm: np.ndarray) -> float | np.ndarray:
     return _scalar_or_stack(np.where(total > 0, correct / np.maximum(total, 1), np.nan))
 
 
-def macro_f1(cm: np.ndarray) -> float:
-    """Mean per-class F1 over all classes (absent classes count as 0).
+def macro_f1(cm: np.ndarray) -> float | np.ndarray:
+    """Mean per-class F1 over all classes (absent classes count as 0); an array for a stack of matrices.
 
     Parameters
     ----------
-    cm : ndarray, shape (C, C)
-        A confusion matrix, rows true, columns predicted.
+    cm : ndarray, shape (C, C) or (..., C, C)
+        Confusion matrices, rows true, columns predicted.
 
     Returns
     -------
-    float
+    float or ndarray of float64, shape (...)
 
     Examples
     --------
@@ -284,7 +284,7 @@ def macro_f1(cm: np.ndarray) -> float:
     >>> round(macro_f1(m), 4), round(uf1(m), 4)
     (0.4889, 0.7333)
     """
-    return float(per_class_f1(cm).mean())
+    return _scalar_or_stack(per_class_f1(cm).mean(axis=-1))
 
 
 def uf1(cm: np.ndarray) -> float | np.ndarray:
