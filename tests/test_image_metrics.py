@@ -148,3 +148,22 @@ def test_the_interval_over_subjects_and_trainings_covers_the_trainings_spread():
     assert np.diff(both["ci"])[0] > 1.5 * np.diff(subjects_only["ci"])[0]
     with pytest.raises(ParameterError, match=r"values of shape \(240,\)"):
         cluster_training_interval(values[0], subjects, folds)
+
+
+def test_a_region_mask_of_weights_is_refused_and_one_of_zeros_and_ones_taken():
+    """A mask is a set of pixels: booleans, or 0 and 1 (was: any number cast to bool, so a weight of 0.5 or a NaN
+    counted as inside without a word)."""
+    x = np.zeros((1, 16, 16))
+    y = x + 0.1
+    top = np.zeros((16, 16))
+    top[:8] = 1.0
+    taken = region_metrics(x, y, {"top": top})["top"]
+    as_bool = region_metrics(x, y, {"top": top.astype(bool)})["top"]
+    assert all(taken[k].tolist() == as_bool[k].tolist() for k in ("ssim", "psnr", "mse"))
+    for bad in (0.5, np.nan, 2.0, -1.0):
+        weights = top.copy()
+        weights[0, 0] = bad
+        with pytest.raises(ParameterError, match=r"^mask 'top' must be a boolean \(H, W\) array or one of 0 and 1"):
+            region_metrics(x, y, {"top": weights})
+    with pytest.raises(ParameterError, match=r"^mask 'top' must be a boolean \(H, W\) array or one of 0 and 1"):
+        region_metrics(x, y, {"top": np.full((16, 16), "yes")})

@@ -243,7 +243,7 @@ def region_metrics(pred: np.ndarray, truth: np.ndarray, masks: Mapping[str, np.n
     pred, truth : ndarray, shape (H, W) or (N, H, W)
         Predicted and true images, as for :func:`image_metrics`.
     masks : mapping of str to ndarray of bool, shape (H, W)
-        Each region's pixels; none may be empty.
+        Each region's pixels (booleans, or 0 and 1); none may be empty.
 
     Returns
     -------
@@ -267,11 +267,8 @@ def region_metrics(pred: np.ndarray, truth: np.ndarray, masks: Mapping[str, np.n
     out = {}
     if not isinstance(masks, Mapping):
         raise ParameterError(f"masks must map each region's name to its boolean (H, W) mask, got {masks!r:.80}")
-    for name, mask in masks.items():
-        try:
-            mask = np.asarray(mask, dtype=bool)
-        except (TypeError, ValueError) as exc:  # a ragged list
-            raise ParameterError(f"mask {name!r} must be a boolean (H, W) array, got {type(mask).__name__} ({exc})") from None
+    for name, given in masks.items():
+        mask = _region_mask(name, given)
         if mask.shape != pred.shape[-2:]:
             raise ParameterError(f"mask {name!r} has shape {mask.shape}, the images {pred.shape[-2:]}")
         inner = mask[pad:-pad, pad:-pad]
@@ -294,6 +291,23 @@ def _columns(name: str, columns: object, real: bool) -> dict[str, np.ndarray]:
         if v.ndim != 1:
             raise ParameterError(f"{name}[{key!r}] must be one value per image (1-D), got shape {v.shape}")
     return out
+
+
+def _region_mask(name: str, mask: object) -> np.ndarray:
+    """``mask`` as a boolean array: booleans, or 0 and 1. A weight (0.5), a NaN or text is no set of
+    pixels: a :class:`ParameterError` naming the region (was: cast to bool, inside without a word)."""
+    try:
+        given = np.asarray(mask)
+    except (TypeError, ValueError) as exc:  # a ragged list
+        raise ParameterError(f"mask {name!r} must be a boolean (H, W) array or one of 0 and 1, got "
+                             f"{type(mask).__name__} ({exc})") from None
+    if given.dtype == bool:
+        return given
+    outside = given.ravel() if given.dtype.kind not in "iuf" else given[~np.isin(given, (0, 1))]
+    if outside.size:
+        raise ParameterError(f"mask {name!r} must be a boolean (H, W) array or one of 0 and 1, got "
+                             f"{outside[:1].tolist()[0]!r} ({given.dtype})")
+    return given.astype(bool)
 
 
 def _no_infinity(name: str, values: np.ndarray) -> None:
