@@ -28,12 +28,14 @@ def test_mypy_finds_nothing_in_evface_or_tools():
 
 
 def test_the_gate_fails_on_a_finding(tmp_path):
-    """A wrong return type (mypy's default checks) and a ``# type: ignore`` that ignores nothing
-    (``warn_unused_ignores``, the project's own setting: the configuration is the one read) are
-    reported, with exit code 1."""
+    """A wrong return type (mypy's default checks), a ``# type: ignore`` that ignores nothing
+    (``warn_unused_ignores``) and a wrong sum in a function without annotations (``check_untyped_defs``;
+    the project's own settings: the configuration is the one read) are reported, with exit code 1."""
     bad = tmp_path / "bad.py"
-    bad.write_text('"""A module."""\n\n\ndef f(x: int) -> str:\n    return x\n\n\ny: int = 1  # type: ignore[assignment]\n')
+    bad.write_text('"""A module."""\n\n\ndef f(x: int) -> str:\n    return x\n\n\ny: int = 1  # type: ignore[assignment]\n'
+                   '\n\ndef g():\n    return 1 + "a"\n')
     done = _mypy(bad, cache=tmp_path / "cache")  # the shared cache gave the errors of an earlier test's bad.py, at its path
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"{bad}:5: error: Incompatible return value type" in done.stdout, done.stdout
     assert f'{bad}:8: error: Unused "type: ignore" comment' in done.stdout, done.stdout
+    assert f'{bad}:12: error: Unsupported operand types for +' in done.stdout, done.stdout

@@ -181,9 +181,9 @@ def _eyes(gray, box):
     x, y, w, h = box
     roi = gray[y : y + int(0.6 * h), x : x + w]
     found = cascade("haarcascade_eye.xml").detectMultiScale(roi, 1.1, 4, minSize=(max(8, w // 10),) * 2)
-    found = [f for f in np.asarray(found).reshape(-1, 4) if f[1] + f[3] / 2 < 0.55 * h]
-    left = [f for f in found if f[0] + f[2] / 2 < w / 2]
-    right = [f for f in found if f[0] + f[2] / 2 >= w / 2]
+    upper = [f for f in np.asarray(found).reshape(-1, 4) if f[1] + f[3] / 2 < 0.55 * h]
+    left = [f for f in upper if f[0] + f[2] / 2 < w / 2]
+    right = [f for f in upper if f[0] + f[2] / 2 >= w / 2]
     if not left or not right:
         return None
     pick = lambda fs: max(fs, key=lambda f: f[2] * f[3])  # noqa: E731
@@ -203,10 +203,10 @@ def _mouth(gray, box):
     if roi.size == 0:
         return None
     found = cascade("haarcascade_smile.xml").detectMultiScale(roi, 1.1, 15, minSize=(max(10, w // 5), max(6, w // 10)))
-    found = np.asarray(found).reshape(-1, 4)
-    if len(found) == 0:
+    boxes = np.asarray(found).reshape(-1, 4)
+    if len(boxes) == 0:
         return None
-    fx, fy, fw, fh = max(found, key=lambda f: f[2] * f[3])
+    fx, fy, fw, fh = max(boxes, key=lambda f: f[2] * f[3])
     return (x + w // 6 + fx + fw / 2.0, y0 + fy + fh / 2.0)
 
 

@@ -66,7 +66,7 @@ still agree bit for bit."""
 @cached_jit(inline="always")
 def _log_f32(x):
     """Natural log of a positive, normal float32 (branch-free)."""
-    b = _f2i(x)
+    b = _f2i(x)  # type: ignore[call-arg, var-annotated]  # numba passes an intrinsic its typing context
     e = ((b >> 23) & 0xFF) - 127
     m = _i2f((b & 0x7FFFFF) | 0x3F800000)
     big = m > _F32(1.41421356)
@@ -112,7 +112,7 @@ def _one_minus_exp_neg(z):
     p = p * r + _F32(1.6666665459e-1)
     p = p * r + _F32(5.0000001201e-1)
     em1 = p * r * r + r
-    scale = _i2f((np.int32(n) + 127) << 23)
+    scale = _i2f((np.int32(n) + 127) << 23)  # type: ignore[call-arg, var-annotated]  # numba passes an intrinsic its typing context
     return (_F32(1.0) - scale) - scale * em1
 
 
@@ -368,7 +368,7 @@ def _fire_run(y, xa, xb, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old
     for wi in range(xa // 8, (xb + 7) // 8):
         word = words[y, wi]
         while word != 0:
-            x = wi * 8 + (trailing_zeros(word) >> 3)
+            x = wi * 8 + (trailing_zeros(word) >> 3)  # type: ignore[call-arg]  # numba passes an intrinsic its typing context
             word &= word - np.uint64(1)
             i0 = i_old[y, x] if inv_sub > 0.0 else i_prev[y, x]  # (i0 is only read by sub-steps)
             lp0 = lp_old[y, x]
