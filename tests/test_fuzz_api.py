@@ -616,6 +616,18 @@ def test_labels_of_two_kinds_are_named() -> None:
     assert per_nan == {"1.0": {"n": 1, "ssim": 0.9}, "nan": {"n": 2, "ssim": 0.30000000000000004}}  # was n 0, NaN
 
 
+def test_subjects_given_as_a_number_and_as_text_are_not_merged() -> None:
+    """Subject 1 and subject "1" are two labels of two kinds, as splits.subject_texts says of a manifest
+    (was: numpy made both text and the bootstrap drew them as one subject)."""
+    y = [0, 1, 0, 1]
+    with pytest.raises(ParameterError, match="^subjects must be labels of one kind .*got int and str"):
+        stats.bootstrap_interval(y, y, [1, "1", "b", "b"], 2, resamples=20)
+    with pytest.raises(ParameterError, match="^clusters must be labels of one kind"):
+        image_metrics.cluster_mean_interval(np.ones(4), [1, "1", 2, 2])
+    assert stats.label_indices("subjects", [1, 1.0, 2]).tolist() == [0, 0, 1]  # numbers of two types: one kind
+    assert stats.label_indices("subjects", np.array(["s1", "s0"])).tolist() == [1, 0]
+
+
 def test_the_strain_of_a_flow_that_is_not_finite_is_refused() -> None:
     field = np.zeros((16, 16, 2), np.float32)
     field[3, 3, 0] = math.nan

@@ -163,9 +163,10 @@ def label_indices(name: str, labels: Sequence[Any] | np.ndarray) -> np.ndarray:
     """Each label's index among the distinct ``labels``, sorted: the subjects, folds and clusters
     the bootstraps draw.
 
-    Labels that cannot be sorted together (text and ``None``) or that are no array (a ragged list)
-    are a :class:`ParameterError` naming ``name`` (were numpy's ``'<' not supported between
-    instances of 'NoneType' and 'str'``, naming nothing).
+    Labels that cannot be sorted together (text and ``None``), numbers beside text (numpy would make
+    1 and ``"1"`` one label) or labels that are no array (a ragged list) are a :class:`ParameterError`
+    naming ``name`` (were numpy's ``'<' not supported between instances of 'NoneType' and 'str'``,
+    naming nothing, and one subject of two).
 
     Parameters
     ----------
@@ -188,14 +189,25 @@ def label_indices(name: str, labels: Sequence[Any] | np.ndarray) -> np.ndarray:
     ...
     evface.errors.ParameterError: subjects must be labels of one kind (all text or all numbers), got NoneType and str
     """
+    def of_kinds(kinds: set[str]) -> ParameterError:
+        return ParameterError(f"{name} must be labels of one kind (all text or all numbers), got {' and '.join(sorted(kinds))}")
+
+    if isinstance(labels, (list, tuple)):  # numpy would make 1 and "1" one text label: two subjects as one
+        if len({"number" if _is_number(v) else "text" if isinstance(v, str) else type(v).__name__ for v in labels}) > 1:
+            raise of_kinds({type(v).__name__ for v in labels})
     try:
         a = np.asarray(labels)
         _, inverse = np.unique(a, return_inverse=True)
     except (TypeError, ValueError):
-        kinds = sorted({type(v).__name__ for v in np.asarray(labels, dtype=object).ravel().tolist()}) if isinstance(
-            labels, (list, tuple, np.ndarray)) else [type(labels).__name__]
-        raise ParameterError(f"{name} must be labels of one kind (all text or all numbers), got {' and '.join(kinds)}") from None
+        kinds = {type(v).__name__ for v in np.asarray(labels, dtype=object).ravel().tolist()} if isinstance(
+            labels, (list, tuple, np.ndarray)) else {type(labels).__name__}
+        raise of_kinds(kinds) from None
     return inverse.reshape(a.shape)
+
+
+def _is_number(value: object) -> bool:
+    """Whether ``value`` is a number label (1 and 1.0 are one label; a bool is none)."""
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
 
 
 def _subject_matrices(y_true: np.ndarray, y_pred: np.ndarray, g: np.ndarray, n_classes: int) -> np.ndarray:
