@@ -33,8 +33,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from evface.checks import MAX_SENSOR_SIDE, as_int, finite, real_dtype, within_memory
-from evface.errors import DatasetError, EventsError, ParameterError, choose_from, counted, where
+from evface.checks import MAX_SENSOR_SIDE, as_int, finite, real_dtype
+from evface.errors import DatasetError, EventsError, ParameterError, choose_from, where
 from evface.events.core import check_array, check_stream
 from evface.io.clip_reader import read_clip, read_clip_meta
 from evface.io.clip_schema import Clip, FrameSeries
@@ -43,10 +43,6 @@ from evface.sim.sensors import BY_ROLE
 SENSORS = tuple(sorted(BY_ROLE))
 """The event sensors of a dataset, by role: ``("hd", "lr")``."""
 WINDOWS = ("clip", "expression")
-RESIZE_BYTES = 12
-"""Bytes :func:`resize_area` holds per output pixel and image at its peak (8 measured: each image
-resized, then their stack), checked against the memory first (size 65535 was OpenCV's "Insufficient
-memory")."""
 """Time windows: the whole clip or the annotated expression."""
 RECORDED_PRESET = "webcam30"
 """The one RGB camera preset a recording answers to (the default of ``--rgb-camera``): its frames
@@ -569,8 +565,6 @@ def resize_area(img: np.ndarray, size: int) -> np.ndarray:
     finite("img", img, "resizing spreads a NaN over its neighbours")
     lead = img.shape[:-2]
     flat = img.reshape(-1, *img.shape[-2:])
-    within_memory(RESIZE_BYTES * flat.shape[0] * size**2, f"{counted(flat.shape[0], 'image')} resized to {size} x {size}",
-                  "give a smaller size")
     h, w = flat.shape[-2:]
     interp = cv2.INTER_AREA if (h >= size and w >= size) else cv2.INTER_LINEAR
     out = np.stack([cv2.resize(f, (size, size), interpolation=interp) for f in flat]) if flat.shape[0] else np.zeros((0, size, size), np.float32)
