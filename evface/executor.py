@@ -43,6 +43,7 @@ import multiprocessing as mp
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -292,14 +293,25 @@ def _result(future: Future, job: Job, pool: ProcessPoolExecutor) -> Any:
         raise JobFailedError(f"{job.name}: {_worker_death(_worker_end(pool))}") from exc
 
 
+WORKER_END_S = 5.0
+"""How long :func:`_worker_end` waits for the system to report how a worker ended: a process's files
+close before its exit status can be read, and on a loaded machine half a second was not always enough
+(the CPU-time limit was then reported as a kill for want of memory)."""
+
+
 def _worker_end(pool: ProcessPoolExecutor) -> int | None:
     """The exit code of the pool's worker that ended (minus the signal's number where a signal
-    ended it), waiting a moment for the system to report it; None where none can be told."""
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.join(0.5)
-        if process.exitcode not in (None, 0, -signal.SIGTERM):  # SIGTERM: the pool ending the others
-            return process.exitcode
-    return None
+    ended it), waiting up to :data:`WORKER_END_S` for the system to report it; None where none can
+    be told."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    deadline = time.monotonic() + WORKER_END_S
+    while True:
+        ended = [p.exitcode for p in processes if p.exitcode not in (None, 0, -signal.SIGTERM)]  # SIGTERM: the pool
+        if ended:  # ending the others
+            return ended[0]
+        if all(p.exitcode is not None for p in processes) or time.monotonic() >= deadline:
+            return None
+        time.sleep(0.05)
 
 
 def _worker_death(code: int | None) -> str:
