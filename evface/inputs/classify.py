@@ -50,7 +50,7 @@ from evface.events.representations import to_event_frames
 from evface.inputs.clip_view import (
     Box, check_sensor, check_window, face_box, frame_stream, read_view, resize_area, rgb_frames, time_window, to_gray,
 )
-from evface.inputs.flow import DIS_MIN_SIDE, event_apex_us, flow_image, frame_apex_index
+from evface.inputs.flow import DIS_MIN_SIDE, FLOW_METHODS, event_apex_us, flow_image, frame_apex_index
 from evface.io.clip_reader import read_clip_meta
 from evface.io.clip_schema import FrameSeries
 from evface.sim.rgb import RGB_PRESETS
@@ -117,8 +117,8 @@ def check_kind(kind: str, name: str = "kind") -> str:
 @dataclass(frozen=True)
 class InputSpec:
     """What the classifier sees: input kind, event sensor (for RGB kinds: the sensor whose view
-    the RGB camera matches), ``time_steps`` T, crop ``size``, colour, window, RGB camera preset
-    and whether the apex comes from the annotation.
+    the RGB camera matches), ``time_steps`` T, crop ``size``, colour, window, RGB camera preset,
+    whether the apex comes from the annotation and the optical flow of ``rgb-flow``.
 
     ``time_steps`` is at most :data:`~evface.checks.MAX_TIME_BINS` (256) and ``size`` 4 to
     :data:`~evface.checks.MAX_GRID_SIDE` (1024), as ``evface train classify`` takes them.
@@ -141,6 +141,8 @@ class InputSpec:
         RGB camera preset of the RGB kinds.
     oracle_apex : bool, default False
         ``rgb-flow`` / ``events-apex``: take the apex from the annotation, not from the data.
+    flow : {'tvl1', 'dis'}, default 'tvl1'
+        ``rgb-flow``: the optical flow (:data:`~evface.inputs.flow.FLOW_METHODS`); other kinds ignore it.
 
     Examples
     --------
@@ -154,6 +156,10 @@ class InputSpec:
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: size must be in [4, 1024], got 1000000000
+    >>> InputSpec(kind="rgb-flow", flow="farneback")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: flow must be one of the optical flows, not 'farneback'; choose from tvl1, dis
     """
 
     kind: str = "events"
@@ -164,6 +170,7 @@ class InputSpec:
     window: str = "clip"
     rgb_camera: str = "webcam30"
     oracle_apex: bool = False
+    flow: str = "tvl1"
 
     def __post_init__(self) -> None:
         check_kind(self.kind, "input")
@@ -172,6 +179,8 @@ class InputSpec:
         if not isinstance(self.rgb_camera, str) or self.rgb_camera not in RGB_PRESETS:
             raise ParameterError(f"rgb_camera must be one of the RGB camera presets, not {self.rgb_camera!r}; "
                                  f"{choose_from(sorted(RGB_PRESETS))}")
+        if not isinstance(self.flow, str) or self.flow not in FLOW_METHODS:
+            raise ParameterError(f"flow must be one of the optical flows, not {self.flow!r}; {choose_from(FLOW_METHODS)}")
         for name, value in (("time_steps", as_int("time_steps", self.time_steps, 1, MAX_TIME_BINS)),
                             ("size", as_int("size", self.size, 4, MAX_GRID_SIDE)),
                             ("color", as_flag("color", self.color)), ("oracle_apex", as_flag("oracle_apex", self.oracle_apex))):
@@ -375,7 +384,7 @@ def flow_input(frames: FrameSeries, box: Box, spec: InputSpec, t0: int, t1: int,
     nearest ``apex_us`` when given, else the frame of the window (exposure centre in
     ``(onset, t1]``) that differs most from the onset (:func:`frame_apex_index`; the onset itself,
     so no flow, when the window holds no later frame). The flow image is repeated over the ``T``
-    steps.
+    steps. The flow is ``spec.flow``'s (TV-L1 or DIS).
 
     Parameters
     ----------
@@ -423,7 +432,7 @@ def flow_input(frames: FrameSeries, box: Box, spec: InputSpec, t0: int, t1: int,
         idx = np.concatenate([[onset], np.flatnonzero((centre > centre[onset]) & (centre <= t1))])
         apex = int(idx[frame_apex_index(to_gray(faces[idx]))]) if len(idx) > 1 else onset
     onset_img, apex_img = to_gray(faces[[onset, apex]])
-    return np.repeat(flow_image(onset_img, apex_img, spec.size)[None], spec.time_steps, axis=0)
+    return np.repeat(flow_image(onset_img, apex_img, spec.size, spec.flow)[None], spec.time_steps, axis=0)
 
 
 def rgb_input(frames: FrameSeries, box: Box, spec: InputSpec, t0: int, t1: int) -> np.ndarray:
@@ -471,7 +480,7 @@ def rgb_input(frames: FrameSeries, box: Box, spec: InputSpec, t0: int, t1: int) 
 
 def _check_flow_face(box: Box, stream: str, path: str | Path) -> None:
     """A :class:`DatasetError` naming clip ``path`` and the options to change where the face box of
-    its ``stream`` frames is smaller than the DIS optical flow of ``rgb-flow`` can take (the flow is
+    its ``stream`` frames is smaller than the optical flow of ``rgb-flow`` takes (DIS's limit, kept for both) (the flow is
     computed at the frames' own resolution, so ``--size`` cannot help).
 
     Examples

@@ -13,8 +13,27 @@ from the data itself, the same way for both modalities, so that no input gets a 
   being each pixel's running sum of event polarities, less the sensor's drift
   (:func:`event_apex_us`): the event-camera analogue of the frame difference.
 
-Flow is OpenCV's DIS (Kroeger et al. 2016, ``DISOPTICAL_FLOW_PRESET_MEDIUM``) on the 8-bit grey
-face crops at the camera's own resolution; the strain magnitude is
+Flow is one of two methods (:data:`FLOW_METHODS`), both on the 8-bit grey face crops at the
+camera's own resolution, from the onset frame to the apex frame, in pixels:
+
+- ``tvl1`` (the default of ``evface train classify --flow``): TV-L1 optical flow (Zach, Pock &
+  Bischof 2007), the front end of OFF-ApexNet, STSTNet and the MEGC 2019 baselines, which ran the
+  implementation of Pérez, Meinhardt-Llopis & Facciolo (2013; OpenCV's DualTVL1, IPOL's
+  ``tvl1flow``). Here it is scikit-image's ``optical_flow_tvl1`` (same algorithm and references;
+  OpenCV's is in opencv-contrib only) with OpenCV's settings where scikit-image exposes them
+  (:data:`TVL1_SETTINGS`): the data weight lambda 0.15 of OpenCV / IPOL, which weighs 0-255 grey
+  levels, is 0.15 x 255 = 38.25 on the [0, 1] levels scikit-image is given (scaling the images by
+  ``s`` is scaling lambda by ``s`` in the solver's thresholding step), tightness theta 0.3 and 5
+  warps per scale (both the same defaults in either), time step tau 0.25 (fixed in scikit-image,
+  OpenCV's default), and the flow median-filtered before each warp (OpenCV's median filtering,
+  5x5 there, 3x3 in scikit-image). What stays scikit-image's own: 10 iterations per warp with its
+  tolerance 1e-4 (OpenCV: up to 10 x 30 to epsilon 0.01), and its pyramid of halvings down to 16
+  pixels (IPOL: zoom 0.5, 5 scales; OpenCV: 0.8, 5 scales).
+- ``dis``: OpenCV's DIS (Kroeger et al. 2016, ``DISOPTICAL_FLOW_PRESET_MEDIUM``), about 30 times
+  faster; what ``rgb-flow`` ran before TV-L1 (runs trained before 2026-12-07 read as ``dis``).
+
+The reconstruction baselines' DIS warp (:mod:`evface.models.recon_baselines`) is another use and
+stays DIS. The strain magnitude is
 ``sqrt(exx**2 + eyy**2 + 2 * exy**2)`` of ``e = (grad u + grad u^T) / 2`` (Shreve et al. 2011;
 Liong et al. 2014). :func:`flow_image` returns ``(u, v, strain)`` on a ``size x size`` grid with
 ``u, v`` in output pixels.
@@ -26,18 +45,21 @@ A patch moved one pixel to the right between the two frames:
 >>> rng = np.random.default_rng(0)
 >>> onset = cv2.GaussianBlur(rng.uniform(0, 1, (64, 64)).astype(np.float32), (0, 0), 2)
 >>> apex = np.roll(onset, 1, axis=1)
->>> u, v, strain = flow_image(onset, apex, 32)
->>> round(float(np.median(u[8:24, 8:24])), 1), round(float(np.median(v[8:24, 8:24])), 1)  # in 32-grid pixels
-(0.5, 0.0)
+>>> for method in FLOW_METHODS:  # in 32-grid pixels
+...     u, v, strain = flow_image(onset, apex, 32, method=method)
+...     print(method, round(float(np.median(u[8:24, 8:24])), 1), abs(round(float(np.median(v[8:24, 8:24])), 1)))
+tvl1 0.5 0.0
+dis 0.5 0.0
 """
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
+from skimage.registration import optical_flow_tvl1
 
 from evface.checks import MAX_SENSOR_SIDE, as_int, finite, real_array, real_dtype, sensor_dims, within_memory
-from evface.errors import ParameterError
+from evface.errors import ParameterError, choose_from
 from evface.events.representations import to_event_frames
 from evface.inputs.clip_view import resize_area
 
@@ -167,8 +189,31 @@ error says "width or height"; both must be), and ended the whole process (a segm
 on images 12 to 15 pixels high and some 40 wide (12 x 40, 15 x 64)."""
 
 
+FLOW_METHODS = ("tvl1", "dis")
+"""The optical flow methods of :func:`flow_image`: TV-L1 (the micro-expression field's standard)
+and OpenCV's DIS (what ``rgb-flow`` ran before, 2026-11-30 to 2026-12-06)."""
+
+TVL1_SETTINGS = {"attachment": 0.15 * 255, "tightness": 0.3, "num_warp": 5, "num_iter": 10, "tol": 1e-4,
+                 "prefilter": True}
+"""scikit-image ``optical_flow_tvl1``'s settings for :func:`tvl1_flow`: OpenCV DualTVL1's lambda 0.15
+(on 0-255 grey levels, so 38.25 on [0, 1]), theta 0.3, 5 warps and median filtering; the iterations
+and tolerance are scikit-image's defaults (the module's docstring says what differs)."""
+
+
 def _dis() -> cv2.DISOpticalFlow:
     return cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+
+
+def _grey_pair(onset: np.ndarray, apex: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``onset`` and ``apex`` as 8-bit grey images of one shape, each side at least :data:`DIS_MIN_SIDE`
+    (both flows take the same pixels), or a ParameterError naming the argument."""
+    a, b = (np.clip(np.round(finite(name, real_array(name, x), "optical flow needs grey levels") * 255.0), 0, 255)
+            .astype(np.uint8) for name, x in (("onset", onset), ("apex", apex)))
+    if a.shape != b.shape or a.ndim != 2:
+        raise ParameterError(f"onset and apex must be grey images of one shape, got {a.shape} and {b.shape}")
+    if min(a.shape) < DIS_MIN_SIDE:
+        raise ParameterError(f"optical flow needs images of at least {DIS_MIN_SIDE}x{DIS_MIN_SIDE} pixels, got {a.shape}")
+    return a, b
 
 
 def dense_flow(onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
@@ -196,13 +241,44 @@ def dense_flow(onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
     >>> flow.shape, round(float(u), 1), abs(float(v)) < 0.1
     ((64, 64, 2), 2.0, True)
     """
-    a, b = (np.clip(np.round(finite(name, real_array(name, x), "optical flow needs grey levels") * 255.0), 0, 255)
-            .astype(np.uint8) for name, x in (("onset", onset), ("apex", apex)))
-    if a.shape != b.shape or a.ndim != 2:
-        raise ParameterError(f"onset and apex must be grey images of one shape, got {a.shape} and {b.shape}")
-    if min(a.shape) < DIS_MIN_SIDE:
-        raise ParameterError(f"DIS optical flow needs images of at least {DIS_MIN_SIDE}x{DIS_MIN_SIDE} pixels, got {a.shape}")
+    a, b = _grey_pair(onset, apex)
     return _dis().calc(a, b, None)  # type: ignore[call-overload]  # cv2's stubs omit None, a new flow array
+
+
+def tvl1_flow(onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
+    """TV-L1 optical flow (H, W, 2) in pixels from grey ``onset`` to ``apex`` (floats in [0, 1]),
+    in :func:`dense_flow`'s convention: scikit-image's ``optical_flow_tvl1`` (:data:`TVL1_SETTINGS`)
+    returns ``(v, u)`` (rows, then columns) with ``onset(x) = apex(x + flow)``, as DIS's; it is given
+    the same 8-bit grey levels as DIS, divided by 255.
+
+    Parameters
+    ----------
+    onset : ndarray of float, shape (H, W)
+        The onset frame, grey levels in [0, 1]; H and W at least :data:`DIS_MIN_SIDE`.
+    apex : ndarray of float, shape (H, W)
+        The apex frame, same shape.
+
+    Returns
+    -------
+    ndarray of float32, shape (H, W, 2)
+        The displacement ``(u, v)`` of each pixel, in pixels (``u`` right, ``v`` down).
+
+    Examples
+    --------
+    A pattern moved 2 px right and 1 px up: both methods say ``u`` = +2, ``v`` = -1:
+
+    >>> yy, xx = np.mgrid[0:64, 0:64]
+    >>> onset = 0.5 + 0.25 * np.sin(xx / 4.0) * np.cos(yy / 5.0)
+    >>> apex = 0.5 + 0.25 * np.sin((xx - 2) / 4.0) * np.cos((yy + 1) / 5.0)
+    >>> for flow in (tvl1_flow(onset, apex), dense_flow(onset, apex)):
+    ...     u, v = np.median(flow[16:48, 16:48], axis=(0, 1))
+    ...     print(flow.shape, flow.dtype, round(float(u), 1), round(float(v), 1))
+    (64, 64, 2) float32 2.0 -1.0
+    (64, 64, 2) float32 2.0 -1.0
+    """
+    a, b = _grey_pair(onset, apex)
+    v, u = optical_flow_tvl1(a / np.float32(255), b / np.float32(255), dtype=np.float32, **TVL1_SETTINGS)
+    return np.stack([u, v], axis=-1).astype(np.float32)
 
 
 def optical_strain(flow: np.ndarray) -> np.ndarray:
@@ -236,11 +312,12 @@ def optical_strain(flow: np.ndarray) -> np.ndarray:
     return np.sqrt(du_dx**2 + dv_dy**2 + 2 * exy**2).astype(np.float32)
 
 
-def flow_image(onset: np.ndarray, apex: np.ndarray, size: int) -> np.ndarray:
+def flow_image(onset: np.ndarray, apex: np.ndarray, size: int, method: str = "tvl1") -> np.ndarray:
     """``(u, v, strain)`` (3, size, size) float32 from grey ``onset`` to ``apex`` (H, W).
 
-    Flow and strain are computed at the images' own resolution, then shrunk (or grown) to
-    ``size x size``; ``u`` and ``v`` are rescaled to output pixels, strain has no unit.
+    Flow (:func:`tvl1_flow` or :func:`dense_flow`, by ``method``) and strain are computed at the
+    images' own resolution, then shrunk (or grown) to ``size x size``; ``u`` and ``v`` are rescaled
+    to output pixels, strain has no unit.
 
     Parameters
     ----------
@@ -250,6 +327,8 @@ def flow_image(onset: np.ndarray, apex: np.ndarray, size: int) -> np.ndarray:
         The apex frame, same shape.
     size : int
         Side of the output grid, pixels (1 to the largest sensor side).
+    method : {'tvl1', 'dis'}, default 'tvl1'
+        The optical flow (:data:`FLOW_METHODS`).
 
     Returns
     -------
@@ -264,10 +343,16 @@ def flow_image(onset: np.ndarray, apex: np.ndarray, size: int) -> np.ndarray:
     >>> image = flow_image(onset, apex, 16)
     >>> image.shape, image.dtype, round(float(np.median(image[0, 4:12, 4:12])), 1)  # 2 px of 64 = 0.5 px of 16
     ((3, 16, 16), dtype('float32'), 0.5)
+    >>> flow_image(onset, apex, 16, method="farneback")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: method must be one of the optical flows, not 'farneback'; choose from tvl1, dis
     """
     size = as_int("size", size, 1, MAX_SENSOR_SIDE)
+    if not isinstance(method, str) or method not in FLOW_METHODS:
+        raise ParameterError(f"method must be one of the optical flows, not {method!r}; {choose_from(FLOW_METHODS)}")
     within_memory(FLOW_IMAGE_BYTES * size**2, f"a flow image of size {size}", "give a smaller size")
-    flow = dense_flow(onset, apex)
+    flow = tvl1_flow(onset, apex) if method == "tvl1" else dense_flow(onset, apex)
     h, w = flow.shape[:2]
     strain = optical_strain(flow)
     u, v, s = resize_area(np.stack([flow[..., 0], flow[..., 1], strain]), size)

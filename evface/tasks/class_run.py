@@ -36,7 +36,7 @@ HELD_OUT = "held_out.pt"
 def input_spec(cfg: ClassifyConfig) -> InputSpec:
     """What the network of ``cfg`` sees (raises :class:`ParameterError` for an unknown input kind or window)."""
     return InputSpec(kind=cfg.input, sensor=cfg.sensor, time_steps=cfg.time_steps, size=cfg.size, color=cfg.color,
-                     window=cfg.window, rgb_camera=cfg.rgb_camera, oracle_apex=cfg.oracle_apex)
+                     window=cfg.window, rgb_camera=cfg.rgb_camera, oracle_apex=cfg.oracle_apex, flow=cfg.flow)
 
 
 def net_config(cfg: ClassifyConfig, n_classes: int) -> NetConfig:

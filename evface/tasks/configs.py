@@ -299,6 +299,37 @@ def _typed(config: TaskConfig, name: str, default: Any) -> Any:
     return value
 
 
+
+def as_run_recorded(config: dict[str, Any]) -> dict[str, Any]:
+    """A run's ``config.json`` (``config``) with the settings evface has added since the run was
+    written, at the values the run was trained with (where they differ from today's defaults): so
+    that reading, evaluating, comparing and resuming it take it as it was. A classification run
+    without ``flow`` (written before 2026-12-07) ran ``rgb-flow`` on DIS: ``flow`` ``"dis"``, in its
+    settings and its ``spec``; other inputs ignore ``flow`` and get the default.
+
+    Parameters
+    ----------
+    config : dict
+        A run's ``config.json``, as read.
+
+    Returns
+    -------
+    dict
+        ``config`` itself where nothing is missing, else a completed copy.
+
+    Examples
+    --------
+    >>> as_run_recorded({"task": "classify", "input": "rgb-flow", "spec": {"kind": "rgb-flow"}})
+    {'task': 'classify', 'input': 'rgb-flow', 'spec': {'kind': 'rgb-flow', 'flow': 'dis'}, 'flow': 'dis'}
+    >>> as_run_recorded({"task": "classify", "input": "events"})["flow"], as_run_recorded({"task": "reconstruct"})
+    ('tvl1', {'task': 'reconstruct'})
+    """
+    if config.get("task") != "classify" or "flow" in config:
+        return config
+    flow = "dis" if config.get("input") == "rgb-flow" else ClassifyConfig.flow
+    spec = config.get("spec")
+    return {**config, **({"spec": {**spec, "flow": flow}} if isinstance(spec, dict) else {}), "flow": flow}
+
 SNN_ONLY = ("beta", "learn_beta", "reset", "surrogate", "slope", "last_neuron", "delays", "stem_input", "loss")
 """Classification settings of the spiking network that its ANN twin has no use for (one output step
 makes the two losses one)."""
@@ -392,6 +423,9 @@ class ClassifyConfig(TaskConfig):
     rgb_camera: str = setting("webcam30", "RGB camera preset of the RGB inputs: webcam30 | highspeed200.",
                               choices=("webcam30", "highspeed200"))
     oracle_apex: bool = setting(False, "rgb-flow / events-apex: take the apex from the annotation, not from the data.")
+    flow: str = setting("tvl1", "rgb-flow: the optical flow, tvl1 (TV-L1, the micro-expression field's standard; "
+                                "OpenCV DualTVL1's settings) | dis (OpenCV DIS, about 30 times faster; runs trained "
+                                "before 2026-12-07 used it).", choices=("tvl1", "dis"))
     val_fraction: float = setting(0.15, "Share of the subjects held out for validation (early stopping).", above=0)
     test_fraction: float = setting(0.15, "Share of the subjects held out for the test (folds=0 only).", above=0)
     folds: int = setting(0, "Subject-grouped cross-validation: K test folds (K >= 2), every subject tested once, no "
@@ -421,6 +455,7 @@ class ClassifyConfig(TaskConfig):
             ("--color", self.color and self.input not in ("rgb", "rgb-diff")),
             ("--rgb-camera", self.rgb_camera != "webcam30" and self.input in ("events", "events-apex")),
             ("--oracle-apex", self.oracle_apex and self.input not in ("events-apex", "rgb-flow")),
+            ("--flow", self.flow != "tvl1" and self.input != "rgb-flow"),
             ("--drop-time", self.drop_time > 0 and self.input not in ("events", "events-apex")),
             ("--drop-area", self.drop_area > 0 and self.input not in ("events", "events-apex"))) if unused]
         _refuse_ignored(ignored, f"--input {self.input}")

@@ -39,7 +39,7 @@ from evface.errors import EvfaceError, FormatError, ParameterError, where
 from evface.io.atomic_files import atomic_write_text, publish, uninterrupted
 from evface.io.manifest import inside_path
 from evface.io.temporary_files import NAME_MAX, temporary_beside
-from evface.tasks.configs import MAX_THREADS
+from evface.tasks.configs import MAX_THREADS, as_run_recorded
 
 CONFIG = "config.json"
 METRICS = "metrics.json"
@@ -480,7 +480,8 @@ def load_config(run_dir: str | Path) -> dict[str, Any]:
     Returns
     -------
     dict
-        The settings, with the ``task`` that wrote them.
+        The settings, with the ``task`` that wrote them; those evface added since the run was
+        written at the values it was trained with (:func:`~evface.tasks.configs.as_run_recorded`).
 
     Examples
     --------
@@ -499,7 +500,7 @@ def load_config(run_dir: str | Path) -> dict[str, Any]:
     config = read_json(path)
     if not isinstance(config, dict) or "task" not in config:
         raise FormatError(where(path, "expected a JSON object with a 'task' key"))
-    return config
+    return as_run_recorded(config)
 
 
 @contextmanager
