@@ -339,8 +339,9 @@ def _metrics() -> Calls:
             events, size, t_start_us, t_end_us, step_us)), dict(events=events(), size=SIZE, t_start_us=0, t_end_us=50,
                                                                  step_us=10)),
         "dense_flow": (flow.dense_flow, dict(onset=gray[0], apex=gray[1])),
+        "tvl1_flow": (flow.tvl1_flow, dict(onset=gray[0], apex=gray[1])),
         "optical_strain": (flow.optical_strain, dict(flow=np.zeros((16, 16, 2), np.float32))),
-        "flow_image": (flow.flow_image, dict(onset=gray[0], apex=gray[1], size=8)),
+        "flow_image": (flow.flow_image, dict(onset=gray[0], apex=gray[1], size=8, method="tvl1")),
         "subject_split": (lambda rows, val_fraction, test_fraction, seed: numbers(
             [len(part) for part in splits.subject_split(rows, val_fraction, test_fraction, seed).values()]),
             dict(rows=rows, val_fraction=0.25, test_fraction=0.25, seed=0)),

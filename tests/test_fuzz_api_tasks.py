@@ -142,10 +142,10 @@ def _inputs(folder: Path) -> Calls:
     return {
         "kind_channels": (lambda kind: np.array(classify_inputs.kind_channels(kind)), dict(kind="events")),
         "check_kind": (classify_inputs.check_kind, dict(kind="rgb", name="kind")),
-        "InputSpec": (lambda kind, sensor, time_steps, size, color, window, rgb_camera, oracle_apex: numbers(
-            InputSpec(kind, sensor, time_steps, size, color, window, rgb_camera, oracle_apex).to_dict()),
+        "InputSpec": (lambda kind, sensor, time_steps, size, color, window, rgb_camera, oracle_apex, flow: numbers(
+            InputSpec(kind, sensor, time_steps, size, color, window, rgb_camera, oracle_apex, flow).to_dict()),
             dict(kind="events", sensor="hd", time_steps=2, size=8, color=False, window="clip", rgb_camera="webcam30",
-                 oracle_apex=False)),
+                 oracle_apex=False, flow="tvl1")),
         "event_input": (classify_inputs.event_input, dict(events=ev, box=box, spec=spec, t0=0, t1=50)),
         "event_apex_input": (classify_inputs.event_apex_input, dict(events=ev, box=box, spec=spec, t0=0, t1=50,
                                                                     apex_us=30)),

@@ -19,7 +19,7 @@ from evface.checks import as_int
 from evface.datasets.synth_plan import get_preset
 from evface.errors import ParameterError, choose_from
 from evface.sim.dvs_noise import NOISE_LEVELS
-from evface.tasks.configs import MAX_SEEDS
+from evface.tasks.configs import MAX_SEEDS, ClassifyConfig
 
 PRESETS: dict[str, dict[str, Any]] = {
     # The dataset preset of the same name (evface.datasets.synth_plan.PRESETS) and the training budgets.
@@ -219,6 +219,8 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
     ('out/data', [('synth', 'synth'), ('events-hd', 'classify'), ('events-lr', 'classify')], 3, 2)
     >>> [s.name for s in stages if s.task == "reconstruct"]
     ['recon-extrapolation-hd']
+    >>> [s.config["flow"] for s in stages if s.name == "rgb-flow"]  # ClassifyConfig's default, named in the key
+    ['tvl1']
     >>> plan("quick", None, Path("out"), seeds=2.5)
     Traceback (most recent call last):
     ...
@@ -245,9 +247,11 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
     wanted |= set(HIGHSPEED_ARMS) if highspeed else set()
     several = {"seeds": seeds} if seeds > 1 else {}  # one seed keeps the keys of runs made before --seeds
     for name, arm in [(name, arm) for name, arm in CLASSIFY_ARMS if name in wanted]:
+        # the flow arms name the config's default optical flow: their key is not that of an earlier run's DIS stage
+        flow = {"flow": ClassifyConfig.flow} if arm["input"] == "rgb-flow" else {}
         stages.append(Stage(name, "classify", {"data": str(data_dir), "seed": seed, "folds": budget["classify_folds"],
                                                "epochs": budget["classify_epochs"], "patience": budget["classify_patience"],
-                                               **several, **arm}, str(out)))
+                                               **several, **arm, **flow}, str(out)))
     protocols = budget.get("reconstruct_protocols", RECONSTRUCT_PROTOCOLS)
     sensors = budget.get("reconstruct_sensors", RECONSTRUCT_SENSORS)
     fields = {k.removeprefix("reconstruct_"): v for k, v in budget.items() if k.startswith("reconstruct_")

@@ -55,6 +55,7 @@ def build_classify_section(data: ReportData) -> str:
         return HEADING + "<p>No classification runs found.</p></section>"
     parts = [HEADING,
              _protocol(runs),
+             _flow_note(runs),
              few_subjects_note(runs, CLASSIFY_COVERAGE),
              _scores_table(runs),
              _differences(data.comparisons, stages=_stage_names(runs)),
@@ -90,6 +91,34 @@ def _protocol(runs: list[dict[str, Any]]) -> str:
     return (f"<p>{protocol}Chance is {100 / n_labels:.1f} %. UF1 and UAR are the MEGC metrics "
             "(mean per-class F1 and recall over the pooled predictions). The paper's figures are on its real "
             "recordings and its own class set; ours are on the dataset of this report, so they are context, not a target.</p>")
+
+
+FLOW_WORDS = {
+    "tvl1": "TV-L1 (Zach, Pock &amp; Bischof 2007; scikit-image's <code>optical_flow_tvl1</code> with OpenCV "
+            "DualTVL1's settings as the micro-expression papers ran it: lambda 0.15 on 0-255 grey levels, theta 0.3, "
+            "5 warps, the flow median-filtered before each warp)",
+    "dis": "OpenCV's DIS (Kroeger et al. 2016, medium preset)",
+}
+"""The words of each optical flow of ``rgb-flow`` (``ClassifyConfig.flow``; docs/classification.md)."""
+
+
+def _flow_note(runs: list[dict[str, Any]]) -> str:
+    """Which optical flow the ``rgb-flow`` arms ran, and its settings ('' without such arms).
+
+    Examples
+    --------
+    >>> print(_flow_note([{"name": "rgb-flow", "config": {"input": "rgb-flow", "flow": "dis"}},
+    ...                   {"name": "events-hd", "config": {"input": "events"}}]))
+    <p>Optical flow of rgb-flow: OpenCV's DIS (Kroeger et al. 2016, medium preset).</p>
+    """
+    by_flow: dict[str, list[str]] = {}
+    for r in runs:
+        if r["config"].get("input") == "rgb-flow":
+            by_flow.setdefault(str(r["config"].get("flow")), []).append(escaped_run_name(r))
+    said = "; ".join(f"{FLOW_WORDS.get(flow, html.escape(flow))}" + (f" in {', '.join(names)}" if len(by_flow) > 1 else "")
+                     for flow, names in by_flow.items())
+    arms = ", ".join(name for names in by_flow.values() for name in names)
+    return f"<p>Optical flow of {arms}: {said}.</p>" if by_flow else ""
 
 
 def _scores_table(runs: list[dict[str, Any]]) -> str:

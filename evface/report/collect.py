@@ -30,6 +30,7 @@ from evface.io.dataset import DatasetFolder
 from evface.report import figures
 from evface.report.dataset_summary import dataset_summary
 from evface.report.run_pairs import event_vs_frame_comparisons, hd_vs_lr_comparisons, hd_vs_lr_event_comparisons
+from evface.tasks.configs import as_run_recorded
 from evface.tasks.run_clips import is_training_data, prints_kept, seen_in_training
 from evface.tasks.run_evaluation import HELD_OUT, scored_by
 from evface.tasks.run_folder import (
@@ -506,7 +507,7 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
     its ``metrics.json`` names where an evaluation (``evface eval``, into its own folder or into
     the run's) scored another; then ``elsewhere`` says in words what was done."""
     settings = settings or run
-    config = _read_json(settings / "config.json")
+    config = as_run_recorded(_read_json(settings / "config.json"))  # an older run's settings as it was trained
     metrics_path = run / "metrics.json"
     if not metrics_path.exists():
         raise FormatError(where(metrics_path, _not_evaluated(run, stage_of)))
