@@ -331,7 +331,7 @@ def save_config(run_dir: str | Path, config: Mapping[str, Any], version: str = _
     >>> _ = Path("run").mkdir()
     >>> save_config("run", {"task": "classify", "epochs": 3}, version="1.0").as_posix()
     'run/config.json'
-    >>> load_config("run")
+    >>> read_json("run/config.json")
     {'task': 'classify', 'epochs': 3, 'evface_version': '1.0'}
     """
     if "task" not in config:
