@@ -167,10 +167,11 @@ def test_a_classification_made_before_the_threads_option_still_resumes(toy, tmp_
 
 def test_evface_run_keeps_the_folders_of_its_stages():
     """The classification stages' configurations hold no ``threads`` (0, the process's: the job's share), so
-    the folders of ``--preset quick``'s stages are those it had before the option (resumed, not trained again)."""
+    the folders of ``--preset quick``'s stages are those it had before the option (resumed, not trained again);
+    but ``rgb-flow``'s, which names its optical flow since TV-L1 became the default (DIS before: not that stage)."""
     assert [s.dirname for s in plan("quick", None, Path("runs/quick"))[1]] == [
         "stages/synth-3e43de2f8c", "stages/events-hd-1a7edfd1f4", "stages/events-lr-ec99b73f9a", "stages/rgb-335283c713",
-        "stages/rgb-flow-55e6a2cf35", "stages/recon-extrapolation-hd-48ece5e931"]
+        "stages/rgb-flow-1b38f8cff7", "stages/recon-extrapolation-hd-48ece5e931"]
 
 
 def test_hd_and_lr_runs_on_other_thread_counts_are_still_paired(tmp_path, monkeypatch):

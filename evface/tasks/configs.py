@@ -305,7 +305,8 @@ def as_run_recorded(config: dict[str, Any]) -> dict[str, Any]:
     written, at the values the run was trained with (where they differ from today's defaults): so
     that reading, evaluating, comparing and resuming it take it as it was. A classification run
     without ``flow`` (written before 2026-12-07) ran ``rgb-flow`` on DIS: ``flow`` ``"dis"``, in its
-    settings and its ``spec``; other inputs ignore ``flow`` and get the default.
+    settings and its ``spec``; other inputs ignore ``flow`` and get the default; settings without an
+    ``input`` (no classification run's) are left as they are.
 
     Parameters
     ----------
@@ -324,11 +325,12 @@ def as_run_recorded(config: dict[str, Any]) -> dict[str, Any]:
     >>> as_run_recorded({"task": "classify", "input": "events"})["flow"], as_run_recorded({"task": "reconstruct"})
     ('tvl1', {'task': 'reconstruct'})
     """
-    if config.get("task") != "classify" or "flow" in config:
+    if config.get("task") != "classify" or "flow" in config or "input" not in config:
         return config
     flow = "dis" if config.get("input") == "rgb-flow" else ClassifyConfig.flow
     spec = config.get("spec")
     return {**config, **({"spec": {**spec, "flow": flow}} if isinstance(spec, dict) else {}), "flow": flow}
+
 
 SNN_ONLY = ("beta", "learn_beta", "reset", "surrogate", "slope", "last_neuron", "delays", "stem_input", "loss")
 """Classification settings of the spiking network that its ANN twin has no use for (one output step
