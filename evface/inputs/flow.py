@@ -29,7 +29,7 @@ camera's own resolution, from the onset frame to the apex frame, in pixels:
   5x5 there, 3x3 in scikit-image). What stays scikit-image's own: 10 iterations per warp with its
   tolerance 1e-4 (OpenCV: up to 10 x 30 to epsilon 0.01), and its pyramid of halvings down to 16
   pixels (IPOL: zoom 0.5, 5 scales; OpenCV: 0.8, 5 scales).
-- ``dis``: OpenCV's DIS (Kroeger et al. 2016, ``DISOPTICAL_FLOW_PRESET_MEDIUM``), about 30 times
+- ``dis``: OpenCV's DIS (Kroeger et al. 2016, ``DISOPTICAL_FLOW_PRESET_MEDIUM``), about 90 times
   faster; what ``rgb-flow`` ran before TV-L1 (runs trained before 2026-12-07 read as ``dis``).
 
 The reconstruction baselines' DIS warp (:mod:`evface.models.recon_baselines`) is another use and

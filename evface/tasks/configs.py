@@ -426,7 +426,7 @@ class ClassifyConfig(TaskConfig):
                               choices=("webcam30", "highspeed200"))
     oracle_apex: bool = setting(False, "rgb-flow / events-apex: take the apex from the annotation, not from the data.")
     flow: str = setting("tvl1", "rgb-flow: the optical flow, tvl1 (TV-L1, the micro-expression field's standard; "
-                                "OpenCV DualTVL1's settings) | dis (OpenCV DIS, about 30 times faster; runs trained "
+                                "OpenCV DualTVL1's settings) | dis (OpenCV DIS, about 90 times faster; runs trained "
                                 "before 2026-12-07 used it).", choices=("tvl1", "dis"))
     val_fraction: float = setting(0.15, "Share of the subjects held out for validation (early stopping).", above=0)
     test_fraction: float = setting(0.15, "Share of the subjects held out for the test (folds=0 only).", above=0)
