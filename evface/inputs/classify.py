@@ -50,7 +50,7 @@ from evface.events.representations import to_event_frames
 from evface.inputs.clip_view import (
     Box, check_sensor, check_window, face_box, frame_stream, read_view, resize_area, rgb_frames, time_window, to_gray,
 )
-from evface.inputs.flow import DIS_MIN_SIDE, FLOW_METHODS, event_apex_us, flow_image, frame_apex_index
+from evface.inputs.flow import DIS_MIN_SIDE, check_flow, event_apex_us, flow_image, frame_apex_index
 from evface.io.clip_reader import read_clip_meta
 from evface.io.clip_schema import FrameSeries
 from evface.sim.rgb import RGB_PRESETS
@@ -179,8 +179,7 @@ class InputSpec:
         if not isinstance(self.rgb_camera, str) or self.rgb_camera not in RGB_PRESETS:
             raise ParameterError(f"rgb_camera must be one of the RGB camera presets, not {self.rgb_camera!r}; "
                                  f"{choose_from(sorted(RGB_PRESETS))}")
-        if not isinstance(self.flow, str) or self.flow not in FLOW_METHODS:
-            raise ParameterError(f"flow must be one of the optical flows, not {self.flow!r}; {choose_from(FLOW_METHODS)}")
+        check_flow(self.flow, "flow")
         for name, value in (("time_steps", as_int("time_steps", self.time_steps, 1, MAX_TIME_BINS)),
                             ("size", as_int("size", self.size, 4, MAX_GRID_SIDE)),
                             ("color", as_flag("color", self.color)), ("oracle_apex", as_flag("oracle_apex", self.oracle_apex))):

@@ -200,6 +200,35 @@ TVL1_SETTINGS = {"attachment": 0.15 * 255, "tightness": 0.3, "num_warp": 5, "num
 and tolerance are scikit-image's defaults (the module's docstring says what differs)."""
 
 
+def check_flow(method: str, name: str = "method") -> str:
+    """``method`` if it is one of :data:`FLOW_METHODS`, else a ParameterError naming ``name``.
+
+    Parameters
+    ----------
+    method : str
+        The optical flow to check.
+    name : str, optional
+        The option or argument the error names (default ``"method"``).
+
+    Returns
+    -------
+    str
+        ``method``.
+
+    Examples
+    --------
+    >>> check_flow("dis")
+    'dis'
+    >>> check_flow("farneback", "flow")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: flow must be one of the optical flows, not 'farneback'; choose from tvl1, dis
+    """
+    if not isinstance(method, str) or method not in FLOW_METHODS:
+        raise ParameterError(f"{name} must be one of the optical flows, not {method!r}; {choose_from(FLOW_METHODS)}")
+    return method
+
+
 def _dis() -> cv2.DISOpticalFlow:
     return cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
 
@@ -349,8 +378,7 @@ def flow_image(onset: np.ndarray, apex: np.ndarray, size: int, method: str = "tv
     evface.errors.ParameterError: method must be one of the optical flows, not 'farneback'; choose from tvl1, dis
     """
     size = as_int("size", size, 1, MAX_SENSOR_SIDE)
-    if not isinstance(method, str) or method not in FLOW_METHODS:
-        raise ParameterError(f"method must be one of the optical flows, not {method!r}; {choose_from(FLOW_METHODS)}")
+    method = check_flow(method)
     within_memory(FLOW_IMAGE_BYTES * size**2, f"a flow image of size {size}", "give a smaller size")
     flow = tvl1_flow(onset, apex) if method == "tvl1" else dense_flow(onset, apex)
     h, w = flow.shape[:2]
