@@ -197,7 +197,9 @@ def split_indices(rows: Sequence[dict[str, Any]], part: Sequence[dict[str, Any]]
 
 def protocol_models(cfg: ClassifyConfig, rows: Sequence[dict[str, Any]]) -> tuple[str, list[tuple[dict[str, Any], dict[str, Any]]]]:
     """The protocol's name and its models, part by part and seed by seed: (the model's entry in
-    config.json's ``models``, the part of :func:`protocol_parts` it trains on).
+    config.json's ``models``, the part of :func:`protocol_parts` it trains on). An entry names the
+    model's folder (``dir``), its ``seed`` and its ``test``, ``val`` and ``train`` subjects (sorted
+    names; runs written before 2026-12-07 hold no ``train``: their training subjects are the others).
 
     Examples
     --------
@@ -205,7 +207,7 @@ def protocol_models(cfg: ClassifyConfig, rows: Sequence[dict[str, Any]]) -> tupl
     >>> protocol, models = protocol_models(ClassifyConfig(folds=2, seeds=2), rows)
     >>> entries = [entry for entry, _ in models]
     >>> entries[1]
-    {'dir': 'models/fold0-s1', 'seed': 1, 'test': ['s1', 's2'], 'val': ['s0']}
+    {'dir': 'models/fold0-s1', 'seed': 1, 'test': ['s1', 's2'], 'val': ['s0'], 'train': ['s3']}
     >>> fold_names(entries)
     {('s1', 's2'): '0', ('s0', 's3'): '1'}
     >>> matching_model(entries, {**entries[3], "dir": "elsewhere"}) == entries[3]
@@ -216,7 +218,8 @@ def protocol_models(cfg: ClassifyConfig, rows: Sequence[dict[str, Any]]) -> tupl
     protocol, parts = protocol_parts(cfg, rows)
     single = len(parts) == 1 and cfg.seeds == 1
     return protocol, [({"dir": "." if single else f"models/{part['name']}-s{s}", "seed": s,
-                        "test": _subjects(part["test"]), "val": _subjects(part["val"])}, part)
+                        "test": _subjects(part["test"]), "val": _subjects(part["val"]), "train": _subjects(part["train"])},
+                       part)
                       for part in parts for s in range(cfg.seed, cfg.seed + cfg.seeds)]
 
 
