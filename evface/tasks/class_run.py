@@ -12,6 +12,7 @@ run trains, :data:`INPUTS` holds every clip's preprocessed inputs, and a model's
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -79,10 +80,14 @@ def check_network(labels: Sequence[Any], cfg: ClassifyConfig, net: NetConfig) ->
 
 def check_models(entries: Sequence[dict[str, Any]]) -> None:
     """Check that a run's ``models`` (:func:`protocol_models`, as ``config.json`` lists them, each with
-    its ``test`` and ``val`` lists and ``seed`` checked) name their subjects by text and that every fold
+    its ``test`` and ``val`` lists and ``seed`` checked) name their subjects by text, that no model
+    trains, validates or tests on one subject twice (its ``train``, where it has one, ``val`` and
+    ``test`` share no subject: a run of such a model leaks what it is tested on) and that every fold
     (the models testing the same subjects) holds the same seeds, each once: what an evaluation pools
     per seed (a ``ValueError``, which :func:`~evface.tasks.run_folder.reading` turns into one line naming
-    the file; was an internal error, of a subject that is no text and of a fold missing a seed).
+    the file; was an internal error, of a subject that is no text and of a fold missing a seed, and
+    nothing, of a model trained on a subject it is tested on). An entry without ``train`` (a run written
+    before 2026-12-07) is checked without it.
 
     Examples
     --------
@@ -94,14 +99,42 @@ def check_models(entries: Sequence[dict[str, Any]]) -> None:
     >>> check_models([{"test": [["s0"]], "val": [], "seed": 0}])
     Traceback (most recent call last):
     ValueError: 'test' is [['s0']], not a list of names
+    >>> check_models([{"test": ["s0"], "val": ["s9"], "train": ["s0", "s1"], "seed": 0}])
+    Traceback (most recent call last):
+    ValueError: a model's subject 's0' is in both 'train' and 'test'
     """
     folds: dict[tuple[str, ...], list[int]] = {}
     for entry in entries:
-        check_names(entry, ("test", "val"))
+        _check_subjects(entry)
         folds.setdefault(tuple(entry["test"]), []).append(entry["seed"])
     seeds = [sorted(fold) for fold in folds.values()]
     if any(fold != seeds[0] or len(set(fold)) != len(fold) for fold in seeds):
         raise ValueError(f"the models' folds hold other seeds: {seeds}"[:200])
+
+
+def _check_subjects(entry: Mapping[str, Any]) -> None:
+    """Check that a model's entry of ``models`` names its subjects by text in lists, in ``train`` (where
+    it has one), ``val`` and ``test``, no subject in two of them (a ``ValueError``).
+
+    Examples
+    --------
+    >>> _check_subjects({"train": ["s1"], "val": ["s2"], "test": ["s0"]})
+    >>> _check_subjects({"val": ["s0"], "test": ["s0"]})
+    Traceback (most recent call last):
+    ValueError: a model's subject 's0' is in both 'val' and 'test'
+    >>> _check_subjects({"train": "s1", "val": [], "test": ["s0"]})
+    Traceback (most recent call last):
+    ValueError: 'train' is 's1', not a list of names
+    """
+    keys = [key for key in ("train", "val", "test") if key in entry]
+    for key in keys:
+        if not isinstance(entry[key], list):
+            raise ValueError(f"{key!r} is {entry[key]!r:.60}, not a list of names")
+    check_names(entry, keys)
+    for a, b in itertools.combinations(keys, 2):
+        shared = sorted(set(entry[a]) & set(entry[b]))
+        if shared:
+            raise ValueError(f"a model's subject {shared[0]!r:.60} is in both {a!r} and {b!r}")
 
 
 def protocol_parts(cfg: ClassifyConfig, rows: Sequence[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
