@@ -5,6 +5,7 @@ is refused as one line naming the file; a run written before (no ``train``) stil
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -58,16 +59,27 @@ def test_every_model_records_its_training_subjects_apart_from_its_validation_and
 
 
 def test_a_run_written_before_train_was_recorded_evaluates_and_resumes_as_before(trained, tmp_path, capsys):
+    """A run whose entries lack ``train`` evaluates, compares and reports as the same run with them;
+    resumed (with as many seeds or more) it is not refused, its models are not trained again, and
+    its entries gain the training subjects of their folds."""
     data, run = trained
     old = _rewritten(run, tmp_path / "old", _without_train)
     fresh = evaluate_run(run, data, tmp_path / "fresh-ev")
     assert evaluate_run(old, data, tmp_path / "old-ev")["confusion_matrix"] == fresh["confusion_matrix"]
     assert main(["eval", str(old), "--data", str(data), "--out", str(tmp_path / "cli-ev")]) == 0
+    assert main(["compare", str(old), str(run), "--out", str(tmp_path / "cmp.json")]) == 0
+    assert main(["report", str(old), "--out", str(tmp_path / "r.html")]) == 0
     capsys.readouterr()
     trained_before = {e["dir"]: (old / e["dir"] / "best.pt").read_bytes() for e in _config(old)["models"]}
     train_and_evaluate(data, old, CFG)  # resumed: every model trained already, none again
     assert {d: (old / d / "best.pt").read_bytes() for d in trained_before} == trained_before
     assert _config(old)["models"] == _config(run)["models"]  # resumed, its models gain their training subjects
+    grown = _rewritten(old, tmp_path / "grown", _without_train)
+    train_and_evaluate(data, grown, replace(CFG, seeds=2))  # given more seeds: only the new ones train
+    assert {d: (grown / d / "best.pt").read_bytes() for d in trained_before} == trained_before
+    models = _config(grown)["models"]
+    by_fold = {tuple(e["test"]): e["train"] for e in _config(run)["models"]}
+    assert len(models) == 4 and all(e["train"] == by_fold[tuple(e["test"])] for e in models)
 
 
 @pytest.mark.parametrize("change, said", [
