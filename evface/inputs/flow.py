@@ -233,11 +233,27 @@ def _dis() -> cv2.DISOpticalFlow:
     return cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
 
 
+GREY_TOLERANCE = 1e-6
+"""How far past [0, 1] the grey levels of :func:`dense_flow` and :func:`tvl1_flow` may lie (then clipped):
+the rounding of a float32 average, not images in other units."""
+
+
+def _grey_levels(name: str, x: np.ndarray) -> np.ndarray:
+    """Finite real ``x`` as 8-bit grey levels, or a ParameterError naming ``name`` where it lies outside
+    [0, 1] (:data:`GREY_TOLERANCE`; was clipped without a word, so 8-bit frames of 0..255 all but
+    saturated and the flow said nothing moved)."""
+    low, high = (float(x.min()), float(x.max())) if x.size else (0.0, 0.0)
+    if low < -GREY_TOLERANCE or high > 1 + GREY_TOLERANCE:
+        raise ParameterError(f"{name} must hold grey levels in [0, 1], got {low:g}..{high:g} (8-bit frames: divide by 255)")
+    return np.clip(np.round(x * 255.0), 0, 255).astype(np.uint8)
+
+
 def _grey_pair(onset: np.ndarray, apex: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``onset`` and ``apex`` as 8-bit grey images of one shape, each side at least :data:`DIS_MIN_SIDE`
     (both flows take the same pixels), or a ParameterError naming the argument."""
-    a, b = (np.clip(np.round(finite(name, real_array(name, x), "optical flow needs grey levels") * 255.0), 0, 255)
-            .astype(np.uint8) for name, x in (("onset", onset), ("apex", apex)))
+    pair = {name: finite(name, real_array(name, x), "optical flow needs grey levels")
+            for name, x in (("onset", onset), ("apex", apex))}
+    a, b = (_grey_levels(name, x) for name, x in pair.items())
     if a.shape != b.shape or a.ndim != 2:
         raise ParameterError(f"onset and apex must be grey images of one shape, got {a.shape} and {b.shape}")
     if min(a.shape) < DIS_MIN_SIDE:
@@ -251,7 +267,8 @@ def dense_flow(onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     onset : ndarray of float, shape (H, W)
-        The onset frame, grey levels in [0, 1]; H and W at least :data:`DIS_MIN_SIDE`.
+        The onset frame, grey levels in [0, 1] (8-bit frames divided by 255; values outside
+        [0, 1] are a ParameterError); H and W at least :data:`DIS_MIN_SIDE`.
     apex : ndarray of float, shape (H, W)
         The apex frame, same shape.
 
@@ -283,7 +300,8 @@ def tvl1_flow(onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     onset : ndarray of float, shape (H, W)
-        The onset frame, grey levels in [0, 1]; H and W at least :data:`DIS_MIN_SIDE`.
+        The onset frame, grey levels in [0, 1] (8-bit frames divided by 255; values outside
+        [0, 1] are a ParameterError); H and W at least :data:`DIS_MIN_SIDE`.
     apex : ndarray of float, shape (H, W)
         The apex frame, same shape.
 
@@ -351,7 +369,7 @@ def flow_image(onset: np.ndarray, apex: np.ndarray, size: int, method: str = "tv
     Parameters
     ----------
     onset : ndarray of float, shape (H, W)
-        The onset frame, grey levels in [0, 1].
+        The onset frame, grey levels in [0, 1] (values outside are a ParameterError).
     apex : ndarray of float, shape (H, W)
         The apex frame, same shape.
     size : int
@@ -376,6 +394,10 @@ def flow_image(onset: np.ndarray, apex: np.ndarray, size: int, method: str = "tv
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: method must be one of the optical flows, not 'farneback'; choose from tvl1, dis
+    >>> flow_image(onset * 255, apex * 255, 16)  # 8-bit levels: were clipped, a flow of none
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: onset must hold grey levels in [0, 1], got 63.7506..191.23 (8-bit frames: divide by 255)
     """
     size = as_int("size", size, 1, MAX_SENSOR_SIDE)
     method = check_flow(method)

@@ -1,0 +1,101 @@
+"""A hostile pass over the newest code: the optical flows (TV-L1 and DIS) given images of another
+scale, a non-square crop and a rotation; the exact McNemar test at discordant counts near the
+int64 end (scipy's incomplete beta gave 0 there)."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+from scipy.special import betainc, erfc
+
+from evface.errors import ParameterError
+from evface.inputs.flow import FLOW_METHODS, dense_flow, flow_image, tvl1_flow
+from evface.tasks import stats
+
+
+def _pattern(h: int, w: int, dx: float = 0.0, dy: float = 0.0) -> np.ndarray:
+    yy, xx = np.mgrid[0:h, 0:w]
+    return 0.5 + 0.2 * np.sin((xx - dx) / 4.0) * np.cos((yy - dy) / 5.0) + 0.05 * np.sin((xx - dx + yy - dy) / 7.0)
+
+
+@pytest.mark.parametrize("flow", [tvl1_flow, dense_flow])
+@pytest.mark.parametrize("scale", [255, -1])
+def test_grey_levels_outside_0_1_are_refused_naming_the_image(flow, scale):
+    """Was: clipped to [0, 1] without a word, so 8-bit frames (0..255, as cv2.imread gives them) all
+    but saturated and both flows said nothing moved (median u 0.0 for a 2 px shift)."""
+    onset, apex = _pattern(64, 64), _pattern(64, 64, 2.0)
+    says = r"^onset must hold grey levels in \[0, 1\], got -?[\d.]+\.\.-?[\d.]+ \(8-bit frames: divide by 255\)$"
+    with pytest.raises(ParameterError, match=says):
+        flow(onset * scale, apex * scale)
+    with pytest.raises(ParameterError, match=says):
+        flow(np.round(onset * 255).astype(np.uint8) if scale == 255 else onset * scale, apex)
+    with pytest.raises(ParameterError, match=says.replace("onset", "apex")):
+        flow(onset, apex * scale)
+    with pytest.raises(ParameterError, match=says):
+        flow_image(onset * scale, apex * scale, 16, flow.__name__.split("_")[0].replace("dense", "dis"))
+
+
+def test_grey_levels_a_rounding_past_0_1_and_whole_0_1_images_are_taken():
+    """float32 rounding of an area average (1 + 1e-7) is not another scale; bool and 0/1 integer
+    images are grey levels."""
+    onset, apex = _pattern(32, 32), _pattern(32, 32, 1.0)
+    onset[0, 0], apex[0, 0] = 1 + 1e-7, -1e-7
+    for flow in (tvl1_flow, dense_flow):
+        assert np.isfinite(flow(onset, apex)).all()
+        assert flow(onset > 0.5, apex > 0.5).shape == flow((onset > 0.5).astype(np.int64), apex > 0.5).shape == (32, 32, 2)
+
+
+@pytest.mark.parametrize(("h", "w"), [(40, 96), (96, 40)])
+@pytest.mark.parametrize(("dx", "dy"), [(0.0, 1.5), (-1.0, 1.0)])
+def test_a_non_square_crop_gives_each_axis_in_its_own_output_pixels(h, w, dx, dy):
+    """flow_image shrinks a non-square crop to a square: u by size / w, v by size / h (swapped, a
+    shift along y read in x's scale, the tests of square crops could not tell)."""
+    onset, apex = _pattern(h, w), _pattern(h, w, dx, dy)
+    for method in FLOW_METHODS:
+        image = flow_image(onset, apex, 16, method)
+        u, v = (float(np.median(image[i, 4:12, 4:12])) for i in (0, 1))
+        assert u == pytest.approx(dx * 16 / w, abs=0.02) and v == pytest.approx(dy * 16 / h, abs=0.02), (method, u, v)
+
+
+def test_a_rotation_is_followed_by_both_flows_in_one_convention():
+    """A 3 degree turn about the centre: the flow at each pixel is M x - x, with u right and v down,
+    for TV-L1 and DIS alike (a sign or axis of one flipped would turn it the other way)."""
+    rng = np.random.default_rng(0)
+    onset = cv2.GaussianBlur(rng.uniform(0, 1, (96, 96)).astype(np.float32), (0, 0), 2.5)
+    onset = (onset - onset.min()) / (onset.max() - onset.min())
+    m = cv2.getRotationMatrix2D((47.5, 47.5), 3.0, 1.0)
+    apex = np.clip(cv2.warpAffine(onset, m, (96, 96), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT), 0, 1)
+    yy, xx = np.mgrid[0:96, 0:96].astype(np.float64)
+    truth = np.stack([m[0, 0] * xx + m[0, 1] * yy + m[0, 2] - xx, m[1, 0] * xx + m[1, 1] * yy + m[1, 2] - yy], -1)
+    inner = (slice(24, 72), slice(24, 72))
+    for flow in (tvl1_flow(onset, apex), dense_flow(onset, apex)):
+        assert np.median(np.abs(flow[inner] - truth[inner])) < 0.06  # the turn moves these pixels up to 1.3 px
+
+
+def _normal_tail(a_only: int, b_only: int) -> float:
+    """2 P(X <= min) of Bin(a + b, 1/2) by the continuity-corrected normal limit, computed here apart."""
+    return float(erfc((abs(a_only - b_only) - 1) / math.sqrt(2 * (a_only + b_only))))
+
+
+@pytest.mark.parametrize(("a_only", "b_only"), [(2**62, 2**62 + 10**10), (2**62 + 10**10, 2**62),
+                                                (3 * 2**60, 3 * 2**60 + 5 * 10**9), (2**61, 2**61 + 10**10)])
+def test_mcnemar_near_the_int64_end_is_the_binomial_tail_not_zero(a_only, b_only):
+    """Was 0.0 (scipy's betainc underflows past about 2^61 discordant clips): 2^62 vs 2^62 + 10^10 is
+    3.3 standard deviations apart, p = 0.00099. At these counts the symmetric binomial's tail is the
+    normal one to far below 1e-9 (its error falls as 1 / n)."""
+    assert stats.mcnemar_exact(a_only, b_only) == pytest.approx(_normal_tail(a_only, b_only), rel=1e-9)
+    assert 1e-6 < stats.mcnemar_exact(a_only, b_only) < 0.5
+
+
+def test_mcnemar_is_continuous_where_it_leaves_the_incomplete_beta():
+    """Either side of 2^53 discordant clips (where the counts stop being exact floats) the p-value of
+    a 0.5 to 8 standard deviation imbalance is the incomplete beta's to its own accuracy there."""
+    for z in (0.5, 2.0, 5.0, 8.0):
+        for n in (2**53 - 2**20, 2**53 + 2**20):
+            a_only = (n - 2 * int(z * math.sqrt(n) / 2)) // 2  # n even: b_only - a_only = 2 int(z sqrt(n) / 2)
+            b_only = n - a_only
+            k = min(a_only, b_only)
+            assert stats.mcnemar_exact(a_only, b_only) == pytest.approx(2 * float(betainc(n - k, k + 1, 0.5)), rel=1e-5)
