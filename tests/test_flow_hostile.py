@@ -4,16 +4,26 @@ int64 end (scipy's incomplete beta gave 0 there)."""
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
 
 import cv2
 import numpy as np
 import pytest
 from scipy.special import betainc, erfc
 
+from evface.cli import main
+from evface.datasets.toy import toy_dataset
 from evface.errors import ParameterError
 from evface.inputs.flow import FLOW_METHODS, dense_flow, flow_image, tvl1_flow
 from evface.tasks import stats
+from evface.tasks.classify import train_and_evaluate
+from evface.tasks.configs import ClassifyConfig
+
+CFG = ClassifyConfig(input="rgb-flow", sensor="lr", epochs=1, size=8, depth=1, width=2, time_steps=1, norm="none",
+                     augment=False, device="cpu", folds=2, threads=1, flow="dis")
+"""A tiny network, one epoch, two folds of the toy dataset's 4 subjects, on the DIS flow of its 16 x 16 frames."""
 
 
 def _pattern(h: int, w: int, dx: float = 0.0, dy: float = 0.0) -> np.ndarray:
@@ -99,3 +109,26 @@ def test_mcnemar_is_continuous_where_it_leaves_the_incomplete_beta():
             b_only = n - a_only
             k = min(a_only, b_only)
             assert stats.mcnemar_exact(a_only, b_only) == pytest.approx(2 * float(betainc(n - k, k + 1, 0.5)), rel=1e-5)
+
+
+@pytest.fixture(scope="module")
+def dis_run(tmp_path_factory):
+    """A tiny rgb-flow run (:data:`CFG`)."""
+    root = tmp_path_factory.mktemp("dis")
+    train_and_evaluate(toy_dataset(root / "data"), root / "dis", CFG)
+    return root / "dis"
+
+
+@pytest.mark.parametrize("flow", [None, 5, "farneback", ["dis"]])
+def test_a_report_of_a_flow_run_whose_config_names_no_flow_is_refused_naming_the_file(dis_run, tmp_path, capsys, flow):
+    """Was: written, saying "Optical flow of run: None." (or 5, or farneback), a flow evface never ran,
+    where evface eval refuses the same file; a run without ``flow`` is DIS (test_flow_methods.py)."""
+    run = shutil.copytree(dis_run, tmp_path / "run")
+    config = json.loads((run / "config.json").read_text())
+    config["flow"] = config["spec"]["flow"] = flow
+    (run / "config.json").write_text(json.dumps(config))
+    assert main(["report", str(run), "--out", str(tmp_path / "report.html")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"error: {run / 'config.json'}: not as evface writes it (flow must be one of the optical flows, "
+                   f"not {flow!r}; choose from tvl1, dis)")
+    assert not (tmp_path / "report.html").exists()
