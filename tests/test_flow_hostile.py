@@ -132,3 +132,17 @@ def test_a_report_of_a_flow_run_whose_config_names_no_flow_is_refused_naming_the
     assert err == (f"error: {run / 'config.json'}: not as evface writes it (flow must be one of the optical flows, "
                    f"not {flow!r}; choose from tvl1, dis)")
     assert not (tmp_path / "report.html").exists()
+
+
+def test_a_flow_of_images_beyond_the_memory_is_refused_before_any_work(monkeypatch):
+    """Were: taken, whatever the memory (TV-L1 holds 139 bytes a pixel, DIS 60). Here a machine of
+    8 MiB: 256 x 256 pixels are too many for either flow, 128 x 128 fit DIS and TV-L1 (2.5 MiB)."""
+    import os
+
+    real = os.sysconf
+    monkeypatch.setattr(os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 2048}.get(name, real(name)))
+    for flow, method in ((tvl1_flow, "tvl1"), (dense_flow, "dis")):
+        with pytest.raises(ParameterError, match=f"^the {method} optical flow of images of 65536 pixels takes about "
+                                                 r"0\.0 GiB, more than half of this machine's 0 GiB; shrink the images first$"):
+            flow(_pattern(256, 256), np.full((256, 256), np.nan))  # refused before the NaN is looked for
+        assert flow(_pattern(128, 128), _pattern(128, 128, 1.0)).shape == (128, 128, 2)
