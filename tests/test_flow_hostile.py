@@ -12,11 +12,12 @@ import cv2
 import numpy as np
 import pytest
 from scipy.special import betainc, erfc
+from skimage.registration import optical_flow_tvl1
 
 from evface.cli import main
 from evface.datasets.toy import toy_dataset
 from evface.errors import ParameterError
-from evface.inputs.flow import FLOW_METHODS, dense_flow, flow_image, tvl1_flow
+from evface.inputs.flow import FLOW_METHODS, TVL1_SETTINGS, dense_flow, flow_image, tvl1_flow
 from evface.tasks import stats
 from evface.tasks.classify import train_and_evaluate
 from evface.tasks.configs import ClassifyConfig
@@ -83,6 +84,24 @@ def test_a_rotation_is_followed_by_both_flows_in_one_convention():
     inner = (slice(24, 72), slice(24, 72))
     for flow in (tvl1_flow(onset, apex), dense_flow(onset, apex)):
         assert np.median(np.abs(flow[inner] - truth[inner])) < 0.06  # the turn moves these pixels up to 1.3 px
+
+
+def test_tvl1_is_opencvs_lambda_on_0_255_grey_levels():
+    """docs/classification.md: OpenCV DualTVL1's lambda 0.15 weighs 0-255 grey levels; tvl1_flow gives
+    scikit-image [0, 1] levels with attachment 0.15 x 255. Both are the same flow (scaling the images
+    by s scales lambda by s); scikit-image's default attachment, 15, is another (0.35 px apart here)."""
+    rng = np.random.default_rng(0)
+    onset = cv2.GaussianBlur(rng.uniform(0, 1, (64, 64)).astype(np.float32), (0, 0), 2)
+    onset = (onset - onset.min()) / (onset.max() - onset.min())
+    apex = np.roll(onset, 2, axis=1)
+    ours = tvl1_flow(onset, apex)
+    levels = [np.round(x * 255).astype(np.float32) for x in (onset, apex)]
+    settings = {**TVL1_SETTINGS, "attachment": 0.15}
+    opencv_units = np.stack(optical_flow_tvl1(*levels, dtype=np.float32, **settings)[::-1], axis=-1)
+    assert np.abs(ours - opencv_units).max() < 1e-3
+    default = np.stack(optical_flow_tvl1(*(x / 255 for x in levels), dtype=np.float32, **{**TVL1_SETTINGS, "attachment": 15})[::-1],
+                       axis=-1)
+    assert np.abs(ours - default).max() > 0.1
 
 
 def _normal_tail(a_only: int, b_only: int) -> float:
