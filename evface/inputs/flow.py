@@ -233,11 +233,37 @@ def _dis() -> cv2.DISOpticalFlow:
     return cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
 
 
-def _grey_pair(onset: np.ndarray, apex: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+GREY_TOLERANCE = 1e-6
+"""How far past [0, 1] the grey levels of :func:`dense_flow` and :func:`tvl1_flow` may lie (then clipped):
+the rounding of a float32 average, not images in other units."""
+
+
+def _grey_levels(name: str, x: np.ndarray) -> np.ndarray:
+    """Finite real ``x`` as 8-bit grey levels, or a ParameterError naming ``name`` where it lies outside
+    [0, 1] (:data:`GREY_TOLERANCE`; was clipped without a word, so 8-bit frames of 0..255 all but
+    saturated and the flow said nothing moved)."""
+    low, high = (float(x.min()), float(x.max())) if x.size else (0.0, 0.0)
+    if low < -GREY_TOLERANCE or high > 1 + GREY_TOLERANCE:
+        raise ParameterError(f"{name} must hold grey levels in [0, 1], got {low:g}..{high:g} (8-bit frames: divide by 255)")
+    return np.clip(np.round(x * 255.0), 0, 255).astype(np.uint8)
+
+
+FLOW_BYTES = {"tvl1": 160, "dis": 80}
+"""Bytes each optical flow holds per image pixel at its peak (the growth of the process's peak resident
+memory at 2048 x 2048: TV-L1 139, its pyramid, warps and dual variables in float32; DIS 60), checked
+against the memory first (was: no check, 10^4 x 10^4 images set TV-L1 to hold 13 GiB)."""
+
+
+def _grey_pair(onset: np.ndarray, apex: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
     """``onset`` and ``apex`` as 8-bit grey images of one shape, each side at least :data:`DIS_MIN_SIDE`
-    (both flows take the same pixels), or a ParameterError naming the argument."""
-    a, b = (np.clip(np.round(finite(name, real_array(name, x), "optical flow needs grey levels") * 255.0), 0, 255)
-            .astype(np.uint8) for name, x in (("onset", onset), ("apex", apex)))
+    (both flows take the same pixels), or a ParameterError naming the argument; a pair whose flow
+    ``method`` would take more than half the memory (:data:`FLOW_BYTES`) is refused first."""
+    arrays = {name: real_array(name, x) for name, x in (("onset", onset), ("apex", apex))}
+    pixels = max(x.size for x in arrays.values())
+    within_memory(FLOW_BYTES[method] * pixels, f"the {method} optical flow of images of {pixels} pixels",
+                  "shrink the images first")
+    pair = {name: finite(name, x, "optical flow needs grey levels") for name, x in arrays.items()}
+    a, b = (_grey_levels(name, x) for name, x in pair.items())
     if a.shape != b.shape or a.ndim != 2:
         raise ParameterError(f"onset and apex must be grey images of one shape, got {a.shape} and {b.shape}")
     if min(a.shape) < DIS_MIN_SIDE:
@@ -251,7 +277,8 @@ def dense_flow(onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     onset : ndarray of float, shape (H, W)
-        The onset frame, grey levels in [0, 1]; H and W at least :data:`DIS_MIN_SIDE`.
+        The onset frame, grey levels in [0, 1] (8-bit frames divided by 255; values outside
+        [0, 1] are a ParameterError); H and W at least :data:`DIS_MIN_SIDE`.
     apex : ndarray of float, shape (H, W)
         The apex frame, same shape.
 
@@ -270,7 +297,7 @@ def dense_flow(onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
     >>> flow.shape, round(float(u), 1), abs(float(v)) < 0.1
     ((64, 64, 2), 2.0, True)
     """
-    a, b = _grey_pair(onset, apex)
+    a, b = _grey_pair(onset, apex, "dis")
     return _dis().calc(a, b, None)  # type: ignore[call-overload]  # cv2's stubs omit None, a new flow array
 
 
@@ -283,7 +310,8 @@ def tvl1_flow(onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     onset : ndarray of float, shape (H, W)
-        The onset frame, grey levels in [0, 1]; H and W at least :data:`DIS_MIN_SIDE`.
+        The onset frame, grey levels in [0, 1] (8-bit frames divided by 255; values outside
+        [0, 1] are a ParameterError); H and W at least :data:`DIS_MIN_SIDE`.
     apex : ndarray of float, shape (H, W)
         The apex frame, same shape.
 
@@ -305,7 +333,7 @@ def tvl1_flow(onset: np.ndarray, apex: np.ndarray) -> np.ndarray:
     (64, 64, 2) float32 2.0 -1.0
     (64, 64, 2) float32 2.0 -1.0
     """
-    a, b = _grey_pair(onset, apex)
+    a, b = _grey_pair(onset, apex, "tvl1")
     v, u = optical_flow_tvl1(a / np.float32(255), b / np.float32(255), dtype=np.float32, **TVL1_SETTINGS)
     return np.stack([u, v], axis=-1).astype(np.float32)
 
@@ -351,7 +379,7 @@ def flow_image(onset: np.ndarray, apex: np.ndarray, size: int, method: str = "tv
     Parameters
     ----------
     onset : ndarray of float, shape (H, W)
-        The onset frame, grey levels in [0, 1].
+        The onset frame, grey levels in [0, 1] (values outside are a ParameterError).
     apex : ndarray of float, shape (H, W)
         The apex frame, same shape.
     size : int
@@ -376,6 +404,10 @@ def flow_image(onset: np.ndarray, apex: np.ndarray, size: int, method: str = "tv
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: method must be one of the optical flows, not 'farneback'; choose from tvl1, dis
+    >>> flow_image(onset * 255, apex * 255, 16)  # 8-bit levels: were clipped, a flow of none
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: onset must hold grey levels in [0, 1], got 63.7506..191.23 (8-bit frames: divide by 255)
     """
     size = as_int("size", size, 1, MAX_SENSOR_SIDE)
     method = check_flow(method)

@@ -26,6 +26,7 @@ from typing import Any
 
 from evface.checks import source_date_epoch
 from evface.errors import DatasetError, FormatError, ParameterError, counted, where
+from evface.inputs.flow import check_flow
 from evface.io.dataset import DatasetFolder
 from evface.report import figures
 from evface.report.dataset_summary import dataset_summary
@@ -540,6 +541,8 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
     if config.get("task") == "classify":
         with reading(settings / "config.json"):  # what pairs it with other arms (was: AttributeError of a spec not an object)
             check_fields(config, {"spec": dict} if "spec" in config else {})
+            if config.get("input") == "rgb-flow":  # the flow the report names (was: "Optical flow of run: None.")
+                check_flow(config.get("flow"), "flow")
         if metrics.get("confusion_matrix") is not None:
             with reading(metrics_path):  # a received file's matrix or labels of another type: one line naming it
                 entry["confusion_png"] = figures.confusion_png(metrics["confusion_matrix"], metrics.get("labels", []), name)

@@ -25,13 +25,14 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.special import betainc
+from scipy.special import betainc, erfc
 
 from evface.checks import as_int, as_real, real_array, within_memory
 from evface.errors import ParameterError, counted
@@ -597,17 +598,26 @@ def _drawn_ensembles(t: np.ndarray, v: np.ndarray, f: np.ndarray, g: np.ndarray,
     return {name: np.concatenate(v) for name, v in scored.items()}
 
 
+MCNEMAR_BETA_MAX = 2**53
+"""The most discordant clips :func:`mcnemar_exact` gives scipy's incomplete beta, whose parameters are
+floats (exact integers up to 2^53; it returned 0 for some imbalances past about 2^61 clips, such as
+2^62 vs 2^62 + 10^10, p = 0.00099). Past it the p-value is the normal tail with continuity
+correction: Binomial(n, 1/2) is symmetric, so the two differ by O(z^4 / n), measured at most 7e-5
+of p at 2^31 clips for z up to 37 (p down to 1e-292) and falling as 1 / n, below 2e-11 past 2^53."""
+
+
 def mcnemar_exact(a_only: int, b_only: int) -> float:
     """Two-sided exact McNemar p-value from the discordant pairs.
 
     ``a_only``: clips A got right and B wrong; ``b_only``: the reverse. Under the null both are
     equally likely, so the smaller count is Binomial(a_only + b_only, 1/2):
-    ``p = min(1, 2 P(X <= min(a_only, b_only)))`` (1 when there is no discordant clip).
+    ``p = min(1, 2 P(X <= min(a_only, b_only)))`` (1 when there is no discordant clip); past
+    :data:`MCNEMAR_BETA_MAX` discordant clips, the normal limit of that tail.
 
     Parameters
     ----------
     a_only, b_only : int
-        The discordant clips, >= 0.
+        The discordant clips, >= 0 and at most 2^63 - 1.
 
     Returns
     -------
@@ -620,11 +630,15 @@ def mcnemar_exact(a_only: int, b_only: int) -> float:
     0.0625
     >>> mcnemar_exact(0, 0)
     1.0
+    >>> round(mcnemar_exact(2**62, 2**62 + 10**10), 6)  # 3.3 standard deviations apart (was 0.0)
+    0.000992
     """
     a_only, b_only = as_int("a_only", a_only, 0), as_int("b_only", b_only, 0)
     if a_only == b_only:
         return 1.0
     k, n = min(a_only, b_only), a_only + b_only
+    if n > MCNEMAR_BETA_MAX:  # the normal tail, continuity-corrected: z = (|a - b| - 1) / sqrt(n)
+        return min(1.0, float(erfc((abs(a_only - b_only) - 1) / math.sqrt(2 * n))))
     # P(X <= k) = I_{1/2}(n - k, k + 1), the regularized incomplete beta function: constant time at any
     # count, within 1e-12 of the big-integer sum of binomial terms, which took quadratic time (26 s at
     # 3 * 10^5 pairs each way) and never ended near 2^62
