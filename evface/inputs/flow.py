@@ -200,13 +200,13 @@ TVL1_SETTINGS = {"attachment": 0.15 * 255, "tightness": 0.3, "num_warp": 5, "num
 and tolerance are scikit-image's defaults (the module's docstring says what differs)."""
 
 
-def check_flow(method: str, name: str = "method") -> str:
+def check_flow(method: object, name: str = "method") -> str:
     """``method`` if it is one of :data:`FLOW_METHODS`, else a ParameterError naming ``name``.
 
     Parameters
     ----------
-    method : str
-        The optical flow to check.
+    method : object
+        The optical flow to check: any value, as a received config.json holds it (``None``, a number).
     name : str, optional
         The option or argument the error names (default ``"method"``).
 
