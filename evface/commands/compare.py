@@ -47,7 +47,7 @@ def _head(res: dict[str, Any], trainings: dict[str, int] | None) -> list[str]:
 def _metric_rows(res: dict[str, Any], trainings: dict[str, int] | None) -> list[str]:
     """A row per metric over all clips, then a top-1 row per lighting; where every clip is of one
     lighting, the sentence saying so in place of those rows."""
-    from evface.tasks.figure_format import FIGURES, fixed, one_lighting  # lazy: numpy loads for this command only
+    from evface.tasks.figure_format import FIGURES, clear_digits, fixed, one_lighting  # lazy: numpy loads for this command only
 
     single = one_lighting(list(res["per_lighting"]))  # one lighting: said below the table, not repeated
     lines = []
@@ -55,8 +55,10 @@ def _metric_rows(res: dict[str, Any], trainings: dict[str, int] | None) -> list[
         for key, d in part["metrics"].items():
             if group != "all" and key != "top1":
                 continue
+            digits, scale = FIGURES[key]
+            digits = clear_digits(d.get("ci_trainings") or d["ci"], digits, scale)  # as the interval its verdict follows
             lines.append(f"{group:10}{NAMES[key]:8}{fixed(d['a'], *FIGURES[key]):>8}{fixed(d['b'], *FIGURES[key]):>8}"
-                         f"{fixed(d['diff'], *FIGURES[key], '+'):>9}  {_interval(d['ci'], key)}"
+                         f"{fixed(d['diff'], digits, scale, '+'):>9}  {_interval(d['ci'], key)}"
                          + (_interval(d.get("ci_trainings"), key) if trainings else "") + d["verdict"])
     if single:
         lines.append(single)
@@ -64,10 +66,12 @@ def _metric_rows(res: dict[str, Any], trainings: dict[str, int] | None) -> list[
 
 
 def _interval(ci: list[float] | None, key: str) -> str:
-    """The interval ``ci`` of the metric ``key`` in its column, ``-`` where there is none."""
-    from evface.tasks.figure_format import FIGURES, fixed_interval  # lazy: numpy loads for this command only
+    """The interval ``ci`` of the metric ``key`` in its column, ``-`` where there is none; one that
+    excludes 0 to the decimals it takes to read so (:func:`~evface.tasks.figure_format.clear_digits`)."""
+    from evface.tasks.figure_format import FIGURES, clear_digits, fixed_interval  # lazy: numpy loads for this command only
 
-    return f"{fixed_interval(ci, *FIGURES[key], '+') if ci else '-':18}"
+    digits, scale = FIGURES[key]
+    return f"{fixed_interval(ci, clear_digits(ci, digits, scale), scale, '+') if ci else '-':18}"
 
 
 def _caveats(res: dict[str, Any]) -> list[str]:

@@ -1,0 +1,78 @@
+"""The report and ``evface compare`` read by a reviewer who must trust every figure: no winner is
+stated (in bold, or in a verdict) beside an interval that reads as touching 0."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from evface.report.html import build_report
+from evface.report.html_parts import signed_difference, signed_mean
+from evface.tasks import figure_format, stats
+
+from report_fixtures import draw_each_figure_once, make_fake_run
+
+
+@pytest.fixture(autouse=True)
+def _each_figure_drawn_once(monkeypatch):
+    draw_each_figure_once(monkeypatch)
+
+
+def _bounds(text: str) -> list[tuple[float, float]]:
+    """The intervals ``[low, high]`` written in ``text``."""
+    return [(float(lo), float(hi)) for lo, hi in re.findall(r"\[([-+]?\d+\.\d+), ([-+]?\d+\.\d+)\]", text)]
+
+
+def _reads_clear_of_zero(text: str) -> bool:
+    """Whether every interval in ``text`` reads as it is stated: both bounds on one side of 0, neither shown as 0."""
+    return all((lo > 0 and hi > 0) or (lo < 0 and hi < 0) for lo, hi in _bounds(text))
+
+
+def test_the_threshold_of_a_clear_interval_is_the_verdicts():
+    assert figure_format.TOUCHES_ZERO == stats.TOUCHES_ZERO
+
+
+@pytest.mark.parametrize("ci", [[-0.0236, -0.0004], [0.00004, 0.03], [-0.02, -0.000004]])
+def test_a_bold_difference_never_shows_an_interval_touching_zero(ci):
+    # was: '<b>-1.2 [-2.4, +0.0]</b>' for [-0.0236, -0.0004] in points: a winner beside an interval reading as 0
+    for text in (signed_difference({"diff": sum(ci) / 2, "ci": ci}, 1, 100),
+                 signed_mean({"mean": sum(ci) / 2, "ci": ci, "n_clusters": 4}, 4)):
+        assert text.startswith("<b>") and _reads_clear_of_zero(text), text
+    assert signed_difference({"diff": 0.01, "ci": [-0.0004, 0.02]}, 1, 100) == "+1.0 [+0.0, +2.0]"  # holds 0: as it was
+
+
+def test_compare_states_no_winner_beside_an_interval_reading_as_zero():
+    """The plain-text tables of both tasks (was: ``-0.01  [-0.02, +0.00]  r-lr higher`` of a face PSNR
+    whose interval over subjects and trainings was [-0.0219, -0.0004])."""
+    from evface.commands.compare import format_comparison
+    from evface.tasks import recon_compare
+
+    ci = [-0.0219, -0.0004]
+    verdict = stats.describe_difference("A", "B", ci)
+    assert verdict == "B higher"
+    cell = {"a": 0.5, "b": 0.51, "diff": -0.0104, "ci": [-0.011, -0.009], "ci_trainings": ci, "verdict": verdict}
+    res = {"a": "A", "b": "B", "n": 4, "n_subjects": 2, "metrics": {"uf1": cell}, "per_lighting": {},
+           "mcnemar": {"a_only": 0, "b_only": 0, "p": 1.0}, "trainings": {"a": 2, "b": 1}}
+    line = format_comparison(res).splitlines()[2]
+    assert line.endswith("B higher") and _reads_clear_of_zero(line) and "[-0.022, -0.000]" not in line, line
+    recon = {"a": "A", "b": "B", "n": 28, "n_apex": 4, "n_subjects": 4, "trainings": {"a": 2, "b": 1},
+             "methods": {"cvae": {"all": {"face_psnr": {**cell, "n": 28, "n_clusters": 4}}}}}
+    line = recon_compare.format_comparison(recon).splitlines()[2]
+    assert line.endswith("B higher") and _reads_clear_of_zero(line) and "+0.00]" not in line, line
+
+
+def test_every_bold_figure_of_the_page_reads_clear_of_zero(tmp_path):
+    """Reconstruction gains and per-lighting differences whose intervals exclude 0 by less than their
+    last decimal (was: bold ``+0.0200 [+0.0000, +0.0300]``)."""
+    root = make_fake_run(tmp_path / "run")
+    path = root / "stages" / "recon-hd-0" / "metrics.json"
+    metrics = json.loads(path.read_text())
+    metrics["gain_over_keyframe"]["cvae"]["apex_active_ssim"]["ci"] = [0.00004, 0.03]
+    metrics["cvae_vs"]["keyframe"]["apex_by_lighting"]["dim"]["face"]["ci"] = [-0.02, -0.00001]
+    path.write_text(json.dumps(metrics))
+    text = build_report([root], tmp_path / "report.html").read_text()
+    bold = re.findall(r"<b>(.*?)</b>", text)
+    assert "+0.02000 [+0.00004, +0.03000]" in bold and "-0.01230 [-0.02000, -0.00001]" in bold, bold
+    assert all(_reads_clear_of_zero(b) for b in bold), bold
