@@ -76,3 +76,23 @@ def test_every_bold_figure_of_the_page_reads_clear_of_zero(tmp_path):
     bold = re.findall(r"<b>(.*?)</b>", text)
     assert "+0.02000 [+0.00004, +0.03000]" in bold and "-0.01230 [-0.02000, -0.00001]" in bold, bold
     assert all(_reads_clear_of_zero(b) for b in bold), bold
+
+
+def _cell(n: int, n_clusters: int = 2) -> dict:
+    """A difference of a reconstruction comparison resting on ``n`` samples of ``n_clusters`` subjects."""
+    return {"a": 0.5, "b": 0.49, "diff": 0.01, "ci": [-0.01, 0.03], "n": n, "n_clusters": n_clusters,
+            "verdict": "no detectable difference"}
+
+
+def test_the_hd_lr_table_says_what_each_difference_rests_on():
+    """Was: one column, "subjects / apex samples" (2 / 4), for the difference over all horizons too,
+    which rests on every sample (32), and for the active regions', scored on 3 of the apex samples."""
+    from evface.report import recon_section
+
+    pair = {"a": "hd", "b": "lr", "n": 32, "n_apex": 4, "n_subjects": 2, "trainings": {"a": 1, "b": 1},
+            "methods": {"cvae": {"all": {"face_ssim": _cell(32)},
+                                 "apex": {"face_ssim": _cell(4), "active_ssim": _cell(3)}}}}
+    text = recon_section._sensor_differences([pair])
+    assert "<th>subjects / samples: apex; all horizons</th>" in text
+    assert ("<td>cvae</td><td>2 / 4; 2 / 32</td><td>+0.0100 [-0.0100, +0.0300]</td>"
+            "<td>+0.0100 [-0.0100, +0.0300] (2 / 3)</td>") in text, text

@@ -42,7 +42,8 @@ def _sensor_differences(comparisons: list[dict[str, Any]]) -> str:
         return ""
     rows, unsampled = _sensor_rows(comparisons)
     return (SENSOR_INTRO
-            + (html_table(["hd − lr", "method", "subjects / apex samples", "SSIM at the apex", "SSIM active AUs at the apex",
+            + (html_table(["hd − lr", "method", "subjects / samples: apex; all horizons", "SSIM at the apex",
+                           "SSIM active AUs at the apex",
                            "SSIM all horizons", "verdict (active, apex)"], rows) if rows else "")
             + _seed_scores_note(unsampled)
             + _one_run_only_notes(comparisons)
@@ -69,13 +70,24 @@ def _scored_before_seed_scores(comparison: dict[str, Any]) -> bool:
 
 
 def _sensor_row(pair: str, comparison: dict[str, Any], method: str, entry: dict[str, Any]) -> list[str]:
-    """A method's row of the pair: its counts, hd − lr SSIM at the apex (face, active AUs), over every
-    horizon, and the verdict in the active regions at the apex."""
+    """A method's row of the pair: the subjects and samples its differences rest on (at the apex; over
+    every horizon), hd − lr SSIM at the apex (face, active AUs), over every horizon, and the verdict in
+    the active regions at the apex. The active regions' difference, which rests on the samples where
+    they are scored, says its own counts where they are not the apex's (was: every column under the
+    apex's counts, the all-horizons one resting on every sample)."""
     apex, every = entry.get("apex", {}), entry.get("all", {})
     verdict = apex.get("active_ssim", {}).get("verdict", "–")
-    return [pair, html.escape(method), f'{comparison["n_subjects"]} / {comparison["n_apex"]}',
-            _sensor_cell(apex.get("face_ssim")), _sensor_cell(apex.get("active_ssim")),
-            _sensor_cell(every.get("face_ssim")), html.escape(verdict)]
+    at_apex = _rests_on(apex.get("face_ssim")) or f'{count_text(comparison["n_subjects"])} / {count_text(comparison["n_apex"])}'
+    active = _sensor_cell(apex.get("active_ssim"))
+    if (own := _rests_on(apex.get("active_ssim"))) and own != at_apex:
+        active += f" ({own})"
+    return [pair, html.escape(method), f'{at_apex}; {_rests_on(every.get("face_ssim")) or "–"}',
+            _sensor_cell(apex.get("face_ssim")), active, _sensor_cell(every.get("face_ssim")), html.escape(verdict)]
+
+
+def _rests_on(d: dict[str, Any] | None) -> str | None:
+    """“subjects / samples” of one difference (its ``n_clusters`` and ``n``); ``None`` where it has none."""
+    return f'{count_text(d.get("n_clusters"))} / {count_text(d.get("n"))}' if d and "n" in d else None
 
 
 def _sensor_cell(d: dict[str, Any] | None) -> str:
