@@ -96,3 +96,25 @@ def test_the_hd_lr_table_says_what_each_difference_rests_on():
     assert "<th>subjects / samples: apex; all horizons</th>" in text
     assert ("<td>cvae</td><td>2 / 4; 2 / 32</td><td>+0.0100 [-0.0100, +0.0300]</td>"
             "<td>+0.0100 [-0.0100, +0.0300] (2 / 3)</td>") in text, text
+
+
+def test_each_row_of_compare_says_the_subjects_and_clips_it_rests_on():
+    """A lighting's row, or a region scored on fewer samples, rests on fewer subjects and clips than the
+    head line counts (was: the head line's count alone, "12 clips of 3 subjects", above a row of 6 clips)."""
+    from evface.commands.compare import format_comparison
+    from evface.tasks import recon_compare
+
+    cell = {"a": 0.5, "b": 0.5, "diff": 0.0, "ci": [-0.1, 0.1], "verdict": "no detectable difference"}
+    res = {"a": "A", "b": "B", "n": 12, "n_subjects": 3, "metrics": {"top1": cell},
+           "per_lighting": {"bright": {"n": 6, "n_subjects": 3, "metrics": {"top1": cell}},
+                            "dim": {"n": 5, "n_subjects": 2, "metrics": {"top1": cell}}},
+           "mcnemar": {"a_only": 0, "b_only": 0, "p": 1.0}}
+    lines = format_comparison(res).splitlines()
+    assert "subjects / clips" in lines[1], lines[1]
+    rows = {line.split()[0]: line for line in lines[2:5]}
+    assert "  3 / 12  " in rows["all"] and "  3 / 6  " in rows["bright"] and "  2 / 5  " in rows["dim"], rows
+    recon = {"a": "A", "b": "B", "n": 28, "n_apex": 4, "n_subjects": 4, "trainings": {"a": 1, "b": 1},
+             "methods": {"cvae": {"all": {"face_ssim": {**cell, "n": 28, "n_clusters": 4}},
+                                  "apex": {"active_ssim": {**cell, "n": 3, "n_clusters": 2}}}}}
+    lines = recon_compare.format_comparison(recon).splitlines()
+    assert "subjects / samples" in lines[1] and "  4 / 28  " in lines[2] and "  2 / 3  " in lines[3], lines

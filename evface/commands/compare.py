@@ -35,13 +35,14 @@ def _trainings(res: dict[str, Any]) -> dict[str, int] | None:
 
 
 def _head(res: dict[str, Any], trainings: dict[str, int] | None) -> list[str]:
-    """The line naming the runs, the clips and the intervals, and the table's column heads."""
+    """The line naming the runs, the clips and the intervals, and the table's column heads (each row
+    says the subjects / clips it rests on: a lighting's are fewer than the head line's)."""
     return [f"A = {res['a']}, B = {res['b']}: {counted(res['n'], 'clip')} of {counted(res['n_subjects'], 'subject')}, "
             "paired; 95 % intervals from a subject-cluster bootstrap"
             + (f", and over subjects and training seeds ({trainings['a']} of A, {trainings['b']} of B; "
                "the verdict follows it)" if trainings else ""),
-            f"{'':10}{'metric':8}{'A':>8}{'B':>8}{'A - B':>9}  {'subjects':18}"
-            + (f"{'subjects, seeds':18}" if trainings else "") + "verdict"]
+            f"{'':10}{'metric':8}{'A':>8}{'B':>8}{'A - B':>9}  {'interval':18}"
+            + (f"{'with seeds':18}" if trainings else "") + f"{'subjects / clips':18}verdict"]
 
 
 def _metric_rows(res: dict[str, Any], trainings: dict[str, int] | None) -> list[str]:
@@ -59,7 +60,8 @@ def _metric_rows(res: dict[str, Any], trainings: dict[str, int] | None) -> list[
             digits = clear_digits(d.get("ci_trainings") or d["ci"], digits, scale)  # as the interval its verdict follows
             lines.append(f"{group:10}{NAMES[key]:8}{fixed(d['a'], *FIGURES[key]):>8}{fixed(d['b'], *FIGURES[key]):>8}"
                          f"{fixed(d['diff'], digits, scale, '+'):>9}  {_interval(d['ci'], key)}"
-                         + (_interval(d.get("ci_trainings"), key) if trainings else "") + d["verdict"])
+                         + (_interval(d.get("ci_trainings"), key) if trainings else "")
+                         + f"{part.get('n_subjects', '–')} / {part.get('n', '–')}".ljust(18) + d["verdict"])
     if single:
         lines.append(single)
     return lines
