@@ -118,3 +118,19 @@ def test_each_row_of_compare_says_the_subjects_and_clips_it_rests_on():
                                   "apex": {"active_ssim": {**cell, "n": 3, "n_clusters": 2}}}}}
     lines = recon_compare.format_comparison(recon).splitlines()
     assert "subjects / samples" in lines[1] and "  4 / 28  " in lines[2] and "  2 / 3  " in lines[3], lines
+
+
+def test_the_apex_table_says_what_its_intervals_rest_on(tmp_path):
+    """Was: no count in the table, only the "Tested:" line's clips and samples of every horizon; a
+    difference in the active regions, scored on fewer apex samples, says its own."""
+    root = make_fake_run(tmp_path / "run")
+    path = root / "stages" / "recon-hd-0" / "metrics.json"
+    metrics = json.loads(path.read_text())
+    metrics["gain_over_keyframe"]["cvae"]["apex_active_ssim"] |= {"n": 3}
+    path.write_text(json.dumps(metrics))
+    text = build_report([root], tmp_path / "report.html").read_text()
+    table = text[text.index("<h3>At the apex</h3>"):]
+    table = table[:table.index("</table>")]
+    assert "<th>method</th><th>subjects / apex samples</th>" in table
+    assert "<td>cvae</td><td>2 / 4</td><td>0.6000 [0.5512, 0.6488]</td>" in table
+    assert "<td><b>+0.0200 [+0.0100, +0.0300]</b> (2 / 3)</td>" in table, table
