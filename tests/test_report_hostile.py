@@ -134,3 +134,19 @@ def test_the_apex_table_says_what_its_intervals_rest_on(tmp_path):
     assert "<th>method</th><th>subjects / apex samples</th>" in table
     assert "<td>cvae</td><td>2 / 4</td><td>0.6000 [0.5512, 0.6488]</td>" in table
     assert "<td><b>+0.0200 [+0.0100, +0.0300]</b> (2 / 3)</td>" in table, table
+
+
+@pytest.mark.parametrize("first", [True, False])
+def test_compare_of_an_empty_folder_says_it_holds_no_run(tmp_path, capsys, first):
+    """Was "EMPTY/predictions.csv: no predictions of a classification run here (... evface eval RUN)"
+    beside a classification run, and "RUN is a reconstruction run and EMPTY is not" beside a reconstruction run."""
+    from evface.cli import main
+
+    empty, recon = tmp_path / "empty", tmp_path / "recon"
+    empty.mkdir(), recon.mkdir()
+    (recon / "metrics.json").write_text(json.dumps({"task": "reconstruct"}))
+    assert main(["compare", *map(str, (empty, recon) if first else (recon, empty))]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {empty}: holds no run (no config.json, metrics.json, "
+                                               "predictions.csv or scores.csv): give the folder of a training run "
+                                               "(evface train ... --out RUN) or of an evaluation (evface eval RUN "
+                                               "--out DIR)")

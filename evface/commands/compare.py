@@ -129,6 +129,20 @@ def _seed_lines(res: dict[str, Any], trainings: dict[str, int] | None) -> list[s
     return lines
 
 
+RUN_FILES = ("config.json", "metrics.json", "predictions.csv", "scores.csv")
+"""What a training run or an evaluation folder holds, one of them at least."""
+
+
+def _check_holds_a_run(run: Path) -> None:
+    """Refuse the folder ``run`` where it holds none of :data:`RUN_FILES` (an empty folder, a mistyped
+    one of other files): one :class:`DatasetError` saying so, not the words for a run of the other task
+    or one scored before its per-clip scores were written."""
+    if not any((run / name).is_file() for name in RUN_FILES):
+        raise DatasetError(where(run, "holds no run (no config.json, metrics.json, predictions.csv or scores.csv): give "
+                                      "the folder of a training run (evface train ... --out RUN) or of an evaluation "
+                                      "(evface eval RUN --out DIR)"))
+
+
 def _printable_strings(value: Any) -> Any:
     """``value`` (a comparison) with each string in it, keys too, passed through
     :func:`~evface.errors.printable`: what the table prints of it (run names, which are folder names,
@@ -204,6 +218,7 @@ def register(app: typer.Typer) -> None:
             if not run.is_dir():
                 raise DatasetError(where(run, "is a file, not a run folder" if run.exists() else "no such folder"))
             run_folder.check_not_other_folder(run)  # was: "no predictions ... evface eval RUN" of an evface run output
+            _check_holds_a_run(run)  # was: "no predictions ... evface eval RUN" of an empty folder, or "... is not" a reconstruction run
             run_folder.check_written_together(run)  # was: a predictions.csv or scores.csv paired whatever metrics.json it lay beside
         kinds = {run: recon_compare.is_reconstruction_run(run) for run in (run_a, run_b)}
         if kinds[run_a] != kinds[run_b]:
