@@ -150,3 +150,21 @@ def test_compare_of_an_empty_folder_says_it_holds_no_run(tmp_path, capsys, first
                                                "predictions.csv or scores.csv): give the folder of a training run "
                                                "(evface train ... --out RUN) or of an evaluation (evface eval RUN "
                                                "--out DIR)")
+
+
+def test_the_dataset_stage_of_an_evface_run_given_to_the_report_names_its_run(tmp_path, capsys):
+    """Was "neither an evface run, a training run, an evaluation nor a dataset folder" of
+    ``OUT/stages/synth-KEY``, which holds the record of the stage that built the dataset and no run."""
+    from evface.cli import main
+
+    stage = tmp_path / "quick" / "stages" / "synth-9f59"
+    stage.mkdir(parents=True)
+    (stage / "stage.json").write_text(json.dumps({"name": "synth", "task": "synth", "config": {}}))
+    assert main(["report", str(stage), "--out", str(tmp_path / "r.html")]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {stage}: the dataset stage of the evface run {tmp_path / 'quick'}, "
+                                               f"which holds no run: give the run ({tmp_path / 'quick'}), or the dataset "
+                                               "folder it built")
+    assert not (tmp_path / "r.html").exists()
+    (stage / "stage.json").write_text(json.dumps({"name": "rgb", "task": "classify"}))  # a training stage, emptied
+    assert main(["report", str(stage), "--out", str(tmp_path / "r.html")]) == 2
+    assert "dataset stage" not in capsys.readouterr().err
