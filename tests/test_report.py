@@ -94,10 +94,10 @@ def test_report_sets_each_reconstruction_training_beside_their_mean(fake_run, tm
     seeds = text[text.index("<h3>Between training seeds</h3>"):]
     seeds = seeds[:seeds.index("</table>")]
     assert "<th>seed 3</th><th>seed 4</th><th>mean over seeds</th><th>mean, subjects and trainings</th>" in seeds
-    assert ("<td>keyframe</td><td><b>+0.0100 [+0.0020, +0.0180]</b></td><td>-0.0050 [-0.0150, +0.0040]</td>"
+    assert ("<td>keyframe</td><td>2 / 4</td><td><b>+0.0100 [+0.0020, +0.0180]</b></td><td>-0.0050 [-0.0150, +0.0040]</td>"
             "<td>+0.0025 [-0.0040, +0.0090]</td><td>+0.0025 [-0.0070, +0.0120]</td>") in seeds.replace("−", "-")
     # the run's own dim-light mean: clear of zero over subjects, not over subjects and trainings
-    assert ("<td>keyframe, dim</td><td><b>-0.0100 [-0.0180, -0.0020]</b></td><td>+0.0050 [-0.0040, +0.0150]</td>"
+    assert ("<td>keyframe, dim</td><td>2 / 2</td><td><b>-0.0100 [-0.0180, -0.0020]</b></td><td>+0.0050 [-0.0040, +0.0150]</td>"
             "<td><b>-0.0123 [-0.0200, -0.0040]</b></td><td>-0.0123 [-0.0300, +0.0050]</td>") in seeds.replace("−", "-")
     assert "was trained once per fold" not in text
     # the per-lighting table of the run claims what its interval over subjects and trainings allows

@@ -35,19 +35,20 @@ def _trainings(res: dict[str, Any]) -> dict[str, int] | None:
 
 
 def _head(res: dict[str, Any], trainings: dict[str, int] | None) -> list[str]:
-    """The line naming the runs, the clips and the intervals, and the table's column heads."""
+    """The line naming the runs, the clips and the intervals, and the table's column heads (each row
+    says the subjects / clips it rests on: a lighting's are fewer than the head line's)."""
     return [f"A = {res['a']}, B = {res['b']}: {counted(res['n'], 'clip')} of {counted(res['n_subjects'], 'subject')}, "
             "paired; 95 % intervals from a subject-cluster bootstrap"
             + (f", and over subjects and training seeds ({trainings['a']} of A, {trainings['b']} of B; "
                "the verdict follows it)" if trainings else ""),
-            f"{'':10}{'metric':8}{'A':>8}{'B':>8}{'A - B':>9}  {'subjects':18}"
-            + (f"{'subjects, seeds':18}" if trainings else "") + "verdict"]
+            f"{'':10}{'metric':8}{'A':>8}{'B':>8}{'A - B':>9}  {'interval':18}"
+            + (f"{'with seeds':18}" if trainings else "") + f"{'subjects / clips':18}verdict"]
 
 
 def _metric_rows(res: dict[str, Any], trainings: dict[str, int] | None) -> list[str]:
     """A row per metric over all clips, then a top-1 row per lighting; where every clip is of one
     lighting, the sentence saying so in place of those rows."""
-    from evface.tasks.figure_format import FIGURES, fixed, one_lighting  # lazy: numpy loads for this command only
+    from evface.tasks.figure_format import FIGURES, clear_digits, fixed, one_lighting  # lazy: numpy loads for this command only
 
     single = one_lighting(list(res["per_lighting"]))  # one lighting: said below the table, not repeated
     lines = []
@@ -55,19 +56,24 @@ def _metric_rows(res: dict[str, Any], trainings: dict[str, int] | None) -> list[
         for key, d in part["metrics"].items():
             if group != "all" and key != "top1":
                 continue
+            digits, scale = FIGURES[key]
+            digits = clear_digits(d.get("ci_trainings") or d["ci"], digits, scale)  # as the interval its verdict follows
             lines.append(f"{group:10}{NAMES[key]:8}{fixed(d['a'], *FIGURES[key]):>8}{fixed(d['b'], *FIGURES[key]):>8}"
-                         f"{fixed(d['diff'], *FIGURES[key], '+'):>9}  {_interval(d['ci'], key)}"
-                         + (_interval(d.get("ci_trainings"), key) if trainings else "") + d["verdict"])
+                         f"{fixed(d['diff'], digits, scale, '+'):>9}  {_interval(d['ci'], key)}"
+                         + (_interval(d.get("ci_trainings"), key) if trainings else "")
+                         + f"{part.get('n_subjects', '–')} / {part.get('n', '–')}".ljust(18) + d["verdict"])
     if single:
         lines.append(single)
     return lines
 
 
 def _interval(ci: list[float] | None, key: str) -> str:
-    """The interval ``ci`` of the metric ``key`` in its column, ``-`` where there is none."""
-    from evface.tasks.figure_format import FIGURES, fixed_interval  # lazy: numpy loads for this command only
+    """The interval ``ci`` of the metric ``key`` in its column, ``-`` where there is none; one that
+    excludes 0 to the decimals it takes to read so (:func:`~evface.tasks.figure_format.clear_digits`)."""
+    from evface.tasks.figure_format import FIGURES, clear_digits, fixed_interval  # lazy: numpy loads for this command only
 
-    return f"{fixed_interval(ci, *FIGURES[key], '+') if ci else '-':18}"
+    digits, scale = FIGURES[key]
+    return f"{fixed_interval(ci, clear_digits(ci, digits, scale), scale, '+') if ci else '-':18}"
 
 
 def _caveats(res: dict[str, Any]) -> list[str]:
@@ -121,6 +127,20 @@ def _seed_lines(res: dict[str, Any], trainings: dict[str, int] | None) -> list[s
         lines.append("one training per fold of each run: the interval covers which subjects were tested, not how "
                      "another training seed would come out (train with --seeds N to see that)")
     return lines
+
+
+RUN_FILES = ("config.json", "metrics.json", "predictions.csv", "scores.csv")
+"""What a training run or an evaluation folder holds, one of them at least."""
+
+
+def _check_holds_a_run(run: Path) -> None:
+    """Refuse the folder ``run`` where it holds none of :data:`RUN_FILES` (an empty folder, a mistyped
+    one of other files): one :class:`DatasetError` saying so, not the words for a run of the other task
+    or one scored before its per-clip scores were written."""
+    if not any((run / name).is_file() for name in RUN_FILES):
+        raise DatasetError(where(run, "holds no run (no config.json, metrics.json, predictions.csv or scores.csv): give "
+                                      "the folder of a training run (evface train ... --out RUN) or of an evaluation "
+                                      "(evface eval RUN --out DIR)"))
 
 
 def _printable_strings(value: Any) -> Any:
@@ -198,6 +218,7 @@ def register(app: typer.Typer) -> None:
             if not run.is_dir():
                 raise DatasetError(where(run, "is a file, not a run folder" if run.exists() else "no such folder"))
             run_folder.check_not_other_folder(run)  # was: "no predictions ... evface eval RUN" of an evface run output
+            _check_holds_a_run(run)  # was: "no predictions ... evface eval RUN" of an empty folder, or "... is not" a reconstruction run
             run_folder.check_written_together(run)  # was: a predictions.csv or scores.csv paired whatever metrics.json it lay beside
         kinds = {run: recon_compare.is_reconstruction_run(run) for run in (run_a, run_b)}
         if kinds[run_a] != kinds[run_b]:

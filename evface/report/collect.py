@@ -305,7 +305,8 @@ def _none_of_them(root: Path) -> str:
     """Why the report cannot take the folder ``root``, which is no folder it reads: an ``evface run``
     output that has not finished (its ``stages`` there, but no ``pipeline.json``, written when the
     run ends), naming the stages it finished (:func:`~evface.tasks.run_folder.finished_stages`); a folder of runs given in place of them, naming up to
-    three (was: the same words as for an empty folder).
+    three (was: the same words as for an empty folder); the dataset stage of an ``evface run``
+    (``OUT/stages/synth-KEY``, its ``stage.json`` alone), naming its run.
 
     Examples
     --------
@@ -323,10 +324,23 @@ def _none_of_them(root: Path) -> str:
         which = f", or give the stages it finished ({_some(done)})" if done else ""
         return (f"an evface run that has not finished (its pipeline.json is written when it ends): resume it, 'evface "
                 f"run --out {root}' again with the options it was started with{which}")
+    if root.parent.name == "stages" and _stage_task(root) == "synth":  # the stage that built the dataset
+        return (f"the dataset stage of the evface run {root.parent.parent}, which holds no run: give the run "
+                f"({root.parent.parent}), or the dataset folder it built")
     said = "neither an evface run, a training run, an evaluation nor a dataset folder"
     inside = sorted(folder for folder in root.iterdir() if folder.is_dir() and any(
         (folder / name).is_file() for name in ("pipeline.json", "config.json", "metrics.json", "manifest.csv")))
     return f"{said}, but it holds {counted(len(inside), 'such folder')} ({_some(inside)}): give those instead" if inside else said
+
+
+def _stage_task(stage: Path) -> object:
+    """The ``task`` the ``stage.json`` of the stage folder ``stage`` names; ``None`` where it has none
+    that can be read."""
+    try:
+        record = json.loads((stage / STAGE_DONE).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    return record.get("task") if isinstance(record, dict) else None
 
 
 def _some(folders: list[Path]) -> str:

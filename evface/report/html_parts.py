@@ -8,7 +8,7 @@ import html
 from typing import Any, Literal, overload
 
 from evface.errors import ParameterError, counted
-from evface.tasks.figure_format import few_subjects, fixed, fixed_interval, one_lighting
+from evface.tasks.figure_format import clear_digits, few_subjects, fixed, fixed_interval, one_lighting
 from evface.tasks.stats import describe_difference
 
 PAPER: dict[str, Any] = {
@@ -309,7 +309,8 @@ def one_lighting_note(lightings: list[str]) -> str:
 def signed_difference(d: dict[str, Any], digits: int, scale: float) -> str:
     """A paired difference with its interval: over subjects and trainings where the comparison has one.
 
-    Bold where the interval excludes zero.
+    Bold where the interval excludes zero, to the decimals it takes to read so
+    (:func:`~evface.tasks.figure_format.clear_digits`).
 
     Parameters
     ----------
@@ -331,11 +332,14 @@ def signed_difference(d: dict[str, Any], digits: int, scale: float) -> str:
     '<b>+1.23 [+0.50, +2.00]</b>'
     >>> signed_difference({"diff": 0.0123, "ci": None}, 2, 100)
     '+1.23 (one subject: no interval)'
+    >>> signed_difference({"diff": -0.0123, "ci": [-0.0236, -0.00004]}, 1, 100)
+    '<b>-1.230 [-2.360, -0.004]</b>'
     """
     d = _record("d", d, "diff", "ci")
     if d["ci"] is None:
         return f"{fixed(d['diff'], digits, scale, '+')} (one subject: no interval)"
     ci = d.get("ci_trainings") or d["ci"]
+    digits = clear_digits(ci, digits, scale)  # a bold interval never reads as touching 0
     text = f"{fixed(d['diff'], digits, scale, '+')} {fixed_interval(ci, digits, scale, '+')}"
     return f"<b>{text}</b>" if _excludes_zero(ci) else text
 
@@ -391,8 +395,9 @@ def not_compared_list(comparisons: list[dict[str, Any]]) -> str:
 
 
 def signed_mean(d: dict[str, Any] | None, digits: int = 4) -> str:
-    """``+0.0123 [+0.0050, +0.0200]``, bold when the interval excludes zero; a mean over one
-    subject (``n_clusters`` 1) has no interval.
+    """``+0.0123 [+0.0050, +0.0200]``, bold when the interval excludes zero, to the decimals it takes
+    to read so (:func:`~evface.tasks.figure_format.clear_digits`); a mean over one subject
+    (``n_clusters`` 1) has no interval.
 
     Parameters
     ----------
@@ -410,6 +415,8 @@ def signed_mean(d: dict[str, Any] | None, digits: int = 4) -> str:
     --------
     >>> signed_mean({"mean": 0.0123, "ci": [-0.005, 0.02], "n_clusters": 5})
     '+0.0123 [-0.0050, +0.0200]'
+    >>> signed_mean({"mean": 0.0123, "ci": [0.00004, 0.02], "n_clusters": 5})
+    '<b>+0.01230 [+0.00004, +0.02000]</b>'
     >>> signed_mean(None)
     '–'
     """
@@ -418,5 +425,6 @@ def signed_mean(d: dict[str, Any] | None, digits: int = 4) -> str:
     d = _record("d", d, "mean", "ci")
     if d.get("n_clusters", 2) < 2:
         return f"{fixed(d['mean'], digits, sign='+')} (one subject: no interval)"
+    digits = clear_digits(d["ci"], digits)  # a bold interval never reads as touching 0
     text = f"{fixed(d['mean'], digits, sign='+')} {fixed_interval(d['ci'], digits, sign='+')}"
     return f"<b>{text}</b>" if _excludes_zero(d["ci"]) else text

@@ -42,7 +42,8 @@ def _sensor_differences(comparisons: list[dict[str, Any]]) -> str:
         return ""
     rows, unsampled = _sensor_rows(comparisons)
     return (SENSOR_INTRO
-            + (html_table(["hd − lr", "method", "subjects / apex samples", "SSIM at the apex", "SSIM active AUs at the apex",
+            + (html_table(["hd − lr", "method", "subjects / samples: apex; all horizons", "SSIM at the apex",
+                           "SSIM active AUs at the apex",
                            "SSIM all horizons", "verdict (active, apex)"], rows) if rows else "")
             + _seed_scores_note(unsampled)
             + _one_run_only_notes(comparisons)
@@ -69,13 +70,22 @@ def _scored_before_seed_scores(comparison: dict[str, Any]) -> bool:
 
 
 def _sensor_row(pair: str, comparison: dict[str, Any], method: str, entry: dict[str, Any]) -> list[str]:
-    """A method's row of the pair: its counts, hd − lr SSIM at the apex (face, active AUs), over every
-    horizon, and the verdict in the active regions at the apex."""
+    """A method's row of the pair: the subjects and samples its differences rest on (at the apex; over
+    every horizon), hd − lr SSIM at the apex (face, active AUs), over every horizon, and the verdict in
+    the active regions at the apex. The active regions' difference, which rests on the samples where
+    they are scored, says its own counts where they are not the apex's (was: every column under the
+    apex's counts, the all-horizons one resting on every sample)."""
     apex, every = entry.get("apex", {}), entry.get("all", {})
     verdict = apex.get("active_ssim", {}).get("verdict", "–")
-    return [pair, html.escape(method), f'{comparison["n_subjects"]} / {comparison["n_apex"]}',
-            _sensor_cell(apex.get("face_ssim")), _sensor_cell(apex.get("active_ssim")),
-            _sensor_cell(every.get("face_ssim")), html.escape(verdict)]
+    at_apex = _rests_on(apex.get("face_ssim")) or f'{count_text(comparison["n_subjects"])} / {count_text(comparison["n_apex"])}'
+    active = _sensor_cell(apex.get("active_ssim")) + _own_counts(apex.get("active_ssim"), at_apex)
+    return [pair, html.escape(method), f'{at_apex}; {_rests_on(every.get("face_ssim")) or "–"}',
+            _sensor_cell(apex.get("face_ssim")), active, _sensor_cell(every.get("face_ssim")), html.escape(verdict)]
+
+
+def _rests_on(d: dict[str, Any] | None) -> str | None:
+    """“subjects / samples” of one difference (its ``n_clusters`` and ``n``); ``None`` where it has none."""
+    return f'{count_text(d.get("n_clusters"))} / {count_text(d.get("n"))}' if d and "n" in d else None
 
 
 def _sensor_cell(d: dict[str, Any] | None) -> str:
@@ -156,8 +166,8 @@ def _seeds_table(several: list[dict[str, Any]], by_lighting: bool) -> str:
     heads, n = _seed_heads(several)
     rows = [row for r in several for method, pooled in r["metrics"].get("cvae_vs", {}).items()
             for row in _method_seed_rows(r, method, pooled, n, by_lighting)]
-    return SEEDS_INTRO + html_table(["run", "CVAE − method"] + heads + ["mean over seeds", "mean, subjects and trainings"],
-                                    rows)
+    return SEEDS_INTRO + html_table(["run", "CVAE − method", "subjects / apex samples"] + heads
+                                    + ["mean over seeds", "mean, subjects and trainings"], rows)
 
 
 def _seed_heads(several: list[dict[str, Any]]) -> tuple[list[str], int]:
@@ -175,21 +185,25 @@ def _method_seed_rows(run: dict[str, Any], method: str, pooled: dict[str, Any], 
     m = run["metrics"]
     per_seed = [e.get("cvae_vs", {}).get(method, {}) for e in m["per_seed"]]
     both = m.get("cvae_vs_over_trainings", {}).get(method, {})  # runs scored before 2026-12-05 lack it
-    rows = [_seed_row(escaped_run_name(run), html.escape(method), [signed_mean(v.get("face")) for v in per_seed], n,
-                      signed_mean(pooled.get("apex_face_ssim")), signed_mean(both.get("face")))]
+    mean = pooled.get("apex_face_ssim")
+    rows = [_seed_row(escaped_run_name(run), html.escape(method), _rests_on(mean),
+                      [signed_mean(v.get("face")) for v in per_seed], n, signed_mean(mean), signed_mean(both.get("face")))]
     for light in sorted({x for v in per_seed for x in v.get("apex_by_lighting", {})} if by_lighting else ()):
         cells = [v.get("apex_by_lighting", {}).get(light, {}).get("face") for v in per_seed]
         mean = pooled.get("apex_by_lighting", {}).get(light, {}).get("face")
-        rows.append(_seed_row(escaped_run_name(run), html.escape(f"{method}, {light}"), [signed_mean(c) for c in cells], n,
-                              signed_mean(mean), signed_mean(both.get("apex_by_lighting", {}).get(light, {}).get("face"))))
+        rows.append(_seed_row(escaped_run_name(run), html.escape(f"{method}, {light}"), _rests_on(mean),
+                              [signed_mean(c) for c in cells], n, signed_mean(mean),
+                              signed_mean(both.get("apex_by_lighting", {}).get(light, {}).get("face"))))
     return rows
 
 
-def _seed_row(run_name: str, label: str, trainings: list[str], n: int, mean: str, over_trainings: str) -> list[str]:
-    """A row of the seeds table: the run and what it compares, each training's difference (“–” for the
-    trainings a run has fewer of than ``n``), the mean's with its subject-cluster interval and with its
-    interval over subjects and trainings."""
-    return [run_name, label] + trainings + ["–"] * (n - len(trainings)) + [mean, over_trainings]
+def _seed_row(run_name: str, label: str, counts: str | None, trainings: list[str], n: int, mean: str,
+              over_trainings: str) -> list[str]:
+    """A row of the seeds table: the run and what it compares, the subjects / apex samples its
+    differences rest on (a lighting's fewer than all: was not said), each training's difference (“–”
+    for the trainings a run has fewer of than ``n``), the mean's with its subject-cluster interval and
+    with its interval over subjects and trainings."""
+    return [run_name, label, counts or "–"] + trainings + ["–"] * (n - len(trainings)) + [mean, over_trainings]
 
 
 def _trained_once_note(some_several: bool) -> str:
@@ -316,8 +330,10 @@ def _recordings_note(recorded: list[str]) -> str:
 
 
 def _apex_table(runs: list[dict[str, Any]]) -> str:
-    """Each run's methods at the apex: SSIM over the face and the active regions with intervals,
-    PSNR, SSIM over every horizon, the gain over keyframe copy and CVAE − method."""
+    """Each run's methods at the apex: the subjects / apex samples its intervals rest on (a
+    difference in the active regions its own where they are not those of the face: was none, the
+    "Tested:" line's counts of every horizon's samples alone), SSIM over the face and the active
+    regions with intervals, PSNR, SSIM over every horizon, the gain over keyframe copy and CVAE − method."""
     rows = []
     for r in runs:
         m = r["metrics"]
@@ -325,18 +341,27 @@ def _apex_table(runs: list[dict[str, Any]]) -> str:
         both = m.get("cvae_vs_over_trainings", {})  # several seeds: the interval over subjects and trainings
         for method, v in m.get("methods", {}).items():
             apex, ci = v.get("apex", {}), v.get("apex_interval", {})
-            rows.append([escaped_run_name(r), html.escape(method),
+            gain = gains.get(method, {}).get("apex_active_ssim")
+            vs = both.get(method, {}).get("active") or versus.get(method, {}).get("apex_active_ssim")
+            counts = _rests_on(ci.get("face")) or _rests_on(gain) or _rests_on(vs)
+            rows.append([escaped_run_name(r), html.escape(method), counts or "–",
                          mean_with_interval(ci.get("face"), apex.get("face", {}).get("ssim")),
-                         mean_with_interval(ci.get("active"), apex.get("active", {}).get("ssim")), fixed(apex.get("face", {}).get("psnr"), 2),
+                         mean_with_interval(ci.get("active"), apex.get("active", {}).get("ssim"))
+                         + _own_counts(ci.get("active"), counts), fixed(apex.get("face", {}).get("psnr"), 2),
                          fixed(v.get("all", {}).get("ssim"), 4),
-                         signed_mean(gains.get(method, {}).get("apex_active_ssim")),
-                         signed_mean(both.get(method, {}).get("active") or versus.get(method, {}).get("apex_active_ssim"))])
+                         signed_mean(gain) + _own_counts(gain, counts), signed_mean(vs) + _own_counts(vs, counts)])
     return ("<h3>At the apex</h3>" + ("<p>CVAE − method of a run of several training seeds: its interval "
                                       "resamples the subjects and each fold's trainings (\"Between training "
                                       "seeds\" below).</p>" if any("cvae_vs_over_trainings" in r["metrics"]
                                                                    for r in runs) else "") + html_table(
-        ["run", "method", "SSIM", "SSIM active AUs", "PSNR dB", "SSIM all horizons", "gain over keyframe (active)",
-         "CVAE − method (active)"], rows))
+        ["run", "method", "subjects / apex samples", "SSIM", "SSIM active AUs", "PSNR dB", "SSIM all horizons",
+         "gain over keyframe (active)", "CVAE − method (active)"], rows))
+
+
+def _own_counts(d: dict[str, Any] | None, counts: str | None) -> str:
+    """`` (S / N)``: the subjects / samples of the interval ``d`` where they are not the row's ``counts``; else empty."""
+    own = _rests_on(d)
+    return f" ({own})" if own and own != counts else ""
 
 
 def _cvae_vs_per_lighting(runs: list[dict[str, Any]], by_lighting: bool) -> str:

@@ -137,6 +137,35 @@ def fixed_interval(ci: Sequence[float], digits: int, scale: float = 1.0, sign: s
     return interval([v * scale for v in checked_interval("ci", ci)], f"{_sign(sign)}.{_digits(digits)}f")
 
 
+TOUCHES_ZERO = 1e-9
+"""An interval bound this close to 0 touches it (float rounding, not a difference): the threshold of
+:func:`~evface.tasks.stats.describe_difference`, whose verdict :func:`clear_digits` keeps the figures in line with."""
+
+
+def clear_digits(ci: Sequence[float] | None, digits: int, scale: float = 1.0) -> int:
+    """The decimals a difference with the interval ``ci`` (times ``scale``) is shown to: ``digits``, or
+    more where the interval excludes 0 (a verdict names a winner, :func:`~evface.tasks.stats.describe_difference`)
+    but a bound would round to 0, so that no winner is stated beside an interval that reads as
+    touching 0 (was ``-0.01 [-0.02, +0.00]``, “B higher”, for ``[-0.0236, -0.0004]``); ``digits``
+    where there is no interval, or it holds 0 or a bound that is not finite.
+
+    >>> clear_digits([-0.0236, -0.0004], 2), clear_digits([0.00004, 0.03], 1, 100), clear_digits([-0.02, 0.0004], 2)
+    (4, 3, 2)
+    >>> clear_digits([5.6e-17, 0.107], 2), clear_digits(None, 2), clear_digits([0.5, 0.9], 1, 100)
+    (2, 2, 1)
+    """
+    digits = _digits(digits)
+    if ci is None:
+        return digits
+    lo, hi = checked_interval("ci", ci)
+    if not np.isfinite([lo, hi]).all() or not (lo > TOUCHES_ZERO or hi < -TOUCHES_ZERO):
+        return digits
+    near = min(abs(lo), abs(hi)) * abs(as_real("scale", scale, -math.inf, math.inf))
+    while near > 0 and digits < 20 and float(f"{near:.{digits}f}") == 0:
+        digits += 1
+    return digits
+
+
 def with_interval(value: Any, ci: Sequence[float] | None, digits: int, scale: float = 1.0) -> str:
     """``value [low, high]`` as :func:`fixed` and :func:`fixed_interval` give them (the interval only
     when there is one).

@@ -371,13 +371,14 @@ def _table_heading(res: dict[str, Any], two_level: bool) -> list[str]:
             f"{counted(res['n_subjects'], 'subject')}, paired; 95 % intervals from a subject-cluster bootstrap"
             + (", and over subjects and trainings where a run trained a method several times (the verdict "
                "follows it)" if two_level else ""),
-            f"{'method':14}{'samples':16}{'metric':13}{'A':>8}{'B':>8}{'A - B':>9}  {'subjects':20}"
-            + (f"{'subjects, trainings':22}" if two_level else "") + "verdict"]
+            f"{'method':14}{'samples':16}{'metric':13}{'A':>8}{'B':>8}{'A - B':>9}  {'interval':20}"
+            + (f"{'with trainings':22}" if two_level else "") + f"{'subjects / samples':20}verdict"]
 
 
 def _table_rows(res: dict[str, Any], two_level: bool, unlisted: list[str]) -> list[str]:
-    """A row per method, selection of samples and metric; the selections in ``unlisted`` (one lighting's:
-    said below the table, not repeated) left out."""
+    """A row per method, selection of samples and metric, with the subjects / samples its difference
+    rests on (the apex's, a lighting's, or fewer where a region is not scored: was the head line's count
+    alone); the selections in ``unlisted`` (one lighting's: said below the table, not repeated) left out."""
     lines = []
     for method, entry in res["methods"].items():
         for label, part in entry.items():
@@ -386,15 +387,23 @@ def _table_rows(res: dict[str, Any], two_level: bool, unlisted: list[str]) -> li
             for metric, d in part.items():
                 lines.append(f"{method:14}{label:16}{metric:13}{figure_format.fixed(d['a'], DIGITS[metric]):>8}"
                              f"{figure_format.fixed(d['b'], DIGITS[metric]):>8}"
-                             f"{figure_format.fixed(d['diff'], DIGITS[metric], sign='+'):>9}  "
+                             f"{figure_format.fixed(d['diff'], _digits(d, metric), sign='+'):>9}  "
                              f"{_interval(d['ci'], metric):20}"
-                             + (f"{_interval(d.get('ci_trainings'), metric):22}" if two_level else "") + d["verdict"])
+                             + (f"{_interval(d.get('ci_trainings'), metric):22}" if two_level else "")
+                             + f"{d.get('n_clusters', '–')} / {d.get('n', '–')}".ljust(20) + d["verdict"])
     return lines
 
 
+def _digits(d: dict[str, Any], metric: str) -> int:
+    """The decimals of the difference ``d`` of ``metric``: the metric's, or more where the interval its
+    verdict follows excludes 0 but a bound would round to 0 (:func:`~evface.tasks.figure_format.clear_digits`)."""
+    return figure_format.clear_digits(d.get("ci_trainings") or d["ci"], DIGITS[metric])
+
+
 def _interval(ci: list[float] | None, metric: str) -> str:
-    """An interval of ``metric`` with its sign, to the metric's decimals; none: ``-``."""
-    return figure_format.fixed_interval(ci, DIGITS[metric], sign="+") if ci else "-"
+    """An interval of ``metric`` with its sign, to the metric's decimals (more where it excludes 0 but a
+    bound would round to 0: :func:`~evface.tasks.figure_format.clear_digits`); none: ``-``."""
+    return figure_format.fixed_interval(ci, figure_format.clear_digits(ci, DIGITS[metric]), sign="+") if ci else "-"
 
 
 def _comparison_notes(res: dict[str, Any], two_level: bool, single: str | None) -> list[str]:
