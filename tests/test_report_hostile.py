@@ -10,7 +10,7 @@ import pytest
 
 from evface.report.html import build_report
 from evface.report.html_parts import signed_difference, signed_mean
-from evface.tasks import figure_format, stats
+from evface.tasks import stats
 
 from report_fixtures import draw_each_figure_once, make_fake_run
 
@@ -28,10 +28,6 @@ def _bounds(text: str) -> list[tuple[float, float]]:
 def _reads_clear_of_zero(text: str) -> bool:
     """Whether every interval in ``text`` reads as it is stated: both bounds on one side of 0, neither shown as 0."""
     return all((lo > 0 and hi > 0) or (lo < 0 and hi < 0) for lo, hi in _bounds(text))
-
-
-def test_the_threshold_of_a_clear_interval_is_the_verdicts():
-    assert figure_format.TOUCHES_ZERO == stats.TOUCHES_ZERO
 
 
 @pytest.mark.parametrize("ci", [[-0.0236, -0.0004], [0.00004, 0.03], [-0.02, -0.000004]])

@@ -138,8 +138,10 @@ def fixed_interval(ci: Sequence[float], digits: int, scale: float = 1.0, sign: s
 
 
 TOUCHES_ZERO = 1e-9
-"""An interval bound this close to 0 touches it (float rounding, not a difference): the threshold of
-:func:`~evface.tasks.stats.describe_difference`, whose verdict :func:`clear_digits` keeps the figures in line with."""
+"""An interval bound this close to 0 touches it (float rounding, not a difference: a metric recomputed
+from the same confusion matrix in another order, UAR vs top-1 on balanced classes, differs from 0 only
+by it): the threshold of :func:`~evface.tasks.stats.describe_difference`'s verdict, which
+:func:`clear_digits` keeps the figures in line with."""
 
 
 def clear_digits(ci: Sequence[float] | None, digits: int, scale: float = 1.0) -> int:

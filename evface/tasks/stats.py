@@ -38,7 +38,7 @@ from evface.checks import as_int, as_real, real_array, within_memory
 from evface.errors import ParameterError, counted
 from evface.inputs.splits import subject_split, subject_texts
 from evface.tasks import class_metrics as cm
-from evface.tasks.figure_format import NOT_FINITE, checked_interval
+from evface.tasks.figure_format import NOT_FINITE, TOUCHES_ZERO, checked_interval
 
 METRICS = ("top1", "uf1", "uar")
 """The metrics that get intervals: top-1 and the MEGC metrics UF1 and UAR."""
@@ -643,11 +643,6 @@ def mcnemar_exact(a_only: int, b_only: int) -> float:
     # count, within 1e-12 of the big-integer sum of binomial terms, which took quadratic time (26 s at
     # 3 * 10^5 pairs each way) and never ended near 2^62
     return min(1.0, 2 * float(betainc(n - k, k + 1, 0.5)))
-
-
-TOUCHES_ZERO = 1e-9
-"""An interval bound this close to 0 touches it: a metric recomputed from the same confusion matrix
-in another order (UAR vs top-1 on balanced classes) differs from 0 only by float rounding."""
 
 
 def describe_difference(name_a: str, name_b: str, ci: Sequence[float]) -> str:
