@@ -69,7 +69,14 @@ import torch
 
 from evface.errors import DatasetError, ParameterError, choose_from, counted, where
 from evface.inputs.recon_dataset import build_samples, check_memory, sample_bytes, write_samples
-from evface.inputs.reconstruct import GRID_SENSOR, NO_INTERPOLATION, NOTHING_TO_INTERPOLATE, ReconSamples, ReconSpec
+from evface.inputs.reconstruct import (
+    GRID_SENSOR,
+    NEEDS,
+    NO_INTERPOLATION,
+    NOTHING_TO_INTERPOLATE,
+    ReconSamples,
+    ReconSpec,
+)
 from evface.io.clip_reader import frames_and_truth_info
 from evface.io.dataset import DatasetFolder
 from evface.models.recon_baselines import fit_integration
@@ -586,7 +593,23 @@ def figures(metrics: dict[str, Any]) -> str:
             f"{figure_format.mean_with_interval(m.get('apex_interval', {}).get('face'), m['apex']['face']['ssim'])}, "
             f"{figure_format.fixed(m['apex']['face']['psnr'], 2)} dB" for name, m in metrics["methods"].items()]
     return (f"at the apex, SSIM over the face and PSNR: {'; '.join(said)} ({counted(metrics['n_clips'], 'clip')} of "
-            f"{counted(metrics['n_subjects'], 'subject')})")
+            f"{counted(metrics['n_subjects'], 'subject')}{_unsampled_said(metrics)})")
+
+
+def _unsampled_said(metrics: dict[str, Any]) -> str:
+    """The clips an evaluation left unscored for want of a sample, as :func:`figures` ends on them.
+
+    >>> _unsampled_said({"unsampled": {"clips": ["s03_b"], "needs": "an RGB frame after its first"}})
+    '; 1 clip not scored, without a sample: s03_b (a clip needs an RGB frame after its first)'
+    >>> _unsampled_said({})
+    ''
+    """
+    unsampled = metrics.get("unsampled")
+    if not unsampled:
+        return ""
+    clips = unsampled["clips"]
+    named = ", ".join(clips[:10]) + (f" and {len(clips) - 10} more" if len(clips) > 10 else "")
+    return f"; {counted(len(clips), 'clip')} not scored, without a sample: {named} (a clip needs {unsampled['needs']})"
 
 
 def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str | Path | None = None,
@@ -693,11 +716,13 @@ def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ReconstructConfig, Re
 @dataclass(frozen=True)
 class _Scored:
     """The samples an evaluation scores and what it knows of them: ``other_ids``, the clips the run
-    never saw; ``left_out``, the clips of the run's own dataset left out (of subjects no part tested)."""
+    never saw; ``left_out``, the clips of the run's own dataset left out (of subjects no part tested);
+    ``clip_ids``, every clip meant to be scored, those without a sample (:func:`_unsampled`) included."""
 
     samples: ReconSamples
     other_ids: set[str]
     left_out: int
+    clip_ids: list[str]
 
 
 @dataclass(frozen=True)
@@ -722,7 +747,8 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     parts = [group[0] for group in groups]  # the subjects of each group; its seeds are trained alike
     tested = [subj for p in parts for subj in p["test"]]
     scored = _test_samples(run_dir, data, spec, tested) if samples is None else _Scored(
-        _part_samples(samples, tested, "test"), set(), 0)
+        _part_samples(samples, tested, "test"), set(), 0,
+        [str(r["clip_id"]) for r in DatasetFolder.open(data).rows if str(r["subject"]) in set(tested)])
     s = scored.samples
     scored_by = scoring_parts(s, parts, scored.other_ids)
     apex = recon_eval.phase_indices(s)["apex"]
@@ -733,6 +759,7 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     metrics = {
         **_metrics_head(config, spec, data, s, parts, _evaluated_on(
             s, scored.other_ids, len(parts), seeds, (data, config, scored.left_out) if not own else None)),
+        **_unsampled(scored.clip_ids, s, spec),
         **recon_eval.score(scores, s, spec, reference="keyframe", challenger="cvae"),
         "latent": latent,
     }
@@ -759,7 +786,28 @@ def _test_samples(run_dir: Path, data: Path, spec: ReconSpec, tested: list[str])
                                     "clips with truth frames (synthetic ones), or train a run with --protocol "
                                     "extrapolation or events-only on this dataset")  # was: '--protocol', which eval has not
     return _Scored(build_samples(data, rows, spec, f"{run_dir} is an {spec.protocol} run: evaluate it on a dataset of "
-                                 "longer clips"), other_ids, left_out)
+                                 "longer clips"), other_ids, left_out, [str(r["clip_id"]) for r in rows])
+
+
+def _unsampled(clip_ids: list[str], s: ReconSamples, spec: ReconSpec) -> dict[str, Any]:
+    """``{"unsampled": {"clips": [...], "needs": ...}}`` naming the clips of ``clip_ids`` without a
+    sample in ``s`` (a recording's clip of one frame, or whose apex is its first: nothing after the
+    keyframe to score) and what a clip needs; ``{}`` when every clip has samples (was: such a clip was
+    left out of the scores without a word, "7 clips" of a dataset of 8).
+
+    >>> from evface.inputs.reconstruct import ARRAYS
+    >>> s = ReconSamples(**{name: np.zeros((1, 1)) for name in ARRAYS}, meta={"clip_id": np.array(["a"], object)})
+    >>> _unsampled(["a", "b"], s, ReconSpec())["unsampled"]["clips"]
+    ['b']
+    >>> _unsampled(["a"], s, ReconSpec())
+    {}
+    """
+    have = set(s.meta["clip_id"].astype(str).tolist())
+    missing = [c for c in clip_ids if c not in have]
+    if not missing:
+        return {}
+    return {"unsampled": {"clips": missing, "needs": NEEDS["interpolation" if spec.protocol == "interpolation"
+                                                         else "extrapolation"]}}
 
 
 def _predict_seeds(run_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, groups: list[list[dict[str, Any]]],

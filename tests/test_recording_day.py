@@ -1,0 +1,62 @@
+"""A researcher's first day with a real session: `evface import session` of the hostile annotation
+tables a lab writes (clips of one or two webcam frames, an apex on a clip's first or last frame),
+then `evface train classify`, `evface train reconstruct`, `evface eval` and `evface report` on the
+dataset, as docs/import-guide.md §1.6-1.7 runs them (tiny sizes, one epoch).
+
+The session is :func:`import_fixtures.build_session`'s (EVT3 with triggers, an MP4 webcam), imported
+with the given face box so that no detector runs.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from import_fixtures import RGB_EXPOSURE_US, build_session
+
+from evface.cli import main
+
+pytestmark = pytest.mark.xdist_group("recording-day")
+
+FACE = "20,4,88,88"
+HEADER = "subject,clip_id,start_frame,onset_frame,apex_frame,offset_frame,end_frame,aus\n"
+SHORT_CLIPS = (
+    "s01,s01_a,3,6,6,6,14,1+2\n"   # onset = apex = offset
+    "s02,s02_a,20,22,25,25,32,4\n"  # apex = offset
+    "s01,s01_b,50,51,51,51,51,4\n"  # two frames, the apex the last
+    "s02,s02_b,60,60,60,61,61,1+2\n"  # two frames, the apex the first
+    "s03,s03_b,70,70,70,70,70,4\n"  # one frame: no sample after its keyframe
+    "s03,s03_c,0,0,0,3,5,4\n"  # the apex on the video's first frame
+    "s01,s01_c,110,112,119,119,119,1+2\n"  # the apex on the video's last frame
+)
+TRAIN = ["--epochs", "1", "--size", "32", "--threads", "1", "--folds", "3"]
+
+
+@pytest.fixture(scope="module")
+def short_clips(tmp_path_factory):
+    """The session imported with the table :data:`SHORT_CLIPS` (hd only, its trigger sync)."""
+    root = tmp_path_factory.mktemp("day")
+    build_session(root / "raw")
+    (root / "annotations.csv").write_text(HEADER + SHORT_CLIPS)
+    assert main(["import", "session", str(root / "data"), "--events", f"hd={root / 'raw' / 'hd.raw'}",
+                 "--rgb", str(root / "raw" / "rgb.mp4"), "--rgb-exposure-us", str(RGB_EXPOSURE_US),
+                 "--annotations", str(root / "annotations.csv"), "--face-box", FACE, "--homography", "hd=nominal"]) == 0
+    return root
+
+
+def test_reconstruct_names_the_clip_it_cannot_score(short_clips, capsys):
+    """A clip of one webcam frame has no frame after its keyframe to score: the run and its
+    evaluation say which clip went unscored and what a clip needs, in the printed figures,
+    metrics.json and the report (was: "6 clips of 3 subjects" of a dataset of 7, without a word)."""
+    run = short_clips / "recon"
+    capsys.readouterr()
+    assert main(["train", "reconstruct", "--data", str(short_clips / "data"), "--out", str(run), "--base", "4",
+                 *TRAIN]) == 0
+    said = "(6 clips of 3 subjects; 1 clip not scored, without a sample: s03_b (a clip needs a truth frame"
+    assert said in "".join(capsys.readouterr())
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["n_clips"] == 6 and metrics["unsampled"]["clips"] == ["s03_b"]
+    assert main(["eval", str(run), "--data", str(short_clips / "data"), "--out", str(short_clips / "again")]) == 0
+    assert said in "".join(capsys.readouterr())
+    assert main(["report", str(run), "--out", str(short_clips / "report.html")]) == 0
+    assert "1 clip not scored, without a sample: s03_b" in (short_clips / "report.html").read_text()
