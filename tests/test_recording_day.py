@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from import_fixtures import RGB_EXPOSURE_US, build_session
+from import_fixtures import RGB_EXPOSURE_US, build_session, write_aedat4
 
 from evface.cli import main
 
@@ -33,10 +33,17 @@ TRAIN = ["--epochs", "1", "--size", "32", "--threads", "1", "--folds", "3"]
 
 
 @pytest.fixture(scope="module")
-def short_clips(tmp_path_factory):
+def raw(tmp_path_factory):
+    """The session's files and its truth (read only)."""
+    root = tmp_path_factory.mktemp("raw")
+    return root, build_session(root)
+
+
+@pytest.fixture(scope="module")
+def short_clips(raw, tmp_path_factory):
     """The session imported with the table :data:`SHORT_CLIPS` (hd only, its trigger sync)."""
     root = tmp_path_factory.mktemp("day")
-    build_session(root / "raw")
+    (root / "raw").symlink_to(raw[0])
     (root / "annotations.csv").write_text(HEADER + SHORT_CLIPS)
     assert main(["import", "session", str(root / "data"), "--events", f"hd={root / 'raw' / 'hd.raw'}",
                  "--rgb", str(root / "raw" / "rgb.mp4"), "--rgb-exposure-us", str(RGB_EXPOSURE_US),
@@ -60,3 +67,22 @@ def test_reconstruct_names_the_clip_it_cannot_score(short_clips, capsys):
     assert said in "".join(capsys.readouterr())
     assert main(["report", str(run), "--out", str(short_clips / "report.html")]) == 0
     assert "1 clip not scored, without a sample: s03_b" in (short_clips / "report.html").read_text()
+
+
+def test_a_clip_without_events_is_said(raw, tmp_path, capsys):
+    """An event recording with a gap (a sensor that stopped, a USB hiccup) leaves a clip with no
+    event at all: the import says so, naming the clip, the sensor, the window and the options, and
+    keeps it in dataset.json (was: imported without a word, its event input empty in training)."""
+    root, truth = raw
+    hd = truth["hd_events"]
+    t_session = hd["t"] + truth["hd"].offset_us
+    write_aedat4(tmp_path / "gap.aedat4", hd[(t_session < 1_000_000) | (t_session >= 2_000_000)], truth["hd"].size)
+    (tmp_path / "annotations.csv").write_text(HEADER + "s01,s01_a,3,6,8,10,14,1+2\ns01,s01_b,33,35,37,39,45,4\n")
+    assert main(["import", "session", str(tmp_path / "data"), "--events", f"hd={tmp_path / 'gap.aedat4'}",
+                 "--rgb", str(root / "rgb.mp4"), "--rgb-exposure-us", str(RGB_EXPOSURE_US),
+                 "--annotations", str(tmp_path / "annotations.csv"), "--face-box", FACE, "--homography", "hd=nominal",
+                 "--sync", "hd=offset", "--offset", f"hd={truth['hd'].offset_us}"]) == 0
+    said = ("clip s01_b: no hd event in its window (1100000..1533333 µs on the session clock; gap.aedat4): its hd "
+            "input is empty; check the recording there, the offset (--offset hd=US) or the clip's window")
+    assert f"warning: {said}" in capsys.readouterr().err.splitlines()
+    assert json.loads((tmp_path / "data" / "dataset.json").read_text())["import"]["warnings"] == [said]

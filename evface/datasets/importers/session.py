@@ -309,6 +309,10 @@ def _write_session_clip(tmp: Path, a: Any, events: list[EventSource], scans: dic
                                         rgb_scale, s.roi)
         face_box[s.name] = [round(v, 2) for v in mapped]
         warnings += notes
+        if not len(clip_events[s.name]):  # a sensor off, a gap in its file, or a wrong offset (was: without a word)
+            warnings.append(f"clip {a.clip_id}: no {s.name} event in its window ({a.start_us}..{a.start_us + a.duration_us} "
+                            f"µs on the session clock; {s.path.name}): its {s.name} input is empty; check the "
+                            f"recording there, the offset (--offset {s.name}=US) or the clip's window")
         sensors[s.name] = SensorInfo(s.name, int(w), int(h), int(full[0]), int(full[1]),
                                      (*s.roi,) if s.roi else (0, 0, int(full[0]), int(full[1])), s.model, {"file": str(s.path)})
     clip = Clip(
