@@ -336,6 +336,23 @@ def _write_session_clip(tmp: Path, a: Any, events: list[EventSource], scans: dic
             "offset_us": clip.offset_us, "duration_us": clip.duration_us, "source": "session"}
 
 
+TRAINED_SENSORS = ("hd", "lr")
+"""The sensor names ``evface train`` and ``evface run`` take (``--sensor``, :mod:`evface.tasks.configs`):
+the event input of a sensor named otherwise can be imported, looked at and merged, not trained on."""
+
+
+def _untrainable(source: EventSource) -> str:
+    """The warning on an event camera whose name training does not take (was: found only when
+    ``evface train --sensor`` refused it, after the import).
+
+    >>> print(_untrainable(EventSource("ev", Path("rec.es"))))
+    --events ev=rec.es: training takes the event sensors hd and lr (evface train --sensor), so ev's events cannot be trained on; import it as --events hd=rec.es (a high-resolution camera, an EVK4) or lr=rec.es (a DAVIS346)
+    """
+    return (f"--events {source.name}={source.path}: training takes the event sensors hd and lr (evface train --sensor), "
+            f"so {source.name}'s events cannot be trained on; import it as --events hd={source.path} (a high-resolution "
+            f"camera, an EVK4) or lr={source.path} (a DAVIS346)")
+
+
 @dataclass(frozen=True)
 class _RgbRecording:
     """The RGB recording on the session clock: the scan of the video (:func:`~evface.datasets.importers.rgb_scan.scan_video`),
@@ -622,6 +639,7 @@ def import_session(
     warnings: list[str] = []
     with warnings_kept(warnings):  # what the library warns of meanwhile: an RGB frame decoded with damage
         _check_request(events, rgb, annotations, out, options)
+        warnings += [_untrainable(s) for s in events if s.name not in TRAINED_SENSORS]
         pulses = _deciding_pulses(events, tell)
         recording = _scan_rgb(events, rgb, pulses, tell)
         rows, skipped = _read_clips(annotations, rgb, recording, options)
