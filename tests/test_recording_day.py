@@ -107,3 +107,25 @@ def test_a_sensor_name_training_does_not_take_is_said_at_the_import(tmp_path, ca
             f"lr={REAL_ES} (a DAVIS346)")
     assert f"warning: {said}" in capsys.readouterr().err.splitlines()
     assert json.loads((tmp_path / "data" / "dataset.json").read_text())["import"]["warnings"] == [said]
+
+
+def test_a_subject_of_one_frame_clips_is_refused_before_any_training(raw, tmp_path, capsys):
+    """A subject whose only clip is one webcam frame has no reconstruction sample: a fold that trains
+    or validates on it alone is refused before any part trains, naming the fold, the subject, the
+    clip, its length and what to change; no run folder (was: "the training subjects s03 have no
+    samples; use a dataset with more subjects" once fold0 had trained, the run left to fail again)."""
+    (tmp_path / "annotations.csv").write_text(
+        HEADER + "s01,s01_a,3,6,8,10,14,1+2\ns02,s02_a,20,22,25,28,32,4\ns03,s03_a,40,40,40,40,40,4\n")
+    assert main(["import", "session", str(tmp_path / "data"), "--events", f"hd={raw[0] / 'hd.raw'}",
+                 "--rgb", str(raw[0] / "rgb.mp4"), "--rgb-exposure-us", str(RGB_EXPOSURE_US),
+                 "--annotations", str(tmp_path / "annotations.csv"), "--face-box", FACE, "--homography", "hd=nominal"]) == 0
+    capsys.readouterr()
+    assert main(["train", "reconstruct", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "run"), "--base", "4",
+                 *TRAIN]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith(f"error: {tmp_path / 'data'}: fold") and (
+        "subject s03 has no extrapolation sample: its clip s03_a (33.3 ms) is too short; a clip needs a truth frame "
+        "(a recording: an RGB frame) after its first RGB frame's mid-exposure, on the --step-us grid through the apex "
+        "(now 50000 µs); widen its window in the annotation table, leave it out, or give a dataset of more subjects"
+    ) in err
+    assert not (tmp_path / "run").exists()

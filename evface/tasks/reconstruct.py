@@ -128,6 +128,42 @@ def _part_samples(s: ReconSamples, subjects: Sequence[str], part: str) -> ReconS
     return s if idx.size == len(s) else s.select(idx)
 
 
+def _check_parts_sampled(data: Path, rows: Sequence[dict[str, Any]], parts: Sequence[dict[str, Any]],
+                         s: ReconSamples, spec: ReconSpec) -> None:
+    """Refuse, before any part trains, a part whose training or validation subjects have no sample
+    (their clips all too short: a recording's clips of one RGB frame), naming the part, its subjects,
+    their clips and what a clip needs (was: "the training subjects s03 have no samples; use a dataset
+    with more subjects", once the parts before it had trained, the run left to fail again on resuming).
+
+    >>> from evface.inputs.reconstruct import ARRAYS
+    >>> s = ReconSamples(**{name: np.zeros((1, 1)) for name in ARRAYS},
+    ...                  meta={"clip_id": np.array(["a"], object), "subject": np.array(["s1"], object)})
+    >>> rows = [{"clip_id": "a", "subject": "s1", "duration_us": 400_000},
+    ...         {"clip_id": "c", "subject": "s3", "duration_us": 33_333}]
+    >>> _check_parts_sampled(Path("data"), rows, [{"name": "fold1", "train": ["s1"], "val": ["s3"]}], s, ReconSpec())
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: data: fold1's validation subject s3 has no extrapolation sample: its clip c (33.3 ms) is too short; a clip needs a truth frame (a recording: an RGB frame) after its first RGB frame's mid-exposure, on the --step-us grid through the apex (now 50000 µs); widen its window in the annotation table, leave it out, or give a dataset of more subjects
+    """
+    sampled = set(s.meta["subject"].astype(str).tolist())
+    for part in parts:
+        for role, word in (("train", "training"), ("val", "validation")):
+            if set(part[role]) & sampled:
+                continue
+            clips = [r for r in rows if str(r["subject"]) in set(part[role])]
+            named = ", ".join(f"{r['clip_id']} ({int(r['duration_us']) / 1000:.1f} ms)" for r in clips[:10])
+            named += f" and {len(clips) - 10} more" if len(clips) > 10 else ""
+            one = len(part[role]) == 1 and len(clips) == 1
+            needs = (NEEDS["interpolation"] if spec.protocol == "interpolation"
+                     else f"{NEEDS['extrapolation']} (now {spec.step_us} µs)")
+            raise DatasetError(where(data, (
+                f"{part['name']}'s {word} {'subject' if len(part[role]) == 1 else 'subjects'} {', '.join(part[role])} "
+                f"{'has' if len(part[role]) == 1 else 'have'} no {spec.protocol} sample: "
+                f"{'its clip' if one else 'their clips'} {named} {'is' if one else 'are'} too short; a clip needs "
+                f"{needs}; widen {'its window' if one else 'their windows'} in the annotation table, leave "
+                f"{'it' if one else 'them'} out, or give a dataset of more subjects")))
+
+
 def _rows_of(data: Path, subjects: set[str], spec: ReconSpec, say: Callable[[str], None]) -> list[dict[str, Any]]:
     """The manifest rows of ``subjects``' clips, in manifest order (a clip's samples do not depend on the others)."""
     rows = [r for r in DatasetFolder.open(data).rows if str(r["subject"]) in subjects]
@@ -347,6 +383,9 @@ def _prepare(data: Path, run_dir: Path, cfg: ReconstructConfig, dist: parallel.D
                 samples = _samples_of(data, run_subjects(config), spec, say)
             elif samples_mode == "save" and todo and not (run_dir / SAMPLES_DIR).exists():  # on disk, a clip at a time
                 write_samples(data, _rows_of(data, run_subjects(config), spec, say), spec, run_dir / SAMPLES_DIR)
+            cut = samples if samples is not None else cached_samples(run_dir)
+            if cut is not None:
+                _check_parts_sampled(data, rows, [p for p in config["parts"] if p["name"] in todo], cut, spec)
     parallel.barrier(dist)
     if samples_mode == "memory" and samples is None:  # the other ranks
         samples = _samples_of(data, run_subjects(config), spec, say)
