@@ -69,7 +69,14 @@ import torch
 
 from evface.errors import DatasetError, ParameterError, choose_from, counted, where
 from evface.inputs.recon_dataset import build_samples, check_memory, sample_bytes, write_samples
-from evface.inputs.reconstruct import GRID_SENSOR, NO_INTERPOLATION, NOTHING_TO_INTERPOLATE, ReconSamples, ReconSpec
+from evface.inputs.reconstruct import (
+    GRID_SENSOR,
+    NEEDS,
+    NO_INTERPOLATION,
+    NOTHING_TO_INTERPOLATE,
+    ReconSamples,
+    ReconSpec,
+)
 from evface.io.clip_reader import frames_and_truth_info
 from evface.io.dataset import DatasetFolder
 from evface.models.recon_baselines import fit_integration
@@ -119,6 +126,42 @@ def _part_samples(s: ReconSamples, subjects: Sequence[str], part: str) -> ReconS
         raise ParameterError(f"the {part} subjects {', '.join(subjects) or '(none)'} have no samples; "
                              "use a dataset with more subjects")
     return s if idx.size == len(s) else s.select(idx)
+
+
+def _check_parts_sampled(data: Path, rows: Sequence[dict[str, Any]], parts: Sequence[dict[str, Any]],
+                         s: ReconSamples, spec: ReconSpec) -> None:
+    """Refuse, before any part trains, a part whose training or validation subjects have no sample
+    (their clips all too short: a recording's clips of one RGB frame), naming the part, its subjects,
+    their clips and what a clip needs (was: "the training subjects s03 have no samples; use a dataset
+    with more subjects", once the parts before it had trained, the run left to fail again on resuming).
+
+    >>> from evface.inputs.reconstruct import ARRAYS
+    >>> s = ReconSamples(**{name: np.zeros((1, 1)) for name in ARRAYS},
+    ...                  meta={"clip_id": np.array(["a"], object), "subject": np.array(["s1"], object)})
+    >>> rows = [{"clip_id": "a", "subject": "s1", "duration_us": 400_000},
+    ...         {"clip_id": "c", "subject": "s3", "duration_us": 33_333}]
+    >>> _check_parts_sampled(Path("data"), rows, [{"name": "fold1", "train": ["s1"], "val": ["s3"]}], s, ReconSpec())
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: data: fold1's validation subject s3 has no extrapolation sample: its clip c (33.3 ms) is too short; a clip needs a truth frame (a recording: an RGB frame) after its first RGB frame's mid-exposure, on the --step-us grid through the apex (now 50000 µs); widen its window in the annotation table, leave it out, or give a dataset of more subjects
+    """
+    sampled = set(s.meta["subject"].astype(str).tolist())
+    for part in parts:
+        for role, word in (("train", "training"), ("val", "validation")):
+            if set(part[role]) & sampled:
+                continue
+            clips = [r for r in rows if str(r["subject"]) in set(part[role])]
+            named = ", ".join(f"{r['clip_id']} ({int(r['duration_us']) / 1000:.1f} ms)" for r in clips[:10])
+            named += f" and {len(clips) - 10} more" if len(clips) > 10 else ""
+            one = len(part[role]) == 1 and len(clips) == 1
+            needs = (NEEDS["interpolation"] if spec.protocol == "interpolation"
+                     else f"{NEEDS['extrapolation']} (now {spec.step_us} µs)")
+            raise DatasetError(where(data, (
+                f"{part['name']}'s {word} {'subject' if len(part[role]) == 1 else 'subjects'} {', '.join(part[role])} "
+                f"{'has' if len(part[role]) == 1 else 'have'} no {spec.protocol} sample: "
+                f"{'its clip' if one else 'their clips'} {named} {'is' if one else 'are'} too short; a clip needs "
+                f"{needs}; widen {'its window' if one else 'their windows'} in the annotation table, leave "
+                f"{'it' if one else 'them'} out, or give a dataset of more subjects")))
 
 
 def _rows_of(data: Path, subjects: set[str], spec: ReconSpec, say: Callable[[str], None]) -> list[dict[str, Any]]:
@@ -340,6 +383,9 @@ def _prepare(data: Path, run_dir: Path, cfg: ReconstructConfig, dist: parallel.D
                 samples = _samples_of(data, run_subjects(config), spec, say)
             elif samples_mode == "save" and todo and not (run_dir / SAMPLES_DIR).exists():  # on disk, a clip at a time
                 write_samples(data, _rows_of(data, run_subjects(config), spec, say), spec, run_dir / SAMPLES_DIR)
+            cut = samples if samples is not None else cached_samples(run_dir)
+            if cut is not None:
+                _check_parts_sampled(data, rows, [p for p in config["parts"] if p["name"] in todo], cut, spec)
     parallel.barrier(dist)
     if samples_mode == "memory" and samples is None:  # the other ranks
         samples = _samples_of(data, run_subjects(config), spec, say)
@@ -586,7 +632,23 @@ def figures(metrics: dict[str, Any]) -> str:
             f"{figure_format.mean_with_interval(m.get('apex_interval', {}).get('face'), m['apex']['face']['ssim'])}, "
             f"{figure_format.fixed(m['apex']['face']['psnr'], 2)} dB" for name, m in metrics["methods"].items()]
     return (f"at the apex, SSIM over the face and PSNR: {'; '.join(said)} ({counted(metrics['n_clips'], 'clip')} of "
-            f"{counted(metrics['n_subjects'], 'subject')})")
+            f"{counted(metrics['n_subjects'], 'subject')}{_unsampled_said(metrics)})")
+
+
+def _unsampled_said(metrics: dict[str, Any]) -> str:
+    """The clips an evaluation left unscored for want of a sample, as :func:`figures` ends on them.
+
+    >>> _unsampled_said({"unsampled": {"clips": ["s03_b"], "needs": "an RGB frame after its first"}})
+    '; 1 clip not scored, without a sample: s03_b (a clip needs an RGB frame after its first)'
+    >>> _unsampled_said({})
+    ''
+    """
+    unsampled = metrics.get("unsampled")
+    if not unsampled:
+        return ""
+    clips = unsampled["clips"]
+    named = ", ".join(clips[:10]) + (f" and {len(clips) - 10} more" if len(clips) > 10 else "")
+    return f"; {counted(len(clips), 'clip')} not scored, without a sample: {named} (a clip needs {unsampled['needs']})"
 
 
 def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str | Path | None = None,
@@ -693,11 +755,13 @@ def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ReconstructConfig, Re
 @dataclass(frozen=True)
 class _Scored:
     """The samples an evaluation scores and what it knows of them: ``other_ids``, the clips the run
-    never saw; ``left_out``, the clips of the run's own dataset left out (of subjects no part tested)."""
+    never saw; ``left_out``, the clips of the run's own dataset left out (of subjects no part tested);
+    ``clip_ids``, every clip meant to be scored, those without a sample (:func:`_unsampled`) included."""
 
     samples: ReconSamples
     other_ids: set[str]
     left_out: int
+    clip_ids: list[str]
 
 
 @dataclass(frozen=True)
@@ -722,7 +786,8 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     parts = [group[0] for group in groups]  # the subjects of each group; its seeds are trained alike
     tested = [subj for p in parts for subj in p["test"]]
     scored = _test_samples(run_dir, data, spec, tested) if samples is None else _Scored(
-        _part_samples(samples, tested, "test"), set(), 0)
+        _part_samples(samples, tested, "test"), set(), 0,
+        [str(r["clip_id"]) for r in DatasetFolder.open(data).rows if str(r["subject"]) in set(tested)])
     s = scored.samples
     scored_by = scoring_parts(s, parts, scored.other_ids)
     apex = recon_eval.phase_indices(s)["apex"]
@@ -733,6 +798,7 @@ def _evaluate(run_dir: Path, data: Path, out: Path, samples: ReconSamples | None
     metrics = {
         **_metrics_head(config, spec, data, s, parts, _evaluated_on(
             s, scored.other_ids, len(parts), seeds, (data, config, scored.left_out) if not own else None)),
+        **_unsampled(scored.clip_ids, s, spec),
         **recon_eval.score(scores, s, spec, reference="keyframe", challenger="cvae"),
         "latent": latent,
     }
@@ -759,7 +825,28 @@ def _test_samples(run_dir: Path, data: Path, spec: ReconSpec, tested: list[str])
                                     "clips with truth frames (synthetic ones), or train a run with --protocol "
                                     "extrapolation or events-only on this dataset")  # was: '--protocol', which eval has not
     return _Scored(build_samples(data, rows, spec, f"{run_dir} is an {spec.protocol} run: evaluate it on a dataset of "
-                                 "longer clips"), other_ids, left_out)
+                                 "longer clips"), other_ids, left_out, [str(r["clip_id"]) for r in rows])
+
+
+def _unsampled(clip_ids: list[str], s: ReconSamples, spec: ReconSpec) -> dict[str, Any]:
+    """``{"unsampled": {"clips": [...], "needs": ...}}`` naming the clips of ``clip_ids`` without a
+    sample in ``s`` (a recording's clip of one frame, or whose apex is its first: nothing after the
+    keyframe to score) and what a clip needs; ``{}`` when every clip has samples (was: such a clip was
+    left out of the scores without a word, "7 clips" of a dataset of 8).
+
+    >>> from evface.inputs.reconstruct import ARRAYS
+    >>> s = ReconSamples(**{name: np.zeros((1, 1)) for name in ARRAYS}, meta={"clip_id": np.array(["a"], object)})
+    >>> _unsampled(["a", "b"], s, ReconSpec())["unsampled"]["clips"]
+    ['b']
+    >>> _unsampled(["a"], s, ReconSpec())
+    {}
+    """
+    have = set(s.meta["clip_id"].astype(str).tolist())
+    missing = [c for c in clip_ids if c not in have]
+    if not missing:
+        return {}
+    return {"unsampled": {"clips": missing, "needs": NEEDS["interpolation" if spec.protocol == "interpolation"
+                                                         else "extrapolation"]}}
 
 
 def _predict_seeds(run_dir: Path, cfg: ReconstructConfig, spec: ReconSpec, groups: list[list[dict[str, Any]]],

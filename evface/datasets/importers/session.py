@@ -309,6 +309,10 @@ def _write_session_clip(tmp: Path, a: Any, events: list[EventSource], scans: dic
                                         rgb_scale, s.roi)
         face_box[s.name] = [round(v, 2) for v in mapped]
         warnings += notes
+        if not len(clip_events[s.name]):  # a sensor off, a gap in its file, or a wrong offset (was: without a word)
+            warnings.append(f"clip {a.clip_id}: no {s.name} event in its window ({a.start_us}..{a.start_us + a.duration_us} "
+                            f"µs on the session clock; {s.path.name}): its {s.name} input is empty; check the "
+                            f"recording there, the offset (--offset {s.name}=US) or the clip's window")
         sensors[s.name] = SensorInfo(s.name, int(w), int(h), int(full[0]), int(full[1]),
                                      (*s.roi,) if s.roi else (0, 0, int(full[0]), int(full[1])), s.model, {"file": str(s.path)})
     clip = Clip(
@@ -330,6 +334,23 @@ def _write_session_clip(tmp: Path, a: Any, events: list[EventSource], scans: dic
     return {"clip_id": a.clip_id, "subject": a.subject, "label": a.label, "aus": list(a.aus), "lighting": a.lighting,
             "file": f"clips/{a.clip_id}.h5", "onset_us": clip.onset_us, "apex_us": clip.apex_us,
             "offset_us": clip.offset_us, "duration_us": clip.duration_us, "source": "session"}
+
+
+TRAINED_SENSORS = ("hd", "lr")
+"""The sensor names ``evface train`` and ``evface run`` take (``--sensor``, :mod:`evface.tasks.configs`):
+the event input of a sensor named otherwise can be imported, looked at and merged, not trained on."""
+
+
+def _untrainable(source: EventSource) -> str:
+    """The warning on an event camera whose name training does not take (was: found only when
+    ``evface train --sensor`` refused it, after the import).
+
+    >>> print(_untrainable(EventSource("ev", Path("rec.es"))))
+    --events ev=rec.es: training takes the event sensors hd and lr (evface train --sensor), so ev's events cannot be trained on; import it as --events hd=rec.es (a high-resolution camera, an EVK4) or lr=rec.es (a DAVIS346)
+    """
+    return (f"--events {source.name}={source.path}: training takes the event sensors hd and lr (evface train --sensor), "
+            f"so {source.name}'s events cannot be trained on; import it as --events hd={source.path} (a high-resolution "
+            f"camera, an EVK4) or lr={source.path} (a DAVIS346)")
 
 
 @dataclass(frozen=True)
@@ -618,6 +639,7 @@ def import_session(
     warnings: list[str] = []
     with warnings_kept(warnings):  # what the library warns of meanwhile: an RGB frame decoded with damage
         _check_request(events, rgb, annotations, out, options)
+        warnings += [_untrainable(s) for s in events if s.name not in TRAINED_SENSORS]
         pulses = _deciding_pulses(events, tell)
         recording = _scan_rgb(events, rgb, pulses, tell)
         rows, skipped = _read_clips(annotations, rgb, recording, options)
