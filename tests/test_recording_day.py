@@ -96,13 +96,13 @@ REAL_ES, REAL_VIDEO = REAL / "real-events" / "faery_dvs.es", REAL / "real-video"
 def test_a_sensor_name_training_does_not_take_is_said_at_the_import(tmp_path, capsys):
     """A real camera's events (an ATIS .es, 1 s) beside the real video, imported under a name of the
     lab's choosing (``ev``, as the guide's own timing footnote names it): the import says that
-    training takes hd and lr only and how to import it (was: found out by `evface train --sensor ev`,
+    training takes hd and lr only and how to import it (was: found out by `evface train classify --sensor ev`,
     "choose from hd, lr", after the import, which had to be run again)."""
     (tmp_path / "annotations.csv").write_text(HEADER + "s01,a,0,2,4,6,8,1+2\ns02,b,9,11,13,15,17,4\n")
     assert main(["import", "session", str(tmp_path / "data"), "--events", f"ev={REAL_ES}", "--rgb", str(REAL_VIDEO),
                  "--annotations", str(tmp_path / "annotations.csv"), "--sync", "ev=offset", "--offset", "ev=0",
                  "--homography", "ev=nominal", "--face-box", "200,50,200,200"]) == 0
-    said = (f"--events ev={REAL_ES}: training takes the event sensors hd and lr (evface train --sensor), so ev's events "
+    said = (f"--events ev={REAL_ES}: training takes the event sensors hd and lr (the --sensor of evface train classify and reconstruct), so ev's events "
             f"cannot be trained on; import it as --events hd={REAL_ES} (a high-resolution camera, an EVK4) or "
             f"lr={REAL_ES} (a DAVIS346)")
     assert f"warning: {said}" in capsys.readouterr().err.splitlines()

@@ -343,12 +343,12 @@ the event input of a sensor named otherwise can be imported, looked at and merge
 
 def _untrainable(source: EventSource) -> str:
     """The warning on an event camera whose name training does not take (was: found only when
-    ``evface train --sensor`` refused it, after the import).
+    ``--sensor` of `evface train classify` and `reconstruct`` refused it, after the import).
 
     >>> print(_untrainable(EventSource("ev", Path("rec.es"))))
-    --events ev=rec.es: training takes the event sensors hd and lr (evface train --sensor), so ev's events cannot be trained on; import it as --events hd=rec.es (a high-resolution camera, an EVK4) or lr=rec.es (a DAVIS346)
+    --events ev=rec.es: training takes the event sensors hd and lr (the --sensor of evface train classify and reconstruct), so ev's events cannot be trained on; import it as --events hd=rec.es (a high-resolution camera, an EVK4) or lr=rec.es (a DAVIS346)
     """
-    return (f"--events {source.name}={source.path}: training takes the event sensors hd and lr (evface train --sensor), "
+    return (f"--events {source.name}={source.path}: training takes the event sensors hd and lr (the --sensor of evface train classify and reconstruct), "
             f"so {source.name}'s events cannot be trained on; import it as --events hd={source.path} (a high-resolution "
             f"camera, an EVK4) or lr={source.path} (a DAVIS346)")
 
