@@ -15,8 +15,7 @@ from evface.datasets.synth_film import local_executor
 from evface.errors import DatasetError, ParameterError, counted, where
 from evface.executor import Executor, InProcess, Job, ProcessPool, check_workers
 from evface.io.atomic_files import atomic_write_text
-from evface.io.temporary_files import temporaries_of
-from evface.pipeline.earlier_run import (STARTED, check_same_dataset, check_same_options, check_trained_on,
+from evface.pipeline.earlier_run import (check_out_folder, check_same_dataset, check_same_options, check_trained_on,
                                          forget_gone_dataset, options_made_with, record_start, recorded_data,
                                          seeds_started, stage_finished)
 from evface.pipeline.given_data import check_subjects, stages_the_data_allows
@@ -173,7 +172,7 @@ def run_pipeline(
     >>> run_pipeline("out", preset="tiny", only=["rgb-200"])
     Traceback (most recent call last):
     ...
-    evface.errors.ParameterError: --stages rgb-200: not a stage of this run (--preset tiny); choose from events-hd,...
+    evface.errors.ParameterError: --stages rgb-200 (trained with --highspeed only): not a stage of this run (--preset tiny); choose from events-hd,...
     >>> run_pipeline("out", data_dir="nowhere")
     Traceback (most recent call last):
     ...
@@ -182,7 +181,7 @@ def run_pipeline(
     False
     """
     out = Path(out)
-    _check_out_folder(out)
+    check_out_folder(out, Path(data_dir) if data_dir is not None else None)
     data, stages = plan(preset, Path(data_dir) if data_dir is not None else None, out, seed, noise, highspeed, seeds)
     if data_dir is not None:
         _check_given_data(data)
@@ -191,7 +190,7 @@ def run_pipeline(
     if data_dir is not None:
         check_subjects(data, preset, stages)
         stages, left_out = stages_the_data_allows(data, stages, highspeed, log)
-    planned, stages = stages, selected_stages(stages, only, preset)
+    planned, stages = stages, selected_stages(stages, only, preset, left_out)
     _check_dataset_options(stages)
     check_same_options(out, preset, seed)  # was: a run on --data with another preset trained beside the earlier one
     _check_seeds_not_fewer(out, planned)
@@ -228,17 +227,6 @@ def _check_given_data(data: Path) -> None:
         raise DatasetError(where(data, ("is a file, not an evface" if data.exists() else "no such") + " dataset folder (--data)"))
     if not (data / "manifest.csv").is_file():  # was: "DATA/manifest.csv: no manifest: ...", no option named
         raise DatasetError(where(data, "holds no manifest.csv: not an evface dataset folder (--data)"))
-
-
-def _check_out_folder(out: Path) -> None:
-    """Refuse ``out`` when it holds files but nothing a run writes first: a folder of other files is never
-    written into. A run killed while it wrote :data:`STARTED` left only its temporary file: a resume takes it
-    on (was: refused as a folder of other files)."""
-    ours = ("pipeline.json", STARTED, "stages", "data")
-    if (out.is_dir() and any(out.iterdir()) and not any((out / name).exists() for name in ours)
-            and not temporaries_of(out / STARTED)):
-        raise DatasetError(where(out, "holds files but no evface run (no pipeline.json, stages or data); give --out a "
-                                      "new folder"))
 
 
 def _check_dataset_options(stages: list[Stage]) -> None:
