@@ -127,3 +127,23 @@ def test_run_stage_refuses_a_bad_argument_in_one_line_before_writing(tmp_path, f
         f"error: {mine}: holds files but no evface run (no pipeline.json, stages or data); give OUT a new folder")
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
     assert sorted(p.name for p in data.iterdir()) == ["clips", "dataset.json", "manifest.csv"]
+
+
+def test_a_dataset_its_disk_cannot_hold_is_refused_after_its_first_clip(tmp_path, fake, monkeypatch):
+    # was: nothing said of what the dataset takes, and a --preset paper build (about 95 GB) on a smaller disk
+    # stopped hours in, at the first clip that could not be written
+    free = 2_000_000  # bytes: less than the 11 tiny clips left take
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**12, 10**12, free))
+    out, lines, calls = tmp_path / "out", [], []
+    with pytest.raises(DatasetError) as caught:
+        pipeline_run.run_pipeline(out, preset="tiny", jobs=1, runner=runner(calls, fake), log=lines.append, only="rgb")
+    clips = list((out / "data" / "clips").glob("*.h5"))
+    each = clips[0].stat().st_size
+    assert len(clips) == 1 and calls == [] and not (out / "data" / "manifest.csv").exists()
+    size = pipeline_run._size
+    assert lines[-1] == (f"synth: 12 clips of about {size(each)} each (as those written): about {size(12 * each)}, "
+                         f"2.0 MB free on the disk of {out / 'data'}")
+    assert str(caught.value) == (f"{out / 'data'}: the 11 clips left to film take about {size(11 * each)} "
+                                 f"(about {size(each)} each, as those written), and its disk has 2.0 MB free; "
+                                 "free space, or give --out a folder on a larger disk (the clips written are kept: "
+                                 "the same command resumes)")

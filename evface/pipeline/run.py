@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -77,17 +78,48 @@ class Loop:
     steps: dict[str, tuple[Stage, str]] = field(default_factory=dict)
 
 
-def _clip_progress(log: Callable[[str], None], name: str) -> Callable[[int, int, str], None]:
-    """Log a dataset stage's progress: each clip of a small dataset, else every 5 % of the clips."""
-    last = {"step": -1}
+def _clip_progress(log: Callable[[str], None], name: str, data: Path) -> Callable[[int, int, str], None]:
+    """Log a dataset stage's progress: each clip of a small dataset, else every 5 % of the clips; after
+    the first clip it films, what the dataset in ``data`` will take on disk (:func:`_check_room`)."""
+    last = {"step": -1, "first": -1}
 
     def progress(done: int, total: int, message: str) -> None:
         step = done * 20 // max(total, 1)
         if total <= 40 or step != last["step"] or done == total:
             log(f"{name}: {done}/{counted(total, 'clip')} ({message})")
         last["step"] = step
+        if last["first"] < 0:  # the clips there before this run filmed any
+            last["first"] = done
+        elif done == last["first"] + 1 and done < total:
+            _check_room(log, name, data, total)
 
     return progress
+
+
+def _check_room(log: Callable[[str], None], name: str, data: Path, total: int) -> None:
+    """Say what the ``total`` clips of the dataset being built in ``data`` take on disk, by the size of
+    those written, and refuse when its disk has not the room for the clips left (was: nothing said, and
+    a ``paper`` build on a disk too small for it stopped hours in, when a clip could not be written)."""
+    sizes = [path.stat().st_size for path in (data / "clips").glob("*.h5")]
+    each = sum(sizes) / max(len(sizes), 1)
+    need, free = each * (total - len(sizes)), shutil.disk_usage(data).free
+    log(f"{name}: {counted(total, 'clip')} of about {_size(each)} each (as those written): about "
+        f"{_size(each * total)}, {_size(free)} free on the disk of {data}")
+    if need > free:
+        raise DatasetError(where(data, f"the {counted(total - len(sizes), 'clip')} left to film take about "
+                                       f"{_size(need)} (about {_size(each)} each, as those written), and its disk "
+                                       f"has {_size(free)} free; free space, or give --out a folder on a larger disk "
+                                       "(the clips written are kept: the same command resumes)"))
+
+
+def _size(nbytes: float) -> str:
+    """``nbytes`` in MB below a GB, else in GB, to three figures at most.
+
+    >>> _size(2.1e6), _size(25.4e6), _size(1.234e9), _size(95.2e9)
+    ('2.1 MB', '25 MB', '1.2 GB', '95 GB')
+    """
+    value, unit = (nbytes / 1e9, "GB") if nbytes >= 1e9 else (nbytes / 1e6, "MB")
+    return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
 
 
 def run_pipeline(
@@ -300,10 +332,12 @@ def _build_dataset(loop: Loop, stage: Stage, ray: str | None, jobs: int) -> None
     loop.log(f"{stage.name}: running" + (f" on the Ray cluster {ray}" if ray else ""))
     (loop.out / stage.dirname).mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    synthesize(Path(stage.config["out"]), preset=stage.config["preset"], seed=stage.config["seed"],
+    data = Path(stage.config["out"])
+    synthesize(data, preset=stage.config["preset"], seed=stage.config["seed"],
                noise=stage.config.get("noise"), rgb_hd_cameras=stage.config.get("rgb_hd_cameras"),
-               executor=RayCluster(ray) if ray else local_executor(jobs, "--jobs"), progress=_clip_progress(loop.log, stage.name))
-    check_trained_on(Path(stage.config["out"]), loop.out, loop.planned)
+               executor=RayCluster(ray) if ray else local_executor(jobs, "--jobs"),
+               progress=_clip_progress(loop.log, stage.name, data))
+    check_trained_on(data, loop.out, loop.planned)
     _finish(loop, stage, time.perf_counter() - start)
 
 
