@@ -254,7 +254,7 @@ def test_stages_given_from_python_as_one_text_are_its_comma_separated_names(tmp_
     _, stages = stage_plan.plan("tiny", None, tmp_path)
     chosen = stage_plan.selected_stages(stages, "rgb,events-hd", "tiny")  # was: --stages r,g,b,...: not a stage
     assert [s.name for s in chosen] == ["synth", "events-hd", "rgb"]
-    with pytest.raises(ParameterError, match="--stages rgb-200: not a stage"):
+    with pytest.raises(ParameterError, match=r"--stages rgb-200 \(trained with --highspeed only\): not a stage"):
         stage_plan.selected_stages(stages, "rgb-200", "tiny")
 
 

@@ -38,22 +38,25 @@ def test_one_reconstruction_stage_with_changed_settings_trains_every_fold(tmp_pa
     assert sorted(s for f in metrics["folds"] for s in f["test"]) == ["s000", "s001", "s002"]
 
 
-def _refused(monkeypatch: pytest.MonkeyPatch, *args: str | Path) -> str:
-    """What the tool's ``main`` stops with for ``args``, run in this process (a child process per
-    call took 3 s of imports; the test above runs the tool as a script)."""
+def _refused(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str | Path) -> str:
+    """The one line the tool's ``main`` stops with for ``args`` (exit 2, as evface's commands),
+    run in this process (a child process per call took 3 s of imports; the test above runs the
+    tool as a script)."""
     spec = importlib.util.spec_from_file_location("run_stage_tool", TOOL)
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     monkeypatch.setattr(sys, "argv", [str(TOOL), *map(str, args)])
     with pytest.raises(SystemExit) as stopped:
         tool.main()
-    assert stopped.value.code not in (0, None)
-    return str(stopped.value)
+    said = capsys.readouterr().err
+    assert stopped.value.code == 2 and said.startswith("error: ") and said.count("\n") == 1, said
+    return said
 
 
-def test_an_unknown_stage_or_setting_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    said = _refused(monkeypatch, tmp_path, tmp_path / "run", "recon-nothing", "--preset", "tiny")
+def test_an_unknown_stage_or_setting_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    said = _refused(monkeypatch, capsys, tmp_path, tmp_path / "run", "recon-nothing", "--preset", "tiny")
     assert "recon-extrapolation-hd" in said and "events-hd" in said
-    said = _refused(monkeypatch, tmp_path, tmp_path / "run", "recon-extrapolation-hd", "--preset", "tiny", "--set", "steps=3")
+    said = _refused(monkeypatch, capsys, tmp_path, tmp_path / "run", "recon-extrapolation-hd", "--preset", "tiny", "--set", "steps=3")
     assert "--set steps: not a setting of reconstruct" in said
     assert not (tmp_path / "run").exists()

@@ -28,9 +28,13 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from evface.commands.paths import outside_datasets
+from evface.errors import EvfaceError, ParameterError, counted
+from evface.io.dataset import DatasetFolder
 from evface.pipeline import stage_plan, stage_steps
-from evface.errors import counted
+from evface.pipeline.earlier_run import check_out_folder
 from evface.tasks import registry
+from evface.tasks.run_folder import outside_runs
 
 
 def train_part(stage: stage_plan.Stage, run_dir: Path, part: str, threads: int) -> float:
@@ -46,17 +50,9 @@ def train_part(stage: stage_plan.Stage, run_dir: Path, part: str, threads: int) 
 def run_stage(data: Path, out: Path, name: str, preset: str = "full", changes: dict | None = None,
               threads: int = 0, jobs: int = 0) -> Path:
     """Run stage ``name`` of ``preset``'s plan on ``data`` with ``changes`` to its configuration,
-    ``jobs`` parts at a time (0: all); return the stage's folder."""
-    _, stages = stage_plan.plan(preset, data, out)
-    found = {s.name: s for s in stages if s.task != "synth"}
-    if name not in found:
-        raise SystemExit(f"no stage {name!r} in preset {preset!r}; choose from {', '.join(found)}")
-    stage = found[name]
-    known = {f.name for f in dataclasses.fields(registry.get(stage.task).config)}
-    unknown = sorted(set(changes or {}) - known)
-    if unknown:
-        raise SystemExit(f"--set {', '.join(unknown)}: not a setting of {stage.task}; choose from {', '.join(sorted(known))}")
-    stage = stage_plan.Stage(stage.name, stage.task, {**stage.config, **(changes or {})}, stage.root)
+    ``jobs`` parts at a time (0: all); return the stage's folder. Every argument is checked before
+    anything is written (:func:`checked_stage`)."""
+    stage = checked_stage(data, out, name, preset, changes or {}, threads, jobs)
     print("config", json.dumps(stage.config, sort_keys=True), flush=True)
     run_dir = out / stage.dirname
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -75,6 +71,34 @@ def run_stage(data: Path, out: Path, name: str, preset: str = "full", changes: d
         print(f"pooled in {time.perf_counter() - start:.0f} s", flush=True)
     print(run_dir, flush=True)
     return run_dir
+
+
+def checked_stage(data: Path, out: Path, name: str, preset: str, changes: dict, threads: int,
+                  jobs: int) -> stage_plan.Stage:
+    """The stage ``name`` of ``preset``'s plan with ``changes``, or a :class:`ParameterError` (a
+    :class:`DatasetError` for ``data`` or ``out``) naming the argument, before anything is written
+    (was: a bad ``--set`` value, DATA or ``--jobs`` a traceback after ``OUT/stages/NAME-KEY`` was
+    made, and OUT a dataset folder or a folder of other files written into)."""
+    for option, value in (("--threads", threads), ("--jobs", jobs)):
+        if value < 0:
+            raise ParameterError(f"{option} {value}: give 0 (the default) or more")
+    _, stages = stage_plan.plan(preset, data, out)
+    found = {s.name: s for s in stages if s.task != "synth"}
+    if name not in found:
+        raise ParameterError(f"no stage {name!r} in preset {preset!r}; choose from {', '.join(found)}")
+    stage = found[name]
+    known = {f.name for f in dataclasses.fields(registry.get(stage.task).config)}
+    unknown = sorted(set(changes) - known)
+    if unknown:
+        raise ParameterError(f"--set {', '.join(unknown)}: not a setting of {stage.task}; choose from {', '.join(sorted(known))}")
+    stage = stage_plan.Stage(stage.name, stage.task, {**stage.config, **changes}, stage.root)
+    try:
+        registry.get(stage.task).config(**{k: v for k, v in stage.config.items() if k != "data"})
+    except ParameterError as exc:
+        raise ParameterError(f"--set {exc}") from exc
+    DatasetFolder.open(data)
+    check_out_folder(outside_runs(outside_datasets(out, "OUT"), "OUT"), data, "OUT")
+    return stage
 
 
 def _change(text: str) -> tuple[str, object]:
@@ -99,7 +123,10 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=0, help="parts trained at a time (default: all; each holds its "
                                                            "training samples in memory)")
     args = parser.parse_args()
-    run_stage(args.data, args.out, args.stage, args.preset, dict(args.changes), args.threads, args.jobs)
+    try:
+        run_stage(args.data, args.out, args.stage, args.preset, dict(args.changes), args.threads, args.jobs)
+    except EvfaceError as exc:  # one line, exit 2, as evface's commands refuse (was: a traceback, exit 1)
+        parser.exit(2, f"error: {exc}\n")
 
 
 if __name__ == "__main__":

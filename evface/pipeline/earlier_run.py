@@ -17,6 +17,7 @@ from evface.datasets.synth_plan import get_preset
 from evface.errors import DatasetError, ParameterError, where
 from evface.io.atomic_files import atomic_write_text
 from evface.io.dataset import read_dataset_json
+from evface.io.temporary_files import temporaries_of
 from evface.pipeline.stage_plan import HIGHSPEED, Stage
 from evface.tasks import run_clips, run_folder
 
@@ -100,6 +101,46 @@ def _recorded_dataset(written: Any, started: bool) -> tuple[str, bool]:
     if started:
         return written["data"], written["built"]
     return written["data"], any(isinstance(stage, dict) and stage.get("task") == "synth" for stage in written["stages"])
+
+
+def check_out_folder(out: Path, data_dir: Path | None = None, option: str = "--out") -> None:
+    """Refuse ``out`` when it holds files but nothing a run writes first: a folder of other files is
+    never written into (``evface run`` and ``tools/run_stage.py`` check their ``OUT`` here). A run
+    killed while it wrote :data:`STARTED` left only its temporary file: a resume takes it on (was:
+    refused as a folder of other files). The dataset given by ``--data`` (``data_dir``) may lie in
+    ``out``, as it may in a run's folder (was: refused as a folder of other files unless named ``data``).
+
+    Parameters
+    ----------
+    out : Path
+        The run's folder (``--out``), there or not.
+    data_dir : Path, optional
+        The dataset folder given by ``--data``.
+    option : str, optional
+        The option that gave ``out``, named in the message.
+
+    Raises
+    ------
+    DatasetError
+        ``out`` holds files, none of them a run's or the given dataset.
+
+    Examples
+    --------
+    >>> Path("mine/given").mkdir(parents=True)
+    >>> check_out_folder(Path("mine"), Path("mine/given"))  # the dataset given, inside OUT
+    >>> _ = Path("mine/notes.txt").write_text("mine")
+    >>> check_out_folder(Path("mine"), Path("mine/given"))
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: mine: holds files but no evface run (no pipeline.json, stages or data); give --out a new folder
+    """
+    ours = ("pipeline.json", STARTED, "stages", "data")
+    given = data_dir.resolve() if data_dir is not None and out.is_dir() else None
+    others = [entry for entry in out.iterdir() if given is None or not given.is_relative_to(entry.resolve())] \
+        if out.is_dir() else []
+    if others and not any((out / name).exists() for name in ours) and not temporaries_of(out / STARTED):
+        raise DatasetError(where(out, "holds files but no evface run (no pipeline.json, stages or data); give "
+                                      f"{option} a new folder"))
 
 
 def check_same_dataset(out: Path, data: Path, given: bool) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,8 +16,7 @@ from evface.datasets.synth_film import local_executor
 from evface.errors import DatasetError, ParameterError, counted, where
 from evface.executor import Executor, InProcess, Job, ProcessPool, check_workers
 from evface.io.atomic_files import atomic_write_text
-from evface.io.temporary_files import temporaries_of
-from evface.pipeline.earlier_run import (STARTED, check_same_dataset, check_same_options, check_trained_on,
+from evface.pipeline.earlier_run import (check_out_folder, check_same_dataset, check_same_options, check_trained_on,
                                          forget_gone_dataset, options_made_with, record_start, recorded_data,
                                          seeds_started, stage_finished)
 from evface.pipeline.given_data import check_subjects, stages_the_data_allows
@@ -78,17 +78,48 @@ class Loop:
     steps: dict[str, tuple[Stage, str]] = field(default_factory=dict)
 
 
-def _clip_progress(log: Callable[[str], None], name: str) -> Callable[[int, int, str], None]:
-    """Log a dataset stage's progress: each clip of a small dataset, else every 5 % of the clips."""
-    last = {"step": -1}
+def _clip_progress(log: Callable[[str], None], name: str, data: Path) -> Callable[[int, int, str], None]:
+    """Log a dataset stage's progress: each clip of a small dataset, else every 5 % of the clips; after
+    the first clip it films, what the dataset in ``data`` will take on disk (:func:`_check_room`)."""
+    last = {"step": -1, "first": -1}
 
     def progress(done: int, total: int, message: str) -> None:
         step = done * 20 // max(total, 1)
         if total <= 40 or step != last["step"] or done == total:
             log(f"{name}: {done}/{counted(total, 'clip')} ({message})")
         last["step"] = step
+        if last["first"] < 0:  # the clips there before this run filmed any
+            last["first"] = done
+        elif done == last["first"] + 1 and done < total:
+            _check_room(log, name, data, total)
 
     return progress
+
+
+def _check_room(log: Callable[[str], None], name: str, data: Path, total: int) -> None:
+    """Say what the ``total`` clips of the dataset being built in ``data`` take on disk, by the size of
+    those written, and refuse when its disk has not the room for the clips left (was: nothing said, and
+    a ``paper`` build on a disk too small for it stopped hours in, when a clip could not be written)."""
+    sizes = [path.stat().st_size for path in (data / "clips").glob("*.h5")]
+    each = sum(sizes) / max(len(sizes), 1)
+    need, free = each * (total - len(sizes)), shutil.disk_usage(data).free
+    log(f"{name}: {counted(total, 'clip')} of about {_size(each)} each (as those written): about "
+        f"{_size(each * total)}, {_size(free)} free on the disk of {data}")
+    if need > free:
+        raise DatasetError(where(data, f"the {counted(total - len(sizes), 'clip')} left to film take about "
+                                       f"{_size(need)} (about {_size(each)} each, as those written), and its disk "
+                                       f"has {_size(free)} free; free space, or give --out a folder on a larger disk "
+                                       "(the clips written are kept: the same command resumes)"))
+
+
+def _size(nbytes: float) -> str:
+    """``nbytes`` in MB below a GB, else in GB, to three figures at most.
+
+    >>> _size(2.1e6), _size(25.4e6), _size(1.234e9), _size(95.2e9)
+    ('2.1 MB', '25 MB', '1.2 GB', '95 GB')
+    """
+    value, unit = (nbytes / 1e9, "GB") if nbytes >= 1e9 else (nbytes / 1e6, "MB")
+    return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
 
 
 def run_pipeline(
@@ -173,7 +204,7 @@ def run_pipeline(
     >>> run_pipeline("out", preset="tiny", only=["rgb-200"])
     Traceback (most recent call last):
     ...
-    evface.errors.ParameterError: --stages rgb-200: not a stage of this run (--preset tiny); choose from events-hd,...
+    evface.errors.ParameterError: --stages rgb-200 (trained with --highspeed only): not a stage of this run (--preset tiny); choose from events-hd,...
     >>> run_pipeline("out", data_dir="nowhere")
     Traceback (most recent call last):
     ...
@@ -182,7 +213,7 @@ def run_pipeline(
     False
     """
     out = Path(out)
-    _check_out_folder(out)
+    check_out_folder(out, Path(data_dir) if data_dir is not None else None)
     data, stages = plan(preset, Path(data_dir) if data_dir is not None else None, out, seed, noise, highspeed, seeds)
     if data_dir is not None:
         _check_given_data(data)
@@ -191,7 +222,7 @@ def run_pipeline(
     if data_dir is not None:
         check_subjects(data, preset, stages)
         stages, left_out = stages_the_data_allows(data, stages, highspeed, log)
-    planned, stages = stages, selected_stages(stages, only, preset)
+    planned, stages = stages, selected_stages(stages, only, preset, left_out)
     _check_dataset_options(stages)
     check_same_options(out, preset, seed)  # was: a run on --data with another preset trained beside the earlier one
     _check_seeds_not_fewer(out, planned)
@@ -228,17 +259,6 @@ def _check_given_data(data: Path) -> None:
         raise DatasetError(where(data, ("is a file, not an evface" if data.exists() else "no such") + " dataset folder (--data)"))
     if not (data / "manifest.csv").is_file():  # was: "DATA/manifest.csv: no manifest: ...", no option named
         raise DatasetError(where(data, "holds no manifest.csv: not an evface dataset folder (--data)"))
-
-
-def _check_out_folder(out: Path) -> None:
-    """Refuse ``out`` when it holds files but nothing a run writes first: a folder of other files is never
-    written into. A run killed while it wrote :data:`STARTED` left only its temporary file: a resume takes it
-    on (was: refused as a folder of other files)."""
-    ours = ("pipeline.json", STARTED, "stages", "data")
-    if (out.is_dir() and any(out.iterdir()) and not any((out / name).exists() for name in ours)
-            and not temporaries_of(out / STARTED)):
-        raise DatasetError(where(out, "holds files but no evface run (no pipeline.json, stages or data); give --out a "
-                                      "new folder"))
 
 
 def _check_dataset_options(stages: list[Stage]) -> None:
@@ -312,10 +332,12 @@ def _build_dataset(loop: Loop, stage: Stage, ray: str | None, jobs: int) -> None
     loop.log(f"{stage.name}: running" + (f" on the Ray cluster {ray}" if ray else ""))
     (loop.out / stage.dirname).mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    synthesize(Path(stage.config["out"]), preset=stage.config["preset"], seed=stage.config["seed"],
+    data = Path(stage.config["out"])
+    synthesize(data, preset=stage.config["preset"], seed=stage.config["seed"],
                noise=stage.config.get("noise"), rgb_hd_cameras=stage.config.get("rgb_hd_cameras"),
-               executor=RayCluster(ray) if ray else local_executor(jobs, "--jobs"), progress=_clip_progress(loop.log, stage.name))
-    check_trained_on(Path(stage.config["out"]), loop.out, loop.planned)
+               executor=RayCluster(ray) if ray else local_executor(jobs, "--jobs"),
+               progress=_clip_progress(loop.log, stage.name, data))
+    check_trained_on(data, loop.out, loop.planned)
     _finish(loop, stage, time.perf_counter() - start)
 
 

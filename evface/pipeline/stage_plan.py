@@ -263,8 +263,13 @@ def plan(preset: str, data_dir: Path | None, out: Path, seed: int = 0,
     return data_dir, stages
 
 
-def selected_stages(stages: list[Stage], only: Sequence[str] | None, preset: str) -> list[Stage]:
+def selected_stages(stages: list[Stage], only: Sequence[str] | None, preset: str,
+                    left_out: dict[str, list[str]] | None = None) -> list[Stage]:
     """The stages of ``only`` (and the dataset's, which they read); all of them without ``only``.
+
+    A name that is not a stage of ``stages`` is refused saying what would make it one (was: "not a
+    stage of this run" for each): a stage of other presets names them, one of :data:`HIGHSPEED_ARMS`
+    ``--highspeed``, one the dataset left out (``left_out``) why.
 
     Parameters
     ----------
@@ -275,10 +280,18 @@ def selected_stages(stages: list[Stage], only: Sequence[str] | None, preset: str
         by commas (was: each of its letters a name, ``--stages r,g,b: not a stage``).
     preset : str
         The run's preset, for the message.
+    left_out : dict of str to list of str, optional
+        The stages of the plan that the given dataset leaves out, by why
+        (:func:`~evface.pipeline.given_data.stages_the_data_allows`).
 
     Returns
     -------
     list of Stage
+
+    Raises
+    ------
+    ParameterError
+        ``only`` names no stage, or one that is not a stage of ``stages``.
 
     Examples
     --------
@@ -290,18 +303,39 @@ def selected_stages(stages: list[Stage], only: Sequence[str] | None, preset: str
     >>> selected_stages(stages, ["rgb-200"], "tiny")
     Traceback (most recent call last):
     ...
-    evface.errors.ParameterError: --stages rgb-200: not a stage of this run (--preset tiny); choose from events-hd,...
+    evface.errors.ParameterError: --stages rgb-200 (trained with --highspeed only): not a stage of this run (--preset tiny); choose from events-hd,...
+    >>> _, quick = plan("quick", None, Path("out"))
+    >>> selected_stages(quick, "rgb-diff", "quick")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: --stages rgb-diff (a stage of --preset full or paper): not a stage of this run (--preset quick); choose from events-hd,...
     """
     if only is None:
         return stages
     if isinstance(only, str):
         only = [name.strip(" \t") for name in only.split(",") if name.strip(" \t")]  # strip(): '\x1c5' shown as '5'
     names = [s.name for s in stages if s.task != "synth"]
-    unknown = [name for name in only if name not in names]
-    if unknown or not only:
-        raise ParameterError(f"--stages {','.join(unknown) or '(none)'}: not a stage of this run (--preset {preset}); "
-                             f"choose from {','.join(names)}")
+    choices = f"choose from {','.join(names)}"
+    if not only:  # was: "--stages (none): not a stage of this run"
+        raise ParameterError(f"--stages names no stage; {choices}")
+    unknown = list(dict.fromkeys(name for name in only if name not in names))
+    if unknown:
+        said = ", ".join(name + _why_not_planned(name, preset, left_out or {}) for name in unknown)
+        raise ParameterError(f"--stages {said}: not a stage of this run (--preset {preset}); {choices}")
     return [s for s in stages if s.task == "synth" or s.name in only]
+
+
+def _why_not_planned(name: str, preset: str, left_out: dict[str, list[str]]) -> str:
+    """What would make ``name`` a stage of a run of ``preset``, in brackets (``""``: none would)."""
+    for why, names in left_out.items():
+        if name in names:
+            return f" (left out: {why})"
+    if name in HIGHSPEED_ARMS:
+        return " (trained with --highspeed only)"
+    others = [other for other in sorted(PRESETS) if other != preset
+              and name in (s.name for s in plan(other, Path("data"), Path("out"))[1])]
+    return f" (a stage of --preset {' or '.join([', '.join(others[:-1]), others[-1]] if len(others) > 1 else others)})" \
+        if others else ""
 
 
 def anywhere(stage: Stage) -> Stage:
