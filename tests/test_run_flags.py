@@ -3,9 +3,7 @@ each works and says what it did, or is refused in one line naming the option, be
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,6 @@ from evface.pipeline import stage_plan
 
 from report_fixtures import copy_fake_results, draw_each_figure_once, make_fake_run
 
-TOOL = Path(__file__).resolve().parents[1] / "tools" / "run_stage.py"
 
 
 @pytest.fixture(autouse=True)
@@ -90,43 +87,6 @@ def test_a_dataset_given_inside_out_is_not_taken_for_other_files(tmp_path, fake)
                                            r"give --out a new folder$"):
         pipeline_run.run_pipeline(other, data_dir=other / "mine", jobs=1, runner=runner(calls, fake))
     assert sorted(p.name for p in other.iterdir()) == ["mine", "notes.txt"]
-
-
-def _tool_refuses(monkeypatch, capsys, *args: str | Path) -> str:
-    """The one line ``tools/run_stage.py`` stops with for ``args`` (run in this process)."""
-    spec = importlib.util.spec_from_file_location("run_stage_tool", TOOL)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    monkeypatch.setattr(sys, "argv", [str(TOOL), *map(str, args)])
-    with pytest.raises(SystemExit) as stopped:
-        tool.main()
-    said = capsys.readouterr().err
-    assert stopped.value.code == 2 and said.count("\n") == 1, said
-    return said.rstrip("\n")
-
-
-def test_run_stage_refuses_a_bad_argument_in_one_line_before_writing(tmp_path, fake, monkeypatch, capsys):
-    # each was a traceback (exit 1) after OUT/stages/NAME-KEY was made, or OUT written into
-    data, out = fake / "data", tmp_path / "run"
-    stage = ("rgb", "--preset", "tiny")
-    assert _tool_refuses(monkeypatch, capsys, data, out, *stage, "--set", "folds=abc") == (
-        "error: --set folds must be an integer, got 'abc'")
-    assert _tool_refuses(monkeypatch, capsys, data, out, *stage, "--set", "input=foo").startswith(
-        "error: --set input must be one of its settings, not 'foo'; choose from events,")
-    assert _tool_refuses(monkeypatch, capsys, tmp_path / "nowhere", out, *stage) == (
-        f"error: {tmp_path / 'nowhere'}: no such dataset folder")
-    assert _tool_refuses(monkeypatch, capsys, data, out, *stage, "--jobs", "-2") == (
-        "error: --jobs -2: give 0 (the default) or more")
-    assert not out.exists()
-    assert _tool_refuses(monkeypatch, capsys, data, data / "clips", *stage).startswith(
-        f"error: {data / 'clips'}: inside the dataset folder {data} (it holds dataset.json)")
-    mine = tmp_path / "mine"
-    mine.mkdir()
-    (mine / "notes.txt").write_text("mine")
-    assert _tool_refuses(monkeypatch, capsys, data, mine, *stage) == (
-        f"error: {mine}: holds files but no evface run (no pipeline.json, stages or data); give OUT a new folder")
-    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
-    assert sorted(p.name for p in data.iterdir()) == ["clips", "dataset.json", "manifest.csv"]
 
 
 def test_a_dataset_its_disk_cannot_hold_is_refused_after_its_first_clip(tmp_path, fake, monkeypatch):

@@ -13,6 +13,8 @@ import pytest
 
 from evface.datasets.synth import synthesize
 
+from report_fixtures import make_fake_run
+
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "run_stage.py"
 
 
@@ -50,7 +52,7 @@ def _refused(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
         tool.main()
     said = capsys.readouterr().err
     assert stopped.value.code == 2 and said.startswith("error: ") and said.count("\n") == 1, said
-    return said
+    return said.rstrip("\n")
 
 
 def test_an_unknown_stage_or_setting_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -60,3 +62,33 @@ def test_an_unknown_stage_or_setting_is_named(tmp_path: Path, monkeypatch: pytes
     said = _refused(monkeypatch, capsys, tmp_path, tmp_path / "run", "recon-extrapolation-hd", "--preset", "tiny", "--set", "steps=3")
     assert "--set steps: not a setting of reconstruct" in said
     assert not (tmp_path / "run").exists()
+
+
+@pytest.fixture(scope="module")
+def fake(tmp_path_factory) -> Path:
+    """A fake run of 3 subjects (report_fixtures.make_fake_run): its dataset is the DATA the tool is given."""
+    return make_fake_run(tmp_path_factory.mktemp("fake") / "fake", subjects=3)
+
+
+def test_run_stage_refuses_a_bad_argument_in_one_line_before_writing(tmp_path, fake, monkeypatch, capsys):
+    # each was a traceback (exit 1) after OUT/stages/NAME-KEY was made, or OUT written into
+    data, out = fake / "data", tmp_path / "run"
+    stage = ("rgb", "--preset", "tiny")
+    assert _refused(monkeypatch, capsys, data, out, *stage, "--set", "folds=abc") == (
+        "error: --set folds must be an integer, got 'abc'")
+    assert _refused(monkeypatch, capsys, data, out, *stage, "--set", "input=foo").startswith(
+        "error: --set input must be one of its settings, not 'foo'; choose from events,")
+    assert _refused(monkeypatch, capsys, tmp_path / "nowhere", out, *stage) == (
+        f"error: {tmp_path / 'nowhere'}: no such dataset folder")
+    assert _refused(monkeypatch, capsys, data, out, *stage, "--jobs", "-2") == (
+        "error: --jobs -2: give 0 (the default) or more")
+    assert not out.exists()
+    assert _refused(monkeypatch, capsys, data, data / "clips", *stage).startswith(
+        f"error: {data / 'clips'}: inside the dataset folder {data} (it holds dataset.json)")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    assert _refused(monkeypatch, capsys, data, mine, *stage) == (
+        f"error: {mine}: holds files but no evface run (no pipeline.json, stages or data); give OUT a new folder")
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+    assert sorted(p.name for p in data.iterdir()) == ["clips", "dataset.json", "manifest.csv"]
