@@ -102,6 +102,18 @@ def where(path: str | Path | None, message: str) -> str:
     return f"{printable(str(path))}: {message}" if path else message
 
 
+def byte_size(nbytes: float) -> str:
+    """``nbytes`` in MB below a GB, else in GB, to three figures at most.
+
+    Examples
+    --------
+    >>> byte_size(2.1e6), byte_size(25.4e6), byte_size(1.234e9), byte_size(95.2e9)
+    ('2.1 MB', '25 MB', '1.2 GB', '95 GB')
+    """
+    value, unit = (nbytes / 1e9, "GB") if nbytes >= 1e9 else (nbytes / 1e6, "MB")
+    return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+
+
 def counted(n: float, noun: str, plural: str | None = None) -> str:
     """``n`` and ``noun`` in the number that ``n`` takes (``plural``: default ``noun + "s"``), a
     whole number thousands separated, any other in its shortest form.

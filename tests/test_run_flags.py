@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from evface.errors import DatasetError, ParameterError
+from evface.errors import DatasetError, ParameterError, byte_size
 from evface.pipeline import run as pipeline_run
 from evface.pipeline import stage_plan
 
@@ -100,10 +100,10 @@ def test_a_dataset_its_disk_cannot_hold_is_refused_after_its_first_clip(tmp_path
     clips = list((out / "data" / "clips").glob("*.h5"))
     each = clips[0].stat().st_size
     assert len(clips) == 1 and calls == [] and not (out / "data" / "manifest.csv").exists()
-    size = pipeline_run._size
+    size = byte_size
     assert lines[-1] == (f"synth: 12 clips of about {size(each)} each (as those written): about {size(12 * each)}, "
                          f"2.0 MB free on the disk of {out / 'data'}")
     assert str(caught.value) == (f"{out / 'data'}: the 11 clips left to film take about {size(11 * each)} "
                                  f"(about {size(each)} each, as those written), and its disk has 2.0 MB free; "
-                                 "free space, or give --out a folder on a larger disk (the clips written are kept: "
+                                 "free space, or build the dataset on a larger disk (the clips written are kept: "
                                  "the same command resumes)")

@@ -12,6 +12,7 @@ processes, and always write the same bytes.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import MISSING, asdict, fields, replace
 from pathlib import Path
@@ -23,7 +24,7 @@ from evface.datasets.synth_plan import (
     FaceProblem, Subject, SynthPreset, check_names, choose_classes, choose_lightings, get_preset, parse_shard,
     plan_clips, plan_subjects,
 )
-from evface.errors import DatasetError, EvfaceError, ParameterError, choose_from, counted, where
+from evface.errors import DatasetError, EvfaceError, ParameterError, byte_size, choose_from, counted, where
 from evface.executor import Executor, Job
 from evface.io.clip_reader import read_clip_meta
 from evface.io.clip_schema import Clip
@@ -281,13 +282,47 @@ def _make_clips(plan: list[ClipSpec], paths: dict[str, Path], subjects: dict[str
     jobs = [Job(spec.clip_id, film_clip, (spec, subjects[spec.subject], preset, seed, str(paths[spec.clip_id].absolute())))
             for spec in todo]
 
+    first = done + 1  # the first clip this call films: then what the dataset takes is known
+
     def finished(job: Job, _: None) -> None:
         nonlocal done
         done += 1
         if progress:
             progress(done, total, job.name)
+        if done == first and done < total:
+            check_room(paths[job.name].parent, total)
 
     executor.run(jobs, finished)
+
+
+def dataset_room(clips: Path, total: int) -> tuple[float, int, int]:
+    """What a dataset of ``total`` clips being built in the folder ``clips`` takes on disk, by the
+    clip files written there so far: the bytes of a clip, the clips still to write, and the free bytes
+    of the folder's disk.
+
+    Examples
+    --------
+    >>> from evface.datasets.toy import toy_dataset
+    >>> each, left, free = dataset_room(toy_dataset("toy-room", subjects=1) / "clips", 10)
+    >>> each > 0, left, free > 0  # the toy dataset holds 2 clips
+    (True, 8, True)
+    """
+    sizes = [path.stat().st_size for path in clips.glob("*.h5")]
+    return sum(sizes) / max(len(sizes), 1), max(total - len(sizes), 0), shutil.disk_usage(clips).free
+
+
+def check_room(clips: Path, total: int) -> None:
+    """Refuse, once a clip is written, a dataset of ``total`` clips whose clips still to write would
+    not fit on the disk of ``clips`` (:func:`dataset_room`): a :class:`DatasetError` naming the sizes
+    (was: a ``paper`` build, about 95 GB, on a smaller disk stopped hours in, at the first clip that could
+    not be written). The clips written stay, so the same command resumes."""
+    each, left, free = dataset_room(clips, total)
+    if each * left > free:
+        raise DatasetError(where(clips.parent, f"the {counted(left, 'clip')} left to film take about "
+                                               f"{byte_size(each * left)} (about {byte_size(each)} each, as those "
+                                               f"written), and its disk has {byte_size(free)} free; free space, or "
+                                               "build the dataset on a larger disk (the clips written are kept: the "
+                                               "same command resumes)"))
 
 
 def _remove_partial(paths: Iterable[Path]) -> None:

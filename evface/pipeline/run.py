@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from evface.datasets.synth import other_dataset, synthesize
+from evface.datasets.synth import dataset_room, other_dataset, synthesize
 from evface.datasets.synth_film import local_executor
-from evface.errors import DatasetError, ParameterError, counted, where
+from evface.errors import DatasetError, ParameterError, byte_size, counted, where
 from evface.executor import Executor, InProcess, Job, ProcessPool, check_workers
 from evface.io.atomic_files import atomic_write_text
 from evface.pipeline.earlier_run import (check_out_folder, check_same_dataset, check_same_options, check_trained_on,
@@ -80,7 +79,9 @@ class Loop:
 
 def _clip_progress(log: Callable[[str], None], name: str, data: Path) -> Callable[[int, int, str], None]:
     """Log a dataset stage's progress: each clip of a small dataset, else every 5 % of the clips; after
-    the first clip it films, what the dataset in ``data`` will take on disk (:func:`_check_room`)."""
+    the first clip it films, what the dataset in ``data`` will take on disk
+    (:func:`~evface.datasets.synth.dataset_room`; a disk without the room for it is refused just after,
+    :func:`~evface.datasets.synth.check_room`)."""
     last = {"step": -1, "first": -1}
 
     def progress(done: int, total: int, message: str) -> None:
@@ -91,35 +92,11 @@ def _clip_progress(log: Callable[[str], None], name: str, data: Path) -> Callabl
         if last["first"] < 0:  # the clips there before this run filmed any
             last["first"] = done
         elif done == last["first"] + 1 and done < total:
-            _check_room(log, name, data, total)
+            each, _, free = dataset_room(data / "clips", total)
+            log(f"{name}: {counted(total, 'clip')} of about {byte_size(each)} each (as those written): about "
+                f"{byte_size(each * total)}, {byte_size(free)} free on the disk of {data}")
 
     return progress
-
-
-def _check_room(log: Callable[[str], None], name: str, data: Path, total: int) -> None:
-    """Say what the ``total`` clips of the dataset being built in ``data`` take on disk, by the size of
-    those written, and refuse when its disk has not the room for the clips left (was: nothing said, and
-    a ``paper`` build on a disk too small for it stopped hours in, when a clip could not be written)."""
-    sizes = [path.stat().st_size for path in (data / "clips").glob("*.h5")]
-    each = sum(sizes) / max(len(sizes), 1)
-    need, free = each * (total - len(sizes)), shutil.disk_usage(data).free
-    log(f"{name}: {counted(total, 'clip')} of about {_size(each)} each (as those written): about "
-        f"{_size(each * total)}, {_size(free)} free on the disk of {data}")
-    if need > free:
-        raise DatasetError(where(data, f"the {counted(total - len(sizes), 'clip')} left to film take about "
-                                       f"{_size(need)} (about {_size(each)} each, as those written), and its disk "
-                                       f"has {_size(free)} free; free space, or give --out a folder on a larger disk "
-                                       "(the clips written are kept: the same command resumes)"))
-
-
-def _size(nbytes: float) -> str:
-    """``nbytes`` in MB below a GB, else in GB, to three figures at most.
-
-    >>> _size(2.1e6), _size(25.4e6), _size(1.234e9), _size(95.2e9)
-    ('2.1 MB', '25 MB', '1.2 GB', '95 GB')
-    """
-    value, unit = (nbytes / 1e9, "GB") if nbytes >= 1e9 else (nbytes / 1e6, "MB")
-    return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
 
 
 def run_pipeline(
