@@ -105,6 +105,16 @@ def where(path: str | Path | None, message: str) -> str:
 def byte_size(nbytes: float) -> str:
     """``nbytes`` in MB below a GB, else in GB, to three figures at most.
 
+    Parameters
+    ----------
+    nbytes : float
+        A size in bytes.
+
+    Returns
+    -------
+    str
+        The size in words (``'1.2 GB'``).
+
     Examples
     --------
     >>> byte_size(2.1e6), byte_size(25.4e6), byte_size(1.234e9), byte_size(95.2e9)

@@ -300,6 +300,18 @@ def dataset_room(clips: Path, total: int) -> tuple[float, int, int]:
     clip files written there so far: the bytes of a clip, the clips still to write, and the free bytes
     of the folder's disk.
 
+    Parameters
+    ----------
+    clips : Path
+        The dataset's ``clips`` folder, holding at least one clip file.
+    total : int
+        The clips the dataset will hold.
+
+    Returns
+    -------
+    tuple of (float, int, int)
+        The mean bytes of the clip files written, the clips left to write, the disk's free bytes.
+
     Examples
     --------
     >>> from evface.datasets.toy import toy_dataset
@@ -315,7 +327,20 @@ def check_room(clips: Path, total: int) -> None:
     """Refuse, once a clip is written, a dataset of ``total`` clips whose clips still to write would
     not fit on the disk of ``clips`` (:func:`dataset_room`): a :class:`DatasetError` naming the sizes
     (was: a ``paper`` build, about 95 GB, on a smaller disk stopped hours in, at the first clip that could
-    not be written). The clips written stay, so the same command resumes."""
+    not be written). The clips written stay, so the same command resumes.
+
+    Parameters
+    ----------
+    clips : Path
+        The dataset's ``clips`` folder, holding at least one clip file.
+    total : int
+        The clips the dataset will hold.
+
+    Examples
+    --------
+    >>> from evface.datasets.toy import toy_dataset
+    >>> check_room(toy_dataset("toy-roomy", subjects=1) / "clips", 10)  # 8 more clips of a few kB fit
+    """
     each, left, free = dataset_room(clips, total)
     if each * left > free:
         raise DatasetError(where(clips.parent, f"the {counted(left, 'clip')} left to film take about "
