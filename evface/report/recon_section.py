@@ -12,7 +12,7 @@ from evface.report.collect import ReportData, checked_data
 from evface.report.html_parts import (PAPER, cells_with_counts, count_text, embedded_image, escaped_run_name,
                                       few_subjects_note, html_table, not_compared_list, one_lighting_note, pair_name,
                                       signed_mean, tested_run_name)
-from evface.tasks.figure_format import RECON_COVERAGE, fixed, mean_with_interval, number
+from evface.tasks.figure_format import RECON_COVERAGE, fixed, mean_with_interval, number, unsampled_said
 
 FIGURE_CAPTIONS = {
     "apex.png": ": a few test clips at the apex, one column per method, and the target.",
@@ -228,25 +228,7 @@ def _recon_tested(run: dict[str, Any]) -> str:
     never = str(m.get("evaluated_on", ""))
     return (f"{escaped_run_name(run)}: {html.escape(str(m.get('evaluation', 'one subject split')))}, "
             f"{count_text(subjects, 'test subject')}, {count_text(m.get('n_clips'), 'clip')}, {samples}"
-            + (f" ({html.escape(never)})" if "never saw" in never else "") + _unsampled_note(m))
-
-
-def _unsampled_note(metrics: dict[str, Any]) -> str:
-    """The clips a run left unscored for want of a sample (``metrics["unsampled"]``), as the
-    "Tested:" line ends on them; nothing when every clip was scored (was: not a word).
-
-    >>> _unsampled_note({"unsampled": {"clips": ["s03_b"], "needs": "a frame after its first"}})
-    '; 1 clip not scored, without a sample: s03_b (a clip needs a frame after its first)'
-    >>> _unsampled_note({})
-    ''
-    """
-    unsampled = metrics.get("unsampled")
-    if not isinstance(unsampled, dict) or not isinstance(unsampled.get("clips"), list):
-        return ""
-    clips = [str(c) for c in unsampled["clips"]]
-    named = ", ".join(clips[:10]) + (f" and {len(clips) - 10} more" if len(clips) > 10 else "")
-    return html.escape(f"; {count_text(len(clips), 'clip')} not scored, without a sample: {named} "
-                       f"(a clip needs {unsampled.get('needs', 'a sample')})")
+            + (f" ({html.escape(never)})" if "never saw" in never else "") + html.escape(unsampled_said(m)))
 
 
 HEADING = '<section id="reconstruction"><h2>Frame reconstruction from events (CVAE)</h2>'

@@ -299,7 +299,6 @@ def _typed(config: TaskConfig, name: str, default: Any) -> Any:
     return value
 
 
-
 def as_run_recorded(config: dict[str, Any]) -> dict[str, Any]:
     """A run's ``config.json`` (``config``) with the settings evface has added since the run was
     written, at the values the run was trained with (where they differ from today's defaults): so

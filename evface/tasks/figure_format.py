@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from evface.checks import as_int, as_real
-from evface.errors import ParameterError
+from evface.errors import ParameterError, counted
 
 FEW_SUBJECTS = 10
 """Below this many subjects (two or more) the report and ``evface compare`` say that the subject
@@ -241,3 +241,34 @@ def interval(ci: Sequence[float], spec: str) -> str:
     """
     lo, hi = checked_interval("ci", ci)
     return f"[{number(lo, spec)}, {number(hi, spec)}]" if np.isfinite([lo, hi]).all() else f"[{NOT_FINITE}]"
+
+
+def unsampled_said(metrics: dict[str, Any]) -> str:
+    """The clips an evaluation left unscored for want of a sample (``metrics["unsampled"]``), as
+    :func:`~evface.tasks.reconstruct.figures` and the report's "Tested:" line end on them; ``""`` when every clip was scored (or
+    a received file's ``unsampled`` is no record of clips).
+
+    Parameters
+    ----------
+    metrics : dict
+        A reconstruction run's ``metrics.json``.
+
+    Returns
+    -------
+    str
+        ``"; N clips not scored, without a sample: ... (a clip needs ...)"``, or ``""``.
+
+    Examples
+    --------
+    >>> unsampled_said({"unsampled": {"clips": ["s03_b"], "needs": "an RGB frame after its first"}})
+    '; 1 clip not scored, without a sample: s03_b (a clip needs an RGB frame after its first)'
+    >>> unsampled_said({})
+    ''
+    """
+    unsampled = metrics.get("unsampled")
+    if not isinstance(unsampled, dict) or not isinstance(unsampled.get("clips"), list):
+        return ""
+    clips = [str(c) for c in unsampled["clips"]]
+    named = ", ".join(clips[:10]) + (f" and {len(clips) - 10} more" if len(clips) > 10 else "")
+    return (f"; {counted(len(clips), 'clip')} not scored, without a sample: {named} "
+            f"(a clip needs {unsampled.get('needs', 'a sample')})")

@@ -632,23 +632,7 @@ def figures(metrics: dict[str, Any]) -> str:
             f"{figure_format.mean_with_interval(m.get('apex_interval', {}).get('face'), m['apex']['face']['ssim'])}, "
             f"{figure_format.fixed(m['apex']['face']['psnr'], 2)} dB" for name, m in metrics["methods"].items()]
     return (f"at the apex, SSIM over the face and PSNR: {'; '.join(said)} ({counted(metrics['n_clips'], 'clip')} of "
-            f"{counted(metrics['n_subjects'], 'subject')}{_unsampled_said(metrics)})")
-
-
-def _unsampled_said(metrics: dict[str, Any]) -> str:
-    """The clips an evaluation left unscored for want of a sample, as :func:`figures` ends on them.
-
-    >>> _unsampled_said({"unsampled": {"clips": ["s03_b"], "needs": "an RGB frame after its first"}})
-    '; 1 clip not scored, without a sample: s03_b (a clip needs an RGB frame after its first)'
-    >>> _unsampled_said({})
-    ''
-    """
-    unsampled = metrics.get("unsampled")
-    if not unsampled:
-        return ""
-    clips = unsampled["clips"]
-    named = ", ".join(clips[:10]) + (f" and {len(clips) - 10} more" if len(clips) > 10 else "")
-    return f"; {counted(len(clips), 'clip')} not scored, without a sample: {named} (a clip needs {unsampled['needs']})"
+            f"{counted(metrics['n_subjects'], 'subject')}{figure_format.unsampled_said(metrics)})")
 
 
 def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str | Path | None = None,
