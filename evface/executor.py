@@ -306,10 +306,13 @@ def _worker_end(pool: ProcessPoolExecutor) -> int | None:
     processes = list((getattr(pool, "_processes", None) or {}).values())
     deadline = time.monotonic() + WORKER_END_S
     while True:
-        ended = [p.exitcode for p in processes if p.exitcode not in (None, 0, -signal.SIGTERM)]  # SIGTERM: the pool
-        if ended:  # ending the others
+        # One read a pass: while the pool's own thread reaps a worker, its exitcode reads None, then the status;
+        # read twice, "none ended abnormally" and "all have ended" could both hold, and the end go untold.
+        codes = [p.exitcode for p in processes]
+        ended = [code for code in codes if code not in (None, 0, -signal.SIGTERM)]  # SIGTERM: the pool ending others
+        if ended:
             return ended[0]
-        if all(p.exitcode is not None for p in processes) or time.monotonic() >= deadline:
+        if all(code is not None for code in codes) or time.monotonic() >= deadline:
             return None
         time.sleep(0.05)
 

@@ -331,6 +331,34 @@ def test_a_worker_stopped_by_its_cpu_time_limit_or_an_exit_says_so():
         ProcessPool(1).run([Job("quit", _exit_3)], lambda job, result: None)
 
 
+def test_a_worker_reaped_by_the_pool_while_its_end_is_read_is_still_told():
+    """multiprocessing's ``exitcode`` reads None while the pool's own thread reaps the worker (its
+    ``waitpid`` gets ECHILD), then the status. The end was read twice a pass, so "none ended
+    abnormally" (None) and "all have ended" (-SIGXCPU) both held and a job stopped by the CPU-time
+    limit was said to be killed for want of memory: 1 run in 55 of ``ProcessPool(1)`` under load."""
+    import concurrent.futures.process as futures_process  # lazy: this test only
+
+    from evface import executor  # lazy: as above
+
+    class ReapedWorker:
+        """A pool's process whose first exitcode read races the pool's reaping of it."""
+        def __init__(self) -> None:
+            self.reads = 0
+
+        @property
+        def exitcode(self) -> int | None:
+            self.reads += 1
+            return None if self.reads == 1 else -signal.SIGXCPU
+
+    class BrokenPool:
+        _processes = {1: ReapedWorker()}
+
+    future: Future = Future()
+    future.set_exception(futures_process.BrokenProcessPool("a worker ended"))
+    with pytest.raises(JobFailedError, match=r"^spin: a worker process reached the CPU-time limit"):
+        executor._result(future, Job("spin", _over_its_cpu_time), BrokenPool())
+
+
 def test_a_worker_killed_for_memory_names_the_job():
     """A scheduler's memory cap (cgroup) kills a --jobs/--workers process with SIGKILL: was
     ``BrokenProcessPool`` ("internal error: BrokenProcessPool: A process in the process pool was
