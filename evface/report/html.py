@@ -32,7 +32,7 @@ an earlier report, which it replaces, from a page of someone else's (:func:`is_r
 CSS = """
 :root{--fg:#1d2330;--muted:#5b6475;--line:#dde2ea;--accent:#2a5bd7;--bg:#fff;--soft:#f5f7fa}
 *{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:var(--fg);background:var(--bg)}
-main{max-width:1100px;margin:0 auto;padding:16px}
+main{max-width:1600px;margin:0 auto;padding:16px}
 h1{font-size:1.6em;margin:.4em 0}h2{font-size:1.25em;margin-top:1.8em;border-bottom:2px solid var(--line);padding-bottom:.2em}
 h3{font-size:1.05em;margin-top:1.2em}p,li{max-width:75ch}.muted{color:var(--muted);font-size:.9em}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;margin:.6em 0}
