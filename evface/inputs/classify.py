@@ -59,6 +59,17 @@ from evface.sim.rgb import RGB_PRESETS
 EVENT_KINDS = ("events", "events-apex")
 """Input kinds made of event counts."""
 INPUT_KINDS = (*EVENT_KINDS, "rgb", "rgb-diff", "rgb-flow")
+INPUT_VALUES = {
+    "events": "log1p(count) of each pixel's ON and OFF events in the step (channels ON, OFF)",
+    "events-apex": "log1p(count) of each pixel's ON and OFF events from the window's start to the apex, the same "
+                   "at every step (channels ON, OFF)",
+    "rgb": "the frame's BT.601 grey (or R, G, B) intensity in [0, 1]",
+    "rgb-diff": "the frame at the step's end minus the frame at its start, grey (or R, G, B), in [-1, 1]",
+    "rgb-flow": "the optical flow u, v (pixels of the crop) and the optical strain from the onset frame to the apex "
+                "frame, the same at every step",
+}
+"""What the network sees of each input kind (:func:`normalize` of its inputs), in words: a NIR
+file's ``input_values`` (:func:`evface.tasks.export.export_run`)."""
 
 
 def kind_channels(kind: str) -> tuple[int, ...]:

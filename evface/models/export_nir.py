@@ -33,8 +33,9 @@ has two incoming edges, from the block's last neuron and from the block's input.
   over the time steps (the graph's metadata says so);
 - the metadata also says what to feed the graph: ``input_layout`` (:func:`input_layout`: the
   shape ``(T, C, H, W)`` and what the input node takes at each step), ``input_shape``
-  ``[T, C, H, W]`` and ``input_kind``, the kind of input the model was trained on (``events``,
-  ``rgb``, ``rgb-flow``, ...: ``evface train classify --input``; where :func:`export` is given it).
+  ``[T, C, H, W]``, ``input_kind``, the kind of input the model was trained on (``events``,
+  ``rgb``, ``rgb-flow``, ...: ``evface train classify --input``), and ``input_values``, what values of
+  it the network takes (``log1p(count)`` for event counts), where :func:`export` is given them.
 
 Why not ``snntorch.export_nir.export_to_nir``: with the installed snnTorch 1.0.0 that module
 imports ``nirtorch`` at import time, which is not a dependency of evface (and not installed),
@@ -362,10 +363,10 @@ def write(graph: Any, path: str | Path, replace: bool = True) -> Path:
 
 
 def export(model: SpikingCNN, path: str | Path, dt: float = DT, replace: bool = True,
-           input_kind: str | None = None) -> Path:
+           input_kind: str | None = None, input_values: str | None = None) -> Path:
     """Write the NIR graph of ``model`` (:func:`to_nir`) to ``path`` (``replace``: as :func:`write`),
-    with ``input_kind`` (``evface train classify --input``: ``events``, ``rgb``, ``rgb-flow``, ...),
-    where given, in its metadata.
+    with ``input_kind`` (``evface train classify --input``: ``events``, ``rgb``, ``rgb-flow``, ...)
+    and ``input_values`` (what the network was trained to take, in words), where given, in its metadata.
 
     The model (on any device) is left where it is and in its mode: it was switched to eval mode,
     so a training loop that exported a snapshot went on with frozen norm statistics.
@@ -382,6 +383,9 @@ def export(model: SpikingCNN, path: str | Path, dt: float = DT, replace: bool = 
         As in :func:`write`.
     input_kind : str, optional
         The kind of input the model was trained on.
+    input_values : str, optional
+        The values of that input the network takes, in words (for event counts ``log1p(count)``:
+        :data:`evface.inputs.classify.INPUT_VALUES`); the graph computes otherwise on other values.
 
     Returns
     -------
@@ -392,15 +396,19 @@ def export(model: SpikingCNN, path: str | Path, dt: float = DT, replace: bool = 
     --------
     >>> import nir
     >>> net = SpikingCNN(NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=8, depth=1))
-    >>> path = export(net, "net.nir", input_kind="events")
-    >>> nir.read(str(path)).metadata["input_kind"]
-    'events'
+    >>> path = export(net, "net.nir", input_kind="events", input_values="log1p(count)")
+    >>> meta = nir.read(str(path)).metadata
+    >>> meta["input_kind"], meta["input_values"]
+    ('events', 'log1p(count)')
     """
     if input_kind is not None and (not isinstance(input_kind, str) or not input_kind):
         raise ParameterError(f"input_kind must be the name of an input kind such as 'events', got {input_kind!r}")
+    if input_values is not None and (not isinstance(input_values, str) or not input_values):
+        raise ParameterError(f"input_values must say in words what values the input takes, got {input_values!r}")
     graph = to_nir(model, dt)
-    if input_kind is not None:
-        graph.metadata["input_kind"] = input_kind
+    for key, value in (("input_kind", input_kind), ("input_values", input_values)):
+        if value is not None:
+            graph.metadata[key] = value
     return write(graph, path, replace)
 
 

@@ -1,12 +1,14 @@
 """The neurons of the spiking network: snnTorch PLIF layers with their surrogate gradient, run over time.
 
 :func:`plif_layers` builds one snnTorch ``Leaky`` (learnt decay ``beta``, ATan or fast-sigmoid
-surrogate gradient, reset by subtraction or to zero; no reset for a non-spiking last layer) per
+surrogate gradient, which pickles with the network, reset by subtraction or to zero; no reset for a non-spiking last layer) per
 neuron layer of a :class:`~evface.models.net_config.NetConfig`; :func:`integrate` runs one of them
 over the T steps from zero state.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import snntorch as snn
 import torch
@@ -14,6 +16,27 @@ from snntorch import surrogate
 from torch import nn
 
 from evface.models.net_config import NetConfig
+
+
+@dataclass(frozen=True)
+class _SpikeGrad:
+    """A spike with snnTorch's ATan (``kind`` ``"atan"``, ``slope`` its ``alpha``) or fast-sigmoid
+    surrogate gradient, as ``surrogate.atan(alpha)`` / ``surrogate.fast_sigmoid(slope)`` make it, but
+    a module-level object that pickles: theirs are closures, so ``torch.save(model)`` of a network
+    failed ("Can't pickle local object 'atan.<locals>.inner'").
+
+    Examples
+    --------
+    >>> _SpikeGrad("atan", 2.0)(torch.tensor([-0.5, 0.5])).tolist()
+    [0.0, 1.0]
+    """
+
+    kind: str
+    slope: float
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        spike = surrogate.ATan if self.kind == "atan" else surrogate.FastSigmoid
+        return spike.apply(x, self.slope)
 
 
 def plif_layers(cfg: NetConfig) -> nn.ModuleList:
@@ -34,8 +57,7 @@ def plif_layers(cfg: NetConfig) -> nn.ModuleList:
     >>> len(plif_layers(NetConfig(in_channels=2, n_classes=3, time_steps=4, input_size=16, depth=2, width=4)))
     4
     """
-    grad = (surrogate.atan(alpha=cfg.slope) if cfg.surrogate == "atan"
-            else surrogate.fast_sigmoid(slope=cfg.slope))
+    grad = _SpikeGrad(cfg.surrogate, cfg.slope)
     return nn.ModuleList(
         snn.Leaky(beta=torch.tensor(cfg.beta), learn_beta=cfg.learn_beta, threshold=cfg.threshold,
                   spike_grad=grad, reset_mechanism="none" if cfg.is_integrator(i) else cfg.reset)

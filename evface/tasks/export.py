@@ -3,7 +3,7 @@
 The run folder gives the network (``config.json``'s ``net``) and its weights (``best.pt`` of one
 of its ``models``: a cross-validated run holds one per fold and seed, the first by default);
 :func:`evface.models.export_nir.export` writes the graph, with the run's input kind (``config.json``'s
-``input``) in its metadata.
+``input``) and the values of it the network takes (:data:`~evface.inputs.classify.INPUT_VALUES`) in its metadata.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 from evface.errors import ParameterError
+from evface.inputs.classify import INPUT_VALUES
 from evface.models.export_nir import export
 from evface.models.snn import NetConfig, SpikingCNN
 from evface.tasks import checkpoints, run_folder
@@ -49,4 +50,5 @@ def export_run(run_dir: str | Path, out: str | Path, model: str | None = None,
             raise ParameterError(f"--model {model}: {run_dir} holds no such model; it holds {names}")
         chosen = matches[0]
     checkpoints.load_model_state(Path(run_dir) / chosen, net)
-    return export(net, out, replace=replace, input_kind=config.get("input")), chosen, len(dirs)
+    kind = config.get("input")
+    return export(net, out, replace=replace, input_kind=kind, input_values=INPUT_VALUES.get(kind or "")), chosen, len(dirs)
