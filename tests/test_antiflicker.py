@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from evface import checks
 from evface.errors import EventsError, ParameterError
 from evface.events.core import concatenate, empty_events, make_events
 from evface.events.ops import anti_flicker_filter
@@ -152,3 +153,14 @@ def test_the_transform_gives_the_functions_result(transform):
     assert hash(transform) == hash(AntiFlicker(**{f: getattr(transform, f) for f in transform.__dataclass_fields__}))
     composed = Compose((Crop((0, 0, 24, 8)), transform))(events)
     np.testing.assert_array_equal(composed, expected)
+
+
+def test_a_state_past_half_the_memory_is_refused_by_sensor_size(monkeypatch):
+    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 1 << 18}  # a machine of 1 GiB
+    monkeypatch.setattr(checks.os, "sysconf", lambda name: pages[name])
+    events = make_events([0, 5], [0, 0], [0, 0], [1, -1])
+    with pytest.raises(ParameterError, match=r"^the anti-flicker filter's times on a 12000x12000 sensor_size takes "
+                                             r"about 2\.1 GiB, more than half of this machine's 1 GiB; give a smaller "
+                                             r"sensor_size"):
+        anti_flicker_filter(events, (12000, 12000))
+    assert anti_flicker_filter(events, (12000, 12000), block_size=4).size == 2  # a 16th of the state fits
