@@ -41,6 +41,8 @@ TRANSFORMS = {
     "dst_size width": lambda v: T.Resample(SENSOR, (v, 2)),
     "refractory period_us": lambda v: T.RefractoryFilter(SENSOR, v),
     "background-activity window dt_us": lambda v: T.Denoise(SENSOR, v),
+    "anti-flicker filter_length": lambda v: T.AntiFlicker(SENSOR, filter_length=v),
+    "anti-flicker block_size": lambda v: T.AntiFlicker(SENSOR, block_size=v),
     "drop fraction": lambda v: T.DropEvents(v, 0),
     "number of noise events n": lambda v: T.UniformNoise(SENSOR, v, 0),
     "n_bins": lambda v: T.VoxelGrid(SENSOR, v),

@@ -374,6 +374,120 @@ def background_activity_filter(events: np.ndarray, sensor_size: SensorSize, dt_u
     return np.compress(keep, events)
 
 
+@cached_jit(nogil=True)
+def _anti_flicker_mask(t, x, y, p, block, n_bx, min_period, max_period, diff_us, filter_length,
+                       last, last_p, start, period, count, never):
+    # Per cell (a pixel, or a block x block square of pixels): its last time and polarity, when its
+    # latest burst of each polarity began (start[2k] OFF, start[2k + 1] ON), the last period
+    # measured in the band (never: none) and how many periods in a row lay in the band, each within
+    # diff_us of the one before (at most filter_length). A burst begins at a change of polarity, or
+    # after a silence longer than max_period; its period is the time since the cell's last burst of
+    # the same polarity began. The cell flickers while count == filter_length: its events are dropped.
+    keep = np.empty(t.size, dtype=np.bool_)
+    t0 = t[0]
+    for i in range(t.size):
+        ti = t[i] - t0
+        k = (np.int64(y[i]) // block) * n_bx + np.int64(x[i]) // block
+        s = 2 * k + (1 if p[i] > 0 else 0)
+        if last_p[k] != p[i] or last[k] == never or ti - last[k] > max_period:
+            if start[s] != never:
+                pi = ti - start[s]
+                if min_period <= pi <= max_period:
+                    if period[k] != never and abs(pi - period[k]) <= diff_us:
+                        count[k] = min(count[k] + 1, filter_length)
+                    else:
+                        count[k] = 1
+                    period[k] = pi
+                else:
+                    count[k] = 0
+                    period[k] = never
+            start[s] = ti
+        last[k] = ti
+        last_p[k] = p[i]
+        keep[i] = count[k] < filter_length
+    return keep
+
+
+def anti_flicker_filter(events: np.ndarray, sensor_size: SensorSize, min_freq: float = 50.0,
+                        max_freq: float = 500.0, filter_length: int = 7, diff_thresh_us: int = 1500,
+                        block_size: int = 1) -> np.ndarray:
+    """Drop the events of pixels (or blocks of pixels) that flicker at a frequency in ``[min_freq, max_freq]``.
+
+    A lamp on AC mains makes every pixel it lights fire bursts of ON and OFF events at twice the
+    mains frequency (100 Hz on 50 Hz grids). As Metavision SDK's ``AntiFlickerAlgorithm`` does, each
+    pixel's events are cut into bursts (a burst begins where the polarity changes, or after a
+    silence longer than ``1 / min_freq``), and the time from one burst's start to the next burst of
+    the same polarity is the pixel's period. A pixel flickers once ``filter_length`` periods in a
+    row lie in ``[1 / max_freq, 1 / min_freq]`` and each is within ``diff_thresh_us`` of the one
+    before; its events are dropped from then on, until a period outside the band or unlike the one
+    before. The filter is causal, as the camera's is: the first ``filter_length`` periods of a
+    flickering pixel (70 ms at 100 Hz with the defaults) pass. A pixel that does not flicker keeps
+    every event. With ``block_size`` 4 the periods are measured on 4 x 4 squares of pixels, as the
+    IMX636's anti-flicker block (AFK) does; 1 (the default) measures each pixel, as the SDK does.
+    Motion that is periodic in the band (a vibrating object) is flicker to this filter too.
+
+    Parameters
+    ----------
+    events : ndarray of EVENT_DTYPE
+        Sorted events on the sensor.
+    sensor_size : (width, height)
+        The sensor the events lie on.
+    min_freq, max_freq : float, optional
+        The band of flicker frequencies to remove, in Hz, ``0 < min_freq < max_freq``; 50-500 Hz by
+        default, the AFK's band.
+    filter_length : int, optional
+        How many periods in a row (1 to 255) must agree before a pixel counts as flickering; 7 by
+        default, the SDK's.
+    diff_thresh_us : int, optional
+        How far (µs, >= 0) a period may differ from the one before and still agree; 1500 by
+        default, the SDK's.
+    block_size : int, optional
+        The side of the square of pixels whose events are measured together (1: each pixel).
+
+    Returns
+    -------
+    events : ndarray of EVENT_DTYPE
+        The kept events, in their order.
+
+    Examples
+    --------
+    Pixel 0 flickers at 100 Hz (ON every 10 ms, OFF 5 ms after each): its events pass until its
+    third period in a row of 10 ms, at 20 ms, and are dropped from then on. Pixel 1 sees an edge
+    pass (one ON and one OFF event) and keeps both.
+
+    >>> from evface.events.core import concatenate, make_events
+    >>> t = np.arange(0, 100_000, 5_000)
+    >>> flicker = make_events(t, np.zeros(t.size), np.zeros(t.size), np.where(t % 10_000, -1, 1))
+    >>> edge = make_events([42_000, 47_000], [1, 1], [0, 0], [1, -1])
+    >>> kept = anti_flicker_filter(concatenate([flicker, edge], sort=True), (2, 1), filter_length=3)
+    >>> kept[kept["x"] == 0]["t"].tolist(), kept[kept["x"] == 1]["t"].tolist()
+    ([0, 5000, 10000, 15000], [42000, 47000])
+    >>> anti_flicker_filter(flicker, (2, 1), min_freq=200.0, max_freq=100.0)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: anti-flicker min_freq must be below max_freq (100 Hz), got 200.0
+    """
+    min_freq = as_real("anti-flicker min_freq", min_freq, 0.0, 1e6, low_open=True)
+    max_freq = as_real("anti-flicker max_freq", max_freq, 0.0, 1e6, low_open=True)
+    if min_freq >= max_freq:
+        raise ParameterError(f"anti-flicker min_freq must be below max_freq ({max_freq:g} Hz), got {min_freq!r}")
+    filter_length = as_int("anti-flicker filter_length", filter_length, 1, 255)
+    diff_thresh_us = as_int("anti-flicker diff_thresh_us", diff_thresh_us, 0)
+    block_size = as_int("anti-flicker block_size", block_size, 1, MAX_SENSOR_SIDE)
+    width, height = _check_on_sensor(events, sensor_size)
+    if events.size == 0:
+        return events.copy()
+    n_bx, n_by = -(-width // block_size), -(-height // block_size)
+    n_cells = n_bx * n_by
+    state, never = _time_state(events, 4 * n_cells,
+                               f"the anti-flicker filter's times on a {width}x{height} sensor_size")
+    last, start, period = state[:n_cells], state[n_cells:3 * n_cells], state[3 * n_cells:]
+    keep = _anti_flicker_mask(events["t"], events["x"], events["y"], events["p"], block_size, n_bx,
+                              1e6 / max_freq, 1e6 / min_freq, diff_thresh_us, filter_length, last,
+                              np.zeros(n_cells, np.int8), start, period, np.zeros(n_cells, np.uint8), never)
+    return np.compress(keep, events)
+
+
 def drop_random(events: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
     """Drop each event independently with probability ``fraction`` (event-drop augmentation).
 
@@ -458,6 +572,7 @@ __all__ = [
     "EVENT_DTYPE",
     "Roi",
     "add_uniform_noise",
+    "anti_flicker_filter",
     "background_activity_filter",
     "crop",
     "drop_random",

@@ -292,6 +292,51 @@ class Denoise(_Transform):
 
 
 @dataclass(frozen=True)
+class AntiFlicker(_Transform):
+    """Drop the events of pixels flickering in ``[min_freq, max_freq]``, as a camera's anti-flicker filter does.
+
+    :func:`~evface.events.ops.anti_flicker_filter`: a pixel (or a ``block_size`` square of pixels,
+    4 as the IMX636's AFK) whose bursts of same-polarity events recur ``filter_length`` times in a
+    row with a period in the band, each within ``diff_thresh_us`` of the one before, loses its
+    events until its period leaves the band; pixels that do not flicker keep theirs.
+
+    Parameters
+    ----------
+    sensor_size : (width, height)
+        The sensor the events lie on.
+    min_freq, max_freq : float, optional
+        The band to remove, in Hz; 50-500 by default (the AFK's band).
+    filter_length : int, optional
+        Periods in a row that must agree before a pixel counts as flickering (1 to 255); 7 by default.
+    diff_thresh_us : int, optional
+        How far (µs) a period may differ from the one before and still agree; 1500 by default.
+    block_size : int, optional
+        The side of the square of pixels measured together; 1 (each pixel) by default.
+
+    Examples
+    --------
+    >>> from evface.events.core import make_events
+    >>> t = np.arange(0, 100_000, 5_000)
+    >>> flicker = make_events(t, np.zeros(t.size), np.zeros(t.size), np.where(t % 10_000, -1, 1))
+    >>> AntiFlicker((1, 1), filter_length=3)(flicker)["t"].tolist()
+    [0, 5000, 10000, 15000]
+    >>> AntiFlicker((1, 1), min_freq=150.0)(flicker).size  # 100 Hz lies outside 150-500 Hz: all kept
+    20
+    """
+
+    sensor_size: SensorSize
+    min_freq: float = 50.0
+    max_freq: float = 500.0
+    filter_length: int = 7
+    diff_thresh_us: int = 1500
+    block_size: int = 1
+
+    def __call__(self, events: np.ndarray) -> np.ndarray:
+        return ops.anti_flicker_filter(events, self.sensor_size, self.min_freq, self.max_freq, self.filter_length,
+                                       self.diff_thresh_us, self.block_size)
+
+
+@dataclass(frozen=True)
 class DropEvents(_Transform):
     """Drop each event with probability ``fraction``.
 
@@ -579,6 +624,7 @@ def _input_note(i: int, value: object) -> str:
 
 
 __all__ = [
+    "AntiFlicker",
     "Compose",
     "CountImage",
     "Crop",
