@@ -230,3 +230,36 @@ def test_compose_takes_an_events_array_with_or_without_transforms(transforms):
     """Was: Compose(()) returned a list given to it as it was (with a transform: an EventsError)."""
     with pytest.raises(EventsError, match=r"^events must be a 1-D array of dtype .*, got list$"):
         Compose(transforms)(EVENTS.tolist())
+
+
+@pytest.mark.parametrize("bit_generator", [np.random.PCG64, np.random.Philox])
+def test_a_generator_seeded_transform_augments_anew_in_each_dataloader_worker_and_epoch(bit_generator):
+    """A torch ``DataLoader`` copies the transform, generator and all, into each worker, again each
+    epoch (without ``persistent_workers``): the two workers dropped the same events, and every epoch
+    repeated the first. Each worker's copy now takes a state of its own, reproducibly from torch's seed."""
+    import torch  # lazy: the transforms never import torch
+
+    events = make_events(np.arange(200), np.zeros(200), np.zeros(200), np.ones(200))
+
+    class Copies(torch.utils.data.Dataset):
+        def __init__(self, transform):
+            self.transform = transform
+
+        def __len__(self):
+            return 8
+
+        def __getitem__(self, i):
+            return torch.from_numpy(self.transform(events)["t"].astype(np.int64))
+
+    def epochs():
+        torch.manual_seed(0)
+        data = Copies(DropEvents(0.5, seed=np.random.Generator(bit_generator(np.random.SeedSequence(3)))))
+        loader = torch.utils.data.DataLoader(data, batch_size=None, num_workers=2)
+        return [[tuple(t.tolist()) for t in loader] for _ in range(2)]
+
+    first, second = epochs()
+    assert len(set(first)) == 8 and not set(first) & set(second)  # no two workers, nor epochs, alike
+    assert epochs() == [first, second]  # reproducible from torch's seed
+    in_process = DropEvents(0.5, seed=np.random.Generator(bit_generator(np.random.SeedSequence(3))))(events)
+    expected = ops.drop_random(events, 0.5, np.random.Generator(bit_generator(np.random.SeedSequence(3))))
+    assert in_process["t"].tolist() == expected["t"].tolist()  # outside a worker: the generator as given

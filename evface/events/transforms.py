@@ -15,6 +15,7 @@ to samples of any length.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 
@@ -30,12 +31,36 @@ Seed = int | np.random.Generator
 
 
 def _rng(seed: Seed) -> np.random.Generator:
-    """A fresh generator for an int seed (same output every call), or the generator given."""
+    """A fresh generator for an int seed (same output every call), or the generator given (in a torch
+    ``DataLoader`` worker, given a state of its own first: :func:`_own_in_worker`)."""
     if isinstance(seed, np.random.Generator):
+        _own_in_worker(seed)
         return seed
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
         return np.random.default_rng(as_int("seed", seed, 0))
     raise ParameterError(f"seed must be an int or a numpy Generator, got {seed!r}")
+
+
+_WORKER_SEEDS: dict[int, int] = {}
+"""The id of each generator a ``DataLoader`` worker process gave a state of its own, and the worker
+seed it was given for (:func:`_own_in_worker`)."""
+
+
+def _own_in_worker(rng: np.random.Generator) -> None:
+    """In a torch ``DataLoader`` worker, give this worker's copy of ``rng`` a state of its own, once
+    per worker and epoch: seeded by the generator's own seed and the worker's torch seed, which torch
+    draws anew for each worker and epoch, so that workers and epochs do not augment alike, and a run
+    repeats after ``torch.manual_seed`` (was: each worker's copy, made again every epoch, in the
+    parent's state). Outside a worker nothing changes; torch is never imported here."""
+    torch = sys.modules.get("torch")
+    info = torch.utils.data.get_worker_info() if torch is not None else None
+    if info is None or _WORKER_SEEDS.get(id(rng)) == info.seed:
+        return
+    own = getattr(rng.bit_generator, "seed_seq", None)
+    worker = (np.random.SeedSequence(own.entropy, spawn_key=(*own.spawn_key, info.seed))
+              if isinstance(own, np.random.SeedSequence) else np.random.SeedSequence(info.seed))
+    rng.bit_generator.state = type(rng.bit_generator)(worker).state
+    _WORKER_SEEDS[id(rng)] = info.seed
 
 
 def _span(events: np.ndarray, t_start_us: int | None, t_end_us: int | None) -> tuple[int, int]:
@@ -342,8 +367,9 @@ class DropEvents(_Transform):
 
     An int ``seed`` gives the same drop on every call; a ``numpy.random.Generator`` is advanced,
     giving a new (reproducible) drop each call, as augmentation wants. A torch ``DataLoader`` with
-    workers copies the transform, generator and all, into each worker in the same state, so the
-    workers would drop alike: give each worker its own generator (``worker_init_fn``).
+    workers copies the transform, generator and all, into each worker, again each epoch; each
+    worker's copy is reseeded once per worker and epoch (by its seed and the worker's torch seed), so
+    workers and epochs do not drop alike, reproducibly after ``torch.manual_seed``.
 
     Parameters
     ----------
