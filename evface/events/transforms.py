@@ -401,6 +401,8 @@ class DropEvents(_Transform):
 class UniformNoise(_Transform):
     """Add ``n`` uniformly distributed events over the stream's span (seeded like DropEvents).
 
+    An empty stream has no span, so it is returned unchanged (:func:`~evface.events.ops.add_uniform_noise`).
+
     Parameters
     ----------
     sensor_size : (width, height)
