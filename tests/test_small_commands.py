@@ -1,0 +1,57 @@
+"""Hostile-user checks of the small commands (``evface info``, ``faces``, ``bench``, ``export-nir``)
+found by probing them: each test fails without the fix it names."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from evface.cli import main
+from evface.events.core import make_events
+from evface.io.event_writer import write_events_file
+from evface.io.file_info import file_info
+
+
+@pytest.mark.parametrize("name", ["rec.raw", "rec.csv", "rec.h5"])
+def test_info_gives_no_rate_for_events_all_at_one_time(tmp_path, capsys, name):
+    """A file whose events share one time (one event, or a burst of one timestamp) was said to have a
+    mean rate of 0 events/s, beside a count of events: the rate over no time is none."""
+    path = write_events_file(tmp_path / name, make_events([7, 7, 7], [0, 1, 2], [0, 0, 0], [1, -1, 1]), (8, 6))
+    assert file_info(path)["mean_rate_hz"] is None
+    assert main(["info", str(path)]) == 0
+    rate = next(line for line in capsys.readouterr().out.splitlines() if "mean rate" in line)
+    assert "n/a: all 3 events at 7 µs" in rate
+    assert main(["info", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["mean_rate_hz"] is None
+
+
+def test_info_of_a_header_only_file_keeps_a_rate_of_zero(tmp_path, capsys):
+    """No events over no time: the rate is 0 (as before), and the table says the file holds a header only."""
+    path = write_events_file(tmp_path / "rec.raw", make_events([], [], [], []), (8, 6))
+    assert file_info(path)["mean_rate_hz"] == 0.0
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "0: the file holds a header and no events" in out and "0.000 M events/s" in out
+
+
+def test_info_of_a_clip_refuses_a_sensor_size_its_sensor_disagrees_with(tmp_path, capsys):
+    """``info CLIP --sensor-size 9x9`` was ignored without a word (the clip's 8x6 shown), where
+    ``convert CLIP ... --sensor-size 9x9`` and ``info`` of any other file with a size refuse it."""
+    path = write_events_file(tmp_path / "c.h5", make_events([1, 2], [0, 1], [0, 0], [1, 1]), (8, 6))
+    assert main(["info", str(path), "--sensor-size", "9x9"]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {path}: the file gives the sensor size 8x6, and the 9x9 given "
+                                               "(--sensor-size, sensor_size=) disagrees: leave it out")
+    assert main(["info", str(path), "--sensor-size", "8x6", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["sensor_size"] == [8, 6]
+
+
+def test_faces_names_a_photo_that_is_not_there(tmp_path, capsys):
+    """``faces --photo me.jpg`` of a name that is not there said "unreadable or corrupt image", as of a
+    damaged file: the photo is missing (a typo, another folder), not corrupt."""
+    photo = tmp_path / "me.jpg"
+    assert main(["faces", str(tmp_path / "sheet.png"), "--seeds", "0", "--photo", str(photo)]) == 2
+    err = capsys.readouterr().err.strip()  # and, in brackets, OpenCV's line where its log level shows it
+    assert err == f"error: {photo}: no such file" or err.startswith(f"error: {photo}: no such file (") and "\n" not in err
+    assert sorted(p.name for p in Path(tmp_path).iterdir()) == []
