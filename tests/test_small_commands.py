@@ -55,3 +55,27 @@ def test_faces_names_a_photo_that_is_not_there(tmp_path, capsys):
     err = capsys.readouterr().err.strip()  # and, in brackets, OpenCV's line where its log level shows it
     assert err == f"error: {photo}: no such file" or err.startswith(f"error: {photo}: no such file (") and "\n" not in err
     assert sorted(p.name for p in Path(tmp_path).iterdir()) == []
+
+
+def test_an_output_folder_that_takes_no_new_file_is_named_with_the_output(tmp_path, capsys, monkeypatch):
+    """A folder the user may not write into (read-only, another user's) was named only by the temporary
+    file the output is written as first: ``error: out/sheet.png.HOST-PID-RANDOM.tmp: Permission denied``."""
+    import errno
+    import os
+
+    from evface.io import temporary_files
+
+    real_open = os.open
+
+    def read_only_folder(name, flags, mode=0o777):
+        if not os.fspath(name).endswith(".tmp"):
+            return real_open(name, flags, mode)
+        raise PermissionError(errno.EACCES, "Permission denied", os.fspath(name))
+
+    monkeypatch.setattr(temporary_files.os, "open", read_only_folder)  # as a folder with mode 555 (not to root)
+    out = tmp_path / "sheet.png"
+    assert main(["faces", str(out), "--seeds", "0", "--aus", "12", "--pose", "yaw=4", "--size", "16"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {out}: Permission denied (writing its temporary file sheet.png.")
+    assert err.endswith(".tmp beside it); give an output in a folder this user may write to") and "\n" not in err
+    assert list(tmp_path.iterdir()) == []
