@@ -79,3 +79,16 @@ def test_an_output_folder_that_takes_no_new_file_is_named_with_the_output(tmp_pa
     assert err.startswith(f"error: {out}: Permission denied (writing its temporary file sheet.png.")
     assert err.endswith(".tmp beside it); give an output in a folder this user may write to") and "\n" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("argv", "option", "ending"), [(["faces", "--seeds", "0"], "OUT", ".png"),
+                                                       (["bench", "io", "--out"], "--out", ".json")])
+def test_an_output_named_by_its_ending_alone_is_asked_for_a_name(tmp_path, capsys, argv, option, ending):
+    """``faces .png`` (``bench --out .json``, ``export-nir RUN .nir``: a hidden file of no extension) was
+    told to "give it a .png name", the name it had been given."""
+    out = tmp_path / ending
+    assert main([*argv, str(out)]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {option}: {out} is a hidden file of no extension, not a "
+                                               f"name ending in {ending}; give it a name before {ending}, such as "
+                                               f"x{ending}")
+    assert list(tmp_path.iterdir()) == []
