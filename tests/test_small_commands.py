@@ -92,3 +92,13 @@ def test_an_output_named_by_its_ending_alone_is_asked_for_a_name(tmp_path, capsy
                                                f"name ending in {ending}; give it a name before {ending}, such as "
                                                f"x{ending}")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("column", ["12:0", "6:0+12:0", "R14:0"])
+def test_faces_refuses_an_au_column_of_no_intensity(tmp_path, capsys, column):
+    """``--aus 12:0`` drew a second neutral column, where ``--pose yaw=0`` and an empty ``--aus`` are refused."""
+    out = tmp_path / "sheet.png"
+    assert main(["faces", str(out), "--seeds", "0", "--aus", column, "--size", "16"]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: --aus: {column!r} moves no AU (every intensity 0), a column "
+                                               "that would repeat the neutral face; give e.g. '12' or '12:0.5'")
+    assert not out.exists()
