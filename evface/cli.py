@@ -305,8 +305,8 @@ def _limit_line(exc: BaseException, argv: list[str] | None) -> str | None:
 def _describe(exc: BaseException) -> str:
     """One line for an error: an OSError names its file (``strerror: filename``); where that is the
     temporary file an output is written as (:func:`~evface.io.temporary_files.output_of`), the output,
-    and a folder that takes no new file, what to change (was: only the temporary file's name, ``OUT.HOST-PID-RANDOM.tmp:
-    Permission denied``)."""
+    and, for a folder that takes no new file after all (the check before any work passed), what to
+    change (was: only the temporary file's name, ``OUT.HOST-PID-RANDOM.tmp: Permission denied``)."""
     if isinstance(exc, OSError) and exc.filename is not None:
         output = output_of(exc.filename)
         if output is None:

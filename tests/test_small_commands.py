@@ -58,8 +58,10 @@ def test_faces_names_a_photo_that_is_not_there(tmp_path, capsys):
 
 
 def test_an_output_folder_that_takes_no_new_file_is_named_with_the_output(tmp_path, capsys, monkeypatch):
-    """A folder the user may not write into (read-only, another user's) was named only by the temporary
-    file the output is written as first: ``error: out/sheet.png.HOST-PID-RANDOM.tmp: Permission denied``."""
+    """A folder that the check before any work passes (``os.access``) but that takes no new file when the
+    output is written (made read-only meanwhile, an NFS export that squashes root, ``/proc``) was named
+    only by the temporary file the output is written as: ``error: out/sheet.png.HOST-PID-RANDOM.tmp:
+    Permission denied``, a name the user never gave."""
     import errno
     import os
 
@@ -72,7 +74,7 @@ def test_an_output_folder_that_takes_no_new_file_is_named_with_the_output(tmp_pa
             return real_open(name, flags, mode)
         raise PermissionError(errno.EACCES, "Permission denied", os.fspath(name))
 
-    monkeypatch.setattr(temporary_files.os, "open", read_only_folder)  # as a folder with mode 555 (not to root)
+    monkeypatch.setattr(temporary_files.os, "open", read_only_folder)
     out = tmp_path / "sheet.png"
     assert main(["faces", str(out), "--seeds", "0", "--aus", "12", "--pose", "yaw=4", "--size", "16"]) == 2
     err = capsys.readouterr().err.strip()
@@ -102,3 +104,20 @@ def test_faces_refuses_an_au_column_of_no_intensity(tmp_path, capsys, column):
     assert capsys.readouterr().err.strip() == (f"error: --aus: {column!r} moves no AU (every intensity 0), a column "
                                                "that would repeat the neutral face; give e.g. '12' or '12:0.5'")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("model", ["", "/", " "])
+def test_export_nir_refuses_a_model_of_no_name(tmp_path, capsys, model):
+    """``export-nir RUN OUT --model ''`` (a variable left unset) exported the run's only model, where
+    ``--model x`` is refused: the empty name matched the run folder's own, ``.``, by its name ``''``."""
+    pytest.importorskip("nir")
+    from evface.models.snn import NetConfig, SpikingCNN
+    from evface.tasks import checkpoints, run_folder
+
+    net = NetConfig(in_channels=2, n_classes=4, time_steps=5, input_size=16, depth=2, width=4)
+    run_folder.save_config(tmp_path / "run", {"task": "classify", "model": "snn", "net": net.to_dict()})
+    checkpoints.save_checkpoint(tmp_path / "run" / "best.pt", {"model": SpikingCNN(net).state_dict()})
+    assert main(["export-nir", str(tmp_path / "run"), str(tmp_path / "g.nir"), "--model", model]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: --model {model!r}: names no model; give one of the run's "
+                                               "models by its folder (e.g. fold1-s0), or leave --model out")
+    assert not (tmp_path / "g.nir").exists()
