@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import cast
 
 import typer
@@ -25,6 +26,7 @@ from evface.commands import environment, terminal
 from evface.commands.limits import cpu_time_reached, limit_reached, memory_kept_for_the_error
 from evface.errors import EvfaceError
 from evface.io.atomic_files import STOP_SIGNALS
+from evface.io.temporary_files import output_of
 
 app = typer.Typer(
     name="evface",
@@ -301,9 +303,17 @@ def _limit_line(exc: BaseException, argv: list[str] | None) -> str | None:
 
 
 def _describe(exc: BaseException) -> str:
-    """One line for an error: an OSError names its file (``strerror: filename``)."""
+    """One line for an error: an OSError names its file (``strerror: filename``); where that is the
+    temporary file an output is written as (:func:`~evface.io.temporary_files.output_of`), the output,
+    and, for a folder that takes no new file after all (the check before any work passed), what to
+    change (was: only the temporary file's name, ``OUT.HOST-PID-RANDOM.tmp: Permission denied``)."""
     if isinstance(exc, OSError) and exc.filename is not None:
-        return f"{exc.filename}: {exc.strerror or exc}"
+        output = output_of(exc.filename)
+        if output is None:
+            return f"{exc.filename}: {exc.strerror or exc}"
+        give = ("; give an output in a folder this user may write to"
+                if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else "")
+        return f"{output}: {exc.strerror or exc} (writing its temporary file {Path(exc.filename).name} beside it){give}"
     return str(exc)
 
 

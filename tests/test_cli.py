@@ -197,7 +197,7 @@ def test_a_photo_opencv_cannot_read_is_one_line(tmp_path):
     args = [sys.executable, "-m", "evface.cli", "faces", str(tmp_path / "f.png"), "--photo", str(photo)]
     result = subprocess.run(args, capture_output=True, text=True, timeout=120, env={**env, "COLUMNS": "200"})
     assert result.returncode == 2
-    assert result.stderr.strip() == f"error: {photo}: unreadable or corrupt image"
+    assert result.stderr.strip() == f"error: {photo}: no such file"  # was: "unreadable or corrupt image"
     debug = subprocess.run([*args[:3], "--debug", *args[3:]], capture_output=True, text=True, timeout=120, env=env)
     assert "can't open/read file" in debug.stderr  # --debug keeps OpenCV's own account
 

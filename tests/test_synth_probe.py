@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -181,6 +182,9 @@ def test_a_face_at_the_edge_of_its_photo_is_skipped_not_filmed_beside_its_mirror
 def test_a_progress_bar_drawn_while_a_photo_is_read_stays_out_of_its_reason(tmp_path, monkeypatch):
     # a bar's refresh thread may draw while the decoders' lines are kept: its frame is no reason
     from evface.face import identity
+
+    monkeypatch.chdir(tmp_path)
+    Path("x.png").write_bytes(b"a damaged PNG")  # a photo that is not there is named so, unread
 
     def imread(path, flags):
         os.write(2, b"\r\x1b[2Ksynth ---- 1/4\nlibpng error: Read Error\n")

@@ -31,6 +31,9 @@ def _parse_aus(text: str) -> dict[int | str, float]:
         out[au_key] = intensity
     if not out:  # was: drawn as a second neutral column
         raise ParameterError(f"--aus: {text!r} names no AU, a column that would repeat the neutral face; give e.g. '12'")
+    if not any(out.values()):  # was: '12:0' drawn as a second neutral column too
+        raise ParameterError(f"--aus: {text!r} moves no AU (every intensity 0), a column that would repeat the neutral "
+                             "face; give e.g. '12' or '12:0.5'")
     from evface.face.aus import check_aus  # lazy: numpy stays out of CLI start-up
 
     with naming("--aus"):

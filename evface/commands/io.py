@@ -69,7 +69,7 @@ def _info_table(info: dict) -> Table:
         table.add_row("duration", f"{info['duration_us'] / 1e6:.6f} s ({info['duration_us']:,} µs)")
         if info["t_first_us"] is not None:
             table.add_row("time range", f"{info['t_first_us']:,} .. {info['t_last_us']:,} µs")
-        table.add_row("mean rate", f"{info['mean_rate_hz'] / 1e6:.3f} M events/s")
+        table.add_row("mean rate", _rate(info))
         table.add_row("ON / OFF", f"{info['on_events']:,} / {info['off_events']:,} (ON {100 * info['on_fraction']:.1f} %)")
     table.add_row("file size", f"{info['file_bytes'] / 1e6:.2f} MB")
     for name, s in info.get("sensors", {}).items():
@@ -93,6 +93,21 @@ def _info_table(info: dict) -> Table:
         for name, text in face_boxes(info).items():
             table.add_row(f"face box {name}" if name else "face box", text)
     return table
+
+
+def _rate(info: dict) -> str:
+    """The mean rate of the summary ``info`` in words: n/a where its events lie at one time (was:
+    0 events/s beside their count).
+
+    Examples
+    --------
+    >>> _rate({"mean_rate_hz": 2.5e5}), _rate({"mean_rate_hz": None, "events": 1, "t_first_us": 7})
+    ('0.250 M events/s', 'n/a: 1 event at 7 µs, no time to take a rate over')
+    """
+    if info["mean_rate_hz"] is None:
+        every = "all " * (info["events"] > 1)
+        return f"n/a: {every}{counted(info['events'], 'event')} at {info['t_first_us']:,} µs, no time to take a rate over"
+    return f"{info['mean_rate_hz'] / 1e6:.3f} M events/s"
 
 
 def face_boxes(info: dict) -> dict[str, str]:

@@ -208,7 +208,14 @@ def named_for(path: Path, option: str, endings: tuple[str, ...], holds: str) -> 
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: --out: cmp would hold a comparison (JSON); give it a .json name
+    >>> named_for(Path(".json"), "--out", (".json",), "a comparison (JSON)")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: --out: .json is a hidden file of no extension, not a name ending in .json; give it a name before .json, such as x.json
     """
+    if path.name.lower() in endings:  # was: told to give it the .json name it was given
+        raise ParameterError(f"{option}: {path} is a hidden file of no extension, not a name ending in {path.name}; "
+                             f"give it a name before {path.name}, such as x{path.name}")
     if path.suffix.lower() not in endings:
         raise ParameterError(f"{option}: {path} would hold {holds}; give it a {' or '.join(endings)} name")
     return path

@@ -376,7 +376,8 @@ def read_photo(path: str | Path) -> np.ndarray:
     Raises
     ------
     FormatError
-        Naming the file and what its decoder said, when it cannot be decoded or is a JPEG cut
+        Naming the file: not there (was: "unreadable or corrupt image"), or what its decoder said
+        when it cannot be decoded, or is a JPEG cut
         short or damaged inside its coded data (OpenCV decodes one, the rows past the damage grey
         or repeated: was used as a face, with only libjpeg's "Premature end of JPEG file" on
         standard error; one whose scan held a marker, "Corrupt JPEG data: premature end of data
@@ -413,14 +414,21 @@ def read_photo(path: str | Path) -> np.ndarray:
     >>> read_photo("missing.png")  # and, in brackets, what OpenCV said of it (at its log level)
     Traceback (most recent call last):
     ...
-    evface.errors.FormatError: missing.png: unreadable or corrupt image...
+    evface.errors.FormatError: missing.png: no such file...
+    >>> _ = Path("junk.png").write_bytes(b"not a picture")
+    >>> read_photo("junk.png")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: junk.png: unreadable or corrupt image...
     """
     path = as_path("path", path)
     check_photo_file(path)
     decoded = decoded_picture(path, cv2.IMREAD_COLOR)
     bgr = decoded.picture
     if bgr is None:
-        raise FormatError(where(path, "unreadable or corrupt image" + "".join(f" ({line})" for line in decoded.said[:1])))
+        said = "".join(f" ({line})" for line in decoded.said[:1])
+        # a name that is not there was "unreadable or corrupt image", as of a damaged file
+        raise FormatError(where(path, ("unreadable or corrupt image" if path.exists() else "no such file") + said))
     if decoded.damage:
         raise FormatError(where(path, f"corrupt or cut short ({decoded.damage})"))
     try:

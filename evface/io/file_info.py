@@ -16,6 +16,7 @@ from evface.checks import as_path
 from evface.errors import FormatError, where
 from evface.events.core import SensorSize
 from evface.io.clip_reader import frames_and_truth_info, read_clip_meta
+from evface.io.event_checks import agreeing_sensor_size
 from evface.io.event_reader import EventsFileReader
 from evface.io.formats import detect_format
 
@@ -34,13 +35,15 @@ def file_info(path: str | Path, *, sensor: str | None = None, sensor_size: Senso
     sensor : str, optional
         For a clip file: the sensor whose numbers are the top-level ones.
     sensor_size : (width, height), optional
-        Fallback for files whose header gives no size.
+        Fallback for files whose header gives no size; a size the file (a clip: the chosen
+        sensor) gives and this one disagrees with is a :class:`FormatError`.
 
     Returns
     -------
     dict
         ``path``, ``format``, ``file_bytes``, ``sensor_size``, ``events``, ``t_first_us``,
-        ``t_last_us``, ``duration_us``, ``mean_rate_hz``, ``on_events``, ``off_events`` and
+        ``t_last_us``, ``duration_us``, ``mean_rate_hz`` (None where events lie at one time only:
+        no rate over no time; 0.0 for no events), ``on_events``, ``off_events`` and
         ``on_fraction`` (a clip file adds its sensors, labels and frames).
 
     Examples
@@ -58,7 +61,7 @@ def file_info(path: str | Path, *, sensor: str | None = None, sensor_size: Senso
     path = as_path("path", path)
     fmt = detect_format(path)
     if fmt == "clip":
-        return _clip_info(path, sensor)
+        return _clip_info(path, sensor, sensor_size)
     reader = EventsFileReader(path, sensor=sensor, sensor_size=sensor_size)  # a sensor here: refused, not ignored
     info: dict[str, Any] = {"path": str(path), "format": fmt, "file_bytes": path.stat().st_size}
     info.update(_stream_stats(reader, reader.sensor_size))
@@ -81,25 +84,28 @@ def _stream_stats(chunks, sensor_size: SensorSize) -> dict[str, Any]:
         "t_first_us": t_first,
         "t_last_us": t_last,
         "duration_us": duration,
-        "mean_rate_hz": (n / (duration * 1e-6)) if duration > 0 else 0.0,
+        # events over no time have no rate (was 0.0 beside a count of events); no events, a rate of 0
+        "mean_rate_hz": (n / (duration * 1e-6)) if duration > 0 else None if n else 0.0,
         "on_events": n_on,
         "off_events": n - n_on,
         "on_fraction": (n_on / n) if n else 0.0,
     }
 
 
-def _clip_info(path: Path, sensor: str | None) -> dict[str, Any]:
+def _clip_info(path: Path, sensor: str | None, sensor_size: SensorSize | None) -> dict[str, Any]:
     meta = read_clip_meta(path)
     names = sorted(meta.sensors)
     if sensor is not None and sensor not in meta.sensors:
         raise FormatError(where(path, f"no sensor {sensor!r} in this clip (it has {', '.join(names) or 'none'})"))
+    chosen = sensor or (names[0] if names else None)
+    if chosen is not None:  # was: a size the chosen sensor disagrees with ignored without a word, as convert refuses it
+        agreeing_sensor_size(path, meta.sensors[chosen].size, sensor_size)
     sensors = {name: _stream_stats(EventsFileReader(path, sensor=name), meta.sensors[name].size) for name in names}
     for name, stats in sensors.items():
         s = meta.sensors[name]
         stats.update(full_size=[s.full_width, s.full_height], roi=list(s.roi) if s.roi else None, model=s.model)
     frames, truth = frames_and_truth_info(path)
     info: dict[str, Any] = {"path": str(path), "format": "clip", "file_bytes": path.stat().st_size}
-    chosen = sensor or (names[0] if names else None)
     if chosen is not None:
         info["sensor"] = chosen
         info.update(sensors[chosen])

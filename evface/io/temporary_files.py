@@ -94,6 +94,26 @@ def _abandoned(name: str) -> bool:
     return False
 
 
+def output_of(temporary: str | os.PathLike[str]) -> Path | None:
+    """The output that ``temporary``, a temporary file this process named by :func:`temporary_beside`,
+    stands for (``NAME`` of ``NAME.HOST-PID-RANDOM.tmp``, ``STEM.EXT`` of ``STEM.HOST-PID-RANDOM.tmp.EXT``),
+    for an error that names the temporary file to name the output instead; None for any other name,
+    and for one whose ``NAME`` was shortened (:func:`fitting_base`: not to be undone).
+
+    Examples
+    --------
+    >>> output_of(temporary_beside(Path("rec.csv"), keep_suffix=True)), output_of(temporary_beside(Path("a.nir")))
+    (PosixPath('rec.csv'), PosixPath('a.nir'))
+    >>> output_of("rec.csv") is None
+    True
+    """
+    path = Path(temporary)
+    mine = re.fullmatch(rf"(.+)\.{re.escape(_HOST)}-{os.getpid()}-[0-9a-f]{{8}}\.tmp(\.[^.]*)?", path.name)
+    if mine is None or re.search(r"~[0-9a-f]{8}$", mine[1]):
+        return None
+    return path.with_name(mine[1] + (mine[2] or ""))
+
+
 def temporaries_of(path: Path, keep_suffix: bool = False) -> list[Path]:
     """The temporary files :func:`temporary_beside` made for ``path``.
 

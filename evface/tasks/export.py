@@ -40,6 +40,9 @@ def export_run(run_dir: str | Path, out: str | Path, model: str | None = None,
             run_folder.check_folder(entry["dir"])
     dirs = [entry["dir"] for entry in models]
     chosen = dirs[0]
+    if model is not None and not model.strip().strip("/"):  # was: '' matched the folder '.' by its name ''
+        raise ParameterError(f"--model {model!r}: names no model; give one of the run's models by its folder "
+                             "(e.g. fold1-s0), or leave --model out")
     if model is not None:
         matches = [d for d in dirs if model.strip("/") in (d, PurePosixPath(d).name)]
         if not matches and dirs == ["."]:
