@@ -72,7 +72,7 @@ def test_cpu_model_names_a_processor():
     (lambda: run_benchmarks("io"), r"names must be a list of benchmarks, got the string 'io' \(give \('io',\)\)"),
     (lambda: run_benchmarks(("rain",)), r"unknown benchmark\(s\) 'rain'; choose from io, sim, synth, train"),  # was ModuleNotFoundError
     (lambda: run_benchmarks(("io", "io")),  # was measured twice, one kept
-     r"^names: \('io', 'io'\) names benchmark io twice; give each benchmark once$"),
+     r"^'io io' names benchmark io twice; give each benchmark once$"),
     (lambda: run_benchmarks(("io",), quick="no"),  # was: the smaller inputs measured, "quick": "no" in the document
      r"^quick must be True or False, got 'no'$"),
 ])

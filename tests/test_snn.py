@@ -452,7 +452,7 @@ def test_export_picks_a_model_of_a_cross_validated_run_and_says_which(tmp_path, 
     for seed, d in enumerate(dirs):
         checkpoints.save_checkpoint(run / d / "best.pt", {"model": _trained_like(CFG, seed).state_dict()})
     assert main(["export-nir", str(run), str(tmp_path / "a.nir")]) == 0
-    assert capsys.readouterr().err.strip() == (f"written {tmp_path / 'a.nir'} (the network of models/fold0-s0, one of "
+    assert capsys.readouterr().err.strip() == (f"wrote {tmp_path / 'a.nir'} (the network of models/fold0-s0, one of "
                                                "the run's 2 models; --model picks another)")
     assert export_run(run, tmp_path / "b.nir", "fold1-s0")[1:] == ("models/fold1-s0", 2)
     assert export_run(run, tmp_path / "c.nir", "models/fold0-s0")[1] == "models/fold0-s0"

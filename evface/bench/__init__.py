@@ -141,7 +141,7 @@ def run(names: tuple[str, ...] = BENCHMARKS, quick: bool = False) -> dict[str, A
     >>> run(("io", "io"))
     Traceback (most recent call last):
     ...
-    evface.errors.ParameterError: names: ('io', 'io') names benchmark io twice; give each benchmark once
+    evface.errors.ParameterError: 'io io' names benchmark io twice; give each benchmark once
     """
     if isinstance(names, str):
         raise ParameterError(f"names must be a list of benchmarks, got the string {names!r} (give ({names!r},))")
@@ -151,7 +151,7 @@ def run(names: tuple[str, ...] = BENCHMARKS, quick: bool = False) -> dict[str, A
         raise ParameterError(f"unknown benchmark(s) {', '.join(map(repr, unknown))}; {choose_from(BENCHMARKS)}")
     twice = next((name for name in names if names.count(name) > 1), None)
     if twice is not None:
-        raise ParameterError(f"names: {names} names benchmark {twice} twice; give each benchmark once")
+        raise ParameterError(f"{' '.join(names)!r} names benchmark {twice} twice; give each benchmark once")
     quick = as_flag("quick", quick)  # "no" would run the smaller inputs
     doc: dict[str, Any] = {
         "evface": __version__, "code": git_commit(), "benchmarks": list(names), "quick": quick,

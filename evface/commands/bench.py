@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("bench")
     def bench(
-        names: list[str] | None = typer.Argument(None, help=f"Benchmarks to run: {', '.join(BENCHMARKS)} (default: all)."),
+        names: list[str] | None = typer.Argument(None, metavar="NAME", help=f"Benchmarks to run: {', '.join(BENCHMARKS)} (default: all)."),
         quick: bool = typer.Option(False, "--quick", help="Smaller inputs, for a smoke test; figures are not comparable."),
         out: Path | None = typer.Option(None, "--out", parser=file_name("--out"), metavar="<path>",
                                  help="Also write the JSON document to this file (a name ending in .json), whole once "

@@ -197,8 +197,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command("compare")
     def compare(
-        run_a: Path = typer.Argument(..., help="A classification run (predictions.csv) or reconstruction run (scores.csv)."),
-        run_b: Path = typer.Argument(..., help="Another run of the same task scored on the same clips / samples."),
+        run_a: Path = typer.Argument(..., metavar="A", help="A classification run (predictions.csv) or reconstruction run (scores.csv)."),
+        run_b: Path = typer.Argument(..., metavar="B", help="Another run of the same task scored on the same clips / samples."),
         out: Path | None = typer.Option(None, "--out", parser=file_name("--out"), metavar="<path>", help="Also write the comparison as JSON to this file (a name ending in .json; an existing file is replaced only if it is an earlier comparison)."),
     ) -> None:
         """Paired difference A - B with subject-bootstrap intervals (over subjects and training seeds too

@@ -140,7 +140,7 @@ def _homography_hint(path: str, option: str, exc: Exception) -> str:
 
 @import_app.command("session")
 def session(
-    out: Path = typer.Argument(..., help="Dataset folder to create."),
+    out: Path = typer.Argument(..., metavar="OUT", help="Dataset folder to create."),
     events: list[str] = typer.Option(..., "--events", help="NAME=FILE per event camera (hd=rec.raw, lr=rec.aedat4)."),
     rgb: Path = typer.Option(..., "--rgb", help="RGB video (anything OpenCV reads), or a folder of numbered 8-bit frames "
                                                "(img0.png, img1.png, ...; .jpg .jpeg .png .bmp .tif .tiff) with --rgb-fps "
@@ -324,10 +324,10 @@ def _print_warnings(console, warnings: list[str]) -> None:
 
 @import_app.command("corpus")
 def corpus(
-    root: Path = typer.Argument(..., help="Corpus folder: clips as folders of frames (subXX/EPYY/imgN.jpg) or videos "
+    root: Path = typer.Argument(..., metavar="ROOT", help="Corpus folder: clips as folders of frames (subXX/EPYY/imgN.jpg) or videos "
                                           "(subXX/EPYY.avi, read at their own rate)."),
-    table: Path = typer.Argument(..., help="Annotation table (CSV: Subject, Filename, OnsetFrame, ApexFrame, OffsetFrame, Action Units)."),
-    out: Path = typer.Argument(..., help="Dataset folder to create."),
+    table: Path = typer.Argument(..., metavar="TABLE", help="Annotation table (CSV: Subject, Filename, OnsetFrame, ApexFrame, OffsetFrame, Action Units)."),
+    out: Path = typer.Argument(..., metavar="OUT", help="Dataset folder to create."),
     sensor: list[str] = typer.Option(["davis346"], "--sensor", help="NAME[:WxH] event sensor, repeatable (davis346 -> lr, evk4 -> hd)."),
     fps: float | None = typer.Option(None, "--fps", help="Frame rate of the folders of frames (default 200, CASME II's) and of a "
                                                   "video that states none; a video that states its rate is read at it."),

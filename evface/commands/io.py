@@ -145,7 +145,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("info")
     def info_command(
-        file: Path = typer.Argument(..., help="Events file (.raw, .dat, .aedat4, .es, .csv), clip file (.h5), "
+        file: Path = typer.Argument(..., metavar="FILE", help="Events file (.raw, .dat, .aedat4, .es, .csv), clip file (.h5), "
                                               "or a video (.mp4, .avi, ...) or folder of numbered frames: its size, "
                                               "frames and frame rate."),
         sensor: str | None = typer.Option(None, "--sensor", help="Clip sensor shown at the top (default: the first)."),

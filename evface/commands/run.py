@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("report")
     def report(
-        runs: list[Path] = typer.Argument(..., help="evface run outputs, training runs, evaluations (evface eval --out) or dataset folders."),
+        runs: list[Path] = typer.Argument(..., metavar="RUN", help="evface run outputs, training runs, evaluations (evface eval --out) or dataset folders."),
         out: Path = typer.Option(Path("report.html"), "--out", parser=file_name("--out"), metavar="<path>", help="The HTML file to write (a name ending in .html or .htm; an existing file is replaced only if it is an earlier evface report)."),
     ) -> None:
         """Write one self-contained HTML report of the given runs."""

@@ -107,7 +107,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("eval")
     def evaluate(
-        run: Path = typer.Argument(..., help="A training run folder (holds config.json)."),
+        run: Path = typer.Argument(..., metavar="RUN", help="A training run folder (holds config.json)."),
         data: Path = typer.Option(..., "--data", help="Dataset folder to evaluate on (any, also one never seen)."),
         out: Path | None = typer.Option(None, "--out", help="Folder for metrics.json (default: the run folder, which takes only the very clips the run was trained on); a new folder or an earlier evaluation of this run."),
         frames: bool = typer.Option(False, "--frames", help="Reconstruction runs: also write every method's frame of every sample, and its target, to frames.h5 (16-bit)."),
@@ -129,7 +129,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("export-nir")
     def export_nir(
-        run: Path = typer.Argument(..., help="A classification run trained with --model snn."),
+        run: Path = typer.Argument(..., metavar="RUN", help="A classification run trained with --model snn."),
         out: Path = file_argument("OUT", "The .nir (HDF5) file to write (a name ending in .nir; an existing one is replaced only with --force)."),
         model: str | None = typer.Option(None, "--model", help="Which model of a cross-validated run, by its folder under "
                                                         "RUN/models (e.g. fold1-s0; default: the first)."),
@@ -146,4 +146,4 @@ def register(app: typer.Typer) -> None:
         with made_folder(out.parent), refusing_newcomer(out, "OUT"):
             path, chosen, count = export_run(run, out, model, replace=force)
         which = "" if count == 1 else f" (the network of {chosen}, one of the run's {count} models; --model picks another)"
-        log_line(f"written {path}{which}")
+        log_line(f"wrote {path}{which}")
