@@ -3,6 +3,8 @@ option: a hand-edited ``train`` of a classification run's models, a report of an
 a flow, a metrics interval given high-first, an empty path given for a folder, ``tools/run_stage.py``
 into a run of another dataset, and the advice for a dataset of clips too short for any sample."""
 
+import json
+import shutil
 
 import pytest
 
@@ -10,6 +12,9 @@ from evface.cli import main
 from evface.errors import FormatError
 from evface.tasks.classify import train_and_evaluate
 from tests.test_class_train_subjects import CFG, _config, _rewritten, trained  # noqa: F401 - the module's fixture
+from tests.test_run_stage_tool import _refused
+
+from report_fixtures import make_fake_run
 
 
 @pytest.mark.parametrize("train", [["zz"], []], ids=["a-subject-not-in-the-dataset", "none"])
@@ -28,3 +33,71 @@ def test_a_hand_edited_train_subject_list_is_refused_not_rewritten(trained, tmp_
     with pytest.raises(FormatError, match=f"^{bad}/config.json: .*model {first['dir']!r} has 'train'"):
         train_and_evaluate(data, bad, CFG)  # resumed
     assert (bad / "config.json").read_bytes() == before
+
+
+@pytest.mark.parametrize("flow", ["farneback", "dis"])
+def test_a_report_refuses_an_events_run_whose_config_names_a_flow_as_evface_eval_does(trained, tmp_path, capsys,  # noqa: F811
+                                                                                      flow):
+    """Was: reported, the flow a setting the page does not show, where ``evface eval`` refuses the same file."""
+    data, run = trained
+    bad = _rewritten(run, tmp_path / "bad", lambda c: {**c, "flow": flow})
+    assert main(["eval", str(bad), "--data", str(data), "--out", str(tmp_path / "ev")]) == 2
+    said = capsys.readouterr().err
+    assert main(["report", str(bad), "--out", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert err == said and err.startswith(f"error: {bad}/config.json: not as evface writes it (") and err.count("\n") == 1
+    assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize("place", [("ci", "top1"), ("per_lighting", "dim", "ci", "uar")],
+                         ids=["over-all-clips", "per-lighting"])
+def test_a_report_refuses_a_received_interval_given_high_first_naming_the_file_and_key(trained, tmp_path, capsys,  # noqa: F811
+                                                                                       place):
+    """Was: shown as given, ``[60.0, 40.0]``."""
+    _, run = trained
+    bad = shutil.copytree(run, tmp_path / "bad")
+    metrics = json.loads((bad / "metrics.json").read_text())
+    holder = metrics
+    for key in place[:-1]:
+        holder = holder[key]
+    holder[place[-1]] = [0.6, 0.4]
+    (bad / "metrics.json").write_text(json.dumps(metrics))
+    assert main(["report", str(bad), "--out", str(tmp_path / "r.html")]) == 2
+    key = " ".join(map(repr, place))
+    assert capsys.readouterr().err == (f"error: {bad}/metrics.json: not as evface writes it ({key} must be an interval "
+                                       "[low, high] of two numbers, the low one first, got [0.6, 0.4])\n")
+    assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize("args, name", [
+    (["run", "--out", "", "--data", "nowhere"], "--out"),
+    (["run", "--data", "", "--out", "out"], "--data"),
+    (["--debug", "run", "--out=", "--data", "nowhere"], "--out"),
+    (["synth", "", "--preset", "tiny"], "OUT"),
+    (["eval", "nowhere", "--data", "nowhere", "--out", ""], "--out"),
+    (["eval", "", "--data", "nowhere"], "RUN"),
+    (["report", "nowhere", "--out", ""], "--out"),
+    (["compare", "a", "b", "--out", ""], "--out"),
+    (["train", "classify", "--data", "", "--out", "out"], "--data"),
+    (["merge", "", "a", "b"], "OUT"),
+    (["merge", "out", "a", ""], "DATASET"),
+])
+def test_an_empty_path_is_refused_naming_the_option(tmp_path, monkeypatch, capsys, args, name):
+    """Was: read as the current folder (``evface run --out ""`` ran into it, ``synth ""`` wrote there)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "kept.txt").write_text("a file of the user's")  # a folder not empty: so the command, unfixed, stops early
+    assert main(args) == 2
+    assert capsys.readouterr().err == (f"error: {name} is empty, which names no folder or file (it would be read as "
+                                       "the current folder); give a path\n")
+    assert [p.name for p in tmp_path.iterdir()] == ["kept.txt"]
+
+
+def test_run_stage_refuses_an_out_that_holds_a_run_on_another_dataset_naming_both(tmp_path, monkeypatch, capsys):
+    """Was: the stage written into that run, beside stages of the other dataset (``evface run`` refuses it)."""
+    fake = make_fake_run(tmp_path / "fake", subjects=3)
+    other = shutil.copytree(fake / "data", tmp_path / "other")  # the same clips, another folder
+    before = sorted(p.name for p in (fake / "stages").iterdir())
+    said = _refused(monkeypatch, capsys, other, fake, "rgb", "--preset", "tiny")
+    assert said == (f"error: {fake}: holds a run on the dataset {fake / 'data'}, and DATA {other} is "
+                    f"another: give DATA {fake / 'data'} to add to that run, or give OUT a new folder")
+    assert sorted(p.name for p in (fake / "stages").iterdir()) == before
