@@ -158,7 +158,7 @@ def _run_app(argv: list[str] | None) -> None:
     command, args = _built["command"], sys.argv[1:] if argv is None else list(argv)
     words, leaf = _named(args)
     if len(words) > 1 and not hasattr(leaf, "commands"):  # a command, not a group: its words follow its name
-        paths.refuse_empty_paths(leaf, args[args.index(words[-1]) + 1:])
+        paths.refuse_empty_paths(leaf, args[args.index(words[-1]) + 1:], command.context_settings)
     try:
         with command.make_context("evface", args) as context:
             command.invoke(context)
