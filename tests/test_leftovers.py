@@ -3,6 +3,7 @@ option: a hand-edited ``train`` of a classification run's models, a report of an
 a flow, a metrics interval given high-first, an empty path given for a folder, ``tools/run_stage.py``
 into a run of another dataset, and the advice for a dataset of clips too short for any sample."""
 
+import dataclasses
 import json
 import shutil
 
@@ -10,10 +11,14 @@ import pytest
 
 from evface.cli import main
 from evface.errors import FormatError
+from evface.io.clip_writer import write_clip
+from evface.io.dataset import write_dataset_json
+from evface.io.manifest import write_manifest
 from evface.tasks.classify import train_and_evaluate
 from tests.test_class_train_subjects import CFG, _config, _rewritten, trained  # noqa: F401 - the module's fixture
 from tests.test_run_stage_tool import _refused
 
+from recon_fixtures import make_clip
 from report_fixtures import make_fake_run
 
 
@@ -101,3 +106,32 @@ def test_run_stage_refuses_an_out_that_holds_a_run_on_another_dataset_naming_bot
     assert said == (f"error: {fake}: holds a run on the dataset {fake / 'data'}, and DATA {other} is "
                     f"another: give DATA {fake / 'data'} to add to that run, or give OUT a new folder")
     assert sorted(p.name for p in (fake / "stages").iterdir()) == before
+
+
+def _one_frame_recording(root):
+    """A dataset of 3 subjects' clips of one RGB frame each and no truth frames (as a recording's)."""
+    rows = []
+    for s in range(3):
+        clip = dataclasses.replace(make_clip(f"s{s}_c0", f"s{s}", "dim", s, duration_us=40_000), truth={})
+        assert len(clip.frames["rgb"].t_us) == 1
+        write_clip(root / "clips" / f"{clip.clip_id}.h5", clip)
+        rows.append({"clip_id": clip.clip_id, "subject": clip.subject, "label": clip.label, "aus": clip.aus,
+                     "lighting": "dim", "file": f"clips/{clip.clip_id}.h5", "onset_us": 0, "apex_us": clip.apex_us,
+                     "offset_us": clip.offset_us, "duration_us": 40_000, "source": "fake"})
+    write_manifest(root, rows)
+    write_dataset_json(root, {"generator": "tests.test_leftovers", "seed": 0})
+    return root
+
+
+def test_a_dataset_of_one_frame_clips_is_refused_as_too_short_for_any_sample_not_for_its_step(tmp_path, capsys):
+    """Was: "use a dataset of longer clips, a smaller --step-us or another --protocol": no step or
+    protocol gives a clip of one RGB frame a sample."""
+    data = _one_frame_recording(tmp_path / "data")
+    assert main(["train", "reconstruct", "--data", str(data), "--out", str(tmp_path / "run"), "--sensor", "lr",
+                 "--size", "16", "--epochs", "1", "--threads", "1", "--base", "4"]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"error: {data}: no extrapolation samples in its 3 clips (40.0 to 40.0 ms long): they are too short for any "
+        "sample, at any --step-us and of any --protocol: none has a truth frame (a recording: an RGB frame) after its "
+        "first RGB frame's mid-exposure; use a dataset of longer clips (a recording's: widen their windows in the "
+        "annotation table)")
+    assert not (tmp_path / "run").exists()
