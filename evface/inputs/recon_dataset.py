@@ -251,8 +251,9 @@ def write_samples(
     tmp.mkdir(parents=True)
     files: dict[str, Any] = {}
     try:
-        first, metas, n, unsampled = None, [], 0, []
+        first, metas, n = None, [], 0
         dtypes: dict[str, np.dtype] = {}
+        unsampled: list[bool] = []
         for s in _each_clip(root, rows, spec, unsampled):
             if first is None:
                 first, dtypes = s, {name: getattr(s, name).dtype for name in ARRAYS}
