@@ -22,7 +22,7 @@ from typing import cast
 import typer
 
 from evface import __version__
-from evface.commands import environment, terminal
+from evface.commands import environment, paths, terminal
 from evface.commands.limits import cpu_time_reached, limit_reached, memory_kept_for_the_error
 from evface.errors import EvfaceError
 from evface.io.atomic_files import STOP_SIGNALS
@@ -158,6 +158,9 @@ def _run_app(argv: list[str] | None) -> None:
         # (55 ms a call of main, on a loaded machine); a TyperGroup, as the app has several commands
         _built["command"] = cast(typer.core.TyperGroup, typer.main.get_command(app))
     command, args = _built["command"], sys.argv[1:] if argv is None else list(argv)
+    words, leaf = _named(args)
+    if len(words) > 1 and not hasattr(leaf, "commands"):  # a command, not a group: its words follow its name
+        paths.refuse_empty_paths(leaf, args[args.index(words[-1]) + 1:], command.context_settings)
     try:
         with command.make_context("evface", args) as context:
             command.invoke(context)

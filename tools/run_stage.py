@@ -32,7 +32,7 @@ from evface.commands.paths import outside_datasets
 from evface.errors import EvfaceError, ParameterError, counted
 from evface.io.dataset import DatasetFolder
 from evface.pipeline import stage_plan, stage_steps
-from evface.pipeline.earlier_run import check_out_folder
+from evface.pipeline.earlier_run import check_out_folder, check_same_dataset
 from evface.tasks import registry
 from evface.tasks.run_folder import outside_runs
 
@@ -78,7 +78,7 @@ def checked_stage(data: Path, out: Path, name: str, preset: str, changes: dict, 
     """The stage ``name`` of ``preset``'s plan with ``changes``, or a :class:`ParameterError` (a
     :class:`DatasetError` for ``data`` or ``out``) naming the argument, before anything is written
     (was: a bad ``--set`` value, DATA or ``--jobs`` a traceback after ``OUT/stages/NAME-KEY`` was
-    made, and OUT a dataset folder or a folder of other files written into)."""
+    made, and OUT a dataset folder, a folder of other files or a run on another dataset written into)."""
     for option, value in (("--threads", threads), ("--jobs", jobs)):
         if value < 0:
             raise ParameterError(f"{option} {value}: give 0 (the default) or more")
@@ -98,6 +98,7 @@ def checked_stage(data: Path, out: Path, name: str, preset: str, changes: dict, 
         raise ParameterError(f"--set {exc}") from exc
     DatasetFolder.open(data)
     check_out_folder(outside_runs(outside_datasets(out, "OUT"), "OUT"), data, "OUT")
+    check_same_dataset(out, data, given=True, options=("DATA", "OUT"))  # was: its stage written into that run
     return stage
 
 

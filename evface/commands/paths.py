@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Callable, Iterator
+import typing
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,40 @@ from typing import Any
 import typer
 
 from evface.errors import ParameterError, printable, where
+
+
+def refuse_empty_paths(command: Any, args: Sequence[str], settings: Mapping[str, Any] | None = None) -> None:
+    """Refuse an empty text given to a path option or argument of ``command`` (a typer command, given
+    ``args``, the words after its name, and ``settings``, the context settings of the app it is of):
+    a :class:`ParameterError` naming the option (was: read as ``.``, the current folder: ``evface run
+    --out ""`` ran into it, ``--data ""`` read it as the dataset). Words the command cannot parse are
+    left for it to refuse.
+
+    Examples
+    --------
+    >>> from evface.cli import app
+    >>> root = typer.main.get_command(app)
+    >>> run = root.commands["run"]
+    >>> refuse_empty_paths(run, ["--out", "runs/quick"], root.context_settings)
+    >>> refuse_empty_paths(run, ["--data", "data", "--out="], root.context_settings)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: --out is empty, which names no folder or file (it would be read as the current folder); give a path
+    """
+    try:
+        # the app's settings: the command keeps the help option its first context makes (-h, --help)
+        context = command.make_context(command.name, [], resilient_parsing=True, **(settings or {}))
+        given, _, _ = command.make_parser(context).parse_args(list(args))
+    except typer.TyperException:  # click's usage errors: the command's own parse says them
+        return
+    for param in command.params:
+        annotation = param.type_descriptor.annotation
+        value = given.get(param.name)
+        values = value if isinstance(value, (tuple, list)) else (value,)
+        if Path in (annotation, *typing.get_args(annotation)) and "" in values:
+            name = param.opts[0] if param.param_type_name == "option" else (param.metavar or param.name.upper()).rstrip(".")
+            raise ParameterError(f"{name} is empty, which names no folder or file (it would be read as the current "
+                                 "folder); give a path")
 
 
 def output_folder(path: Path, option: str = "--out", made: Path | None = None) -> Path:

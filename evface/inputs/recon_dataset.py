@@ -17,7 +17,9 @@ import numpy as np
 
 from evface.checks import as_path
 from evface.errors import ParameterError
-from evface.inputs.reconstruct import ARRAYS, ReconSamples, ReconSpec, clip_samples, no_samples, read_samples_clip
+from evface.inputs.reconstruct import (
+    ARRAYS, ReconSamples, ReconSpec, clip_samples, later_truth, no_samples, read_samples_clip,
+)
 
 
 def check_memory(need: int, what: str, spec: ReconSpec) -> None:
@@ -106,13 +108,19 @@ def checked_args(root: object, rows: object, spec: object) -> tuple[Path, Sequen
     return root, rows, spec
 
 
-def _each_clip(root: Path, rows: Sequence[Mapping[str, Any]], spec: ReconSpec) -> Iterator[ReconSamples]:
-    """The samples of each clip of ``rows`` that has any, one clip at a time."""
+def _each_clip(root: Path, rows: Sequence[Mapping[str, Any]], spec: ReconSpec,
+               unsampled: list[bool]) -> Iterator[ReconSamples]:
+    """The samples of each clip of ``rows`` that has any, one clip at a time; for each clip that has
+    none, whether a finer step could give it one (:func:`~evface.inputs.reconstruct.later_truth`) is
+    appended to ``unsampled``."""
     for row in rows:
         path = root / row["file"]
-        s = clip_samples(read_samples_clip(path, spec.sensor), spec, source=path)
+        clip = read_samples_clip(path, spec.sensor)
+        s = clip_samples(clip, spec, source=path)
         if s is not None:
             yield s
+        else:
+            unsampled.append(later_truth(clip, path))
 
 
 NPY_HEADER_BYTES = 4096
@@ -245,7 +253,8 @@ def write_samples(
     try:
         first, metas, n = None, [], 0
         dtypes: dict[str, np.dtype] = {}
-        for s in _each_clip(root, rows, spec):
+        unsampled: list[bool] = []
+        for s in _each_clip(root, rows, spec, unsampled):
             if first is None:
                 first, dtypes = s, {name: getattr(s, name).dtype for name in ARRAYS}
                 for name in ARRAYS:
@@ -260,7 +269,7 @@ def write_samples(
             metas.append(s.meta)
             n += len(s)
         if first is None:
-            raise no_samples(root, rows, spec)
+            raise no_samples(root, rows, spec, finer_helps=any(unsampled))
         for name, f in files.items():
             f.seek(0)
             f.write(_npy_header(getattr(first, name), dtypes[name], n))
@@ -331,11 +340,12 @@ def build_samples(
     """
     root, rows, spec = checked_args(root, rows, spec)
     parts: list[ReconSamples] = []
-    for s in _each_clip(root, rows, spec):
+    unsampled: list[bool] = []
+    for s in _each_clip(root, rows, spec, unsampled):
         if not parts:
             check_memory(sample_bytes(s) * len(s) * len(rows), f"the samples of {len(rows)} clips at --size "
                          f"{spec.size} take about {{gib}} GiB ({len(s)} per clip)", spec)
         parts.append(s)
     if not parts:
-        raise no_samples(root, rows, spec, remedy)
+        raise no_samples(root, rows, spec, remedy, finer_helps=any(unsampled))
     return ReconSamples.concatenate(parts)

@@ -358,12 +358,48 @@ NEEDS = {
 """What a clip needs for one sample, by protocol (``events-only``: as ``extrapolation``)."""
 
 
+def later_truth(clip: Clip, source: Path | str | None = None) -> bool:
+    """Whether ``clip`` has a truth frame (a recording: an RGB frame) after its first RGB frame's
+    mid-exposure, and that mid-exposure lies within the clip: what a finer ``--step-us`` can give an
+    extrapolation or events-only sample. A clip without one (a recording's clip of one RGB frame)
+    has no sample of any protocol, at any step.
+
+    Parameters
+    ----------
+    clip : Clip
+        The clip (:func:`read_samples_clip`).
+    source : str or Path, optional
+        Its file, named by an error.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from evface.io.clip_schema import FrameSeries
+    >>> def recording(n):  # n RGB frames, 30 per s, no truth frames
+    ...     t = np.arange(n) * 33_333
+    ...     frames = FrameSeries(np.zeros((n, 4, 4, 3), np.uint8), t, np.full(n, 10_000))
+    ...     return Clip("c", "s", "AU4", [4], "dim", 0, 0, 0, int(t[-1]) + 33_333, frames={"rgb": frames})
+    >>> later_truth(recording(1)), later_truth(recording(2))
+    (False, True)
+    """
+    frames = rgb_frames(clip, source, frame_stream(clip, GRID_SENSOR, RGB_PRESET, source))
+    t_mid = np.asarray(frames.t_us, np.int64) + np.asarray(frames.exposure_us, np.int64) // 2
+    truth = clip.truth.get(GRID_SENSOR)
+    t_truth = np.asarray(truth.t_us, np.int64) if truth is not None and len(truth.t_us) else t_mid
+    return bool(t_mid[0] < clip.duration_us and np.any(t_truth > t_mid[0]))
+
+
 def no_samples(root: str | Path, rows: Sequence[Mapping[str, Any]], spec: ReconSpec,
-               remedy: str | None = None) -> DatasetError:
+               remedy: str | None = None, finer_helps: bool = True) -> DatasetError:
     """The refusal of a dataset none of whose clips ``rows`` (manifest rows of the dataset folder
     ``root``) has a sample of ``spec``: one line naming the folder, the shortest and longest clip,
     what each protocol needs and ``remedy`` (default: a training's options; was: "every clip was
-    too short or empty", naming neither).
+    too short or empty", naming neither). Where no clip has a truth frame after its first RGB
+    frame's mid-exposure (``finer_helps`` False, :func:`later_truth`), it says that its clips are too
+    short for any sample, and no other ``--step-us`` or ``--protocol`` (was: advised, which could not help).
 
     Parameters
     ----------
@@ -375,6 +411,8 @@ def no_samples(root: str | Path, rows: Sequence[Mapping[str, Any]], spec: ReconS
         The samples asked for.
     remedy : str, optional
         The message's last clause, what to do (default: change a training's options).
+    finer_helps : bool, optional
+        Whether some clip has a truth frame after its first RGB frame's mid-exposure (:func:`later_truth`).
 
     Returns
     -------
@@ -389,10 +427,18 @@ def no_samples(root: str | Path, rows: Sequence[Mapping[str, Any]], spec: ReconS
 between two of its RGB frames within the expression (a recording has none); extrapolation and events-only need a \
 truth frame (a recording: an RGB frame) after its first RGB frame's mid-exposure, on the --step-us grid through the \
 apex (now 50000 µs); use a dataset of longer clips or another --protocol
+    >>> print(no_samples("data", [{"duration_us": 33_333}] * 3, ReconSpec(), finer_helps=False))
+    data: no extrapolation samples in its 3 clips (33.3 to 33.3 ms long): they are too short for any sample, at any --step-us and of any --protocol: none has a truth frame (a recording: an RGB frame) after its first RGB frame's mid-exposure; use a dataset of longer clips (a recording's: widen their windows in the annotation table)
     """
+    ms = [int(r["duration_us"]) / 1000 for r in rows] or [0.0]
+    if not finer_helps:
+        return DatasetError(where(root, (
+            f"no {spec.protocol} samples in its {counted(len(rows), 'clip')} ({min(ms):.1f} to {max(ms):.1f} ms long): "
+            "they are too short for any sample, at any --step-us and of any --protocol: none has a truth frame "
+            "(a recording: an RGB frame) after its first RGB frame's mid-exposure; "
+            + (remedy or "use a dataset of longer clips (a recording's: widen their windows in the annotation table)"))))
     step = ", a smaller --step-us" if spec.protocol != "interpolation" else ""
     remedy = remedy or f"use a dataset of longer clips{step} or another --protocol"
-    ms = [int(r["duration_us"]) / 1000 for r in rows] or [0.0]
     return DatasetError(where(root, (
         f"no {spec.protocol} samples in its {counted(len(rows), 'clip')} ({min(ms):.1f} to {max(ms):.1f} ms long): "
         f"interpolation needs {NEEDS['interpolation']}; extrapolation and events-only need {NEEDS['extrapolation']} "

@@ -143,10 +143,12 @@ def check_out_folder(out: Path, data_dir: Path | None = None, option: str = "--o
                                       f"{option} a new folder"))
 
 
-def check_same_dataset(out: Path, data: Path, given: bool) -> None:
+def check_same_dataset(out: Path, data: Path, given: bool, options: tuple[str, str] | None = None) -> None:
     """Refuse a run into ``out`` on dataset ``data`` (``given`` by ``--data``, else built in
     ``out/data``) when ``out`` holds a run on another dataset, before anything is written: its
     stages would join that run's, and ``pipeline.json`` and the report would list only theirs.
+    ``tools/run_stage.py`` checks its ``OUT`` here too, naming its arguments (``options``: the dataset's
+    and the output's, which it cannot leave out; was: its stage written into a run of another dataset).
 
     Parameters
     ----------
@@ -156,6 +158,9 @@ def check_same_dataset(out: Path, data: Path, given: bool) -> None:
         The dataset folder this run trains on.
     given : bool
         Whether ``data`` was given by ``--data`` (else the run builds it in ``out/data``).
+    options : tuple of str, optional
+        The arguments that gave ``data`` and ``out`` where they are not ``--data`` and ``--out`` and
+        the dataset must be given (``("DATA", "OUT")``).
 
     Raises
     ------
@@ -170,15 +175,20 @@ def check_same_dataset(out: Path, data: Path, given: bool) -> None:
     Traceback (most recent call last):
     ...
     evface.errors.DatasetError: run1: holds a run on the dataset run1/data that it built, and --data real is another: leave out --data to add to that run, or give --out a new folder
+    >>> check_same_dataset(Path("run1"), Path("real"), given=True, options=("DATA", "OUT"))
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: run1: holds a run on the dataset run1/data that it built, and DATA real is another: give DATA run1/data to add to that run, or give OUT a new folder
     """
     earlier = run_dataset(out)
     if earlier is None or earlier[0].resolve() == data.resolve():
         return
     folder, built = earlier
-    this = f"--data {data} is another" if given else f"this run (no --data) would build its own in {data}"
-    advice = "leave out --data" if built else f"give --data {folder}"
+    data_option, out_option = options or ("--data", "--out")
+    this = f"{data_option} {data} is another" if given else f"this run (no --data) would build its own in {data}"
+    advice = "leave out --data" if built and options is None else f"give {data_option} {folder}"
     raise DatasetError(where(out, f"holds a run on the dataset {folder}{' that it built' if built else ''}, and "
-                                  f"{this}: {advice} to add to that run, or give --out a new folder"))
+                                  f"{this}: {advice} to add to that run, or give {out_option} a new folder"))
 
 
 def check_same_options(out: Path, preset: str, seed: int) -> None:

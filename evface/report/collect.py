@@ -31,7 +31,8 @@ from evface.io.dataset import DatasetFolder
 from evface.report import figures
 from evface.report.dataset_summary import dataset_summary
 from evface.report.run_pairs import event_vs_frame_comparisons, hd_vs_lr_comparisons, hd_vs_lr_event_comparisons
-from evface.tasks.configs import as_run_recorded
+from evface.tasks.configs import TASK_CONFIGS, as_run_recorded
+from evface.tasks.figure_format import checked_interval
 from evface.tasks.run_clips import is_training_data, prints_kept, seen_in_training
 from evface.tasks.run_evaluation import HELD_OUT, scored_by
 from evface.tasks.run_folder import (
@@ -557,6 +558,8 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
             check_fields(config, {"spec": dict} if "spec" in config else {})
             if config.get("input") == "rgb-flow":  # the flow the report names (was: "Optical flow of run: None.")
                 check_flow(config.get("flow"), "flow")
+        with reading(metrics_path):
+            _check_intervals(metrics)
         if metrics.get("confusion_matrix") is not None:
             with reading(metrics_path):  # a received file's matrix or labels of another type: one line naming it
                 entry["confusion_png"] = figures.confusion_png(metrics["confusion_matrix"], metrics.get("labels", []), name)
@@ -569,6 +572,34 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
         entry["strips"] = [(p.name, p.read_bytes()) for p in sorted(run.glob("*.png"))]
         entry["training"] = _training(settings, config)
         data.reconstruct.append(entry)
+    if config.get("task") in TASK_CONFIGS:
+        with reading(settings / "config.json"):  # its settings, as evface eval reads them (was: a setting the page
+            TASK_CONFIGS[config["task"]].from_dict(config)  # does not show, such as an events run's flow, not read)
+
+
+def _check_intervals(metrics: dict[str, Any]) -> None:
+    """Check the intervals of a classification's received ``metrics``, those the page shows (``ci``
+    and ``ci_trainings``, over all clips and per lighting): each one ``None`` or two numbers, the low
+    one first, else a ParameterError naming its key (was: one given high first shown as given).
+
+    Examples
+    --------
+    >>> _check_intervals({"ci": {"top1": [0.4, 0.6], "uf1": None}, "per_lighting": {"dim": {"ci": {"top1": [0.5, 0.5]}}}})
+    >>> _check_intervals({"ci": {"top1": [0.4, 0.6]}, "per_lighting": {"dim": {"ci_trainings": {"top1": [0.6, 0.4]}}}})
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: 'per_lighting' 'dim' 'ci_trainings' 'top1' must be an interval [low, high] of two numbers, the low one first, got [0.6, 0.4]
+    """
+    lightings = metrics.get("per_lighting") or {}
+    check_fields(metrics, {"per_lighting": dict} if lightings else {})
+    for place, part in [("", metrics)] + [(f"'per_lighting' {name!r} ", p) for name, p in lightings.items()]:
+        check_fields(part, {})  # a JSON object
+        for key in ("ci", "ci_trainings"):
+            intervals = part.get(key) or {}
+            check_fields(part, {key: dict} if intervals else {})
+            for metric, ci in intervals.items():
+                if ci is not None:
+                    checked_interval(f"{place}{key!r} {metric!r}", ci)
 
 
 def _evface_run_of(run: Path) -> Path | None:

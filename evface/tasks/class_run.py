@@ -112,6 +112,39 @@ def check_models(entries: Sequence[dict[str, Any]]) -> None:
         raise ValueError(f"the models' folds hold other seeds: {seeds}"[:200])
 
 
+def check_trained_subjects(entries: Iterable[Mapping[str, Any]], subjects: Iterable[str]) -> None:
+    """Check that each model's recorded ``train`` (where its entry of ``models`` has one) is what its
+    fold's split gives: every subject of the run's dataset, ``subjects``, that the model neither
+    validates nor tests on (a ``ValueError`` naming the model, which
+    :func:`~evface.tasks.run_folder.reading` turns into one line naming the file; was: a hand-edited
+    ``train`` read as true, and replaced without a word when the run resumed). An entry without
+    ``train`` (a run written before 2026-12-07) is passed.
+
+    Parameters
+    ----------
+    entries : iterable of mapping
+        config.json's ``models`` (:func:`check_models` checked).
+    subjects : iterable of str
+        The subjects of the dataset the run was trained on.
+
+    Examples
+    --------
+    >>> entry = {"dir": "models/fold0-s0", "test": ["s0"], "val": ["s1"], "train": ["s2", "s3"], "seed": 0}
+    >>> check_trained_subjects([entry, {k: v for k, v in entry.items() if k != "train"}], ["s0", "s1", "s2", "s3"])
+    >>> check_trained_subjects([{**entry, "train": ["s2", "s9"]}], ["s0", "s1", "s2", "s3"])
+    Traceback (most recent call last):
+    ValueError: model 'models/fold0-s0' has 'train' ['s2', 's9'], where its fold's split of the run's dataset gives ['s2', 's3']
+    """
+    everyone = set(subjects)
+    for entry in entries:
+        if "train" not in entry:
+            continue
+        given = sorted(everyone - set(entry["test"]) - set(entry["val"]))
+        if entry["train"] != given:
+            raise ValueError(f"model {entry['dir']!r:.60} has 'train' {entry['train']!r:.80}, where its fold's split "
+                             f"of the run's dataset gives {given!r:.80}")
+
+
 def _check_subjects(entry: Mapping[str, Any]) -> None:
     """Check that a model's entry of ``models`` names its subjects by text in lists, in ``train`` (where
     it has one), ``val`` and ``test``, no subject in two of them (a ``ValueError``).

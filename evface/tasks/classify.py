@@ -60,14 +60,15 @@ from evface.errors import DatasetError, EvfaceError, EvfaceWarning, ParameterErr
 from evface.inputs.classify import InputSpec, load_inputs
 from evface.inputs.clip_view import SENSORS
 from evface.io.dataset import DatasetFolder
+from evface.io.manifest import CLIP_KEY_COLUMNS
 from evface.models.snn import NetConfig, build
 from evface.tasks import class_metrics as cm
 from evface.tasks import checkpoints, figure_format, parallel, run_clips, run_evaluation, run_folder, run_resume, stats
 from evface.tasks.class_compare import PREDICTIONS, SEED_LOGITS, predictions_text, seed_logits_text
 from evface.tasks.class_predict import energy_metrics, load_run_models, predict
 from evface.tasks.class_run import (
-    HELD_OUT, INPUTS, SPLIT, check_models, check_network, fold_names, input_spec, matching_model, model_fitted, net_config,
-    protocol_models, split_indices, untaught_classes,
+    HELD_OUT, INPUTS, SPLIT, check_models, check_network, check_trained_subjects, fold_names, input_spec, matching_model,
+    model_fitted, net_config, protocol_models, split_indices, untaught_classes,
 )
 from evface.tasks.class_training import fit_model
 from evface.tasks.configs import ClassifyConfig
@@ -299,6 +300,9 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
     config, grown = run_resume.grown_by_seeds(run_dir, config, "models", lambda old, new: matching_model([old], new) is not None)
     check_teacher(cfg, config, run_dir)
     run_resume.check_resume(run_dir, config, free=RESUMABLE_CHANGES + grown, rows=rows)
+    if grown:  # the run there resumes, its models' entries paired with these (their ``train`` replaced by these)
+        with run_folder.reading(run_dir / run_folder.CONFIG):
+            check_trained_subjects(run_folder.load_config(run_dir)["models"], {str(r["subject"]) for r in rows})
     todo = [entry["dir"] for entry in config["models"] if not model_fitted(run_dir / entry["dir"], cfg)]
     parallel.barrier(dist)  # every rank has read the folder before the main one writes into it (was: a rank read it
     # as the main one started the run, and refused "holds files but no evface training run")
@@ -673,6 +677,10 @@ def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ClassifyConfig, NetCo
         check_models(config["models"])  # was: a subject no text, a fold without a seed, an internal error
         cfg, net = ClassifyConfig.from_dict(config), NetConfig(**config["net"])
         check_network(config["labels"], cfg, net)  # was: a label no text an internal error, a time step a line naming no file
+    recorded = run_clips.recorded_clips(run_dir) if any("train" in entry for entry in config["models"]) else None
+    if recorded is not None:  # the subjects of the dataset it was trained on, as data-clips.json lists its clips
+        with run_folder.reading(run_dir / run_folder.CONFIG):
+            check_trained_subjects(config["models"], {key[CLIP_KEY_COLUMNS.index("subject")] for key in recorded[0]})
     return config, cfg, net
 
 

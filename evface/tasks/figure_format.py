@@ -80,7 +80,8 @@ def as_number(name: str, value: object) -> float:
 
 def checked_interval(name: str, ci: object) -> tuple[float, float]:
     """``ci`` as ``(low, high)`` floats (NaN or infinite allowed: shown as :data:`NOT_FINITE`), once it
-    is two real numbers; otherwise a ParameterError naming ``name``.
+    is two real numbers, the low one first; otherwise a ParameterError naming ``name`` (was, for an
+    interval given high first: shown as given, by ``evface report`` of a received ``metrics.json``).
 
     Examples
     --------
@@ -90,13 +91,20 @@ def checked_interval(name: str, ci: object) -> tuple[float, float]:
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: ci must be an interval [low, high] of two numbers, got 0.1
+    >>> checked_interval("ci", [0.2, 0.1])
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: ci must be an interval [low, high] of two numbers, the low one first, got [0.2, 0.1]
     """
     if isinstance(ci, (str, bytes)) or not isinstance(ci, Sequence | np.ndarray) or len(ci) != 2:
         raise ParameterError(f"{name} must be an interval [low, high] of two numbers, got {ci!r:.80}")
     try:
-        return as_number(name, ci[0]), as_number(name, ci[1])
+        lo, hi = as_number(name, ci[0]), as_number(name, ci[1])
     except ParameterError:
         raise ParameterError(f"{name} must be an interval [low, high] of two numbers, got {ci!r:.80}") from None
+    if lo > hi:
+        raise ParameterError(f"{name} must be an interval [low, high] of two numbers, the low one first, got {ci!r:.80}")
+    return lo, hi
 
 
 FIGURES = {"top1": (1, 100.0), "uf1": (3, 1.0), "uar": (3, 1.0)}
