@@ -28,11 +28,20 @@ scores (one method's value with its interval) name no difference and are not che
 intervals are not claims of a difference. The two-level tables' "subjects" column and verdict are
 left out: the verdict follows the interval over subjects and seeds (or trainings), so the narrower
 subject interval beside it is not a claim.
+
+**Physical defaults.** docs/camera-models.md and docs/dataset.md print each physical default of the
+models (a DVS preset's thresholds, an RGB preset's full well, a lighting's lux, a timeline's blink
+rate) beside its source. A default changed in the code and not on the page leaves the page's
+source beside a number the code no longer uses. Checked: for each default of :data:`DEFAULTS`, the
+first numbers of its table cell (the row named by its first cell, the column by its header) are the
+code's values in the units the page prints, and each threshold's contrast in parentheses is its
+log value, ``θ = ln(1 + C)``.
 """
 
 from __future__ import annotations
 
 import ast
+import math
 import re
 from pathlib import Path
 
@@ -247,3 +256,135 @@ def test_the_signature_check_tells_a_signature_from_a_call():
     assert wrong_signatures('`read_clip("c.h5")`, `read_clip(OUT, frames=True)`, `read_clip(..., sort=True)`, '
                             "`read_clip(frames=[...])`, ``read_clip(clip)``, `other(x)`", signatures) == []
     assert wrong_signatures("`preset(name, field=value)`, `read_clip(path, frames=True)`", signatures) == []
+
+
+def _defaults():
+    """Each documented default as (page, row label, column header, [code's values in the page's units])."""
+    from evface.rig.lighting import LIGHTING
+    from evface.rig.timeline_draw import TimelineParams
+    from evface.sim.dvs_noise import V2E_NOISY
+    from evface.sim.dvs_params import PRESETS
+    from evface.sim.rgb import RGB_PRESETS
+    from evface.sim.sensors import SENSORS
+
+    rows = []
+    for sensor in ("davis346", "evk4"):
+        p, column = PRESETS[sensor], f"`{sensor}`"
+        rows += [("camera-models.md", label, column, values) for label, values in [
+            ("array", list(SENSORS[sensor].size)),
+            ("`threshold_on_log`", [p.threshold_on_log]),
+            ("`threshold_off_log`", [p.threshold_off_log]),
+            ("`threshold_*_sigma_log`", [p.threshold_on_sigma_log]),
+            ("`threshold_*_sigma_log`", [p.threshold_off_sigma_log]),
+            ("`cutoff_hz` / `bandwidth_ref_lux`", [p.cutoff_hz, p.bandwidth_ref_lux]),
+            ("`refractory_us`", [p.refractory_us]),
+            ("`leak_rate_hz`", [p.leak_rate_hz]),
+            ("`leak_jitter`", [p.leak_jitter]),
+            ("`shot_noise_rate_hz` @ `noise_ref_lux`", [p.shot_noise_rate_hz, p.noise_ref_lux]),
+            ("`shot_noise_max_factor`", [p.shot_noise_max_factor]),
+            ("`threshold_min_log`", [p.threshold_min_log]),
+            ("`lin_log_lux`", [p.lin_log_lux]),
+            ("`substep_fraction`", [p.substep_fraction]),
+        ]]
+        rows.append(("camera-models.md", f"`{sensor}`", "limit", [SENSORS[sensor].max_event_rate_hz / 1e6]))
+    rows.append(("camera-models.md", "`noisy`", "leak", [V2E_NOISY["leak_rate_hz"], V2E_NOISY["leak_jitter"]]))
+    rows.append(("camera-models.md", "`noisy`", "shot noise", [V2E_NOISY["shot_noise_rate_hz"], V2E_NOISY["noise_ref_lux"]]))
+    for name in ("webcam30", "highspeed200"):
+        p, column = RGB_PRESETS[name], f"`{name}`"
+        rows += [("camera-models.md", label, column, values) for label, values in [
+            ("`fps`", [p.fps]),
+            ("`f_number`, `transmission`", [p.f_number, p.transmission]),
+            ("`qe` (per channel, filter included)", [p.qe]),
+            ("`full_well_e`", [p.full_well_e]),
+            ("`read_noise_e`", [p.read_noise_e]),
+            ("`max_gain`", [p.max_gain]),
+            ("`exposure_samples`", [p.exposure_samples]),
+            ("`ae_target`", [p.ae_target]),
+            ("`prnu`, `dsnu_e`", [p.prnu * 100, p.dsnu_e]),
+            ("`antiflicker_hz`", [p.antiflicker_hz]),
+        ]]
+    for name, light in LIGHTING.items():
+        values = [light.lux] + ([light.flicker_depth * 100, light.flicker_hz] if light.flicker_hz else [])
+        rows.append(("dataset.md", f"`{name}`", "illuminance on the face", values))
+    t = TimelineParams()
+    rows += [("dataset.md", label, "default", values) for label, values in [
+        ("total duration (onset → offset of the first AU)", [t.total_us_median / 1000, t.total_log_sd]),
+        ("onset phase (onset → apex)", [*t.onset_fraction_beta, t.onset_fraction_beta[0] / sum(t.onset_fraction_beta),
+                                        *(v / 1000 for v in t.onset_us_range)]),
+        ("apex hold", [v / 1000 for v in t.apex_hold_us_range]),
+        ("per-AU asynchrony", [0, t.au_lag_us_max / 1000]),
+        ("apex intensity", [*t.intensity_range, t.au_intensity_log_sd]),
+        ("blinks (AU45)", [t.blink_rate_hz, round(t.blink_rate_hz * 60)]),
+        ("blink duration", [*(v / 1000 for v in t.blink_duration_us_range), t.blink_close_fraction * 100]),
+        ("head yaw, pitch", [t.yaw_deg_range, t.pitch_deg_range, t.rotation_wobble_deg, *t.wobble_hz_range]),
+        ("drift", [t.drift_per_s * 100]),
+        ("wobble", [t.wobble_amplitude * 100, *t.wobble_hz_range, t.roll_deg_amplitude]),
+        ("breathing", [*t.breathing_hz_range, t.breathing_amplitude * 100, t.breathing_amplitude * 50]),
+        ("gaze", [*t.gaze_range_deg, t.saccade_rate_hz, t.saccade_amplitude_deg_mean, 2 * t.gaze_range_deg[0]]),
+    ]]
+    return rows
+
+
+DEFAULTS = _defaults()
+"""Every physical default whose table cell the pages print, with the code's values."""
+PRINTED_NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?: \d{3})+(?![\d.])|(?<![\w.])\d+(?:\.\d+)?")
+"""A number as the pages print it: ``0.134``, ``3000``, ``40 000`` (thin groups of three), not a part
+of a name (``davis346``, ``AU45``)."""
+
+
+def _cell(lines: list[str], label: str, column: str) -> str | None:
+    """The cell of the row whose first cell is ``label`` in the column headed ``column`` (first table)."""
+    for header, rows in _tables(lines):
+        if column in header:
+            for _, cells in rows:
+                if cells[0] == label and len(cells) == len(header):
+                    return cells[header.index(column)]
+    return None
+
+
+def _numbers(cell: str) -> list[float]:
+    """The numbers of a cell in order (``40 000`` is one number)."""
+    return [float(n.replace(" ", "")) for n in PRINTED_NUMBER.findall(cell.replace("**", ""))]
+
+
+def wrong_default(lines: list[str], label: str, column: str, values: list[float]) -> str | None:
+    """Why the page's cell disagrees with the code's ``values``, or None where its first numbers are them."""
+    cell = _cell(lines, label, column)
+    if cell is None:
+        return f"no row {label!r} with a column {column!r}"
+    printed = _numbers(cell)[:len(values)]
+    if len(printed) < len(values) or not all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+                                             for a, b in zip(printed, values, strict=True)):
+        return f"{label} / {column}: the page prints {cell!r}, the code has {[float(v) for v in values]}"
+    return None
+
+
+@pytest.mark.parametrize(("page", "label", "column", "values"), DEFAULTS,
+                         ids=[f"{page}:{label}:{column}" for page, label, column, _ in DEFAULTS])
+def test_a_documented_default_is_the_codes(page, label, column, values):
+    wrong = wrong_default((DOCS / page).read_text(encoding="utf-8").splitlines(), label, column, values)
+    assert wrong is None, wrong
+
+
+@pytest.mark.parametrize("sensor", ["`davis346`", "`evk4`"])
+@pytest.mark.parametrize("label", ["`threshold_on_log`", "`threshold_off_log`"])
+def test_a_thresholds_contrast_is_its_log_value(sensor, label):
+    """``0.134 (14.3 %)``: the printed contrast converts to the printed log threshold (θ = ln(1 + C))."""
+    cell = _cell((DOCS / "camera-models.md").read_text(encoding="utf-8").splitlines(), label, sensor)
+    log_value, percent = _numbers(cell)[:2]
+    assert abs(math.log1p(percent / 100) - log_value) <= 0.001, cell  # both printed to 3 digits
+
+
+def test_the_default_check_tells_a_changed_default():
+    lines = ["| field | `a` | source |", "| --- | --- | --- |",
+             "| `full_well_e` | 40 000 e⁻ (about [K]) | [K] |", "| `f_number`, `transmission` | f/1.4, 0.9 | x |",
+             "| `refractory_us` | 500 | v2e 0.5 ms |"]
+    assert wrong_default(lines, "`full_well_e`", "`a`", [40000.0]) is None
+    assert wrong_default(lines, "`f_number`, `transmission`", "`a`", [1.4, 0.9]) is None
+    assert wrong_default(lines, "`refractory_us`", "`a`", [500]) is None
+    assert "the code has [4000.0]" in wrong_default(lines, "`full_well_e`", "`a`", [4000.0])
+    assert wrong_default(lines, "`f_number`, `transmission`", "`a`", [1.4, 0.8]) is not None
+    assert wrong_default(lines, "`refractory_us`", "`a`", [500, 0.5]) is not None  # the source's 0.5 is not the cell's
+    assert wrong_default(lines, "`refractory_us`", "`a`", [100]) is not None
+    assert wrong_default(lines, "`gain`", "`a`", [1]) == "no row '`gain`' with a column '`a`'"
+    assert _numbers("346 × 260, AU45 at 0.43 Hz (26 blinks/min), davis346") == [346, 260, 0.43, 26]
