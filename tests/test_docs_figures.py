@@ -135,7 +135,8 @@ def _said_defaults(fields: str) -> dict[str, object]:
     code = re.match(r"`([^`]*)`", fields)
     signature = ast.parse(f"def f({code[1] if code else ''}): pass").body[0].args
     said = {}
-    for arg, default in zip(signature.args[len(signature.args) - len(signature.defaults):], signature.defaults):
+    with_defaults = signature.args[len(signature.args) - len(signature.defaults):]
+    for arg, default in zip(with_defaults, signature.defaults, strict=True):
         try:
             said[arg.arg] = ast.literal_eval(default)
         except ValueError:
