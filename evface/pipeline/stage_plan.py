@@ -27,7 +27,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {"classify_folds": 3, "classify_epochs": 1, "classify_patience": 1, "arms": ("events-hd", "events-lr", "rgb"),
              "reconstruct_epochs": 1, "reconstruct_patience": 1},
     # quick: sized so that ``make run`` finishes within 15 minutes on 2 cores: 16 subjects, 3 folds
-    # (each model trains on 9-10 subjects' 7 clips), 30 epochs (about the updates 20 epochs gave
+    # (each model trains on 8-9 subjects' 7 clips, 2 more validate), 30 epochs (about the updates 20 epochs gave
     # 7 subjects' 14 clips before quick filmed each class once per subject), four arms (``arms``:
     # each event sensor, raw frames at hd's pixel size and optical flow; the others run in full);
     # reconstruction: the extrapolation protocol with hd events only (the paper's headline; lr
