@@ -25,11 +25,13 @@ def register(app: typer.Typer) -> None:
     def run(
         preset: str = typer.Option("quick", "--preset", help="quick (make run: <= 15 min on 2 cores), full (24 subjects, the docs' figures) or paper (larger)."),
         data: Path | None = typer.Option(None, "--data", help="Use this dataset folder instead of building the synthetic one."),
-        out: Path | None = typer.Option(None, "--out", help="Output folder; a second run skips finished stages. "
-                                                     "[default: runs/PRESET]"),
+        out: Path | None = typer.Option(None, "--out", help="Output folder (default: runs/PRESET); a second run "
+                                                     "skips finished stages."),
         seed: int = typer.Option(0, "--seed", min=0, max=MAX_INT, help="Seed of the dataset and of every training run."),
-        jobs: int | None = typer.Option(None, "--jobs", help="Training jobs (stages; a classification stage's folds) run side by side, "
-                                                   "each with cores/JOBS torch threads (default: one per core)."),
+        jobs: int | None = typer.Option(None, "--jobs", help="Processes run side by side (default: one per core): the "
+                                                   "dataset's clips, then the training jobs (stages; a "
+                                                   "classification stage's folds), each with cores/JOBS torch "
+                                                   "threads."),
         noise: str | None = typer.Option(None, "--noise", help="Event-camera noise of the dataset built: clean, typical (the "
                                                         "preset's default) or noisy; docs/camera-models.md."),
         ray: str | None = typer.Option(None, "--ray", metavar="auto|ADDRESS",

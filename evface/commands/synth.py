@@ -76,8 +76,8 @@ def register(app: typer.Typer) -> None:
         preset: str = typer.Option("quick", "--preset", help="tiny (tests), quick (make run: ~5 min on 2 cores), full (24 subjects, 1,344 clips) or paper."),
         seed: int = typer.Option(0, "--seed", min=0, help="Dataset seed: the same seed gives the same dataset."),
         subjects: int | None = typer.Option(None, "--subjects", help="Number of procedural subjects (default: the preset's)."),
-        classes: list[str] | None = typer.Option(None, "--classes", help="Classes to make, e.g. --classes AU4,AU6+12 (default: all)."),
-        lighting: list[str] | None = typer.Option(None, "--lighting", help="Lighting presets, e.g. --lighting bright,dim."),
+        classes: list[str] | None = typer.Option(None, "--classes", help="Classes to make, e.g. --classes AU4,AU6+12 or neutral (default: the preset's, every AU class but for tiny)."),
+        lighting: list[str] | None = typer.Option(None, "--lighting", help="Lighting presets, e.g. --lighting bright,dim (default: the preset's)."),
         faces: Path | None = typer.Option(None, "--faces", help="Folder of frontal face photos, one subject each."),
         workers: int = typer.Option(1, "--workers", help="Processes generating clips in parallel (at least 1)."),
         shard: str | None = typer.Option(None, "--shard", help="I/N: make only shard I of N (join them with synth-merge)."),
@@ -111,7 +111,7 @@ def register(app: typer.Typer) -> None:
     @app.command("synth-merge")
     def synth_merge(
         out: Path = typer.Argument(..., metavar="OUT", help="Dataset folder to write."),
-        shard_dirs: list[Path] = typer.Argument(..., metavar="SHARD_DIR...",
+        shard_dirs: list[Path] = typer.Argument(..., metavar="SHARD_DIR",
                                                 help="The folders made by 'evface synth --shard I/N', all N of them."),
     ) -> None:
         """Join the shard folders of one synthetic dataset into OUT (the same as one unsharded run)."""
