@@ -132,3 +132,12 @@ def test_run_jobs_says_it_sets_the_processes_of_the_dataset_too(capsys, monkeypa
     "--jobs")``), which its help, "Training jobs ... run side by side", left out."""
     row = _row(_help(capsys, monkeypatch, "run"), "--jobs")
     assert "clips" in row and "training jobs" in row, row
+
+
+def test_convert_sensor_states_the_name_a_clip_is_written_under(capsys, monkeypatch):
+    """``convert --sensor`` left out writes a camera file into a clip under the sensor name ``events``;
+    its help named no default (nor that a clip of several sensors needs it)."""
+    from evface.io.event_writer import DEFAULT_CLIP_SENSOR
+
+    row = _row(_help(capsys, monkeypatch, "convert"), "--sensor")
+    assert f"or {DEFAULT_CLIP_SENSOR} for a camera file)" in row and "several" in row, row

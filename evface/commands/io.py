@@ -174,7 +174,7 @@ def register(app: typer.Typer) -> None:
     def convert_command(
         source: Path = typer.Argument(..., metavar="IN", help="Input events or clip file."),
         dest: Path = file_argument("OUT", "Output file; the extension picks the format."),
-        sensor: str | None = typer.Option(None, "--sensor", help="Clip sensor to read (IN .h5) or name to write (OUT .h5)."),
+        sensor: str | None = typer.Option(None, "--sensor", help="Clip sensor to read (IN .h5; needed where it holds several) and the name it is written under in OUT .h5 (default: IN's sensor, or events for a camera file)."),
         version: str | None = typer.Option(None, "--version", help="EVT version of a .raw output: evt3 (default), evt2, evt2.1."),
         chunk_us: int | None = typer.Option(None, "--chunk-us", min=1, max=INT64[1], help="Stream in windows of this many µs."),
         sensor_size: str | None = typer.Option(None, "--sensor-size", help="WxH for inputs whose header has no size line, or only a camera plugin's name; must agree with a size the file gives."),
