@@ -141,3 +141,17 @@ def test_convert_sensor_states_the_name_a_clip_is_written_under(capsys, monkeypa
 
     row = _row(_help(capsys, monkeypatch, "convert"), "--sensor")
     assert f"or {DEFAULT_CLIP_SENSOR} for a camera file)" in row and "several" in row, row
+
+
+@pytest.mark.parametrize("words, option", [(("synth",), "--workers"), (("run",), "--jobs")])
+def test_a_process_count_states_the_range_it_takes(capsys, monkeypatch, words, option):
+    """``synth --workers`` said "at least 1" and ``run --jobs`` nothing, while both refuse more than
+    :data:`~evface.executor.WORKERS_PER_CPU` processes per core (:func:`~evface.executor.check_workers`)."""
+    import os
+
+    from evface.errors import ParameterError
+    from evface.executor import WORKERS_PER_CPU, check_workers
+
+    with pytest.raises(ParameterError, match="only compete"):
+        check_workers(WORKERS_PER_CPU * (os.cpu_count() or 1) + 1, option)
+    assert f"1 to {WORKERS_PER_CPU} per core" in _row(_help(capsys, monkeypatch, *words), option)
