@@ -155,3 +155,14 @@ def test_a_process_count_states_the_range_it_takes(capsys, monkeypatch, words, o
     with pytest.raises(ParameterError, match="only compete"):
         check_workers(WORKERS_PER_CPU * (os.cpu_count() or 1) + 1, option)
     assert f"1 to {WORKERS_PER_CPU} per core" in _row(_help(capsys, monkeypatch, *words), option)
+
+
+@pytest.mark.parametrize("words, presets", [(("run",), "evface.pipeline.stage_plan"),
+                                            (("synth",), "evface.datasets.synth_plan")])
+def test_preset_lists_every_preset_the_command_takes(capsys, monkeypatch, words, presets):
+    """``run --preset`` listed quick, full and paper, while ``run --preset tiny`` runs (the tests' preset)."""
+    import importlib
+
+    row = _row(_help(capsys, monkeypatch, *words), "--preset")
+    for name in importlib.import_module(presets).PRESETS:
+        assert re.search(rf"(?<![\w-]){name}(?![\w-])", row), (name, row)

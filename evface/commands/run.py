@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("run")
     def run(
-        preset: str = typer.Option("quick", "--preset", help="quick (make run: <= 15 min on 2 cores), full (24 subjects, the docs' figures) or paper (larger)."),
+        preset: str = typer.Option("quick", "--preset", help="tiny (tests), quick (make run: <= 15 min on 2 cores), full (24 subjects, the docs' figures) or paper (larger)."),
         data: Path | None = typer.Option(None, "--data", help="Use this dataset folder instead of building the synthetic one."),
         out: Path | None = typer.Option(None, "--out", help="Output folder (default: runs/PRESET); a second run "
                                                      "skips finished stages."),
