@@ -166,3 +166,41 @@ def test_preset_lists_every_preset_the_command_takes(capsys, monkeypatch, words,
     row = _row(_help(capsys, monkeypatch, *words), "--preset")
     for name in importlib.import_module(presets).PRESETS:
         assert re.search(rf"(?<![\w-]){name}(?![\w-])", row), (name, row)
+
+
+def _choices(module: str, name: str) -> list[str]:
+    import importlib
+
+    return list(getattr(importlib.import_module(module), name))
+
+
+@pytest.mark.parametrize("words, option, module, name", [
+    (("import", "session"), "--sync", "evface.datasets.importers.session_options", "SYNC_METHODS"),
+    (("import", "session"), "--registration", "evface.datasets.importers.session_options", "REGISTRATION_METHODS"),
+    (("import", "session"), "--registration-check", "evface.datasets.importers.session_options", "REGISTRATION_CHECKS"),
+    (("import", "session"), "--classes", "evface.face.aus", "CLASS_SETS"),
+    (("import", "corpus"), "--classes", "evface.face.aus", "CLASS_SETS"),
+    (("simulate",), "--camera", "evface.sim.rgb", "RGB_PRESETS"),
+    (("simulate",), "--metering", "evface.sim.rgb", "METERING_MODES"),
+    (("simulate",), "--model", "evface.sim.dvs_params", "PRESETS"),
+    (("convert",), "--version", "evface.io.formats", "EVT_VERSIONS"),
+    (("run",), "--noise", "evface.sim.dvs_noise", "NOISE_LEVELS"),
+    (("synth",), "--noise", "evface.sim.dvs_noise", "NOISE_LEVELS"),
+])
+def test_an_option_of_a_few_values_lists_each_it_takes(capsys, monkeypatch, words, option, module, name):
+    """An option whose help lists its values lists those the library takes, no fewer."""
+    row = _row(_help(capsys, monkeypatch, *words), option)
+    for value in _choices(module, name):
+        assert re.search(rf"(?<![\w.-]){re.escape(value)}(?![\w-])", row), (value, row)
+
+
+@pytest.mark.parametrize("words, config", [(("train", "classify"), ClassifyConfig),
+                                           (("train", "reconstruct"), ReconstructConfig)])
+def test_a_training_option_of_a_few_values_lists_each_it_takes(capsys, monkeypatch, words, config):
+    """A config field's ``choices`` are what click refuses others than; the help, written by hand,
+    names each of them."""
+    text = _help(capsys, monkeypatch, *words)
+    for f in fields(config):
+        row = _row(text, "--" + f.name.replace("_", "-"))
+        for value in f.metadata["choices"] or ():
+            assert re.search(rf"(?<![\w.-]){re.escape(value)}(?![\w-])", row), (value, row)
