@@ -204,3 +204,20 @@ def test_a_training_option_of_a_few_values_lists_each_it_takes(capsys, monkeypat
         row = _row(text, "--" + f.name.replace("_", "-"))
         for value in f.metadata["choices"] or ():
             assert re.search(rf"(?<![\w.-]){re.escape(value)}(?![\w-])", row), (value, row)
+
+
+def test_reconstruct_threads_states_the_cap_of_its_default(capsys, monkeypatch):
+    """``train reconstruct --threads 0`` trains on half the cores *at most the process's torch threads*
+    (:func:`~evface.tasks.reconstruct.default_threads`): one under ``OMP_NUM_THREADS=1`` or a run's share
+    of the cores; the help said "half the cores"."""
+    torch = pytest.importorskip("torch")
+    from evface.tasks.reconstruct import default_threads
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        assert default_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    row = _row(_help(capsys, monkeypatch, "train", "reconstruct"), "--threads")
+    assert "half the cores, at most the process's" in row, row
