@@ -221,3 +221,12 @@ def test_reconstruct_threads_states_the_cap_of_its_default(capsys, monkeypatch):
         torch.set_num_threads(before)
     row = _row(_help(capsys, monkeypatch, "train", "reconstruct"), "--threads")
     assert "half the cores, at most the process's" in row, row
+
+
+def test_simulate_fps_states_the_timestamps_of_a_variable_rate_video(capsys, monkeypatch):
+    """``simulate`` without ``--fps`` places a variable-frame-rate video's frames at their container
+    timestamps (``variable_rate_times``, as ``import session`` does without ``--rgb-fps``); its help said
+    "the file's" rate only, while ``import session --rgb-fps`` said both."""
+    clause = "each frame's container timestamp when a variable-frame-rate video's frames stray from it"
+    assert clause in _row(_help(capsys, monkeypatch, "import", "session"), "--rgb-fps")
+    assert clause in _row(_help(capsys, monkeypatch, "simulate"), "--fps")

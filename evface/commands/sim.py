@@ -464,7 +464,7 @@ def register(app: typer.Typer) -> None:
         set_: list[str] | None = typer.Option(None, "--set", help="Override a DvsParams field, e.g. --set cutoff_hz=0 (repeatable)."),
         lux: float = typer.Option(300.0, "--lux", help="Illuminance (lux) a full-white video pixel stands for."),
         upsample: int = typer.Option(1, "--upsample", help="Insert K-1 linearly interpolated frames between video frames (K at least 1)."),
-        fps: float | None = typer.Option(None, "--fps", help="Frame rate of the video (default: the file's); required for a folder of frames."),
+        fps: float | None = typer.Option(None, "--fps", help="Frame rate of the video (default: the file's, or each frame's container timestamp when a variable-frame-rate video's frames stray from it by over half a frame); required for a folder of frames."),
         seed: int = typer.Option(0, "--seed", min=0, help="Seed of the threshold mismatch, noise and RGB camera noise."),
         rgb_out: Path | None = typer.Option(None, "--rgb-out", parser=file_name("--rgb-out"), metavar="<path>",
                                      help="Also write the video as seen by an RGB camera model (.avi or .mp4)."),
