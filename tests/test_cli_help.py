@@ -230,3 +230,15 @@ def test_simulate_fps_states_the_timestamps_of_a_variable_rate_video(capsys, mon
     clause = "each frame's container timestamp when a variable-frame-rate video's frames stray from it"
     assert clause in _row(_help(capsys, monkeypatch, "import", "session"), "--rgb-fps")
     assert clause in _row(_help(capsys, monkeypatch, "simulate"), "--fps")
+
+
+@pytest.mark.parametrize("words", [("run",), ("synth",)])
+def test_ray_is_shown_taking_what_it_takes(capsys, monkeypatch, words):
+    """``--ray`` showed ``auto|ADDRESS``, while it takes ``auto`` or ``HOST:PORT`` only (a URL, Ray
+    Client's ``ray://...``, is refused) and README gives ``--ray auto|HOST:PORT``."""
+    from evface.errors import ParameterError
+    from evface.ray_connect import connect
+
+    with pytest.raises(ParameterError, match="HOST:PORT"):
+        connect("ray://head:10001")
+    assert _row(_help(capsys, monkeypatch, *words), "--ray").split()[1] == "auto|HOST:PORT"

@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
                                                    "threads."),
         noise: str | None = typer.Option(None, "--noise", help="Event-camera noise of the dataset built: clean, typical (the "
                                                         "preset's default) or noisy; docs/camera-models.md."),
-        ray: str | None = typer.Option(None, "--ray", metavar="auto|ADDRESS",
+        ray: str | None = typer.Option(None, "--ray", metavar="auto|HOST:PORT",
                                 help="Run the clips, stages and folds as tasks on a Ray cluster (auto: the one 'ray start' "
                                      "began here; or the head's HOST:PORT); OUT must be on storage every node sees."),
         highspeed: bool = typer.Option(False, "--highspeed", help="Film a 200 fps RGB camera framed like hd too and "

@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
         faces: Path | None = typer.Option(None, "--faces", help="Folder of frontal face photos, one subject each."),
         workers: int = typer.Option(1, "--workers", help=f"Processes generating clips in parallel (1 to {WORKERS_PER_CPU} per core)."),
         shard: str | None = typer.Option(None, "--shard", help="I/N: make only shard I of N (join them with synth-merge)."),
-        ray: str | None = typer.Option(None, "--ray", metavar="auto|ADDRESS",
+        ray: str | None = typer.Option(None, "--ray", metavar="auto|HOST:PORT",
                                 help="Film the clips as tasks on a Ray cluster (auto: the one 'ray start' began here; "
                                      "or the head's HOST:PORT); OUT must be on storage every node sees."),
         noise: str | None = typer.Option(None, "--noise", help="Event-camera noise: clean, typical (the preset's default) "
