@@ -242,3 +242,11 @@ def test_ray_is_shown_taking_what_it_takes(capsys, monkeypatch, words):
     with pytest.raises(ParameterError, match="HOST:PORT"):
         connect("ray://head:10001")
     assert _row(_help(capsys, monkeypatch, *words), "--ray").split()[1] == "auto|HOST:PORT"
+
+
+def test_convert_chunk_us_states_its_default(capsys, monkeypatch):
+    """``convert`` without ``--chunk-us`` streams chunks of a number of events, not of time; its help
+    named no default."""
+    from evface.commands.io import CHUNK_EVENTS
+
+    assert f"(default: chunks of {CHUNK_EVENTS:,} events)" in _row(_help(capsys, monkeypatch, "convert"), "--chunk-us")
