@@ -11,7 +11,7 @@ Every executor has the one method ``run(jobs, on_done)``:
 - :class:`InProcess` (one job after the other, here),
 - :class:`ProcessPool` (``workers`` spawned processes on this machine; the default for
   ``--workers``/``--jobs``, no Ray needed),
-- :class:`~evface.ray_cluster.RayCluster` (``--ray auto|ADDRESS``: every job a Ray task; a job
+- :class:`~evface.ray_cluster.RayCluster` (``--ray auto|HOST:PORT``: every job a Ray task; a job
   whose worker or node is lost is retried, then reported by :class:`JobFailedError`, as is at
   once a job that raises, and by :class:`~evface.ray_cluster.ClusterLostError` the cluster itself
   stopping). Ray is imported only by :mod:`evface.ray_connect`.

@@ -1,4 +1,4 @@
-"""Running jobs as tasks on a Ray cluster (``--ray auto|ADDRESS``): :class:`RayCluster`.
+"""Running jobs as tasks on a Ray cluster (``--ray auto|HOST:PORT``): :class:`RayCluster`.
 
 Every job is a Ray task asking for its CPUs and GPUs; a job that no node can take is refused
 before anything runs, and the run stops with one error where the nodes that could take the jobs

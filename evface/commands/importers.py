@@ -159,7 +159,7 @@ def session(
     points: list[str] | None = typer.Option(None, "--points", help="NAME=CSV point pairs rgb_x,rgb_y,x,y."),
     homography: list[str] | None = typer.Option(None, "--homography", help="NAME=JSON 3x3 RGB->sensor matrix, or NAME=nominal: the video scaled onto the full sensor, same field of view and centre (a file named nominal: ./nominal)."),
     sensor_size: list[str] | None = typer.Option(None, "--sensor-size", help="NAME=WxH full sensor size of an event file whose header gives none (N-CARS .dat, headerless .csv) or only a camera plugin's name; must agree with a size the file gives."),
-    registration: list[str] | None = typer.Option(None, "--registration", help="NAME=auto|points|estimate|given."),
+    registration: list[str] | None = typer.Option(None, "--registration", help="NAME=auto|points|estimate|given (default auto)."),
     subject: str | None = typer.Option(None, "--subject", help="Subject when the CSV has no subject column."),
     lighting: str = typer.Option("unknown", "--lighting", help="Lighting when the CSV has no lighting column."),
     max_offset_us: int = typer.Option(5_000_000, "--max-offset-us", help="Cross-correlation search half-width."),

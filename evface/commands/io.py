@@ -33,6 +33,9 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
     return (width, height)
 
 
+CHUNK_EVENTS = 1 << 20
+"""The events of each chunk ``convert`` streams when no ``--chunk-us`` is given."""
+
 TRIGGER_FORMATS = ("evt2", "evt3", "aedat4")
 """The formats whose external trigger events evface reads (:func:`~evface.datasets.importers.sync_triggers.read_triggers`)."""
 
@@ -174,9 +177,9 @@ def register(app: typer.Typer) -> None:
     def convert_command(
         source: Path = typer.Argument(..., metavar="IN", help="Input events or clip file."),
         dest: Path = file_argument("OUT", "Output file; the extension picks the format."),
-        sensor: str | None = typer.Option(None, "--sensor", help="Clip sensor to read (IN .h5) or name to write (OUT .h5)."),
+        sensor: str | None = typer.Option(None, "--sensor", help="Clip sensor to read (IN .h5; needed where it holds several) and the name it is written under in OUT .h5 (default: IN's sensor, or events for a camera file)."),
         version: str | None = typer.Option(None, "--version", help="EVT version of a .raw output: evt3 (default), evt2, evt2.1."),
-        chunk_us: int | None = typer.Option(None, "--chunk-us", min=1, max=INT64[1], help="Stream in windows of this many µs."),
+        chunk_us: int | None = typer.Option(None, "--chunk-us", min=1, max=INT64[1], help=f"Stream in windows of this many µs (default: chunks of {CHUNK_EVENTS:,} events)."),
         sensor_size: str | None = typer.Option(None, "--sensor-size", help="WxH for inputs whose header has no size line, or only a camera plugin's name; must agree with a size the file gives."),
         relative_time: bool = typer.Option(False, "--relative-time",
                                            help="Write times from the first event (the time origin is lost)."),
@@ -196,7 +199,7 @@ def register(app: typer.Typer) -> None:
         from evface.io.event_writer import DEFAULT_CLIP_SENSOR  # lazy: as above
 
         in_clip = _check_conversion(source, dest, sensor, version, force)
-        reader = EventsFileReader(source, chunk_us=chunk_us, chunk_events=None if chunk_us else 1 << 20,
+        reader = EventsFileReader(source, chunk_us=chunk_us, chunk_events=None if chunk_us else CHUNK_EVENTS,
                                   sensor=sensor if in_clip else None, sensor_size=_parse_size(sensor_size), sort=sort)
         out_sensor = reader.sensor if in_clip else DEFAULT_CLIP_SENSOR if sensor is None else sensor
         assert out_sensor is not None  # a clip's reader names the sensor it chose on opening

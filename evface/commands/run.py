@@ -12,7 +12,7 @@ from evface.commands import terminal
 from evface.commands.paths import (file_name, made_folder, named_for, output_file, outside_datasets, replacing_as_checked,
                                    sole_writer)
 from evface.errors import ParameterError, where
-from evface.executor import check_workers
+from evface.executor import WORKERS_PER_CPU, check_workers
 from evface.tasks.configs import MAX_INT, MAX_SEEDS
 from evface.tasks.run_folder import outside_runs
 
@@ -23,16 +23,18 @@ def register(app: typer.Typer) -> None:
 
     @app.command("run")
     def run(
-        preset: str = typer.Option("quick", "--preset", help="quick (make run: <= 15 min on 2 cores), full (24 subjects, the docs' figures) or paper (larger)."),
+        preset: str = typer.Option("quick", "--preset", help="tiny (tests), quick (make run: <= 15 min on 2 cores), full (24 subjects, the docs' figures) or paper (larger)."),
         data: Path | None = typer.Option(None, "--data", help="Use this dataset folder instead of building the synthetic one."),
-        out: Path | None = typer.Option(None, "--out", help="Output folder; a second run skips finished stages. "
-                                                     "[default: runs/PRESET]"),
+        out: Path | None = typer.Option(None, "--out", help="Output folder (default: runs/PRESET); a second run "
+                                                     "skips finished stages."),
         seed: int = typer.Option(0, "--seed", min=0, max=MAX_INT, help="Seed of the dataset and of every training run."),
-        jobs: int | None = typer.Option(None, "--jobs", help="Training jobs (stages; a classification stage's folds) run side by side, "
-                                                   "each with cores/JOBS torch threads (default: one per core)."),
+        jobs: int | None = typer.Option(None, "--jobs", help=f"Processes run side by side (default: one per core; 1 to {WORKERS_PER_CPU} per core): the "
+                                                   "dataset's clips, then the training jobs (stages; a "
+                                                   "classification stage's folds), each with cores/JOBS torch "
+                                                   "threads."),
         noise: str | None = typer.Option(None, "--noise", help="Event-camera noise of the dataset built: clean, typical (the "
                                                         "preset's default) or noisy; docs/camera-models.md."),
-        ray: str | None = typer.Option(None, "--ray", metavar="auto|ADDRESS",
+        ray: str | None = typer.Option(None, "--ray", metavar="auto|HOST:PORT",
                                 help="Run the clips, stages and folds as tasks on a Ray cluster (auto: the one 'ray start' "
                                      "began here; or the head's HOST:PORT); OUT must be on storage every node sees."),
         highspeed: bool = typer.Option(False, "--highspeed", help="Film a 200 fps RGB camera framed like hd too and "

@@ -463,8 +463,8 @@ def register(app: typer.Typer) -> None:
         model: str | None = typer.Option(None, "--model", help="Pixel model: davis346, evk4 or ideal (default: the sensor's, davis346 for WxH)."),
         set_: list[str] | None = typer.Option(None, "--set", help="Override a DvsParams field, e.g. --set cutoff_hz=0 (repeatable)."),
         lux: float = typer.Option(300.0, "--lux", help="Illuminance (lux) a full-white video pixel stands for."),
-        upsample: int = typer.Option(1, "--upsample", help="Insert K-1 linearly interpolated frames between video frames."),
-        fps: float | None = typer.Option(None, "--fps", help="Frame rate of the video (default: the file's); required for a folder of frames."),
+        upsample: int = typer.Option(1, "--upsample", help="Insert K-1 linearly interpolated frames between video frames (K at least 1)."),
+        fps: float | None = typer.Option(None, "--fps", help="Frame rate of the video (default: the file's, or each frame's container timestamp when a variable-frame-rate video's frames stray from it by over half a frame); required for a folder of frames."),
         seed: int = typer.Option(0, "--seed", min=0, help="Seed of the threshold mismatch, noise and RGB camera noise."),
         rgb_out: Path | None = typer.Option(None, "--rgb-out", parser=file_name("--rgb-out"), metavar="<path>",
                                      help="Also write the video as seen by an RGB camera model (.avi or .mp4)."),
@@ -475,7 +475,7 @@ def register(app: typer.Typer) -> None:
         metering: str | None = typer.Option(None, "--metering",
                                      help="Auto-exposure metering for --rgb-out: average or centre (default: the preset's)."),
         antiflicker_hz: float | None = typer.Option(None, "--antiflicker-hz",
-                                             help="Light flicker the --rgb-out exposure avoids: 100, 120 or 0 (off; default: the preset's)."),
+                                             help="Light flicker (Hz) the --rgb-out exposure avoids: 100 or 120 for lamps on 50 or 60 Hz mains, any rate up to 10^6, or 0 (off; default: the preset's)."),
     ) -> None:
         """Convert a video, or a folder of numbered frames as the video they make, into events with
         the DVS pixel model (and optionally degraded RGB frames).

@@ -13,6 +13,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
 from evface.commands import terminal
 from evface.commands.paths import output_folder, outside_datasets, sole_writer
 from evface.errors import ParameterError, counted
+from evface.executor import WORKERS_PER_CPU
 from evface.ray_cluster import RayCluster
 from evface.ray_connect import ray_session
 
@@ -76,12 +77,12 @@ def register(app: typer.Typer) -> None:
         preset: str = typer.Option("quick", "--preset", help="tiny (tests), quick (make run: ~5 min on 2 cores), full (24 subjects, 1,344 clips) or paper."),
         seed: int = typer.Option(0, "--seed", min=0, help="Dataset seed: the same seed gives the same dataset."),
         subjects: int | None = typer.Option(None, "--subjects", help="Number of procedural subjects (default: the preset's)."),
-        classes: list[str] | None = typer.Option(None, "--classes", help="Classes to make, e.g. --classes AU4,AU6+12 (default: all)."),
-        lighting: list[str] | None = typer.Option(None, "--lighting", help="Lighting presets, e.g. --lighting bright,dim."),
+        classes: list[str] | None = typer.Option(None, "--classes", help="Classes to make, e.g. --classes AU4,AU6+12 or neutral (default: the preset's, every AU class but for tiny)."),
+        lighting: list[str] | None = typer.Option(None, "--lighting", help="Lighting presets, e.g. --lighting bright,dim (default: the preset's)."),
         faces: Path | None = typer.Option(None, "--faces", help="Folder of frontal face photos, one subject each."),
-        workers: int = typer.Option(1, "--workers", help="Processes generating clips in parallel (at least 1)."),
+        workers: int = typer.Option(1, "--workers", help=f"Processes generating clips in parallel (1 to {WORKERS_PER_CPU} per core)."),
         shard: str | None = typer.Option(None, "--shard", help="I/N: make only shard I of N (join them with synth-merge)."),
-        ray: str | None = typer.Option(None, "--ray", metavar="auto|ADDRESS",
+        ray: str | None = typer.Option(None, "--ray", metavar="auto|HOST:PORT",
                                 help="Film the clips as tasks on a Ray cluster (auto: the one 'ray start' began here; "
                                      "or the head's HOST:PORT); OUT must be on storage every node sees."),
         noise: str | None = typer.Option(None, "--noise", help="Event-camera noise: clean, typical (the preset's default) "
@@ -111,7 +112,7 @@ def register(app: typer.Typer) -> None:
     @app.command("synth-merge")
     def synth_merge(
         out: Path = typer.Argument(..., metavar="OUT", help="Dataset folder to write."),
-        shard_dirs: list[Path] = typer.Argument(..., metavar="SHARD_DIR...",
+        shard_dirs: list[Path] = typer.Argument(..., metavar="SHARD_DIR",
                                                 help="The folders made by 'evface synth --shard I/N', all N of them."),
     ) -> None:
         """Join the shard folders of one synthetic dataset into OUT (the same as one unsharded run)."""

@@ -571,8 +571,9 @@ class ReconstructConfig(TaskConfig):
     seeds: int = setting(1, "Trainings per part (seeds seed, seed+1, ...; the folds stay those of --seed); a sample's "
                             "scores are the mean over them. A run given more resumes and trains only the new seeds.",
                         minimum=1, maximum=MAX_SEEDS)
-    threads: int = setting(0, "torch CPU threads (0 = half the cores; 1 is fastest on a busy machine).", minimum=0,
-                           maximum=MAX_THREADS)
+    threads: int = setting(0, "torch CPU threads (0 = half the cores, at most the process's: torch's default, "
+                              "OMP_NUM_THREADS or evface run's share of the cores; 1 is fastest on a busy machine).",
+                           minimum=0, maximum=MAX_THREADS)
     device: str = setting("auto", "auto | cpu | cuda.", choices=("auto", "cpu", "cuda"))
 
     def __post_init__(self) -> None:
