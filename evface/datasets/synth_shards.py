@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from evface.datasets.synth import SAME_DATASET_KEYS, check_same_version, claim_dataset_folder, differing_keys
-from evface.errors import DatasetError, ParameterError, counted, where
+from evface.datasets.synth_options import made_with
+from evface.errors import DatasetError, EvfaceError, ParameterError, counted, where
+from evface.io.clip_reader import read_clip_meta
 from evface.io.dataset import read_dataset_json, write_dataset_json
 from evface.io.dataset_output import check_apart
 from evface.io.manifest import read_manifest, write_manifest
@@ -33,6 +35,7 @@ def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
     shards = _finished_shards([Path(d) for d in shard_dirs])
     merged = dict(shards[0][1])
     merged["shard"] = None
+    merged["n_clips"] = sum(len(shard_rows) for _, _, shard_rows in shards)  # was shard 0's until the merge ended
     claim_dataset_folder(out, merged, SAME_DATASET_KEYS + ("shard",), "the shards",
                   "merging them into it would mix the clips of two versions; give OUT a new folder")
     write_dataset_json(out, merged)  # first: an interrupted merge can be run again into this folder
@@ -53,8 +56,6 @@ def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
                     tmp.unlink(missing_ok=True)
                     raise
             rows.append(row)
-    merged["n_clips"] = len(rows)
-    write_dataset_json(out, merged)
     write_manifest(out, rows)
     return out
 
@@ -111,7 +112,10 @@ def _finished_shards(shard_dirs: list[Path]) -> list[tuple[Path, dict[str, Any],
     for d, info in infos:
         diff = differing_keys(info, first, SAME_DATASET_KEYS)
         if diff:
-            raise DatasetError(where(d, f"shard made with other {', '.join(diff)} than {first_dir}"))
+            this, other = made_with(info, first, diff)
+            raise DatasetError(where(d, f"shard made with {this}, {first_dir} with {other or 'others'}; make every "
+                                        "shard with the same evface synth options but --shard I/N (run the odd one "
+                                        "again into a new folder)"))  # was: "made with other params than ..."
         check_same_version(d, "shard", info, str(first_dir), first, "make every shard with one version (run the synth "
                                                                  "--shard command of the odd ones again into new folders)")
         i, count = _shard_pair(d, info)
@@ -139,5 +143,26 @@ def _finished_shards(shard_dirs: list[Path]) -> list[tuple[Path, dict[str, Any],
         gone = next((row["file"] for row in rows if not (d / row["file"]).is_file()), None)
         if gone is not None:
             raise DatasetError(where(d / gone, f"clip file missing; {again}"))
+        for row in rows:
+            try:
+                read_clip_meta(d / row["file"])  # was: a clip cut short (a copy interrupted) merged unread
+            except EvfaceError as exc:
+                raise DatasetError(f"{exc}; {again} (it films the clip anew)") from None
         result.append((d, info, rows))
+    _check_apart_clips(result)
     return result
+
+
+def _check_apart_clips(shards: list[tuple[Path, dict[str, Any], list[dict[str, Any]]]]) -> None:
+    """A :class:`DatasetError` naming a clip that two shards hold, and both shards (was: the clips
+    before it linked into OUT, then "clip_id ... is already on line 2" naming OUT's manifest, not
+    written)."""
+    owner: dict[str, Path] = {}
+    for d, info, rows in shards:
+        for row in rows:
+            first = owner.setdefault(row["clip_id"], d)
+            if first != d:
+                i, n = info["shard"]
+                raise DatasetError(where(d, f"shard {i}/{n} holds clip {row['clip_id']}, which shard {first} holds too: "
+                                            "not shards of one plan; make every shard with the same evface synth "
+                                            "options but --shard I/N"))
