@@ -286,7 +286,7 @@ def test_shards_merge_into_the_unsharded_dataset(reference, tmp_path, capsys):
     with pytest.raises(ParameterError, match="shard_dirs must be a list of shard folders, got the one path"):
         merge_shards(tmp_path / "partial", str(shards[0]))  # was: its letters taken as folders
     assert main(["synth-merge", str(tmp_path / "partial"), str(shards[0])]) == 2
-    assert "shard 1 of 2 missing (given: 0/2); add its folder, or make it with the shards' evface synth command and " \
+    assert "shard 1 of 2 missing (given: 0 of 2); add its folder, or make it with the shards' evface synth command and " \
            "--shard 1/2" in " ".join(capsys.readouterr().err.split())  # was: "shard 1 of 2 missing", nothing more
     assert main(["synth-merge", str(tmp_path / "merged"), *map(str, shards)]) == 0
     merged = tmp_path / "merged"

@@ -141,3 +141,16 @@ def test_a_merge_stopped_part_way_and_run_again_is_the_unsharded_dataset(built, 
     assert _files(tmp_path / "out") == _files(built / "whole")
     with pytest.raises(DatasetError, match="given twice"):
         merge_shards(tmp_path / "again", [shards[0], shards[0], shards[1]])
+
+
+def test_shards_missing_from_many_are_said_as_ranges(tmp_path, capsys):
+    """Shards 5 and 999 of 1000 given (empty shards of a 2-clip plan, made at once): the line named
+    each missing shard, 998 numbers, and each given one."""
+    shards = [tmp_path / "s5", tmp_path / "s999"]
+    for shard, i in zip(shards, (5, 999), strict=True):
+        assert _synth(shard, "--shard", f"{i}/1000") == 0
+    capsys.readouterr()
+    assert main(["synth-merge", str(tmp_path / "out"), *map(str, shards)]) == 2
+    assert "error: shards 0-4, 6-998 of 1000 missing (given: 5, 999 of 1000); add its folder, or make it with the " \
+           "shards' evface synth command and --shard 0/1000" == _one_line(capsys)
+    assert not (tmp_path / "out").exists()

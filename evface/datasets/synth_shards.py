@@ -125,11 +125,10 @@ def _finished_shards(shard_dirs: list[Path]) -> list[tuple[Path, dict[str, Any],
             raise DatasetError(where(d, f"shard {i}/{n} given twice (also {shards[i][0]})"))
         shards[i] = (d, info)
     missing = sorted(set(range(n)) - set(shards))
-    if missing:
-        given = ", ".join(f"{i}/{n}" for i in sorted(shards))
-        raise DatasetError(f"{'shard' if len(missing) == 1 else 'shards'} {', '.join(map(str, missing))} of {n} missing "
-                           f"(given: {given}); add its folder, or make it with the shards' evface synth command and "
-                           f"--shard {missing[0]}/{n}")  # was: no word of what was given or what to do
+    if missing:  # the numbers as ranges: was each of them, 9999 numbers for one shard of 10000
+        raise DatasetError(f"{'shard' if len(missing) == 1 else 'shards'} {numbers_as_ranges(missing)} of {n} missing "
+                           f"(given: {numbers_as_ranges(sorted(shards))} of {n}); add its folder, or make it with the "
+                           f"shards' evface synth command and --shard {missing[0]}/{n}")
     result = []
     for i in sorted(shards):
         d, info = shards[i]
@@ -166,3 +165,36 @@ def _check_apart_clips(shards: list[tuple[Path, dict[str, Any], list[dict[str, A
                 raise DatasetError(where(d, f"shard {i}/{n} holds clip {row['clip_id']}, which shard {first} holds too: "
                                             "not shards of one plan; make every shard with the same evface synth "
                                             "options but --shard I/N"))
+
+
+def numbers_as_ranges(numbers: Sequence[int], most: int = 8) -> str:
+    """Sorted whole ``numbers`` said as ranges (``0-4, 6``), the first ``most`` ranges and how many
+    numbers are left: what a line naming shards says, however many there are.
+
+    Parameters
+    ----------
+    numbers : sequence of int
+        Increasing whole numbers.
+    most : int
+        The ranges said at most.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> numbers_as_ranges([0, 1, 2, 3, 4, 6, 9998])
+    '0-4, 6, 9998'
+    >>> numbers_as_ranges(range(0, 40, 2), most=3)
+    '0, 2, 4 and 17 more'
+    """
+    ranges: list[list[int]] = []
+    for i in numbers:
+        if ranges and i == ranges[-1][1] + 1:
+            ranges[-1][1] = i
+        else:
+            ranges.append([i, i])
+    said = [f"{a}" if a == b else f"{a}-{b}" for a, b in ranges[:most]]
+    left = sum(b - a + 1 for a, b in ranges[most:])
+    return ", ".join(said) + f" and {left} more" * bool(left)
