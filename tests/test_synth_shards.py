@@ -46,6 +46,7 @@ def _files(root: Path) -> dict[str, bytes]:
 @pytest.mark.parametrize("option, made, given", [
     (["--noise", "noisy"], "--noise typical", "--noise noisy"),
     (["--seed", "1"], "--seed 0", "--seed 1"),
+    (["--subjects", "2"], "--subjects 1", "--subjects 2"),  # was: "other subjects"
     (["--rgb-hd-cameras", "webcam30,highspeed200"], "--rgb-hd-cameras webcam30",
      "--rgb-hd-cameras webcam30,highspeed200"),
 ])

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from evface.errors import counted
+
 
 def _listed(values: Any) -> str:
     """``values`` (a list, or a dict's keys) joined by commas, as the option takes them."""
@@ -39,8 +41,8 @@ def _subjects(info: dict[str, Any], kind: str) -> list[Any]:
 
 def _photos(info: dict[str, Any]) -> str:
     names = [str(s.get("name")) for s in _subjects(info, "photo")]
-    return f"--faces of {len(names)} photos ({', '.join(names[:3])}{', ...' * (len(names) > 3)})" if names \
-        else "no --faces"
+    return f"--faces of {counted(len(names), 'photo')} ({', '.join(names[:3])}{', ...' * (len(names) > 3)})" \
+        if names else "no --faces"
 
 
 def _shard(info: dict[str, Any]) -> str:
