@@ -12,6 +12,7 @@ from evface.cli import main
 from evface.datasets import synth_shards
 from evface.datasets.synth_shards import merge_shards
 from evface.errors import DatasetError
+from evface.io.dataset import DatasetFolder
 
 PLAN = ["--preset", "tiny", "--subjects", "1", "--classes", "AU4"]
 """With ``--lighting bright,dim``: two clips, one a shard of 2."""
@@ -120,8 +121,9 @@ def test_a_shard_clip_cut_short_is_refused_and_its_synth_films_it_again(built, t
 
 
 def test_a_merge_stopped_part_way_and_run_again_is_the_unsharded_dataset(built, tmp_path, monkeypatch):
-    """A merge stopped after its first clip leaves no half clip, and run again is the unsharded
-    dataset byte for byte: dataset.json, manifest and clips."""
+    """A merge stopped after its first clip leaves no half clip, a folder that says it is unfinished
+    when opened, and run again is the unsharded dataset byte for byte: dataset.json, manifest and
+    clips."""
     shards = [built / "shard0", built / "shard1"]
     real, linked = synth_shards.os.replace, []
 
@@ -138,6 +140,9 @@ def test_a_merge_stopped_part_way_and_run_again_is_the_unsharded_dataset(built, 
     monkeypatch.undo()
     assert sorted(_files(tmp_path / "out")) == ["clips/s000_AU4_bright_r0.h5", "dataset.json"]  # no .tmp left
     assert json.loads((tmp_path / "out" / "dataset.json").read_text())["n_clips"] == 2  # was shard 0's 1 till the end
+    with pytest.raises(DatasetError, match="no manifest yet: a dataset whose build or merge stopped before its end .* "
+                                           "run the evface synth or synth-merge command that began it again"):
+        DatasetFolder.open(tmp_path / "out")  # was: "no manifest: not an evface dataset folder"
     merge_shards(tmp_path / "out", shards)
     assert _files(tmp_path / "out") == _files(built / "whole")
     with pytest.raises(DatasetError, match="given twice"):
