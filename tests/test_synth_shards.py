@@ -160,3 +160,14 @@ def test_shards_missing_from_many_are_said_as_ranges(tmp_path, capsys):
     assert "error: shards 0-4, 6-998 of 1000 missing (given: 5, 999 of 1000); add its folder, or make it with the " \
            "shards' evface synth command and --shard 0/1000" == _one_line(capsys)
     assert not (tmp_path / "out").exists()
+
+
+def test_shards_of_two_splits_are_refused_naming_both(built, tmp_path, capsys):
+    """Shard 1/3 with shard 0/2: was "shard 1/3 does not match N=2 of the others", nothing to do."""
+    third = tmp_path / "third"
+    assert _synth(third, "--shard", "1/3") == 0
+    capsys.readouterr()
+    assert main(["synth-merge", str(tmp_path / "out"), str(built / "shard0"), str(third)]) == 2
+    assert f"{third}: shard 1/3 is one of 3 shards, {built / 'shard0'} one of 2; give the shards of one split, all " \
+           "made with --shard I/2" in _one_line(capsys)
+    assert not (tmp_path / "out").exists()

@@ -120,7 +120,8 @@ def _finished_shards(shard_dirs: list[Path]) -> list[tuple[Path, dict[str, Any],
                                                                  "--shard command of the odd ones again into new folders)")
         i, count = _shard_pair(d, info)
         if count != n:
-            raise DatasetError(where(d, f"shard {i}/{count} does not match N={n} of the others"))
+            raise DatasetError(where(d, f"shard {i}/{count} is one of {count} shards, {first_dir} one of {n}; give the "
+                                        f"shards of one split, all made with --shard I/{n}"))  # was: "N=2 of the others"
         if i in shards:
             raise DatasetError(where(d, f"shard {i}/{n} given twice (also {shards[i][0]})"))
         shards[i] = (d, info)
