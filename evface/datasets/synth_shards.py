@@ -21,9 +21,10 @@ from evface.io.manifest import read_manifest, write_manifest
 def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
     """Join shard folders made by ``synthesize(..., shard="I/N")`` into one dataset folder.
 
-    Every shard must come from the same parameters and the same evface version, be finished, and
-    together they must hold every shard ``0..N-1``; all this is checked before anything is
-    written. Clip files are hard-linked when possible, else copied. ``out_dir`` must be new,
+    Every shard must come from the same parameters (the order of the classes and lightings
+    included) and the same evface version, be finished, every clip readable, and together they
+    must hold every shard ``0..N-1``, no clip twice; all this is checked before anything is
+    written (a refusal names the options that differ, as each shard was made). Clip files are hard-linked when possible, else copied. ``out_dir`` must be new,
     empty, or an earlier (possibly interrupted) merge of the same dataset.
     """
     out = Path(out_dir)
@@ -127,8 +128,8 @@ def _finished_shards(shard_dirs: list[Path]) -> list[tuple[Path, dict[str, Any],
         shards[i] = (d, info)
     missing = sorted(set(range(n)) - set(shards))
     if missing:  # the numbers as ranges: was each of them, 9999 numbers for one shard of 10000
-        raise DatasetError(f"{'shard' if len(missing) == 1 else 'shards'} {numbers_as_ranges(missing)} of {n} missing "
-                           f"(given: {numbers_as_ranges(sorted(shards))} of {n}); add its folder, or make it with the "
+        raise DatasetError(f"{'shard' if len(missing) == 1 else 'shards'} {_numbers_as_ranges(missing)} of {n} missing "
+                           f"(given: {_numbers_as_ranges(sorted(shards))} of {n}); add its folder, or make it with the "
                            f"shards' evface synth command and --shard {missing[0]}/{n}")
     result = []
     for i in sorted(shards):
@@ -168,7 +169,7 @@ def _check_apart_clips(shards: list[tuple[Path, dict[str, Any], list[dict[str, A
                                             "options but --shard I/N"))
 
 
-def numbers_as_ranges(numbers: Sequence[int], most: int = 8) -> str:
+def _numbers_as_ranges(numbers: Sequence[int], most: int = 8) -> str:
     """Sorted whole ``numbers`` said as ranges (``0-4, 6``), the first ``most`` ranges and how many
     numbers are left: what a line naming shards says, however many there are.
 
@@ -185,9 +186,9 @@ def numbers_as_ranges(numbers: Sequence[int], most: int = 8) -> str:
 
     Examples
     --------
-    >>> numbers_as_ranges([0, 1, 2, 3, 4, 6, 9998])
+    >>> _numbers_as_ranges([0, 1, 2, 3, 4, 6, 9998])
     '0-4, 6, 9998'
-    >>> numbers_as_ranges(range(0, 40, 2), most=3)
+    >>> _numbers_as_ranges(range(0, 40, 2), most=3)
     '0, 2, 4 and 17 more'
     """
     ranges: list[list[int]] = []
