@@ -204,9 +204,10 @@ def test_worker_pool_gives_the_same_clips(reference, tmp_path):
 
 
 def test_refuses_to_mix_parameters_in_one_folder(reference):
-    with pytest.raises(DatasetError, match="other"):
+    with pytest.raises(DatasetError, match="made with --seed 0, this run gives --seed 5"):
         synthesize(reference, preset="tiny", seed=5, subjects=2, classes=["AU4"], lighting=["bright", "dim"])
-    with pytest.raises(DatasetError, match="other params"):
+    with pytest.raises(DatasetError, match="made with --rgb-hd-cameras webcam30, this run gives --rgb-hd-cameras "
+                                           "webcam30,highspeed200"):
         synthesize(reference, **SUBSET, rgb_hd_cameras=["webcam30", "highspeed200"])
 
 
@@ -285,7 +286,7 @@ def test_shards_merge_into_the_unsharded_dataset(reference, tmp_path, capsys):
     with pytest.raises(ParameterError, match="shard_dirs must be a list of shard folders, got the one path"):
         merge_shards(tmp_path / "partial", str(shards[0]))  # was: its letters taken as folders
     assert main(["synth-merge", str(tmp_path / "partial"), str(shards[0])]) == 2
-    assert "shard 1 of 2 missing (given: 0/2); add its folder, or make it with the shards' evface synth command and " \
+    assert "shard 1 of 2 missing (given: 0 of 2); add its folder, or make it with the shards' evface synth command and " \
            "--shard 1/2" in " ".join(capsys.readouterr().err.split())  # was: "shard 1 of 2 missing", nothing more
     assert main(["synth-merge", str(tmp_path / "merged"), *map(str, shards)]) == 0
     merged = tmp_path / "merged"

@@ -20,6 +20,7 @@ from typing import Any
 
 from evface import __version__
 from evface.datasets.synth_film import film_clip, local_executor
+from evface.datasets.synth_options import made_with
 from evface.datasets.synth_plan import (
     FaceProblem, Subject, SynthPreset, check_names, choose_classes, choose_lightings, get_preset, parse_shard,
     plan_clips, plan_subjects,
@@ -70,6 +71,7 @@ def _dataset_info(preset: SynthPreset, seed: int, subjects: list[Subject], class
         "subjects": [asdict(s) for s in subjects],
         "classes": classes,
         "lightings": {name: asdict(get_lighting(name)) for name in lightings},
+        "plan_order": {"classes": list(classes), "lightings": list(lightings)},  # dataset.json sorts the keys
         "sensors": {"hd": preset.rig.hd_preset, "lr": preset.rig.lr_preset, "rgb": preset.rig.rgb_preset},
         "skipped_faces": [asdict(p) for p in problems],
     }
@@ -357,14 +359,19 @@ def _remove_partial(paths: Iterable[Path]) -> None:
             tmp.unlink(missing_ok=True)
 
 
-SAME_DATASET_KEYS = ("generator", "seed", "preset", "params", "subjects", "classes", "lightings")
-"""The ``dataset.json`` keys that make two synthetic datasets (or shards) the same dataset."""
+SAME_DATASET_KEYS = ("generator", "seed", "preset", "params", "subjects", "classes", "lightings", "plan_order")
+"""The ``dataset.json`` keys that make two synthetic datasets (or shards) the same dataset. ``plan_order``
+is the order in which ``--classes`` and ``--lighting`` named them (``dataset.json`` writes ``classes``
+and ``lightings`` with their keys sorted): it decides which clips each shard makes, and with a preset
+that rotates the lightings which lighting each clip has (was: ``--lighting dim,bright`` resumed a
+shard begun with ``bright,dim``, filming the other shard's clips)."""
 
 
 def differing_keys(a: dict[str, Any], b: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
     """The ``keys`` on which two ``dataset.json`` records differ. A :class:`SynthPreset` or
     :class:`Subject` field added after a record was written (``rotate_lightings``,
-    ``photo_sha256``) counts as its default there, which plans the same clips. A photo subject
+    ``photo_sha256``) counts as its default there, which plans the same clips, and a record without
+    ``plan_order`` (written before 2026-12-07) agrees with any order. A photo subject
     whose pixels are recorded is that photo from any path (``--faces photos`` here,
     ``--faces /data/photos`` on another node).
 
@@ -404,7 +411,7 @@ def differing_keys(a: dict[str, Any], b: dict[str, Any], keys: tuple[str, ...]) 
             return [subject(s) for s in v]
         return {**defaults, **v} if key == "params" and isinstance(v, dict) else v
 
-    return [k for k in keys if value(a, k) != value(b, k)]
+    return [k for k in keys if value(a, k) != value(b, k) and not (k == "plan_order" and None in (a.get(k), b.get(k)))]
 
 
 def claim_dataset_folder(out: Path, info: dict[str, Any], keys: tuple[str, ...], writer: str, advice: str) -> None:
@@ -449,8 +456,9 @@ def claim_dataset_folder(out: Path, info: dict[str, Any], keys: tuple[str, ...],
         found = read_dataset_json(out)
         diff = differing_keys(found, info, keys)
         if diff:
-            raise DatasetError(where(out, f"holds a dataset made with other {', '.join(diff)}; "
-                                          "use a new folder to build this one"))
+            earlier, this = made_with(found, info, diff)
+            raise DatasetError(where(out, f"holds a dataset made with {earlier}" + f", this run gives {this}" * bool(this) +
+                                          "; use a new folder to build this one"))  # was: "made with other params"
         check_same_version(out, "dataset", found, writer, info, advice)
     elif out.is_dir() and any(out.iterdir()):
         raise DatasetError(where(out, "is not empty and holds no evface synthetic dataset (no dataset.json); "

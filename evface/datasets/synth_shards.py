@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from evface.datasets.synth import SAME_DATASET_KEYS, check_same_version, claim_dataset_folder, differing_keys
-from evface.errors import DatasetError, ParameterError, counted, where
+from evface.datasets.synth_options import made_with
+from evface.errors import DatasetError, EvfaceError, ParameterError, counted, where
+from evface.io.clip_reader import read_clip_meta
 from evface.io.dataset import read_dataset_json, write_dataset_json
 from evface.io.dataset_output import check_apart
 from evface.io.manifest import read_manifest, write_manifest
@@ -19,9 +21,10 @@ from evface.io.manifest import read_manifest, write_manifest
 def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
     """Join shard folders made by ``synthesize(..., shard="I/N")`` into one dataset folder.
 
-    Every shard must come from the same parameters and the same evface version, be finished, and
-    together they must hold every shard ``0..N-1``; all this is checked before anything is
-    written. Clip files are hard-linked when possible, else copied. ``out_dir`` must be new,
+    Every shard must come from the same parameters (the order of the classes and lightings
+    included) and the same evface version, be finished, every clip readable, and together they
+    must hold every shard ``0..N-1``, no clip twice; all this is checked before anything is
+    written (a refusal names the options that differ, as each shard was made). Clip files are hard-linked when possible, else copied. ``out_dir`` must be new,
     empty, or an earlier (possibly interrupted) merge of the same dataset.
     """
     out = Path(out_dir)
@@ -33,6 +36,7 @@ def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
     shards = _finished_shards([Path(d) for d in shard_dirs])
     merged = dict(shards[0][1])
     merged["shard"] = None
+    merged["n_clips"] = sum(len(shard_rows) for _, _, shard_rows in shards)  # was shard 0's until the merge ended
     claim_dataset_folder(out, merged, SAME_DATASET_KEYS + ("shard",), "the shards",
                   "merging them into it would mix the clips of two versions; give OUT a new folder")
     write_dataset_json(out, merged)  # first: an interrupted merge can be run again into this folder
@@ -53,8 +57,6 @@ def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
                     tmp.unlink(missing_ok=True)
                     raise
             rows.append(row)
-    merged["n_clips"] = len(rows)
-    write_dataset_json(out, merged)
     write_manifest(out, rows)
     return out
 
@@ -111,21 +113,24 @@ def _finished_shards(shard_dirs: list[Path]) -> list[tuple[Path, dict[str, Any],
     for d, info in infos:
         diff = differing_keys(info, first, SAME_DATASET_KEYS)
         if diff:
-            raise DatasetError(where(d, f"shard made with other {', '.join(diff)} than {first_dir}"))
+            this, other = made_with(info, first, diff)
+            raise DatasetError(where(d, f"shard made with {this}, {first_dir} with {other or 'others'}; make every "
+                                        "shard with the same evface synth options but --shard I/N (run the odd one "
+                                        "again into a new folder)"))  # was: "made with other params than ..."
         check_same_version(d, "shard", info, str(first_dir), first, "make every shard with one version (run the synth "
                                                                  "--shard command of the odd ones again into new folders)")
         i, count = _shard_pair(d, info)
         if count != n:
-            raise DatasetError(where(d, f"shard {i}/{count} does not match N={n} of the others"))
+            raise DatasetError(where(d, f"shard {i}/{count} is one of {count} shards, {first_dir} one of {n}; give the "
+                                        f"shards of one split, all made with --shard I/{n}"))  # was: "N=2 of the others"
         if i in shards:
             raise DatasetError(where(d, f"shard {i}/{n} given twice (also {shards[i][0]})"))
         shards[i] = (d, info)
     missing = sorted(set(range(n)) - set(shards))
-    if missing:
-        given = ", ".join(f"{i}/{n}" for i in sorted(shards))
-        raise DatasetError(f"{'shard' if len(missing) == 1 else 'shards'} {', '.join(map(str, missing))} of {n} missing "
-                           f"(given: {given}); add its folder, or make it with the shards' evface synth command and "
-                           f"--shard {missing[0]}/{n}")  # was: no word of what was given or what to do
+    if missing:  # the numbers as ranges: was each of them, 9999 numbers for one shard of 10000
+        raise DatasetError(f"{'shard' if len(missing) == 1 else 'shards'} {_numbers_as_ranges(missing)} of {n} missing "
+                           f"(given: {_numbers_as_ranges(sorted(shards))} of {n}); add its folder, or make it with the "
+                           f"shards' evface synth command and --shard {missing[0]}/{n}")
     result = []
     for i in sorted(shards):
         d, info = shards[i]
@@ -139,5 +144,59 @@ def _finished_shards(shard_dirs: list[Path]) -> list[tuple[Path, dict[str, Any],
         gone = next((row["file"] for row in rows if not (d / row["file"]).is_file()), None)
         if gone is not None:
             raise DatasetError(where(d / gone, f"clip file missing; {again}"))
+        for row in rows:
+            try:
+                read_clip_meta(d / row["file"])  # was: a clip cut short (a copy interrupted) merged unread
+            except EvfaceError as exc:
+                raise DatasetError(f"{exc}; {again} (it films the clip anew)") from None
         result.append((d, info, rows))
+    _check_apart_clips(result)
     return result
+
+
+def _check_apart_clips(shards: list[tuple[Path, dict[str, Any], list[dict[str, Any]]]]) -> None:
+    """A :class:`DatasetError` naming a clip that two shards hold, and both shards (was: the clips
+    before it linked into OUT, then "clip_id ... is already on line 2" naming OUT's manifest, not
+    written)."""
+    owner: dict[str, Path] = {}
+    for d, info, rows in shards:
+        for row in rows:
+            first = owner.setdefault(row["clip_id"], d)
+            if first != d:
+                i, n = info["shard"]
+                raise DatasetError(where(d, f"shard {i}/{n} holds clip {row['clip_id']}, which shard {first} holds too: "
+                                            "not shards of one plan; make every shard with the same evface synth "
+                                            "options but --shard I/N"))
+
+
+def _numbers_as_ranges(numbers: Sequence[int], most: int = 8) -> str:
+    """Sorted whole ``numbers`` said as ranges (``0-4, 6``), the first ``most`` ranges and how many
+    numbers are left: what a line naming shards says, however many there are.
+
+    Parameters
+    ----------
+    numbers : sequence of int
+        Increasing whole numbers.
+    most : int
+        The ranges said at most.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> _numbers_as_ranges([0, 1, 2, 3, 4, 6, 9998])
+    '0-4, 6, 9998'
+    >>> _numbers_as_ranges(range(0, 40, 2), most=3)
+    '0, 2, 4 and 17 more'
+    """
+    ranges: list[list[int]] = []
+    for i in numbers:
+        if ranges and i == ranges[-1][1] + 1:
+            ranges[-1][1] = i
+        else:
+            ranges.append([i, i])
+    said = [f"{a}" if a == b else f"{a}-{b}" for a, b in ranges[:most]]
+    left = sum(b - a + 1 for a, b in ranges[most:])
+    return ", ".join(said) + f" and {left} more" * bool(left)

@@ -373,6 +373,10 @@ def read_manifest_lines(root: str | Path) -> tuple[list[dict[str, Any]], list[in
     path = Path(root) / "manifest.csv"
     if Path(root).is_file():
         raise DatasetError(where(Path(root), "is a file, not an evface dataset folder"))
+    if not path.exists() and (Path(root) / "dataset.json").is_file():  # was: "not an evface dataset folder"
+        raise DatasetError(where(path, "no manifest yet: a dataset whose build or merge stopped before its end "
+                                       "(its dataset.json is there); run the evface synth or synth-merge command that "
+                                       "began it again to finish it"))
     if not path.exists():
         raise DatasetError(where(path, "no manifest: not an evface dataset folder"))
     try:
