@@ -331,15 +331,27 @@ def test_a_worker_stopped_by_its_cpu_time_limit_or_an_exit_says_so():
         ProcessPool(1).run([Job("quit", _exit_3)], lambda job, result: None)
 
 
+def _the_cpu_time_limit_is_told(worker: object) -> None:
+    """Check that the job of a broken pool whose one process is ``worker`` (a stand-in with an
+    ``exitcode``) is said to have reached the CPU-time limit."""
+    import concurrent.futures.process as futures_process  # lazy: these tests only
+
+    from evface import executor  # lazy: as above
+
+    class BrokenPool:
+        _processes = {1: worker}
+
+    future: Future = Future()
+    future.set_exception(futures_process.BrokenProcessPool("a worker ended"))
+    with pytest.raises(JobFailedError, match=r"^spin: a worker process reached the CPU-time limit"):
+        executor._result(future, Job("spin", _over_its_cpu_time), BrokenPool())
+
+
 def test_a_worker_reaped_by_the_pool_while_its_end_is_read_is_still_told():
     """multiprocessing's ``exitcode`` reads None while the pool's own thread reaps the worker (its
     ``waitpid`` gets ECHILD), then the status. The end was read twice a pass, so "none ended
     abnormally" (None) and "all have ended" (-SIGXCPU) both held and a job stopped by the CPU-time
     limit was said to be killed for want of memory: 1 run in 55 of ``ProcessPool(1)`` under load."""
-    import concurrent.futures.process as futures_process  # lazy: this test only
-
-    from evface import executor  # lazy: as above
-
     class ReapedWorker:
         """A pool's process whose first exitcode read races the pool's reaping of it."""
         def __init__(self) -> None:
@@ -350,13 +362,7 @@ def test_a_worker_reaped_by_the_pool_while_its_end_is_read_is_still_told():
             self.reads += 1
             return None if self.reads == 1 else -signal.SIGXCPU
 
-    class BrokenPool:
-        _processes = {1: ReapedWorker()}
-
-    future: Future = Future()
-    future.set_exception(futures_process.BrokenProcessPool("a worker ended"))
-    with pytest.raises(JobFailedError, match=r"^spin: a worker process reached the CPU-time limit"):
-        executor._result(future, Job("spin", _over_its_cpu_time), BrokenPool())
+    _the_cpu_time_limit_is_told(ReapedWorker())
 
 
 def test_a_worker_killed_for_memory_names_the_job():
@@ -374,10 +380,6 @@ def test_a_worker_whose_end_the_system_reports_late_is_still_told(monkeypatch):
     the half second once waited, and a job stopped by the CPU-time limit was said to be killed for
     want of memory (seen in a fresh clone's CI; 1 run in 40 under two busy loops). Here the worker's
     SIGXCPU is reported 1 s late."""
-    import concurrent.futures.process as futures_process  # lazy: this test only
-
-    from evface import executor  # lazy: as above
-
     class LateWorker:
         """A pool's process whose exit status can be read one second after its end was seen."""
         def __init__(self) -> None:
@@ -390,10 +392,4 @@ def test_a_worker_whose_end_the_system_reports_late_is_still_told(monkeypatch):
         def join(self, timeout: float | None = None) -> None:
             time.sleep(min(timeout or 0.0, max(0.0, 1.0 - (time.monotonic() - self.seen))) if timeout else 0.0)
 
-    class BrokenPool:
-        _processes = {1: LateWorker()}
-
-    future: Future = Future()
-    future.set_exception(futures_process.BrokenProcessPool("a worker ended"))
-    with pytest.raises(JobFailedError, match=r"^spin: a worker process reached the CPU-time limit"):
-        executor._result(future, Job("spin", _over_its_cpu_time), BrokenPool())
+    _the_cpu_time_limit_is_told(LateWorker())
