@@ -351,7 +351,7 @@ def test_a_worker_reaped_by_the_pool_while_its_end_is_read_is_still_told():
     """multiprocessing's ``exitcode`` reads None while the pool's own thread reaps the worker (its
     ``waitpid`` gets ECHILD), then the status. The end was read twice a pass, so "none ended
     abnormally" (None) and "all have ended" (-SIGXCPU) both held and a job stopped by the CPU-time
-    limit was said to be killed for want of memory: 1 run in 55 of ``ProcessPool(1)`` under load."""
+    limit was said to be killed for want of memory: 1 run in 160 of ``ProcessPool(1)`` under load."""
     class ReapedWorker:
         """A pool's process whose first exitcode read races the pool's reaping of it."""
         def __init__(self) -> None:
