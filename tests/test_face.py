@@ -392,7 +392,7 @@ def test_contact_sheet_and_cli(tmp_path):
 @pytest.mark.parametrize("args, says", [
     (("--aus", "99"), "--aus: aus: unknown action unit"),  # was 'aus: unknown ...', no option
     (("--aus", "12:7"), "--aus: aus[12] intensity must be a finite number in [0, 1], got 7.0"),
-    (("--seeds", "5-2"), "--seeds: '5-2' names no identity"),  # was 'contact_sheet: expected at least one identity'
+    (("--seeds", "5-2"), "--seeds: '5-2' runs backwards"),  # was 'contact_sheet: expected at least one identity', then 'names no identity'
     (("--pose", "yaw=40"), "--pose: FacePose.yaw_deg: the renderer turns the head in depth by at most 10 degrees"),
     (("--seeds", "0-100000"), "--seeds, --aus, --pose, --size: 100001 faces x 14 columns of 192 px tiles exceed"),
     (("--seeds", "0-99999999999"), "--seeds, --aus, --pose, --size: 100000000000 faces"),  # was listed: MemoryError

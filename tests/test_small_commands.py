@@ -121,3 +121,14 @@ def test_export_nir_refuses_a_model_of_no_name(tmp_path, capsys, model):
     assert capsys.readouterr().err.strip() == (f"error: --model {model!r}: names no model; give one of the run's "
                                                "models by its folder (e.g. fold1-s0), or leave --model out")
     assert not (tmp_path / "g.nir").exists()
+
+
+@pytest.mark.parametrize("photo", [False, True])
+def test_faces_refuses_a_range_of_seeds_that_runs_backwards(tmp_path, capsys, photo):
+    """``--seeds 5-2`` was an empty range: "names no identity", and beside ``--photo`` a sheet of the
+    photo alone without a word."""
+    argv = ["faces", str(tmp_path / "sheet.png"), "--seeds", "5-2", "--size", "16"]
+    assert main([*argv, "--astronaut"] if photo else argv) == 2
+    assert capsys.readouterr().err.strip() == ("error: --seeds: '5-2' runs backwards; give the range low to high, "
+                                               "e.g. '2-5'")
+    assert not (tmp_path / "sheet.png").exists()

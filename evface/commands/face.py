@@ -176,10 +176,16 @@ def _parse_seeds(seeds: str) -> Sequence[int]:
     Traceback (most recent call last):
     ...
     evface.errors.ParameterError: --seeds: '3,3' names seed 3 twice; give each identity once
+    >>> _parse_seeds("5-2")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: --seeds: '5-2' runs backwards; give the range low to high, e.g. '2-5'
     """
     try:
         if "-" in seeds:
             a, b = (as_int("--seeds", _seed(v), 0) for v in seeds.split("-"))
+            if a > b:  # was: an empty range, "names no identity" (and, beside --photo, no procedural face)
+                raise ParameterError(f"--seeds: {seeds!r} runs backwards; give the range low to high, e.g. '{b}-{a}'")
             seed_list: Sequence[int] = range(a, b + 1)  # not listed: the sheet's size bounds it below
         else:
             seed_list = [as_int("--seeds", _seed(s), 0) for s in seeds.split(",") if s.strip()]
