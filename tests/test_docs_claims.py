@@ -314,6 +314,7 @@ def _defaults():
         ("apex hold", [v / 1000 for v in t.apex_hold_us_range]),
         ("per-AU asynchrony", [0, t.au_lag_us_max / 1000]),
         ("apex intensity", [*t.intensity_range, t.au_intensity_log_sd]),
+        ("one-sided AUs", [dict(t.unilateral)[14]]),
         ("blinks (AU45)", [t.blink_rate_hz, round(t.blink_rate_hz * 60)]),
         ("blink duration", [*(v / 1000 for v in t.blink_duration_us_range), t.blink_close_fraction * 100]),
         ("head yaw, pitch", [t.yaw_deg_range, t.pitch_deg_range, t.rotation_wobble_deg, *t.wobble_hz_range]),
@@ -373,6 +374,16 @@ def test_a_thresholds_contrast_is_its_log_value(sensor, label):
     cell = _cell((DOCS / "camera-models.md").read_text(encoding="utf-8").splitlines(), label, sensor)
     log_value, percent = _numbers(cell)[:2]
     assert abs(math.log1p(percent / 100) - log_value) <= 0.001, cell  # both printed to 3 digits
+
+
+def test_the_documented_saccade_duration_is_the_codes():
+    """The gaze row's main sequence (``21 ms + 2.2 ms per degree``, ``365°/s for 10°``) is ``saccade_duration_us``'s."""
+    from evface.rig.timeline_draw import saccade_duration_us
+
+    cell = _cell((DOCS / "dataset.md").read_text(encoding="utf-8").splitlines(), "gaze", "source")
+    assert "21 ms + 2.2 ms per degree" in cell and "365°/s for 10°" in cell, cell
+    assert (saccade_duration_us(0.0), saccade_duration_us(1.0)) == (21_000, 23_200)
+    assert round(math.pi / 2 * 10.0 / (saccade_duration_us(10.0) * 1e-6)) == 365
 
 
 def test_the_default_check_tells_a_changed_default():
