@@ -13,7 +13,9 @@ filmed, no model trained):
 - docs/results.md: how many training clips a ``make run`` classifier trains on, against the folds
   :func:`evface.tasks.stats.subject_parts` deals ``quick``'s subjects into;
 - docs/representations.md, the table of transforms: each field's default against the transform's
-  dataclass.
+  dataclass;
+- docs/file-formats.md and docs/representations.md, "Speed": that the section names the date, the
+  CPU (as ``lscpu`` names it) and the command of its figures.
 """
 
 from __future__ import annotations
@@ -161,3 +163,39 @@ def test_the_transform_table_gives_each_fields_default(cells):
         for field, value in said.items():
             assert fields[field] is not dataclasses.MISSING, f"{name}.{field} has no default"
             assert value == fields[field], f"{name}.{field}: the page says {value!r}, the code {fields[field]!r}"
+
+
+SPEED_PAGES = ("file-formats.md", "representations.md")
+"""Pages whose "Speed" section quotes events/s figures."""
+DATE = re.compile(r"\b20\d\d-\d\d-\d\d\b")
+LSCPU = re.compile(r'Model name "[^"]+", CPU\s+family \d+, model \d+, \d+ cores')
+
+
+def _speed_section(text: str) -> str:
+    """The lines of the page's ``## Speed`` section, up to the next ``## `` heading."""
+    lines = text.splitlines()
+    start = lines.index("## Speed")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return "\n".join(lines[start:end])
+
+
+def speed_section_gaps(text: str) -> list[str]:
+    """What a page's speed section leaves out of date, CPU (as ``lscpu`` names it) and command."""
+    section = _speed_section(text)
+    gaps = [] if DATE.search(section) else ["a date"]
+    gaps += [] if LSCPU.search(section) else ['the CPU as lscpu names it (Model name "...", CPU family, model, cores)']
+    return gaps + ([] if "evface bench io" in section else ["the command, evface bench io"])
+
+
+@pytest.mark.parametrize("page", SPEED_PAGES)
+def test_a_speed_section_names_its_date_cpu_and_command(page):
+    """The guide's rule: every speed figure with the CPU it was measured on, and when and how."""
+    assert speed_section_gaps((DOCS / page).read_text(encoding="utf-8")) == []
+
+
+def test_the_speed_check_tells_a_figure_without_its_date_or_cpu():
+    done = ('## Speed\n\n`evface bench io` on 2026-12-07 (`lscpu`: Model name "AMD EPYC", CPU family 25, '
+            "model 17, 2 cores): 39 M events/s\n\n## Next\n2026-11-26")
+    assert speed_section_gaps(done) == []
+    assert speed_section_gaps(done.replace("2026-12-07", "a day")) == ["a date"]  # the next section's date is not its
+    assert len(speed_section_gaps("## Speed\n\nOn the 2-core AMD EPYC development machine: 39 M events/s")) == 3
