@@ -376,6 +376,25 @@ def test_a_thresholds_contrast_is_its_log_value(sensor, label):
     assert abs(math.log1p(percent / 100) - log_value) <= 0.001, cell  # both printed to 3 digits
 
 
+@pytest.mark.parametrize(("preset", "column"), [("webcam30", "at f/2.0, T 0.9"), ("highspeed200", "at f/1.4, T 0.9")])
+def test_the_evk4_focal_plane_reading_is_the_rigs_lens(preset, column):
+    """camera-models.md's recommended ``evk4`` values are Prophesee's focal-plane 1 klux and 0.1 lux
+    seen through the RGB preset's lens (``E_fp = I T / (4 N²)``), to the digits printed."""
+    from evface.sim.dvs_params import PRESETS
+    from evface.sim.rgb import RGB_PRESETS
+
+    lens = RGB_PRESETS[preset]
+    scene_per_focal = 4 * lens.f_number ** 2 / lens.transmission
+    lines = (DOCS / "camera-models.md").read_text(encoding="utf-8").splitlines()
+    assert f"f/{lens.f_number:.1f}" in column and f"T {lens.transmission:g}" in column
+    ref = _numbers(_cell(lines, "`bandwidth_ref_lux`", column))[0]
+    lin_log = _numbers(_cell(lines, "`lin_log_lux`", column))[0]
+    assert abs(ref - PRESETS["evk4"].bandwidth_ref_lux * scene_per_focal) <= 50  # printed to 100 lux
+    assert abs(lin_log - 0.1 * scene_per_focal) <= 0.05
+    assert _numbers(_cell(lines, "`bandwidth_ref_lux`", "now")) == [PRESETS["evk4"].bandwidth_ref_lux]
+    assert _numbers(_cell(lines, "`lin_log_lux`", "now")) == [PRESETS["evk4"].lin_log_lux]
+
+
 def test_the_documented_saccade_duration_is_the_codes():
     """The gaze row's main sequence (``21 ms + 2.2 ms per degree``, ``365°/s for 10°``) is ``saccade_duration_us``'s."""
     from evface.rig.timeline_draw import saccade_duration_us
