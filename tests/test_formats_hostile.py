@@ -147,6 +147,20 @@ def test_an_event_stream_cut_inside_its_header_says_where(tmp_path: Path) -> Non
     assert (events.size, size) == (0, (320, 240))
 
 
+def test_an_aedat4_file_cut_inside_its_magic_line_says_where(tmp_path: Path) -> None:
+    """The real ``tonic_sample.aedat4`` cut at each of its first 13 bytes, inside its
+    ``#!AER-DAT4.0\\r\\n`` line: was "an AEDAT  file (jAER or cAER): not supported" at 9 bytes
+    (no version after ``#!AER-DAT``), "not an AEDAT 4 file (its magic bytes are missing ...)" and
+    "not an AEDAT 4 file (no '#!AER-DAT4.0' line)" elsewhere."""
+    data = _real("tonic_sample.aedat4").read_bytes()
+    cut = tmp_path / "cut.aedat4"
+    for n in range(1, 14):
+        cut.write_bytes(data[:n])
+        with pytest.raises(FormatError, match=rf"^{re.escape(str(cut))}: truncated inside its header: the file ends "
+                                              rf"at byte {n}, inside "):
+            read_events_file(cut)
+
+
 def test_a_cut_inside_a_word_or_an_event_names_the_byte(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Real recordings cut inside a word (EVT 2.0 at 2 bytes past a word, EVT 3.0 at an odd byte) or
     inside an Event Stream event: the byte the last whole word or the cut event begins at and the

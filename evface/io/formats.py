@@ -323,7 +323,7 @@ def detect_format(path: str | Path) -> str:
     check_file_exists(path)
     with open(path, "rb") as f:
         head = f.read(20)
-    if head.startswith(b"#!AER-DAT") and not head.startswith(b"#!AER-DAT4"):
+    if head.startswith(b"#!AER-DAT") and len(head) > 9 and not head.startswith(b"#!AER-DAT4"):
         aedat = head[9:12].decode("ascii", "replace").strip()
         raise FormatError(where(path, f"an AEDAT {aedat} file (jAER or cAER): not supported, evface reads AEDAT 4 "
                                       "(convert it to AEDAT 4 with DV or dv-processing first)"))
