@@ -249,6 +249,8 @@ def _video_summary(file: Path) -> dict | None:
     if not (folder or file.is_file()) or not folder and (file.suffix.lower() in (*EXTENSIONS, *FRAME_EXTENSIONS)
                                                        or file.stat().st_size == 0):  # info's 'empty file'
         return None
+    if not folder and file.suffix.lower() not in VIDEO_SUFFIXES and _states_events_format(file):
+        return None  # an events file renamed (no extension, .bin): read as the format its content states
     try:
         stated = video_info(file)
         count, (width, height) = (stated.n_frames, folder_frame_size(file)) if folder else count_frames(file)
@@ -260,6 +262,19 @@ def _video_summary(file: Path) -> dict | None:
             "listed": None if folder else listed_frames(stated), "first_number": stated.first_frame, "fps": stated.fps,
             "duration_us": round(count * 1e6 / stated.fps) if stated.fps > 0 else None,
             "file_bytes": None if folder else file.stat().st_size}
+
+
+def _states_events_format(file: Path) -> bool:
+    """Whether the content of ``file`` states an events or clip format (its magic bytes or Prophesee
+    header), so that info reads it as that format rather than trying it as a video."""
+    from evface.io.formats import format_from_content  # lazy: as in _video_summary
+
+    with open(file, "rb") as f:
+        head = f.read(16)
+    try:
+        return format_from_content(file, head) is not None
+    except EvfaceError:  # a Prophesee header cut short: info's own error names it
+        return True
 
 
 def _numbered_pictures(folder: Path, extensions: tuple[str, ...]) -> bool:

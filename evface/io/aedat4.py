@@ -185,7 +185,11 @@ def _opened(path: Path) -> tuple[BinaryIO, int]:
 def _read_header(path: Path, file: BinaryIO, size: int) -> _Header:
     """The magic line and the IOHeader from the start of ``file``: its length within the file, a
     flatbuffer with the 'IOHE' identifier, a known compression, a data table among the packets."""
-    if file.read(len(MAGIC)) != MAGIC:
+    magic = file.read(len(MAGIC))
+    if magic != MAGIC and size < len(MAGIC) and MAGIC.startswith(magic):
+        raise FormatError(where(path, f"truncated inside its header: the file ends at byte {size}, inside its "
+                                      "'#!AER-DAT4.0' line"))
+    if magic != MAGIC:
         raise FormatError(where(path, "not an AEDAT 4 file (no '#!AER-DAT4.0' line)"))
     raw = file.read(4)
     length = struct.unpack("<I", raw)[0] if len(raw) == 4 else 0

@@ -101,10 +101,25 @@ def refuse_joined_files(path: Path, start: int, *, anywhere: bool = True) -> Non
     joined = _joined_header(path, start, anywhere)
     if joined is not None:
         at, line = joined
-        cat = f"cat a{path.suffix} b{path.suffix}"
-        raise FormatError(where(path, f"a second Prophesee header ({line!r}) at byte {at:,}: two files joined end to "
-                                      f"end (as `{cat}` makes them), which no reader decodes as one; read or convert "
-                                      "each file on its own"))
+        raise FormatError(where(path, _joined(path, f"Prophesee header ({line!r})", at)))
+
+
+def refuse_joined_event_streams(path: Path) -> None:
+    """Refuse the Event Stream ``path`` in one line if its body holds another Event Stream header
+    (its magic bytes, sought at every byte: about 0.5 ms per MB, searched where the decoder found
+    trouble, as the second header's ``Event Stream`` decodes at x 25,974, off any sensor narrower);
+    nothing otherwise, for the caller to raise the trouble it found."""
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as body:
+        at = body.find(b"Event Stream", _ES_DVS_HEADER)
+    if at >= 0:
+        raise FormatError(where(path, _joined(path, "Event Stream header", at)))
+
+
+def _joined(path: Path, header: str, at: int) -> str:
+    """The message for a second ``header`` at byte ``at`` of ``path``: two files joined end to end."""
+    cat = f"cat a{path.suffix} b{path.suffix}"
+    return (f"a second {header} at byte {at:,}: two files joined end to end (as `{cat}` makes them), which no reader "
+            "decodes as one; read or convert each file on its own")
 
 
 def check_dat_event_bytes(path: Path, start: int, body: int) -> None:
@@ -130,7 +145,9 @@ def check_event_stream_end(path: Path) -> None:
     body = np.memmap(path, dtype=np.uint8, mode="r")
     end, overflows = io_evt.es_dvs_walk(body, _ES_DVS_HEADER)
     if end != body.shape[0]:
-        raise FormatError(where(path, f"truncated: the last event has {5 - (end - body.shape[0])} of its 5 bytes"))
+        kept = 5 - (end - body.shape[0])
+        raise FormatError(where(path, f"truncated: the last event has {kept} of its 5 bytes (it begins at byte "
+                                      f"{body.shape[0] - kept:,}, the file ends at byte {body.shape[0]:,})"))
     if overflows:
         raise FormatError(where(path, f"truncated: the file ends in {counted(overflows, 'overflow byte')} (0xFF, "
                                       "127 µs each), which a writer puts only before the event they lead to"))

@@ -79,12 +79,44 @@ def check_file_exists(path: Path, expected: str = "an events file") -> None:
         raise FormatError(where(path, "empty file (0 bytes)"))
 
 
-def _format_from_extension(path: Path) -> str:
+def _format_from_extension(path: Path, unknown: str = "") -> str:
     ext = path.suffix.lower()
     if ext not in EXTENSIONS:
         known = ", ".join(sorted(EXTENSIONS))
-        raise FormatError(where(path, f"unknown extension {ext or '(none)'!r}; expected one of {known}"))
+        raise FormatError(where(path, f"unknown extension {ext or '(none)'!r}; expected one of {known}{unknown}"))
     return EXTENSIONS[ext]
+
+
+def format_from_content(path: Path, head: bytes) -> str | None:
+    """The format an events file's content states, whatever its name: AEDAT 4, Event Stream and
+    HDF5 by their magic bytes (as faery tells them), a Prophesee file by its ``%`` header (``% evt``
+    for a RAW file, whose version :func:`detect_format` then reads; ``% Version`` for a DAT file);
+    None for content that states no format (CSV, a headerless RAW or DAT, anything else).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    head : bytes
+        Its first 16 bytes (or all of a shorter file).
+
+    Returns
+    -------
+    str or None
+        ``"evt3"`` for any EVT version, ``"dat"``, ``"aedat4"``, ``"es"`` or ``"clip"``; or None.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> _ = Path("renamed").write_bytes(b"% evt 3.0\\n% end\\n")
+    >>> format_from_content(Path("renamed"), b"% evt 3.0\\n% end\\n"), format_from_content(Path("renamed"), b"t,x,y,on")
+    ('evt3', None)
+    """
+    by_magic = next((fmt for magic, fmt in _MAGIC.items() if head.startswith(magic)), None)
+    if by_magic is not None or not head.startswith(b"%"):
+        return by_magic
+    fields, _ = read_prophesee_header(path)
+    return "evt3" if "version" in fields else "dat" if "dat_version" in fields else None
 
 
 def read_prophesee_header(path: Path) -> tuple[dict[str, str], int]:
@@ -253,6 +285,12 @@ def plugin_sensor_size(fields: dict[str, str]) -> SensorSize | None:
 def detect_format(path: str | Path) -> str:
     """The format of an existing events file, from its magic bytes, extension and header.
 
+    A file whose extension is no events file's (none, ``.bin``, ``.txt``: a recording renamed or
+    saved under another name) is read by the format its content states
+    (:func:`format_from_content`; faery too tells AEDAT 4 and Event Stream files by their magic
+    bytes before their extension); a known extension that contradicts the content is refused,
+    naming the extension to give.
+
     Parameters
     ----------
     path : str or Path
@@ -266,8 +304,8 @@ def detect_format(path: str | Path) -> str:
     Raises
     ------
     FormatError
-        A missing or empty file, an unknown extension, a ``.raw`` without an EVT version, or an
-        extension that contradicts the file's content.
+        A missing or empty file, an unknown extension (or none) on a file whose content states no
+        format, a ``.raw`` without an EVT version, or an extension that contradicts the file's content.
 
     Examples
     --------
@@ -277,22 +315,31 @@ def detect_format(path: str | Path) -> str:
     ...                          version="evt2")
     >>> detect_format(path)  # a .raw file: its header names the EVT version
     'evt2'
+    >>> import shutil
+    >>> detect_format(shutil.copy(path, "recording.bin"))  # renamed: the header still says what it is
+    'evt2'
     """
     path = as_path("path", path)
     check_file_exists(path)
-    by_ext = _format_from_extension(path)
     with open(path, "rb") as f:
-        head = f.read(16)
-    if head.startswith(b"#!AER-DAT") and not head.startswith(b"#!AER-DAT4"):
+        head = f.read(20)
+    if head.startswith(b"#!AER-DAT") and len(head) > 9 and not head.startswith(b"#!AER-DAT4"):
         aedat = head[9:12].decode("ascii", "replace").strip()
         raise FormatError(where(path, f"an AEDAT {aedat} file (jAER or cAER): not supported, evface reads AEDAT 4 "
                                       "(convert it to AEDAT 4 with DV or dv-processing first)"))
+    by_ext = EXTENSIONS.get(path.suffix.lower()) or format_from_content(path, head) or _format_from_extension(
+        path, ", or content that states its format (a Prophesee '%' header naming its EVT version or DAT Version; "
+              "AEDAT 4, Event Stream or HDF5 magic bytes), which this file lacks")
     by_magic = next((fmt for magic, fmt in _MAGIC.items() if head.startswith(magic)), None)
     if by_magic is not None and by_magic != by_ext:
         said = f"{path.suffix} (EVT)" if by_ext == "evt3" else path.suffix
         name = next(ext for ext, fmt in EXTENSIONS.items() if fmt == by_magic)
         raise FormatError(where(path, f"the extension says {said} but the content is {_MAGIC_NAMES[by_magic]} file: "
                                       f"name it {name}"))
+    magic = next((m for m, fmt in _MAGIC.items() if fmt == by_ext), b"")
+    if by_magic is None and len(head) < len(magic) and magic.startswith(head):
+        raise FormatError(where(path, f"truncated inside its header: the file ends at byte {len(head)}, inside the "
+                                      f"{len(magic)} magic bytes of {_MAGIC_NAMES[by_ext]} file"))
     if by_magic is None and by_ext in ("aedat4", "es", "clip"):
         raise FormatError(where(path, f"not {_MAGIC_NAMES[by_ext]} file (its magic bytes are missing: corrupt or wrong "
                                       "extension)"))
@@ -325,9 +372,11 @@ def _check_prophesee_kind(path: Path, by_ext: str, fields: dict[str, str]) -> No
 
 
 def _check_event_stream_header(path: Path, head: bytes) -> None:
-    """Refuse Event Stream versions and types evface cannot read, saying which they are."""
+    """Refuse Event Stream versions and types evface cannot read, saying which they are, and a DVS
+    Event Stream cut inside its 20-byte header (``head``: up to its first 20 bytes)."""
     if len(head) < 16:
-        raise FormatError(where(path, "truncated Event Stream header"))
+        raise FormatError(where(path, f"truncated Event Stream header: the file ends at byte {len(head)}, inside its "
+                                      "version and type (bytes 12 to 15)"))
     major, minor, patch, kind = head[12], head[13], head[14], head[15]
     if major != 2:
         raise FormatError(where(path, f"an Event Stream version {major}.{minor}.{patch} file: not supported, evface "
@@ -336,6 +385,9 @@ def _check_event_stream_header(path: Path, head: bytes) -> None:
         name = _ES_TYPES.get(kind, f"unknown (type byte {kind})")
         raise FormatError(where(path, f"an Event Stream of {name} events: not supported, evface reads DVS Event "
                                       "Streams (type byte 1)"))
+    if len(head) < 20:
+        raise FormatError(where(path, f"truncated Event Stream header: the file ends at byte {len(head)}, inside its "
+                                      "sensor size (bytes 16 to 19)"))
 
 
 def output_format(path: str | Path, format: str | None = None, version: str | None = None) -> str:
