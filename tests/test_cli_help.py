@@ -35,9 +35,10 @@ def _help(capsys, monkeypatch, *words: str) -> str:
 
 
 def _row(text: str, option: str) -> str:
-    """The row of ``option`` in the help ``text``, its box and padding taken off."""
+    """The row of ``option`` in the help ``text``, its box and padding taken off (a row of several
+    names, ``--force,--overwrite``, is the row of each)."""
     return next(" ".join(line.strip("│ ").split()) for line in text.splitlines()
-                if line.strip("│ ").split()[:1] == [option])
+                if option in "".join(line.strip("│ ").split()[:1]).split(","))
 
 
 def _option(words: tuple[str, ...], name: str):

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from evface.bench import BENCHMARKS, run
+from evface.commands.options import only_beside
 from evface.commands.paths import (file_name, made_folder, named_for, not_replacing, output_file, outside_datasets,
                                    refusing_newcomer)
 from evface.io.atomic_files import atomic_write_text
@@ -59,10 +60,12 @@ def register(app: typer.Typer) -> None:
         out: Path | None = typer.Option(None, "--out", parser=file_name("--out"), metavar="<path>",
                                  help="Also write the JSON document to this file (a name ending in .json), whole once "
                                       "every benchmark has run; an existing file only with --force."),
-        force: bool = typer.Option(False, "--force", help="Replace the file --out names."),
+        force: bool = typer.Option(False, "--force", "--overwrite", help="Replace the file --out names (only with --out)."),
     ) -> None:
         """Measure speed and print one JSON document (events/s, Mpix/s, clips/s, samples/s) with the
         machine, the evface commit and the package versions the figures were measured with."""
+        if out is None and force:  # was: accepted, and nothing to replace
+            raise only_beside("--force", "only replaces the file --out names", "give --out")
         if out is not None:
             checked_out(out, force)
         text = json.dumps(run(tuple(names) if names else BENCHMARKS, quick=quick), indent=2)

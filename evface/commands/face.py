@@ -126,7 +126,7 @@ def register(app: typer.Typer) -> None:
     @app.command("faces")
     def faces(
         out: Path = file_argument("OUT", "PNG file to write (an existing file is replaced only if it is a contact sheet evface wrote)."),
-        seeds: str = typer.Option("0-7", help="Procedural identity seeds: '0-7' or '1,4,9'."),
+        seeds: str = typer.Option("0-7", help="Which procedural identities to draw, one row each, by seed: a range '0-7' or a list '1,4,9' (not a count, as run's --seeds is)."),
         aus: list[str] = typer.Option(["1+2", "4", "6+12", "9", "L14", "15", "17", "45", "61:0.5", "64:0.5"],
                                       "--aus", help="AU columns after the neutral one: '12', '6+12', 'L14' (one-sided, "
                                                     "the subject's left), '12:0.5'; gaze is 61-64 (1 = 20 degrees)."),

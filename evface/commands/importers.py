@@ -10,7 +10,7 @@ import typer
 
 from evface.checks import whole_number
 from evface.commands import terminal
-from evface.commands.options import naming, naming_fields
+from evface.commands.options import given, naming, naming_fields, only_beside
 from evface.commands.paths import output_folder, outside_datasets, sole_writer
 from evface.errors import ParameterError, counted
 
@@ -140,13 +140,14 @@ def _homography_hint(path: str, option: str, exc: Exception) -> str:
 
 @import_app.command("session")
 def session(
+    context: typer.Context,
     out: Path = typer.Argument(..., metavar="OUT", help="Dataset folder to create."),
     events: list[str] = typer.Option(..., "--events", help="NAME=FILE per event camera (hd=rec.raw, lr=rec.aedat4)."),
     rgb: Path = typer.Option(..., "--rgb", help="RGB video (anything OpenCV reads), or a folder of numbered 8-bit frames "
                                                "(img0.png, img1.png, ...; .jpg .jpeg .png .bmp .tif .tiff) with --rgb-fps "
                                                "or --rgb-timestamps."),
     annotations: Path = typer.Option(..., "--annotations", help="Annotation CSV (docs/import-guide.md)."),
-    rgb_fps: float | None = typer.Option(None, "--rgb-fps", help="RGB frame rate (default: the video's, or each frame's container timestamp when a variable-frame-rate video's frames stray from it by over half a frame; a folder of frames needs it or --rgb-timestamps)."),
+    rgb_fps: float | None = typer.Option(None, "--rgb-fps", help="Frame rate of the --rgb input (default: the video's, or each frame's container timestamp when a variable-frame-rate video's frames stray from it by over half a frame; a folder of frames needs it or --rgb-timestamps)."),
     rgb_start_us: int = typer.Option(0, "--rgb-start-us", help="Session time of the first RGB frame."),
     rgb_timestamps: Path | None = typer.Option(None, "--rgb-timestamps", help="File with one exposure-start time (µs) per frame, and an exposure_us column if its header names one (simulate --rgb-out writes VIDEO.frames.csv)."),
     rgb_exposure_us: int | None = typer.Option(None, "--rgb-exposure-us", help="RGB exposure (default: the frame period)."),
@@ -168,11 +169,11 @@ def session(
                                                           "side: the optical flow of rgb-flow needs a 16x16 face)."),
     faces: bool = typer.Option(True, "--faces/--no-faces", help="Detect the face box in each clip's RGB frames."),
     face_box: str | None = typer.Option(None, "--face-box", help="X,Y,W,H face box (RGB pixels) of every clip; wins over the detector."),
-    min_face: float = typer.Option(0.1, "--min-face", help="Drop detected faces smaller than this fraction of the frame's shorter side."),
+    min_face: float = typer.Option(0.1, "--min-face", help="Drop detected faces smaller than this fraction of the frame's shorter side (a face in a room's view; import corpus takes 0.5, for frames cropped to the face)."),
     registration_check: str = typer.Option("strict", "--registration-check",
                                            help="strict: stop on an implausible homography or face box; warn: keep it, with a warning."),
     classes: str | None = typer.Option(None, "--classes", help="Label by an AU class set (default, compact, mouth); skip clips matching none."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier dataset in the output folder (never a folder of other files)."),
+    overwrite: bool = typer.Option(False, "--force", "--overwrite", help="Replace an earlier dataset in the output folder (never a folder of other files)."),
 ) -> None:
     """Import a synchronized RGB + event session as clips plus a manifest."""
     from evface.datasets.importers.session import import_session  # lazy: cv2, h5py, numba off start-up
@@ -189,6 +190,7 @@ def session(
                                min_confidence=min_confidence, rgb_size=rgb_size, faces=faces, face_box=face_box,
                                min_face=min_face, registration_check=registration_check, classes=classes,
                                overwrite=overwrite)
+    _check_session_idle(context, sources, faces, face_box)
     console = terminal.console()
     with sole_writer(out, "OUT"), console.status("importing session") as status:
         report = import_session(sources, rgb_source, annotations, out, options,
@@ -196,6 +198,25 @@ def session(
     terminal.console(stderr=False).print(_sensor_table(out, report))
     _print_skipped(report["skipped"])
     _print_warnings(console, report["warnings"])
+
+
+def _check_session_idle(context: typer.Context, sources: list[EventSource], faces: bool, face_box: str | None) -> None:
+    """Refuse, before any work, an option of ``import session`` given where it does nothing: ``--min-face``
+    beside ``--face-box`` or ``--no-faces`` (no detector runs), ``--max-offset-us`` and ``--min-confidence``
+    where every sensor's ``--sync`` is ``trigger`` or ``offset`` (no cross-correlation runs)."""
+    if given(context, "min_face") and (face_box is not None or not faces):  # was: accepted, and no face detected
+        _refuse_min_face("--face-box" if face_box is not None else "--no-faces")
+    if all(source.sync in ("trigger", "offset") for source in sources):
+        for name, option in (("max_offset_us", "--max-offset-us"), ("min_confidence", "--min-confidence")):
+            if given(context, name):  # was: accepted, and no search made
+                raise only_beside(option, "only acts in a cross-correlation sync, and every sensor's --sync is "
+                                  "trigger or offset", "give a sensor --sync NAME=xcorr (or auto)")
+
+
+def _refuse_min_face(by: str) -> None:
+    """Refuse ``--min-face`` beside ``by`` (``--face-box``, ``--no-faces``), with which no face is detected."""
+    raise only_beside("--min-face", f"only drops small faces the detector finds, and with {by} it runs on no clip",
+                      f"leave out {by}")
 
 
 def _event_files(events: list[str]) -> dict[str, str]:
@@ -324,6 +345,7 @@ def _print_warnings(console, warnings: list[str]) -> None:
 
 @import_app.command("corpus")
 def corpus(
+    context: typer.Context,
     root: Path = typer.Argument(..., metavar="ROOT", help="Corpus folder: clips as folders of frames (subXX/EPYY/imgN.jpg) or videos "
                                           "(subXX/EPYY.avi, read at their own rate)."),
     table: Path = typer.Argument(..., metavar="TABLE", help="Annotation table (CSV: Subject, Filename, OnsetFrame, ApexFrame, OffsetFrame, Action Units)."),
@@ -333,15 +355,15 @@ def corpus(
                                                   "video that states none; a video that states its rate is read at it."),
     rgb_fps: float = typer.Option(0.0, "--rgb-fps", help="Resample each clip's RGB frames to this rate, at most the clip's own "
                                                          "(0: keep each clip's rate)."),
-    lux_white: float = typer.Option(300.0, "--lux-white", help="Scene illuminance of an sRGB white pixel, lux."),
+    lux_white: float = typer.Option(300.0, "--lux-white", "--lux", help="Scene illuminance of an sRGB white pixel, lux."),
     upsample: int = typer.Option(0, "--upsample", min=0, help="Simulation steps per frame interval (0: enough for 1 kHz)."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of the camera simulation (at most 2^46)."),
     label: str = typer.Option("aus", "--label", help="Label clips by 'aus' (AU1+2) or 'emotion'."),
     classes: str | None = typer.Option(None, "--classes", help="Label by an AU class set (default, compact, mouth); skip rows matching none."),
     face_box: str | None = typer.Option(None, "--face-box", help="X,Y,W,H face box (frame pixels) of every clip; wins over the detector."),
-    min_face: float = typer.Option(0.5, "--min-face", help="Drop detected faces smaller than this fraction of the frame's shorter side."),
+    min_face: float = typer.Option(0.5, "--min-face", help="Drop detected faces smaller than this fraction of the frame's shorter side (corpus frames are cropped to the face, so a box on one eye or the nose is dropped; import session takes 0.1)."),
     lighting: str = typer.Option("corpus", "--lighting", help="Lighting tag stored with the clips."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier dataset in the output folder (never a folder of other files)."),
+    overwrite: bool = typer.Option(False, "--force", "--overwrite", help="Replace an earlier dataset in the output folder (never a folder of other files)."),
 ) -> None:
     """Convert a CASME II-style RGB corpus into events + RGB clips (resumes after an interruption)."""
     from evface.datasets.importers.corpus import CorpusOptions, import_corpus  # lazy: cv2, h5py, numba off start-up
@@ -357,6 +379,8 @@ def corpus(
                                 lighting=_tag(lighting, "--lighting"),
                                 face_box=_ints(face_box, 4, "--face-box") if face_box is not None else None, min_face=min_face,
                                 overwrite=overwrite)
+    if given(context, "min_face") and face_box is not None:  # was: accepted, and no face detected
+        _refuse_min_face("--face-box")
     with sole_writer(out, "OUT"), terminal.progress() as bar:
         task = bar.add_task("converting clips", total=1.0)
         report = import_corpus(root, table, out, options, progress=lambda stage, frac: bar.update(task, completed=frac))

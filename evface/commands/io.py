@@ -183,7 +183,7 @@ def register(app: typer.Typer) -> None:
         sensor_size: str | None = typer.Option(None, "--sensor-size", help="WxH for inputs whose header has no size line, or only a camera plugin's name; must agree with a size the file gives."),
         relative_time: bool = typer.Option(False, "--relative-time",
                                            help="Write times from the first event (the time origin is lost)."),
-        force: bool = typer.Option(False, "--force", help="Replace an existing OUT (any file but IN)."),
+        force: bool = typer.Option(False, "--force", "--overwrite", help="Replace an existing OUT (any file but IN)."),
         sort: bool = typer.Option(False, "--sort", help="Sort IN's events by time first (IN must fit in memory); "
                                                         "for exports whose timestamps are out of order."),
     ) -> None:

@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
     def merge(
         out: Path = typer.Argument(..., metavar="OUT", help="Dataset folder to create."),
         datasets: list[Path] = typer.Argument(..., metavar="DATASET", help="Dataset folders to join (two or more)."),
-        overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier dataset in the output folder (never a folder of other files)."),
+        overwrite: bool = typer.Option(False, "--force", "--overwrite", help="Replace an earlier dataset in the output folder (never a folder of other files)."),
     ) -> None:
         """Join dataset folders (imported sessions, corpora, synthetic datasets) into one, clips hard-linked
         where possible; clip ids must be unique across them, regardless of case."""

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from evface.checks import real_number
 from evface.commands import terminal
-from evface.commands.options import naming
+from evface.commands.options import given, naming
 from evface.commands.paths import file_name, made_folder, not_replacing, not_the_input, output_file, refusing_newcomer
 from evface.errors import ParameterError, choose_from, counted, where
 from evface.io.temporary_files import NAME_MAX
@@ -283,14 +283,14 @@ def _pixel_model(name: str, **fields: float) -> DvsParams:
 
 
 def _rgb_camera_params(rgb_out: Path | None, camera: str, metering: str | None,
-                       antiflicker_hz: float | None) -> RgbCameraParams | None:
+                       antiflicker_hz: float | None, camera_given: bool) -> RgbCameraParams | None:
     """The RGB camera of ``--rgb-out``: the ``--camera`` preset, its auto-exposure's
     ``--metering`` and ``--antiflicker-hz`` where given. None without ``--rgb-out``, where any of
-    those options given is refused."""
+    those options given is refused (``--camera`` given at all, ``camera_given``: its default too)."""
     from evface.sim.rgb import RgbCameraParams  # lazy: h5py (clip frames) off CLI start-up
 
     ae_overrides = {k: v for k, v in (("metering", metering), ("antiflicker_hz", antiflicker_hz)) if v is not None}
-    rgb_only = [name for name, given in (("--camera", camera != "webcam30"), ("--metering", metering is not None),
+    rgb_only = [name for name, given in (("--camera", camera_given), ("--metering", metering is not None),
                                          ("--antiflicker-hz", antiflicker_hz is not None)) if given]
     if rgb_out is None and rgb_only:
         raise ParameterError(f"{', '.join(rgb_only)}: set the camera of --rgb-out, which is not given; give "
@@ -453,6 +453,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("simulate")
     def simulate(
+        context: typer.Context,
         video: Path = typer.Argument(..., metavar="VIDEO|FOLDER",
                                      help="A video file OpenCV's VideoCapture decodes (.mp4, .avi, ...), or a folder of "
                                           "numbered 8-bit frames (img46.jpg, img47.jpg, ...; .jpg .jpeg .png .bmp .tif "
@@ -462,7 +463,7 @@ def register(app: typer.Typer) -> None:
         roi: str | None = typer.Option(None, "--roi", help="x0,y0,w,h window of the array to record (default: all)."),
         model: str | None = typer.Option(None, "--model", help="Pixel model: davis346, evk4 or ideal (default: the sensor's, davis346 for WxH)."),
         set_: list[str] | None = typer.Option(None, "--set", help="Override a DvsParams field, e.g. --set cutoff_hz=0 (repeatable)."),
-        lux: float = typer.Option(300.0, "--lux", help="Illuminance (lux) a full-white video pixel stands for."),
+        lux: float = typer.Option(300.0, "--lux-white", "--lux", help="Illuminance (lux) a full-white video pixel stands for."),
         upsample: int = typer.Option(1, "--upsample", help="Insert K-1 linearly interpolated frames between video frames (K at least 1)."),
         fps: float | None = typer.Option(None, "--fps", help="Frame rate of the video (default: the file's, or each frame's container timestamp when a variable-frame-rate video's frames stray from it by over half a frame); required for a folder of frames."),
         seed: int = typer.Option(0, "--seed", min=0, help="Seed of the threshold mismatch, noise and RGB camera noise."),
@@ -470,8 +471,8 @@ def register(app: typer.Typer) -> None:
                                      help="Also write the video as seen by an RGB camera model (.avi or .mp4)."),
         relative_time: bool = typer.Option(False, "--relative-time",
                                            help="Write times from the first event (the time origin is lost)."),
-        force: bool = typer.Option(False, "--force", help="Replace an existing --out, and the video and frame times of --rgb-out."),
-        camera: str = typer.Option("webcam30", "--camera", help="RGB camera preset for --rgb-out: webcam30 or highspeed200."),
+        force: bool = typer.Option(False, "--force", "--overwrite", help="Replace an existing --out, and the video and frame times of --rgb-out."),
+        camera: str = typer.Option("webcam30", "--rgb-camera", "--camera", help="RGB camera preset for --rgb-out: webcam30 or highspeed200."),
         metering: str | None = typer.Option(None, "--metering",
                                      help="Auto-exposure metering for --rgb-out: average or centre (default: the preset's)."),
         antiflicker_hz: float | None = typer.Option(None, "--antiflicker-hz",
@@ -488,7 +489,8 @@ def register(app: typer.Typer) -> None:
         _check_output_names(video, out, rgb_out, force, relative_time)
         spec, window = _sensor_and_window(sensor, roi)
         params = _dvs_params(model, spec, set_)
-        camera_params = _rgb_camera_params(rgb_out, camera, metering, antiflicker_hz)
+        camera_params = _rgb_camera_params(rgb_out, camera, metering, antiflicker_hz,
+                                           given(context, "camera"))  # was: --camera webcam30 taken without a word
         _check_numbers(lux, seed, upsample)
         run = _Simulation(video=video, out=out, rgb_out=rgb_out, force=force, relative_time=relative_time,
                           sensor=spec.name, full_size=spec.size, window=window, params=params, lux=lux, seed=seed,

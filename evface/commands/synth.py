@@ -11,6 +11,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
                            TimeRemainingColumn)
 
 from evface.commands import terminal
+from evface.commands.options import given
 from evface.commands.paths import output_folder, outside_datasets, sole_writer
 from evface.errors import ParameterError, counted
 from evface.executor import WORKERS_PER_CPU
@@ -45,9 +46,9 @@ def _ready(root: Path) -> str:
     return f"dataset ready: {root} ({counted(n, 'clip')})"
 
 
-def _check_local_workers(workers: int, ray: str | None) -> None:
-    """Refuse ``--workers`` other than 1 with ``--ray``: the cluster's CPUs film the clips."""
-    if ray and workers != 1:
+def _check_local_workers(workers_given: bool, ray: str | None) -> None:
+    """Refuse ``--workers`` (``--jobs``) with ``--ray``, even ``--workers 1``: the cluster's CPUs film the clips."""
+    if ray and workers_given:
         raise ParameterError("--workers is for a local run; with --ray the cluster's CPUs film the clips")
 
 
@@ -72,6 +73,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("synth")
     def synth(
+        context: typer.Context,
         out: Path = typer.Argument(..., metavar="OUT", help="Dataset folder to write: new, empty, or one this "
                                                             "command made with the same options (it resumes)."),
         preset: str = typer.Option("quick", "--preset", help="tiny (tests), quick (make run: ~5 min on 2 cores), full (24 subjects, 1,344 clips) or paper."),
@@ -80,7 +82,7 @@ def register(app: typer.Typer) -> None:
         classes: list[str] | None = typer.Option(None, "--classes", help="Classes to make, e.g. --classes AU4,AU6+12 or neutral (default: the preset's, every AU class but for tiny)."),
         lighting: list[str] | None = typer.Option(None, "--lighting", help="Lighting presets, e.g. --lighting bright,dim (default: the preset's)."),
         faces: Path | None = typer.Option(None, "--faces", help="Folder of frontal face photos, one subject each."),
-        workers: int = typer.Option(1, "--workers", help=f"Processes generating clips in parallel (1 to {WORKERS_PER_CPU} per core)."),
+        workers: int = typer.Option(1, "--jobs", "--workers", help=f"Processes generating clips in parallel (1 to {WORKERS_PER_CPU} per core)."),
         shard: str | None = typer.Option(None, "--shard", help="I/N: make only shard I of N (join them with synth-merge)."),
         ray: str | None = typer.Option(None, "--ray", metavar="auto|HOST:PORT",
                                 help="Film the clips as tasks on a Ray cluster (auto: the one 'ray start' began here; "
@@ -98,7 +100,7 @@ def register(app: typer.Typer) -> None:
         outside_datasets(output_folder(out, "OUT"), "OUT", own=True)  # was: a dataset made among another's files
         class_names, lightings = _split_list(classes, "--classes"), _split_list(lighting, "--lighting")
         rgb_hd_names = _split_list(rgb_hd_cameras, "--rgb-hd-cameras")
-        _check_local_workers(workers, ray)
+        _check_local_workers(given(context, "workers"), ray)  # was: --workers 1 with --ray accepted
         # a refused option leaves one line; a Ray cluster that does not answer is refused before OUT is made
         with ray_session(ray), sole_writer(out, "OUT"), terminal.progress(*_progress_columns()) as bar:
             root = synthesize(

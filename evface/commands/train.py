@@ -133,7 +133,7 @@ def register(app: typer.Typer) -> None:
         out: Path = file_argument("OUT", "The .nir (HDF5) file to write (a name ending in .nir; an existing one is replaced only with --force)."),
         model: str | None = typer.Option(None, "--model", help="Which model of a cross-validated run, by its folder under "
                                                         "RUN/models (e.g. fold1-s0; default: the first)."),
-        force: bool = typer.Option(False, "--force", help="Replace an existing .nir file OUT."),
+        force: bool = typer.Option(False, "--force", "--overwrite", help="Replace an existing .nir file OUT."),
     ) -> None:
         """Export a trained spiking classifier to NIR (Neuromorphic Intermediate Representation)."""
         from evface.tasks.export import export_run  # lazy: torch loads for this command only, not at CLI start-up
