@@ -181,7 +181,7 @@ def _choices(module: str, name: str) -> list[str]:
     (("import", "session"), "--registration-check", "evface.datasets.importers.session_options", "REGISTRATION_CHECKS"),
     (("import", "session"), "--classes", "evface.face.aus", "CLASS_SETS"),
     (("import", "corpus"), "--classes", "evface.face.aus", "CLASS_SETS"),
-    (("simulate",), "--camera", "evface.sim.rgb", "RGB_PRESETS"),
+    (("simulate",), "--rgb-camera", "evface.sim.rgb", "RGB_PRESETS"),
     (("simulate",), "--metering", "evface.sim.rgb", "METERING_MODES"),
     (("simulate",), "--model", "evface.sim.dvs_params", "PRESETS"),
     (("convert",), "--version", "evface.io.formats", "EVT_VERSIONS"),

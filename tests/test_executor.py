@@ -174,7 +174,7 @@ def test_local_runs_never_import_ray():
 
 def test_ray_option_errors_are_one_line(tmp_path, capsys):
     assert main(["synth", str(tmp_path / "a"), "--preset", "tiny", "--workers", "2", "--ray", "auto"]) == 2
-    assert "--workers is for a local run" in capsys.readouterr().err
+    assert "--jobs is for a local run" in capsys.readouterr().err
     assert main(["run", "--out", str(tmp_path / "r"), "--jobs", "3", "--ray", "auto"]) == 2  # --jobs was ignored
     assert "--jobs is for a local run" in capsys.readouterr().err and not (tmp_path / "r").exists()
     pytest.importorskip("ray")

@@ -538,7 +538,7 @@ def test_cli_overwrite_of_a_dataset_holding_the_table_or_corpus_is_refused(corpu
                  "--overwrite"]) == 2
     name = "the annotation table (TABLE)" if inside == "table" else "the corpus folder (ROOT)"
     assert capsys.readouterr().err.strip() == (f"error: {out}: {name} {table if inside == 'table' else root} lies in the "
-                                               f"output folder, which overwrite (--overwrite) replaces whole; move it out "
+                                               f"output folder, which overwrite (--force) replaces whole; move it out "
                                                f"of {out} or give OUT another folder")
     assert (table if inside == "table" else root / "table.csv").read_text() == (corpus / "table.csv").read_text()
 

@@ -519,7 +519,7 @@ def test_cli_overwrite_of_a_dataset_holding_an_input_is_refused_before_any_file_
     assert main(["import", "session", str(out), "--events", f"hd={root / 'hd.raw'}", "--rgb", str(root / "rgb.mp4"),
                  "--annotations", str(out / "ann.csv"), "--no-faces", "--face-box", "40,24,48,48", "--overwrite"]) == 2
     assert capsys.readouterr().err.strip() == (f"error: {out}: the annotation table (--annotations) {out / 'ann.csv'} lies "
-                                               f"in the output folder, which overwrite (--overwrite) replaces whole; move "
+                                               f"in the output folder, which overwrite (--force) replaces whole; move "
                                                f"it out of {out} or give OUT another folder")
     assert (out / "ann.csv").read_text() == (root / "annotations.csv").read_text()
 

@@ -228,7 +228,7 @@ def test_overwrite_replaces_a_dataset_but_never_a_folder_of_other_files(sessions
     out = tmp_path / "out"
     assert main(["merge", str(out), a, b]) == 0
     assert main(["merge", str(out), a, c]) == 2  # not empty: refused without --overwrite
-    assert "not empty; give a new one (--overwrite, overwrite=True, replaces" in capsys.readouterr().err  # was: "use overwrite"
+    assert "not empty; give a new one (--force, overwrite=True, replaces" in capsys.readouterr().err  # was: "use overwrite"
     assert main(["merge", str(out), a, c, "--overwrite"]) == 0
     assert DatasetFolder.open(out).subjects == ["s000", "s002"]
     documents = tmp_path / "documents"  # a typo away from OUT; import session/corpus --overwrite deleted such a folder

@@ -67,7 +67,7 @@ def test_the_help_shows_both_names(capsys, monkeypatch, words, required, name, a
 def test_simulate_checks_the_illuminance_under_either_name(tmp_path, capsys, option):
     """Refused before the video is opened, so no video is needed."""
     assert main(["simulate", str(tmp_path / "v.mp4"), "--out", str(tmp_path / "x.raw"), option, "-1"]) == 2
-    assert capsys.readouterr().err.strip() == "error: --lux: lux must be a finite number in (0, 1e+06], got -1.0"
+    assert capsys.readouterr().err.strip() == "error: --lux-white: lux must be a finite number in (0, 1e+06], got -1.0"
     assert list(tmp_path.iterdir()) == []
 
 
@@ -102,13 +102,13 @@ REFUSED = [
     (["bench", "--force"], "--force: only replaces the file --out names; give --out or drop --force"),
     (["bench", "io", "--overwrite"], "--force: only replaces the file --out names; give --out or drop --force"),
     (["simulate", "{tmp}/v.mp4", "--out", "{tmp}/x.raw", "--camera", "webcam30"],
-     "--camera: set the camera of --rgb-out, which is not given; give --rgb-out FILE or leave them out"),
+     "--rgb-camera: set the camera of --rgb-out, which is not given; give --rgb-out FILE or leave them out"),
     (["simulate", "{tmp}/v.mp4", "--out", "{tmp}/x.raw", "--rgb-camera", "webcam30"],
-     "--camera: set the camera of --rgb-out, which is not given; give --rgb-out FILE or leave them out"),
+     "--rgb-camera: set the camera of --rgb-out, which is not given; give --rgb-out FILE or leave them out"),
     (["synth", "{tmp}/ds", "--ray", "auto", "--workers", "1"],
-     "--workers is for a local run; with --ray the cluster's CPUs film the clips"),
+     "--jobs is for a local run; with --ray the cluster's CPUs film the clips"),
     (["synth", "{tmp}/ds", "--ray", "auto", "--jobs", "1"],
-     "--workers is for a local run; with --ray the cluster's CPUs film the clips"),
+     "--jobs is for a local run; with --ray the cluster's CPUs film the clips"),
     (["import", "session", "{tmp}/ds", "--events", "hd={tmp}/a.raw", "--rgb", "{tmp}/v.avi", "--annotations",
       "{tmp}/t.csv", "--face-box", "10,10,40,40", "--min-face", "0.1"],
      "--min-face: only drops small faces the detector finds, and with --face-box it runs on no clip; leave out "

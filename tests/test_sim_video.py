@@ -357,7 +357,7 @@ def test_cli_simulate_mp4_roi_and_errors(tmp_path, capsys):
     (("--model", "nope", "--set", "cutoff_hz=1"), "--model: unknown pixel model 'nope'; choose from davis346, evk4, ideal"),
     (("--set", "nope=1"), "--set: unknown DvsParams field(s) 'nope'; choose from bandwidth_ref_lux, cutoff_hz, "),
     (("--model", "evk4", "--set", "cutoff_hz=-5"), "--set: DvsParams.cutoff_hz must be a finite number >= 0, got -5"),
-    (("--rgb-out", "{tmp}/v.avi", "--camera", "nope"), "--camera: unknown RGB camera preset 'nope'"),
+    (("--rgb-out", "{tmp}/v.avi", "--camera", "nope"), "--rgb-camera: unknown RGB camera preset 'nope'"),
     (("--rgb-out", "{tmp}/v.avi", "--metering", "nope"), "--metering: RgbCameraParams.metering must be one of"),
     (("--fps", "-5"), "--fps: fps must be in [0.1, 1e+06] (frames 10 s to 1 µs apart), got -5.0"),
     (("--fps", "0"), "--fps: fps must be in [0.1, 1e+06] (frames 10 s to 1 µs apart), got 0.0"),
@@ -373,12 +373,12 @@ def test_cli_simulate_mp4_roi_and_errors(tmp_path, capsys):
     (("--rgb-out", "{tmp}/v.avi", "--relative-time"), "--relative-time: the events' times would no longer be"),
     (("--upsample", "0"), "--upsample must be positive, got 0"),
     (("--upsample", "100000"), "--upsample 100000: steps 0.333 µs apart at 30 fps; at most 33333 (steps of 1 µs"),
-    (("--lux", "-1"), "--lux: lux must be a finite number in (0, 1e+06], got -1.0"),
-    (("--lux", "inf"), "--lux: lux must be a finite number in (0, 1e+06], got inf"),  # was "lux must be ..."
-    (("--lux", "1e30"), "--lux: lux must be a finite number in (0, 1e+06], got 1e+30"),  # was simulated
+    (("--lux", "-1"), "--lux-white: lux must be a finite number in (0, 1e+06], got -1.0"),
+    (("--lux", "inf"), "--lux-white: lux must be a finite number in (0, 1e+06], got inf"),  # was "lux must be ..."
+    (("--lux", "1e30"), "--lux-white: lux must be a finite number in (0, 1e+06], got 1e+30"),  # was simulated
     (("--seed", str(2**63)), "--seed: seed must be at most 9223372036854775807 (2^63 - 1)"),  # was "seed must be ..."
     (("--antiflicker-hz", "-5", "--camera", "highspeed200"),  # without --rgb-out: ignored without a word
-     "--camera, --antiflicker-hz: set the camera of --rgb-out, which is not given"),
+     "--rgb-camera, --antiflicker-hz: set the camera of --rgb-out, which is not given"),
     (("--metering", "centre"), "--metering: set the camera of --rgb-out, which is not given"),
     (("--rgb-out", "{tmp}/v.avi", "--antiflicker-hz", "nan"), "--antiflicker-hz: RgbCameraParams.antiflicker_hz must be"),
 ])

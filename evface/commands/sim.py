@@ -286,30 +286,30 @@ def _rgb_camera_params(rgb_out: Path | None, camera: str, metering: str | None,
                        antiflicker_hz: float | None, camera_given: bool) -> RgbCameraParams | None:
     """The RGB camera of ``--rgb-out``: the ``--camera`` preset, its auto-exposure's
     ``--metering`` and ``--antiflicker-hz`` where given. None without ``--rgb-out``, where any of
-    those options given is refused (``--camera`` given at all, ``camera_given``: its default too)."""
+    those options given is refused (``--rgb-camera`` given at all, ``camera_given``: its default too)."""
     from evface.sim.rgb import RgbCameraParams  # lazy: h5py (clip frames) off CLI start-up
 
     ae_overrides = {k: v for k, v in (("metering", metering), ("antiflicker_hz", antiflicker_hz)) if v is not None}
-    rgb_only = [name for name, given in (("--camera", camera_given), ("--metering", metering is not None),
+    rgb_only = [name for name, given in (("--rgb-camera", camera_given), ("--metering", metering is not None),
                                          ("--antiflicker-hz", antiflicker_hz is not None)) if given]
     if rgb_out is None and rgb_only:
         raise ParameterError(f"{', '.join(rgb_only)}: set the camera of --rgb-out, which is not given; give "
                              "--rgb-out FILE or leave them out")
     if rgb_out is None:
         return None
-    with naming("--camera"):
+    with naming("--rgb-camera"):
         RgbCameraParams.preset(camera)
     with naming("/".join(f"--{k.replace('_', '-')}" for k in ae_overrides)):
         return RgbCameraParams.preset(camera, **ae_overrides)
 
 
 def _check_numbers(lux: float, seed: int, upsample: int) -> None:
-    """Refuse a ``--lux`` outside (0, MAX_SCENE_LUX], a negative ``--seed`` and an ``--upsample``
+    """Refuse a ``--lux-white`` outside (0, MAX_SCENE_LUX], a negative ``--seed`` and an ``--upsample``
     below 1."""
     from evface.checks import as_int, as_real  # lazy: numpy off CLI start-up
     from evface.sim.footage import MAX_SCENE_LUX  # lazy: cv2 and numba off CLI start-up
 
-    with naming("--lux"):
+    with naming("--lux-white"):
         as_real("lux", lux, 0, MAX_SCENE_LUX, low_open=True)
     with naming("--seed"):
         as_int("seed", seed, 0)

@@ -47,9 +47,9 @@ def _ready(root: Path) -> str:
 
 
 def _check_local_workers(workers_given: bool, ray: str | None) -> None:
-    """Refuse ``--workers`` (``--jobs``) with ``--ray``, even ``--workers 1``: the cluster's CPUs film the clips."""
+    """Refuse ``--jobs`` (``--workers``) with ``--ray``, even ``--jobs 1``: the cluster's CPUs film the clips."""
     if ray and workers_given:
-        raise ParameterError("--workers is for a local run; with --ray the cluster's CPUs film the clips")
+        raise ParameterError("--jobs is for a local run; with --ray the cluster's CPUs film the clips")
 
 
 def _progress_columns() -> tuple[ProgressColumn, ...]:

@@ -68,7 +68,7 @@ def toy_dataset(out: str | Path, subjects: int = 4, classes: Sequence[str] = ("A
     >>> toy_dataset("toy")
     Traceback (most recent call last):
     ...
-    evface.errors.DatasetError: toy: output folder exists and is not empty; give a new one (--overwrite, overwrite=True, replaces an earlier dataset there)
+    evface.errors.DatasetError: toy: output folder exists and is not empty; give a new one (--force, overwrite=True, replaces an earlier dataset there)
     """
     out = as_path("out", out)
     n_subjects = as_int("subjects", subjects, 1, 99)

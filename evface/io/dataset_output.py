@@ -51,7 +51,7 @@ def check_replaceable(out: str | Path, overwrite: bool) -> None:
     if not out.is_dir() or not any(out.iterdir()):
         return
     if not overwrite:
-        raise DatasetError(where(out, "output folder exists and is not empty; give a new one (--overwrite, "
+        raise DatasetError(where(out, "output folder exists and is not empty; give a new one (--force, "
                                       "overwrite=True, replaces an earlier dataset there)"))  # was: "(use overwrite)"
     if not (out / "manifest.csv").is_file():
         raise DatasetError(where(out, "holds files but no evface dataset (no manifest.csv); overwrite replaces only a "
@@ -92,12 +92,12 @@ def check_inputs_outside(out: str | Path, inputs: Mapping[str, str | Path | None
     >>> check_inputs_outside("ds", {"the annotation table (--annotations)": "ds/ann.csv"})
     Traceback (most recent call last):
     ...
-    evface.errors.ParameterError: ds: the annotation table (--annotations) ds/ann.csv lies in the output folder, which overwrite (--overwrite) replaces whole; move it out of ds or give OUT another folder
+    evface.errors.ParameterError: ds: the annotation table (--annotations) ds/ann.csv lies in the output folder, which overwrite (--force) replaces whole; move it out of ds or give OUT another folder
     """
     here = Path(out).resolve()
     for name, path in inputs.items():
         if path is not None and (here == Path(path).resolve() or here in Path(path).resolve().parents):
-            raise ParameterError(f"{out}: {name} {path} lies in the output folder, which overwrite (--overwrite) replaces "
+            raise ParameterError(f"{out}: {name} {path} lies in the output folder, which overwrite (--force) replaces "
                                  f"whole; move it out of {out} or give OUT another folder")
 
 
