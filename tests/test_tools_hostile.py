@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import pathlib
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -60,9 +61,12 @@ def _refused(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
     ("interval_coverage", ["--classify", "--resamples", "0"], "error: --resamples must be >= 1, got 0"),
     ("haar_first_frames", ["--preset", "bogus"], "error: unknown synth preset 'bogus' (--preset); choose from"),
     ("haar_first_frames", ["--preset", "tiny", "--workers", "0"], "error: --workers must be >= 1, got 0"),
+    ("haar_first_frames", ["--preset", "tiny", "--seed", "-1"], "error: --seed must be >= 0, got -1"),
     ("bench_v2e", ["--sizes", "346by260"], "error: --sizes '346by260': give WIDTHxHEIGHT, e.g. 346x260"),
     ("bench_v2e", ["--scenes", "blob,sunset"], "error: --scenes 'sunset': choose from blob, flicker"),
     ("bench_v2e", ["--repeats", "0"], "error: --repeats must be >= 1, got 0"),
+    ("bench_v2e", ["--threads", "0"], "error: --threads must be >= 1, got 0"),
+    ("bench_v2e", ["--cpus", "a"], "error: --cpus 'a': give CPU numbers, e.g. 0,1"),
     ("bench_v2e", ["--v2e-path", "/nowhere"], "error: --v2e-path '/nowhere': no v2ecore there"),
 ])
 def test_a_bad_value_is_refused_in_one_line_naming_its_option(monkeypatch, capsys, name, args, said):
@@ -125,3 +129,44 @@ def test_api_index_leaves_the_page_whole_when_its_write_fails(monkeypatch, tmp_p
     monkeypatch.undo()
     assert page.read_text(encoding="utf-8") == "the whole old page"
     assert [p.name for p in tmp_path.iterdir()] == ["api.md"]
+
+
+PAGES = [TOOLS.parent / "README.md", *sorted((TOOLS.parent / "docs").glob("*.md"))]
+TOOL_LINE = re.compile(r"tools/(\w+)\.py([^`#\n]*)")
+"""A tool's name and the rest of its line, up to a code span's end or a comment."""
+
+
+def given_options(text: str) -> set[tuple[str, str]]:
+    """Each ``(tool, --option)`` a page's ``tools/NAME.py ...`` lines give (``--option=value`` as
+    ``--option``), and ``(tool, "")`` for each tool it names."""
+    found = set()
+    for name, rest in TOOL_LINE.findall(text):
+        found.add((name, ""))
+        found.update((name, option) for option in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", rest))
+    return found
+
+
+def _help(name: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> str:
+    tool = _tool(name)
+    monkeypatch.setattr(sys, "argv", [f"{name}.py", "--help"])
+    with pytest.raises(SystemExit) as stopped:
+        tool.main()
+    assert stopped.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_every_tool_and_option_a_page_gives_exists(monkeypatch, capsys):
+    # the docs tell researchers to run these scripts; a renamed option left a reader with a usage error
+    given = {(page.name, *pair) for page in PAGES for pair in given_options(page.read_text(encoding="utf-8"))}
+    assert {name for _, name, _ in given} >= {"run_stage", "recon_seeds", "interval_coverage", "bench_xcorr"}
+    helps = {name: _help(name, monkeypatch, capsys) for name in sorted({name for _, name, _ in given
+                                                                      if (TOOLS / f"{name}.py").is_file()})}
+    wrong = sorted((page, name, option) for page, name, option in given
+                   if name not in helps or option not in helps[name])
+    assert not wrong, wrong
+
+
+def test_the_tool_check_reads_a_tools_options():
+    text = "run `python tools/run_stage.py D O S --set a=1 --jobs=2` # --not-this\n    python tools/x.py --bogus"
+    assert given_options(text) == {("run_stage", ""), ("run_stage", "--set"), ("run_stage", "--jobs"), ("x", ""),
+                                   ("x", "--bogus")}

@@ -120,7 +120,7 @@ def _change(text: str) -> tuple[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", type=_path, help="dataset folder")
     parser.add_argument("out", type=_path, help="run folder (the stage goes to OUT/stages/NAME-KEY)")
     parser.add_argument("stage", help="stage name, e.g. recon-extrapolation-hd or events-hd")
