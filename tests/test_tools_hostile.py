@@ -18,6 +18,7 @@ from types import ModuleType
 import pytest
 
 from evface.datasets.toy import toy_dataset
+from evface.tasks.run_folder import write_json
 
 TOOLS = Path(__file__).resolve().parents[1] / "tools"
 
@@ -83,8 +84,13 @@ def test_a_missing_or_foreign_input_is_named(monkeypatch, capsys, tmp_path):
         f"error: {not_a_clip}: not a readable HDF5 clip file")
     assert _refused(monkeypatch, capsys, "antiflicker_regions", tmp_path / "none.h5") == (
         f"error: {tmp_path / 'none.h5'}: no such file")
-    assert _refused(monkeypatch, capsys, "recon_seeds", tmp_path).startswith(
-        f"error: {tmp_path / 'scores.csv'}: no per-sample scores of a reconstruction run here")
+    assert _refused(monkeypatch, capsys, "recon_seeds", tmp_path) == (
+        f"error: {tmp_path / 'config.json'}: no config.json: not an evface run folder")
+    classify = tmp_path / "events-hd"
+    write_json(classify / "config.json", {"task": "classify", "epochs": 3})
+    assert _refused(monkeypatch, capsys, "recon_seeds", classify) == (  # was: 'score the run with evface eval'
+        f"error: {classify}: a classify run, not a reconstruction; give the stage folders of one reconstruction "
+        "stage (OUT/stages/recon-...)")
     assert _refused(monkeypatch, capsys, "haar_first_frames", "--preset", "tiny", "--check", tmp_path / "none") == (
         f"error: {tmp_path / 'none'}: no such dataset folder")
 
