@@ -23,6 +23,7 @@ import time
 
 import numpy as np
 
+from evface.errors import EvfaceError
 from evface.events.ops import anti_flicker_filter
 from evface.inputs.au_regions import active_regions, region_masks
 from evface.inputs.clip_view import face_box
@@ -44,14 +45,12 @@ def _in_regions(events: np.ndarray, box: tuple[float, float, float, float], regi
     return int(regions[gy[inside], gx[inside]].sum())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("clips", nargs="+", help="clip .h5 files of an evface dataset")
-    args = parser.parse_args()
+def report(paths: list[str]) -> None:
+    """Print the table's line of each clip of ``paths`` and event sensor, every clip read first."""
+    clips = [(path, read_clip_meta(path)) for path in paths]  # a file that is no clip refused before the table
     masks = region_masks(GRID)
     print("clip sensor | events kept(" + ", ".join(SETTINGS) + ") | AU-region events kept(...) | seconds(...)")
-    for path in args.clips:
-        clip = read_clip_meta(path)
+    for path, clip in clips:
         regions = np.zeros((GRID, GRID), bool)
         for name in active_regions(clip.aus):
             regions |= masks[name]
@@ -69,6 +68,16 @@ def main() -> None:
             print(f"{clip.clip_id} ({clip.lighting}) {sensor} | {events.size} "
                   + " ".join(str(k.size) for k in kept.values()) + f" | {counts[0]} "
                   + " ".join(map(str, counts[1:])) + " | " + " ".join(f"{s:.3f}" for s in seconds.values()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("clips", nargs="+", help="clip .h5 files of an evface dataset")
+    args = parser.parse_args()
+    try:  # one line, exit 2 (was: a traceback, exit 1)
+        report(args.clips)
+    except EvfaceError as exc:
+        parser.exit(2, f"error: {exc}\n")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ import re
 import sys
 from pathlib import Path
 
+from evface.io.atomic_files import atomic_write_text
+
 API_MODULES = (
     "evface.errors",
     "evface.events.core", "evface.events.ops", "evface.events.representations", "evface.events.transforms",
@@ -106,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{DOC}: out of date; run python tools/api_index.py", file=sys.stderr)
             return 1
         return 0
-    DOC.write_text(text, encoding="utf-8")
+    atomic_write_text(DOC, text)  # was: written in place, half a page where the write failed
     return 0
 
 

@@ -39,6 +39,7 @@ realistic mode off in both simulators.
 from __future__ import annotations
 
 import argparse
+import importlib.machinery
 import json
 import os
 import subprocess
@@ -48,6 +49,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from evface.checks import as_int
+from evface.errors import EvfaceError, ParameterError, choose_from
 
 REPO = Path(__file__).resolve().parents[1]
 SCENES = ("blob", "flicker")
@@ -156,16 +160,35 @@ def run_worker(which: str, scene: str, mode: str, size: str, args: argparse.Name
     return {"wall": float(np.median(data["walls"])), "cpu": float(np.median(data["cpus"])), "counts": data["counts"]}
 
 
+def checked(args: argparse.Namespace) -> None:
+    """A :class:`ParameterError` naming the first option of ``args`` the run could not use, before
+    any worker starts (was: each a worker's traceback, then the run's)."""
+    for option, value in (("--threads", args.threads), ("--steps", args.steps), ("--repeats", args.repeats)):
+        as_int(option, value, 1)
+    for size in args.sizes.split(","):
+        width, x, height = size.partition("x")
+        if not (x and width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0):
+            raise ParameterError(f"--sizes {size!r}: give WIDTHxHEIGHT, e.g. 346x260")
+    for option, given, allowed in (("--scenes", args.scenes, SCENES), ("--modes", args.modes, MODES)):
+        for name in given.split(","):
+            if name not in allowed:
+                raise ParameterError(f"{option} {name!r}: {choose_from(allowed)}")
+    if args.cpus and not all(c.isdigit() for c in args.cpus.split(",")):
+        raise ParameterError(f"--cpus {args.cpus!r}: give CPU numbers, e.g. 0,1")
+    if importlib.machinery.PathFinder.find_spec("v2ecore", [*filter(None, args.v2e_path.split(os.pathsep)), *sys.path]) is None:
+        raise ParameterError(f"--v2e-path {args.v2e_path!r}: no v2ecore there; set v2e up as this script's --help says")
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--v2e-path", default="", help="PYTHONPATH entries that make v2ecore importable")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2, help="numba threads of evface, torch threads of v2e (default 2)")
     parser.add_argument("--cpus", default="", help="pin the workers to these CPUs, e.g. 0,1")
-    parser.add_argument("--steps", type=int, default=300)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--sizes", default="346x260,1280x720")
-    parser.add_argument("--scenes", default=",".join(SCENES))
-    parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--steps", type=int, default=300, help="timed steps of each run (default 300)")
+    parser.add_argument("--repeats", type=int, default=3, help="fresh simulators per figure, their median (default 3)")
+    parser.add_argument("--sizes", default="346x260,1280x720", help="frame sizes WxH (default 346x260,1280x720)")
+    parser.add_argument("--scenes", default=",".join(SCENES), help=f"of {', '.join(SCENES)} (default both)")
+    parser.add_argument("--modes", default=",".join(MODES), help=f"of {', '.join(MODES)} (default both)")
     parser.add_argument("--rate-khz", type=int, default=1, choices=(1, 2, 5, 10, 20),
                         help="frames per ms (the scenes are the same in time; steps are at this rate)")
     parser.add_argument("--cutoff-hz", type=float, default=300.0,
@@ -179,6 +202,10 @@ def main() -> None:
     if args.worker:
         worker(args)
         return
+    try:  # one line, exit 2
+        checked(args)
+    except EvfaceError as exc:
+        parser.exit(2, f"error: {exc}\n")
     print(f"# {args.steps} steps at {args.rate_khz} kHz, median of {args.repeats}, {args.threads} threads"
           + (f", realistic cut-off {args.cutoff_hz:g} Hz" if args.cutoff_hz != 300.0 else "")
           + (f", CPUs {args.cpus}" if args.cpus else "") + f", load average {os.getloadavg()[0]:.1f} at start")

@@ -21,8 +21,10 @@ import tracemalloc
 
 import numpy as np
 
+from evface.checks import as_int, as_real, within_memory
 from evface.datasets.importers.sync_counts import EventRate
 from evface.datasets.importers.sync_xcorr import sync_by_xcorr
+from evface.errors import EvfaceError
 
 OFFSET_US = 1_234_567
 BIN_US = 100
@@ -51,19 +53,26 @@ def session(minutes: float, exposure_us: int) -> tuple[EventRate, np.ndarray, np
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--minutes", type=float, default=4.0)
-    ap.add_argument("--exposure-us", type=int, default=20_000)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--minutes", type=float, default=4.0, help="the session's length (default 4; 0.01 or more)")
+    ap.add_argument("--exposure-us", type=int, default=20_000, help="each frame's exposure (default 20000; 0: none)")
     ap.add_argument("--trace", action="store_true", help="measure the peak of traced allocations")
     args = ap.parse_args()
-    rate, frames, energy = session(args.minutes, args.exposure_us)
+    try:  # one line, exit 2 (was: a traceback)
+        minutes = as_real("--minutes", args.minutes, 0.01, 24 * 60)
+        exposure_us = as_int("--exposure-us", args.exposure_us, 0, 1_000_000)
+        within_memory(int((minutes * 60e6 + 10e6) // BIN_US) * 8 * 6, f"a {minutes:g}-minute session's 100 µs bins",
+                      "give fewer --minutes")
+    except EvfaceError as exc:
+        ap.exit(2, f"error: {exc}\n")
+    rate, frames, energy = session(minutes, exposure_us)
     if args.trace:
         tracemalloc.start()
     t = time.perf_counter()
-    result = sync_by_xcorr(rate, frames, energy, exposure_us=args.exposure_us)
+    result = sync_by_xcorr(rate, frames, energy, exposure_us=exposure_us)
     wall = time.perf_counter() - t
     peak = tracemalloc.get_traced_memory()[1] / 2**20 if args.trace else None
-    print(json.dumps({"minutes": args.minutes, "frames": int(frames.size), "events": int(rate.counts.sum()),
+    print(json.dumps({"minutes": minutes, "frames": int(frames.size), "events": int(rate.counts.sum()),
                       "wall_s": round(wall, 2), "sync_peak_mb": peak and round(peak), "offset_us": result.offset_us,
                       "true_offset_us": OFFSET_US, "confidence": result.confidence, **{
                           k: result.details[k] for k in ("r_peak", "r_alt")}}))

@@ -22,7 +22,11 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from evface.checks import as_int, within_memory
+from evface.errors import EvfaceError
+
 BYTES_PER_PIXEL = 4 * 6 + 8 + 4 * 4  # reads: frame + 5 float32 state + float64 time; writes: 4 float32
+ALLOCATED_PER_PIXEL = 4 * 5 + 8 + 4 * 2 + 4 * 8  # the state, the times, the two copies, the 8 frames
 
 
 @njit(parallel=True)
@@ -39,12 +43,17 @@ def _touch(frame, st, tlast, lp_old, i_old):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--width", type=int, default=1280)
-    ap.add_argument("--height", type=int, default=720)
-    ap.add_argument("--steps", type=int, default=100)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--width", type=int, default=1280, help="frame width in pixels (default 1280)")
+    ap.add_argument("--height", type=int, default=720, help="frame height in pixels (default 720)")
+    ap.add_argument("--steps", type=int, default=100, help="steps timed in each of 5 tries (default 100)")
     args = ap.parse_args()
-    h, w = args.height, args.width
+    try:  # one line, exit 2 (was: a traceback, or with --steps -3 negative times)
+        w, h = as_int("--width", args.width, 1, 1 << 14), as_int("--height", args.height, 1, 1 << 14)
+        steps = as_int("--steps", args.steps, 1)
+        within_memory(h * w * ALLOCATED_PER_PIXEL, f"a {w}x{h} state and its 8 frames", "give a smaller --width or --height")
+    except EvfaceError as exc:
+        ap.exit(2, f"error: {exc}\n")
     rng = np.random.default_rng(0)
     st = rng.random((5, h, w), dtype=np.float32)
     tlast = np.zeros((h, w))
@@ -56,12 +65,12 @@ def main() -> None:
         best = float("inf")
         for _ in range(5):
             t = time.perf_counter()
-            for k in range(args.steps):
+            for k in range(steps):
                 _touch(frames[k % len(frames)], st, tlast, lp_old, i_old)
-            best = min(best, (time.perf_counter() - t) / args.steps)
+            best = min(best, (time.perf_counter() - t) / steps)
         mb = h * w * BYTES_PER_PIXEL / 1e6
         print(f"{w}x{h}, {numba.get_num_threads()} thread(s): {best * 1e3:.2f} ms per step "
-              f"({mb:.1f} MB, {mb / 1e3 / best:.1f} GB/s), best of 5 x {args.steps} steps")
+              f"({mb:.1f} MB, {mb / 1e3 / best:.1f} GB/s), best of 5 x {steps} steps")
 
 
 if __name__ == "__main__":

@@ -27,9 +27,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from evface.checks import as_int
 from evface.datasets.synth_film import subject_rig
 from evface.datasets.synth_plan import get_preset, preset_plan
+from evface.errors import EvfaceError
 from evface.io.clip_reader import read_clip
+from evface.io.dataset import DatasetFolder
 from evface.rig.geometry import rgb_hd_stream
 from evface.rig.lighting import get_lighting
 from evface.rig.record import clip_seed, int_seed
@@ -76,26 +79,38 @@ def detect(args: tuple[str, int, int, int, str]) -> tuple[str, str, float, bool,
     return clip_id, lighting, yaw, found[0], found[1]
 
 
+def check_frames(data: Path, preset_name: str, seed: int, camera: str, hd_stream: str, n: int) -> None:
+    """Print whether the first frames of clips 0, 1, n/2 and n-1 of the plan are those ``data`` holds."""
+    DatasetFolder.open(data)  # a folder that is no dataset named as such
+    stream = "rgb" if camera == "rgb" else hd_stream
+    for i in (0, 1, n // 2, n - 1):
+        clip_id, _, _, image = first_frame(preset_name, seed, i, camera)
+        written = read_clip(data / "clips" / f"{clip_id}.h5", sensors=[], truth=False).frames[stream].data[0]
+        print(f"check {clip_id}: first frame {'identical' if np.array_equal(image, written) else 'DIFFERS'}")
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", default="full")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--min-neighbors", type=int, default=3)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", default="full", help="the evface synth preset (default full)")
+    parser.add_argument("--seed", type=int, default=0, help="its evface synth --seed (default 0)")
+    parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    parser.add_argument("--min-neighbors", type=int, default=3, help="the cascade's minNeighbors (default 3)")
     parser.add_argument("--camera", choices=("rgb", "hd"), default="rgb",
                         help="rgb: the camera with lr's field of view; hd: the RGB camera framed like hd")
     parser.add_argument("--check", type=Path, help="a dataset of the same preset and seed to compare first frames with")
     args = parser.parse_args()
-    preset = get_preset(args.preset)
-    n = len(preset_plan(args.preset, args.seed)[1])
-    if args.check:
-        stream = "rgb" if args.camera == "rgb" else rgb_hd_stream(preset.rig.rgb_hd_presets[0])
-        for i in (0, 1, n // 2, n - 1):
-            clip_id, _, _, image = first_frame(args.preset, args.seed, i, args.camera)
-            written = read_clip(args.check / "clips" / f"{clip_id}.h5", sensors=[], truth=False).frames[stream].data[0]
-            print(f"check {clip_id}: first frame {'identical' if np.array_equal(image, written) else 'DIFFERS'}")
+    try:  # one line, exit 2 (was: a traceback, exit 1)
+        workers = as_int("--workers", args.workers, 1)
+        as_int("--seed", args.seed, 0)
+        as_int("--min-neighbors", args.min_neighbors, 0)
+        preset = get_preset(args.preset)
+        n = len(preset_plan(args.preset, args.seed)[1])
+        if args.check:
+            check_frames(args.check, args.preset, args.seed, args.camera, rgb_hd_stream(preset.rig.rgb_hd_presets[0]), n)
+    except EvfaceError as exc:
+        parser.exit(2, f"error: {exc}\n")
     jobs = [(args.preset, args.seed, i, args.min_neighbors, args.camera) for i in range(n)]
-    with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
         results = pool.map(detect, jobs, chunksize=8)
     for k, name in ((3, "grey"), (4, "equalised grey")):
         groups: dict[str, list[bool]] = collections.defaultdict(list)

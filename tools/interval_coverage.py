@@ -28,6 +28,8 @@ from typing import cast
 
 import numpy as np
 
+from evface.checks import as_int
+from evface.errors import EvfaceError
 from evface.tasks.image_metrics import cluster_mean_interval, cluster_training_interval
 from evface.tasks.stats import paired_bootstrap, paired_training_bootstrap
 
@@ -75,28 +77,32 @@ def ensemble_coverage(runs: int, subjects: int, folds: int, trainings: int, clip
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=300)
-    parser.add_argument("--subjects", type=int, default=12)
-    parser.add_argument("--folds", type=int, default=6)
-    parser.add_argument("--trainings", type=int, default=5)
-    parser.add_argument("--samples", type=int, default=20, help="apex samples (or clips) per subject")
-    parser.add_argument("--resamples", type=int, default=1000)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=300, help="simulated runs per setting (default 300)")
+    parser.add_argument("--subjects", type=int, default=12, help="subjects (default 12; 2 or more)")
+    parser.add_argument("--folds", type=int, default=6, help="folds the subjects are split into (default 6; at most --subjects)")
+    parser.add_argument("--trainings", type=int, default=5, help="trainings (seeds) per fold (default 5)")
+    parser.add_argument("--samples", type=int, default=20, help="apex samples (or clips) per subject (default 20)")
+    parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples of each interval (default 1000)")
     parser.add_argument("--classify", action="store_true", help="two classifier arms' ensembles instead")
     args = parser.parse_args()
+    try:  # one line, exit 2 (was: a traceback, or with --runs 0 a table of nan)
+        subjects = as_int("--subjects", args.subjects, 2)
+        sizes = (as_int("--runs", args.runs, 1), subjects, as_int("--folds", args.folds, 1, subjects),
+                 as_int("--trainings", args.trainings, 1), as_int("--samples", args.samples, 1))
+        resamples = as_int("--resamples", args.resamples, 1)
+    except EvfaceError as exc:
+        parser.exit(2, f"error: {exc}\n")
     if args.classify:
         print("subject sd, training sd, noise sd (logits): coverage of the subject-cluster / two-level 95 % interval")
         for subject_sd, training_sd, noise_sd in ((0.5, 0.0, 1.5), (0.5, 0.5, 1.5), (0.5, 1.0, 1.5), (0.5, 2.0, 1.5)):
-            one, two = ensemble_coverage(args.runs, args.subjects, args.folds, args.trainings, args.samples,
-                                         subject_sd, training_sd, noise_sd, args.resamples)
+            one, two = ensemble_coverage(*sizes, subject_sd, training_sd, noise_sd, resamples)
             print(f"{subject_sd}, {training_sd}, {noise_sd}: {one:.3f} / {two:.3f}")
         return
     print("subject sd, training sd, noise sd: coverage of the subject-cluster / two-level 95 % interval")
     for subject_sd, training_sd, noise_sd in ((0.004, 0.0, 0.02), (0.004, 0.005, 0.02), (0.004, 0.01, 0.02), (0.004, 0.02, 0.02)):
-        one, two = coverage(args.runs, args.subjects, args.folds, args.trainings, args.samples, subject_sd,
-                            training_sd, noise_sd, args.resamples)
+        one, two = coverage(*sizes, subject_sd, training_sd, noise_sd, resamples)
         print(f"{subject_sd}, {training_sd}, {noise_sd}: {one:.3f} / {two:.3f}")
-
 
 if __name__ == "__main__":
     main()

@@ -22,9 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
+from evface.errors import DatasetError, EvfaceError, where
 from evface.tasks.image_metrics import cluster_mean_interval
 from evface.tasks.recon_compare import read_scores
 from evface.tasks.recon_eval import SCORES_CSV
+from evface.tasks.registry import task_of_run
 
 Sample = tuple[str, int]
 """A scored sample: its clip id and time (µs)."""
@@ -32,10 +34,16 @@ Sample = tuple[str, int]
 
 def apex_differences(run: Path, a: str, b: str, area: str) -> dict[Sample, tuple[str, str, float]]:
     """Per apex sample of ``run``: its subject, its lighting and SSIM of ``a`` minus SSIM of ``b`` in ``area``."""
+    if not (run / SCORES_CSV).is_file():  # say what RUN is instead (was: 'score the run' of any folder)
+        task = task_of_run(run)  # no run, or an evface run's folder: named as such
+        if task.name != "reconstruct":
+            raise DatasetError(where(run, f"a {task.name} run, not a reconstruction; give the stage folders of one "
+                                          "reconstruction stage (OUT/stages/recon-...)"))
     scores = read_scores(run)
     missing = [m for m in (a, b) if m not in scores]
     if missing:
-        raise SystemExit(f"{run / SCORES_CSV}: no method {', '.join(missing)}")
+        raise DatasetError(where(run / SCORES_CSV, f"no method {', '.join(missing)}; choose --a and --b from "
+                                 f"{', '.join(sorted(scores))}"))
     return {k: (r["subject"], r["lighting"], float(r[f"{area}_ssim"]) - float(scores[b][k][f"{area}_ssim"]))
             for k, r in scores[a].items() if "apex" in r["phase"].split("+")}
 
@@ -55,14 +63,17 @@ def intervals(diffs: dict[Sample, tuple[str, str, float]]) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", type=Path, nargs="+", help="stage folders of one stage trained with other seeds")
     parser.add_argument("--a", default="cvae", help="method A (default cvae)")
     parser.add_argument("--b", default="e2vid", help="method B (default e2vid, the recurrent UNet)")
     parser.add_argument("--area", default="face", choices=("face", "active"), help="SSIM over the face or in the active AU regions")
     parser.add_argument("--lighting", default="dim", help="the lighting of the per-subject table (default dim)")
     args = parser.parse_args()
-    runs = [apex_differences(run, args.a, args.b, args.area) for run in args.runs]
+    try:  # one line, exit 2 (was: a traceback, exit 1)
+        runs = [apex_differences(run, args.a, args.b, args.area) for run in args.runs]
+    except EvfaceError as exc:
+        parser.exit(2, f"error: {exc}\n")
     print(f"{args.a} - {args.b}, SSIM ({args.area}) at the apex")
     for run, diffs in zip(args.runs, runs, strict=True):
         print(run, *intervals(diffs), sep="\n  ")

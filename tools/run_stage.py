@@ -28,7 +28,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from evface.commands.paths import outside_datasets
+from evface.commands.paths import output_folder, outside_datasets
 from evface.errors import EvfaceError, ParameterError, counted
 from evface.io.dataset import DatasetFolder
 from evface.pipeline import stage_plan, stage_steps
@@ -97,9 +97,16 @@ def checked_stage(data: Path, out: Path, name: str, preset: str, changes: dict, 
     except ParameterError as exc:
         raise ParameterError(f"--set {exc}") from exc
     DatasetFolder.open(data)
+    output_folder(out, "OUT")  # was: a file given as OUT a traceback, after the configuration was printed
     check_out_folder(outside_runs(outside_datasets(out, "OUT"), "OUT"), data, "OUT")
     check_same_dataset(out, data, given=True, options=("DATA", "OUT"))  # was: its stage written into that run
     return stage
+
+
+def _path(text: str) -> Path:
+    if not text:  # Path("") is the current folder (was: OUT "" a stage written there)
+        raise argparse.ArgumentTypeError("an empty text is no path; give a folder")
+    return Path(text)
 
 
 def _change(text: str) -> tuple[str, object]:
@@ -113,9 +120,9 @@ def _change(text: str) -> tuple[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("data", type=Path, help="dataset folder")
-    parser.add_argument("out", type=Path, help="run folder (the stage goes to OUT/stages/NAME-KEY)")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data", type=_path, help="dataset folder")
+    parser.add_argument("out", type=_path, help="run folder (the stage goes to OUT/stages/NAME-KEY)")
     parser.add_argument("stage", help="stage name, e.g. recon-extrapolation-hd or events-hd")
     parser.add_argument("--preset", default="full", choices=sorted(stage_plan.PRESETS))
     parser.add_argument("--set", dest="changes", type=_change, action="append", default=[], metavar="KEY=VALUE",
