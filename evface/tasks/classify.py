@@ -285,27 +285,29 @@ def prepare(data: str | Path, run_dir: str | Path, cfg: ClassifyConfig = Classif
     input_spec(cfg)  # validates input kind and window
     net_config(cfg, 2)  # validates the network settings
     dist = dist if dist is not None else parallel.single_process(cfg.device)
-    data, run_dir = Path(data).resolve(), Path(run_dir)
-    ds = DatasetFolder.open(data)
-    rows = list(ds.rows)
-    labels = ds.labels
-    if len(labels) < 2:
-        raise DatasetError(where(ds.root, f"classification needs at least 2 classes, found {labels}"))
-    _targets(rows, labels, ds.root)
-    spec = input_spec(cfg)
-    protocol, models = protocol_models(cfg, rows)
-    config: dict[str, Any] = {"task": TASK, "data": str(data), **cfg.to_dict(), "labels": labels,
-                              "net": net_config(cfg, len(labels)).to_dict(), "spec": spec.to_dict(),
-                              "protocol": protocol, "models": [entry for entry, _ in models]}
-    config, grown = run_resume.grown_by_seeds(run_dir, config, "models", lambda old, new: matching_model([old], new) is not None)
-    check_teacher(cfg, config, run_dir)
-    run_resume.check_resume(run_dir, config, free=RESUMABLE_CHANGES + grown, rows=rows)
-    if grown:  # the run there resumes, its models' entries paired with these (their ``train`` replaced by these)
-        with run_folder.reading(run_dir / run_folder.CONFIG):
-            check_trained_subjects(run_folder.load_config(run_dir)["models"], {str(r["subject"]) for r in rows})
-    todo = [entry["dir"] for entry in config["models"] if not model_fitted(run_dir / entry["dir"], cfg)]
-    parallel.barrier(dist)  # every rank has read the folder before the main one writes into it (was: a rank read it
-    # as the main one started the run, and refused "holds files but no evface training run")
+    # every rank checks the folders, and has read them before the main one writes into them (was: a rank read the
+    # run folder as the main one started the run, and refused "holds files but no evface training run"); an error
+    # is said once, by rank 0 (was: by every rank)
+    with parallel.checked_together(dist):
+        data, run_dir = Path(data).resolve(), Path(run_dir)
+        ds = DatasetFolder.open(data)
+        rows = list(ds.rows)
+        labels = ds.labels
+        if len(labels) < 2:
+            raise DatasetError(where(ds.root, f"classification needs at least 2 classes, found {labels}"))
+        _targets(rows, labels, ds.root)
+        spec = input_spec(cfg)
+        protocol, models = protocol_models(cfg, rows)
+        config: dict[str, Any] = {"task": TASK, "data": str(data), **cfg.to_dict(), "labels": labels,
+                                  "net": net_config(cfg, len(labels)).to_dict(), "spec": spec.to_dict(),
+                                  "protocol": protocol, "models": [entry for entry, _ in models]}
+        config, grown = run_resume.grown_by_seeds(run_dir, config, "models", lambda old, new: matching_model([old], new) is not None)
+        check_teacher(cfg, config, run_dir)
+        run_resume.check_resume(run_dir, config, free=RESUMABLE_CHANGES + grown, rows=rows)
+        if grown:  # the run there resumes, its models' entries paired with these (their ``train`` replaced by these)
+            with run_folder.reading(run_dir / run_folder.CONFIG):
+                check_trained_subjects(run_folder.load_config(run_dir)["models"], {str(r["subject"]) for r in rows})
+        todo = [entry["dir"] for entry in config["models"] if not model_fitted(run_dir / entry["dir"], cfg)]
     if dist.is_main:
         for line in untaught_classes({part["name"]: part for _, part in models}.values()):
             warnings.warn(where(ds.root, line), EvfaceWarning, stacklevel=2)

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from evface.checks import as_flag, as_int, whole_number
-from evface.errors import ParameterError
+from evface.errors import EvfaceError, ParameterError
 
 
 def select_device(prefer: str = "auto", local_rank: int = 0) -> torch.device:
@@ -212,14 +212,76 @@ def distributed(prefer: str = "auto") -> Iterator[DistInfo]:
     dist = init_distributed(prefer)
     try:
         yield dist
-    except BaseException:
+    except BaseException as exc:
         if dist.enabled:
             import torch.distributed as tdist  # lazy: torch.distributed only where a run is distributed (torchrun)
 
             if tdist.is_initialized():
                 tdist.destroy_process_group()
+            if lost := peer_lost(exc):
+                raise EvfaceError(f"rank {dist.rank} of {dist.world_size}: another rank of this torchrun job stopped "
+                                  f"({lost}); its error line, or torchrun's summary where it was killed, says why; the same command resumes "
+                                  "the run") from None
         raise
     teardown_distributed(dist)
+
+
+PEER_LOST = ("Connection closed by peer", "Connection reset by peer", "Broken pipe")
+"""What gloo's transport says, in a collective, of a rank that has gone (killed, or failed on its own)."""
+
+
+def peer_lost(exc: BaseException) -> str | None:
+    """The words of :data:`PEER_LOST` that a collective's RuntimeError ``exc`` says, else None: a
+    rank waiting for a peer that was killed or failed learns of it this way (was: "internal error:
+    RuntimeError: [.../gloo/transport/tcp/pair.cc:553] Connection closed by peer ..., please report it").
+
+    Examples
+    --------
+    >>> peer_lost(RuntimeError("[../gloo/transport/tcp/pair.cc:553] Connection closed by peer [127.0.0.1]:26549"))
+    'Connection closed by peer'
+    >>> peer_lost(RuntimeError("shape mismatch")) is None
+    True
+    """
+    said = str(exc) if isinstance(exc, RuntimeError) else ""
+    return next((words for words in PEER_LOST if words in said), None)
+
+
+@contextlib.contextmanager
+def checked_together(dist: DistInfo) -> Iterator[None]:
+    """Run a block of checks on every rank, then fail on every rank or on none, saying it once.
+
+    The block must hold no collective (its end is one: every rank's outcome is gathered). Where a
+    rank's block raised an :class:`~evface.errors.EvfaceError` (a bad input, a run folder of other
+    settings), rank 0 raises one of that class: its message where every rank failed alike, else each
+    failing rank's message after its rank (``rank 1 of 2: DATA/manifest.csv: ...``, e.g. a folder only
+    some nodes see); the other ranks leave by ``SystemExit(2)``, silent, so a torchrun job prints the
+    error once (was: once per rank). In a single process the block's error is raised as it is.
+
+    Examples
+    --------
+    >>> with checked_together(single_process("cpu")):
+    ...     raise ParameterError("--width: 0 is not >= 1")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: --width: 0 is not >= 1
+    """
+    failed: EvfaceError | None = None
+    try:
+        yield
+    except EvfaceError as exc:
+        if not dist.enabled:
+            raise
+        failed = exc
+    outcomes = gather_object(None if failed is None else (type(failed), str(failed)), dist)
+    errors = [(rank, outcome) for rank, outcome in enumerate(outcomes) if outcome is not None]
+    if not errors:
+        return
+    if not dist.is_main:
+        raise SystemExit(2) from None
+    kind, message = errors[0][1]
+    if len(errors) < dist.world_size or len({said for _, (_, said) in errors}) > 1:
+        message = "; ".join(f"rank {rank} of {dist.world_size}: {said}" for rank, (_, said) in errors)
+    raise kind(message) from None
 
 
 def main_log(log: Callable[[str], None] | None, dist: DistInfo) -> Callable[[str], None]:
