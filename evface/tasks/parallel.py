@@ -207,7 +207,9 @@ def distributed(prefer: str = "auto") -> Iterator[DistInfo]:
 
     A rank whose block raises skips the closing barrier and leaves at once: its peers may be
     inside a collective waiting for it (the DDP constructor, a barrier), where the barrier would
-    keep both waiting; torchrun ends them when it sees this rank fail.
+    keep both waiting; torchrun ends them when it sees this rank fail. A rank whose collective
+    failed because a peer is gone (:func:`peer_lost`) raises one :class:`~evface.errors.EvfaceError`
+    that says so, naming its rank, instead of gloo's RuntimeError.
     """
     dist = init_distributed(prefer)
     try:
