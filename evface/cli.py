@@ -161,6 +161,8 @@ def _run_app(argv: list[str] | None) -> None:
     words, leaf = _named(args)
     if len(words) > 1 and not hasattr(leaf, "commands"):  # a command, not a group: its words follow its name
         paths.refuse_empty_paths(leaf, args[args.index(words[-1]) + 1:], command.context_settings)
+        if words[1] != "train":  # the trainings alone share their work among torchrun's processes
+            environment.one_process(" ".join(words))
     try:
         with command.make_context("evface", args) as context:
             command.invoke(context)

@@ -82,10 +82,12 @@ def test_a_rank_killed_mid_training_leaves_its_peer_one_line(tmp_path):
         proc.stderr[-3000:]
 
 
-@pytest.mark.parametrize("command", [["eval", "RUN", "--data", "DATA"], ["export-nir", "RUN", "OUT.nir"]])
+@pytest.mark.parametrize("command", [["eval", "RUN", "--data", "DATA"], ["export-nir", "RUN", "OUT.nir"],
+                                     ["synth", "OUT", "--preset", "tiny"], ["run", "--out", "OUT"]])
 def test_a_command_that_does_not_train_is_refused_under_torchrun(command, tmp_path, monkeypatch, capsys):
     """``torchrun --nproc_per_node 2 -m evface.cli eval RUN ...`` ran the whole evaluation in each rank, both
-    writing the same metrics.json (rank 0 alone holds the folder's lock). Now rank 0 refuses it in one line
+    writing the same metrics.json (rank 0 alone holds the folder's lock), and ``synth`` filmed every clip twice
+    into one folder. Now rank 0 refuses it in one line
     and the other ranks leave silently, all with exit 2; nothing is read or written."""
     args = [str(tmp_path / a) if a.isupper() else a for a in command]
     monkeypatch.setenv("WORLD_SIZE", "2")

@@ -117,6 +117,27 @@ def check_source_date_epoch(environ: dict[str, str] | os._Environ = os.environ) 
         environ.pop("SOURCE_DATE_EPOCH", None)
 
 
+def one_process(command: str, environ: dict[str, str] | os._Environ = os.environ) -> None:
+    """Refuse ``command`` started by torchrun with more than one process (``WORLD_SIZE`` over 1 and
+    ``RANK`` set): every rank would do the whole work again and write the same files, the folder's
+    lock held by rank 0 only (was: ``torchrun --nproc_per_node 2 -m evface.cli eval RUN ...`` ran twice,
+    ``synth`` filmed every clip twice into one folder). ``evface`` calls it before every command but
+    ``train``. Rank 0 says it in one line, the other ranks leave silently with the same exit code, 2.
+
+    Examples
+    --------
+    >>> one_process("evface eval")  # not under torchrun
+    """
+    world = whole_number(environ.get("WORLD_SIZE", "1")) or 1
+    if world <= 1 or "RANK" not in environ:
+        return
+    if whole_number(environ["RANK"]) not in (0, None):  # rank 0 says it (and any rank where RANK is unreadable)
+        raise SystemExit(2)
+    raise ParameterError(f"{command} runs in one process: under torchrun (WORLD_SIZE={world}) each rank would do "
+                         "the whole work and write the same files; run it without torchrun (only evface train "
+                         "classify and train reconstruct train with several processes)")
+
+
 def _thread_count(text: str) -> bool:
     """Whether ``text`` is ASCII digits (spaces around them allowed) giving a number of threads."""
     return text.strip().isascii() and text.strip().isdigit() and _threads(text)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import fields
@@ -20,7 +19,6 @@ from typing import Any
 
 import typer
 
-from evface.checks import whole_number
 from evface.commands import terminal
 from evface.commands.paths import (file_argument, made_folder, named_for, not_replacing, output_file, output_folder, outside_datasets,
                                    refusing_newcomer, sole_writer)
@@ -34,26 +32,6 @@ _console = terminal.console()
 
 def log_line(message: str) -> None:
     _console.print(message, soft_wrap=True)
-
-
-def one_process(command: str) -> None:
-    """Refuse ``command`` started by torchrun with more than one process (``WORLD_SIZE`` over 1 and
-    ``RANK`` set): every rank would do the whole work again and write the same files, the folder's
-    lock held by rank 0 only (was: ``torchrun --nproc_per_node 2 -m evface.cli eval RUN ...`` ran twice).
-    Rank 0 says it in one line, the other ranks leave silently with the same exit code, 2.
-
-    Examples
-    --------
-    >>> one_process("evface eval")  # not under torchrun
-    """
-    world = whole_number(os.environ.get("WORLD_SIZE", "1")) or 1
-    if world <= 1 or "RANK" not in os.environ:
-        return
-    if whole_number(os.environ["RANK"]) not in (0, None):  # rank 0 says it (and any rank where RANK is unreadable)
-        raise SystemExit(2)
-    raise ParameterError(f"{command} runs in one process: under torchrun (WORLD_SIZE={world}) each rank would do "
-                         "the whole work and write the same files; run it without torchrun (only evface train "
-                         "classify and train reconstruct train with several processes)")
 
 
 def _check(metadata: Mapping[str, Any]) -> Callable[[Any], Any]:
@@ -137,7 +115,6 @@ def register(app: typer.Typer) -> None:
         """Evaluate a trained run on a dataset folder, write metrics.json, print what was scored by which models and the headline figures."""
         from evface.tasks.registry import task_of_run  # lazy: keeps torch out of `evface --help`
 
-        one_process("evface eval")
         if out is not None:
             outside_datasets(output_folder(out))
         task = task_of_run(run)
@@ -161,7 +138,6 @@ def register(app: typer.Typer) -> None:
         """Export a trained spiking classifier to NIR (Neuromorphic Intermediate Representation)."""
         from evface.tasks.export import export_run  # lazy: torch loads for this command only, not at CLI start-up
 
-        one_process("evface export-nir")
         outside_datasets(output_file(out, "OUT", replaces=(".nir",)), "OUT", kind="file")  # was: written among a dataset's clips
         named_for(out, "OUT", (".nir",), "a NIR graph (HDF5)")  # was: written under any name (graph.txt, best.pt.bak)
         not_replacing(out, "OUT", force)
