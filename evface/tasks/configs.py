@@ -554,8 +554,8 @@ class ReconstructConfig(TaskConfig):
     ssim_weight: float = setting(0.5, "Weight of (1 - SSIM) beside the L1 term of the reconstruction loss.", minimum=0)
     mse_weight: float = setting(0.0, "CVAE: weight of the squared error beside L1 (lets the latent carry what the "
                                      "condition leaves open; 20 on a toy, no gain on the quick dataset).", minimum=0)
-    k_samples: int = setting(8, "CVAE: K prior samples for the sample mean and the spread at the apex (0 = off).",
-                             minimum=0, maximum=256)
+    k_samples: int = setting(8, "CVAE: K prior samples for the sample mean and the spread at the apex (0 = off; a "
+                                "spread needs 2 or more).", minimum=2, maximum=256, or_zero=True)
     cvae_recurrent: bool = setting(False, "CVAE: ConvGRUs in its condition encoder carry a state through each clip "
                                           "(the event history; trained on runs of seq_len like the UNet).")
     seq_len: int = setting(4, "Consecutive samples per training sequence of the recurrent models.", minimum=1,
@@ -583,7 +583,8 @@ class ReconstructConfig(TaskConfig):
         _refuse_ignored(self._changed(unused), f"--protocol {self.protocol}")
         if self.folds:
             _refuse_ignored(self._changed(("test_fraction",)), f"--folds {self.folds} (every subject is tested once)")
-
+        if self.kl_beta == 0:
+            _refuse_ignored(self._changed(("warmup_epochs", "free_bits")), "--kl-beta 0 (the loss has no KL term)")
 
     def _check_crop(self) -> None:
         """Refuse a given ``crop`` too small for SSIM or not smaller than ``size`` (a crop that does

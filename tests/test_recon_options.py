@@ -1,0 +1,43 @@
+"""`evface train reconstruct`'s options at their edges and in combinations that cannot act together, as a hostile
+user gives them: each refused before any work in one line naming the option (evface.tasks.configs.ReconstructConfig)."""
+
+import pytest
+
+from evface.cli import main
+from evface.errors import ParameterError
+from evface.tasks.configs import ReconstructConfig
+
+
+def _refused(tmp_path, capsys, *args: str) -> str:
+    """The one error line of ``evface train reconstruct ARGS``, after checking exit 2 and that no run folder was made."""
+    assert main(["train", "reconstruct", "--data", str(tmp_path), "--out", str(tmp_path / "run"), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert not (tmp_path / "run").exists()
+    return err
+
+
+def test_one_prior_sample_whose_spread_is_zero_by_construction_is_refused(tmp_path, capsys):
+    """`--k-samples 1` wrote the latent's spread at the apex as a measured 0.0 (`spread_face`, `spread_moving`,
+    `spread_static` in metrics.json): the spread of one decoding, which says nothing of the latent."""
+    assert _refused(tmp_path, capsys, "--k-samples", "1") == ("error: Invalid value for '--k-samples': must be 0 or "
+                                                              ">= 2, got 1; try 'evface train reconstruct -h'")
+    with pytest.raises(ParameterError, match=r"^k_samples must be 0 or >= 2, got 1$"):
+        ReconstructConfig(k_samples=1)
+    assert ReconstructConfig(k_samples=0).k_samples == 0 and ReconstructConfig(k_samples=2).k_samples == 2
+
+
+@pytest.mark.parametrize("args, named", [
+    (("--warmup-epochs", "5"), "--warmup-epochs: not used by --kl-beta 0 (the loss has no KL term), which would "
+                               "ignore it; leave it out"),
+    (("--free-bits", "1", "--warmup-epochs", "0"), "--warmup-epochs, --free-bits: not used by --kl-beta 0 (the loss "
+                                                  "has no KL term), which would ignore them; leave them out"),
+])
+def test_kl_settings_without_a_kl_term_are_refused(tmp_path, capsys, args, named):
+    """`--kl-beta 0 --warmup-epochs 5` (or `--free-bits 1`) trained as `--kl-beta 0` alone, without a word: the KL
+    term is weighted by 0 in every epoch, so neither its warm-up nor its floor of free bits changes the loss."""
+    assert _refused(tmp_path, capsys, "--kl-beta", "0", *args) == f"error: {named}"
+    with pytest.raises(ParameterError, match="not used by --kl-beta 0"):
+        ReconstructConfig(kl_beta=0.0, warmup_epochs=5)
+    assert ReconstructConfig(kl_beta=0.0).kl_beta == 0  # alone, taken: a CVAE without its KL term
+    assert ReconstructConfig(kl_beta=0.5, warmup_epochs=5, free_bits=1.0).warmup_epochs == 5  # where they act, taken
