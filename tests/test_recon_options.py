@@ -41,3 +41,17 @@ def test_kl_settings_without_a_kl_term_are_refused(tmp_path, capsys, args, named
         ReconstructConfig(kl_beta=0.0, warmup_epochs=5)
     assert ReconstructConfig(kl_beta=0.0).kl_beta == 0  # alone, taken: a CVAE without its KL term
     assert ReconstructConfig(kl_beta=0.5, warmup_epochs=5, free_bits=1.0).warmup_epochs == 5  # where they act, taken
+
+
+@pytest.mark.parametrize("option, value", [("--free-bits", "1e300"), ("--kl-beta", "1e39"), ("--ssim-weight", "1e39"),
+                                           ("--mse-weight", "1e39"), ("--ssim-weight", "1000001")])
+def test_a_loss_weight_past_what_the_float32_loss_holds_is_refused(tmp_path, capsys, option, value):
+    """`--free-bits 1e300` trained until the first batch and ended in "internal error: RuntimeError: value cannot be
+    converted to type float without overflow" (exit 1, the run folder left); `--ssim-weight 1e39` or `--mse-weight
+    1e39` made the loss infinite and stopped "diverged ... with a lower --learning-rate or --weight-decay" (neither the
+    cause, and `--weight-decay` no option of this command); `--kl-beta 1e39` trained on an infinite loss."""
+    assert _refused(tmp_path, capsys, option, value) == (f"error: Invalid value for '{option}': must be <= 1000000.0, "
+                                                         f"got {float(value)!r}; try 'evface train reconstruct -h'")
+    with pytest.raises(ParameterError, match=r"must be <= 1000000.0"):
+        ReconstructConfig(**{option[2:].replace("-", "_"): float(value)})
+    assert ReconstructConfig(kl_beta=1e6, free_bits=1e6, ssim_weight=1e6, mse_weight=1e6).mse_weight == 1e6

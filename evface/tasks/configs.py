@@ -35,6 +35,12 @@ MAX_THREADS = 1024
 """The most torch CPU threads of a training (``--threads``), and of a count a received run records
 (:func:`~evface.tasks.run_folder.check_threads`)."""
 
+MAX_LOSS_WEIGHT = 1e6
+"""The largest weight of a term of the reconstruction loss (``--kl-beta``, ``--ssim-weight``, ``--mse-weight``) and
+the largest ``--free-bits``: beside a term weighted more, the float32 loss's L1 term (at most 1) falls below its 7
+digits, and past about 1e38 the loss overflowed (an infinite loss, weights no longer finite: "diverged"; a
+``--free-bits`` of 1e300 ended in an internal error)."""
+
 DEFAULT_CROP = 64
 """The side of a reconstruction's training crops when ``--crop`` is not given (whole images at a
 ``--size`` of 64 or less); a run's ``config.json`` records it as its ``crop`` then."""
@@ -548,12 +554,14 @@ class ReconstructConfig(TaskConfig):
     learning_rate: float = setting(2e-3, "Adam learning rate.", above=0)
     base: int = setting(8, "Channels of the first UNet stage (both networks).", minimum=1, maximum=512)
     z_channels: int = setting(4, "CVAE latent channels (at 1/8 resolution).", minimum=1, maximum=512)
-    kl_beta: float = setting(1.0, "Weight of the KL term (per pixel).", minimum=0)
+    kl_beta: float = setting(1.0, "Weight of the KL term (per pixel).", minimum=0, maximum=MAX_LOSS_WEIGHT)
     warmup_epochs: int = setting(3, "Linear KL warm-up epochs.", minimum=0)
-    free_bits: float = setting(0.5, "Free bits per latent channel (nats).", minimum=0)
-    ssim_weight: float = setting(0.5, "Weight of (1 - SSIM) beside the L1 term of the reconstruction loss.", minimum=0)
+    free_bits: float = setting(0.5, "Free bits per latent channel (nats).", minimum=0, maximum=MAX_LOSS_WEIGHT)
+    ssim_weight: float = setting(0.5, "Weight of (1 - SSIM) beside the L1 term of the reconstruction loss.", minimum=0,
+                                 maximum=MAX_LOSS_WEIGHT)
     mse_weight: float = setting(0.0, "CVAE: weight of the squared error beside L1 (lets the latent carry what the "
-                                     "condition leaves open; 20 on a toy, no gain on the quick dataset).", minimum=0)
+                                     "condition leaves open; 20 on a toy, no gain on the quick dataset).", minimum=0,
+                                 maximum=MAX_LOSS_WEIGHT)
     k_samples: int = setting(8, "CVAE: K prior samples for the sample mean and the spread at the apex (0 = off; a "
                                 "spread needs 2 or more).", minimum=2, maximum=256, or_zero=True)
     cvae_recurrent: bool = setting(False, "CVAE: ConvGRUs in its condition encoder carry a state through each clip "
