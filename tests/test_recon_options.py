@@ -66,3 +66,12 @@ def test_a_learning_rate_that_overflows_adams_step_is_refused(tmp_path, capsys):
                                                                      "be <= 1e+30, got 1e+39; try 'evface train "
                                                                      "reconstruct -h'")
     assert ReconstructConfig(learning_rate=1e30).learning_rate == 1e30  # a rate that diverges says so (test_engine.py)
+
+
+def test_seeds_running_past_the_largest_seed_are_refused_before_any_training(tmp_path, capsys):
+    """`--seed 2147483647 --seeds 2` trained the first seed's models, then stopped "seed must be <= 2147483647, got
+    2147483648" (naming no option), the run folder left to stop so again on every resume."""
+    assert _refused(tmp_path, capsys, "--seed", "2147483647", "--seeds", "2") == (
+        "error: --seed 2147483647 with --seeds 2: the trainings' seeds would run to 2147483648, past 2147483647; give "
+        "--seed 2147483646 or less")
+    assert ReconstructConfig(seed=2147483646, seeds=2).seeds == 2 and ReconstructConfig(seed=2147483647).seeds == 1

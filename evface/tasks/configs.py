@@ -596,6 +596,10 @@ class ReconstructConfig(TaskConfig):
         _refuse_ignored(self._changed(unused), f"--protocol {self.protocol}")
         if self.folds:
             _refuse_ignored(self._changed(("test_fraction",)), f"--folds {self.folds} (every subject is tested once)")
+        if self.seed + self.seeds - 1 > MAX_INT:
+            raise ParameterError(f"--seed {self.seed} with --seeds {self.seeds}: the trainings' seeds would run to "
+                                 f"{self.seed + self.seeds - 1}, past {MAX_INT}; give --seed {MAX_INT - self.seeds + 1} "
+                                 "or less")
         if self.k_samples == 1:
             raise ParameterError("--k-samples 1: the spread of one prior decoding is 0 whatever the latent holds; give "
                                  "--k-samples 0 (off) or 2 or more")
