@@ -37,7 +37,7 @@ MAX_THREADS = 1024
 
 MAX_LOSS_WEIGHT = 1e6
 """The largest weight of a term of the reconstruction loss (``--kl-beta``, ``--ssim-weight``, ``--mse-weight``) and
-the largest ``--free-bits``: beside a term weighted more, the float32 loss's L1 term (at most 1) falls below its 7
+the largest ``--free-bits``: beside a term weighted so, the float32 loss's L1 term (at most 1) is down to its last
 digits, and past about 1e38 the loss overflowed (an infinite loss, weights no longer finite: "diverged"; a
 ``--free-bits`` of 1e300 ended in an internal error)."""
 
