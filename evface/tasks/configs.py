@@ -35,6 +35,17 @@ MAX_THREADS = 1024
 """The most torch CPU threads of a training (``--threads``), and of a count a received run records
 (:func:`~evface.tasks.run_folder.check_threads`)."""
 
+MAX_LOSS_WEIGHT = 1e6
+"""The largest weight of a term of the reconstruction loss (``--kl-beta``, ``--ssim-weight``, ``--mse-weight``) and
+the largest ``--free-bits``: beside a term weighted so, the float32 loss's L1 term (at most 1) is down to its last
+digits, and past about 1e38 the loss overflowed (an infinite loss, weights no longer finite: "diverged"; a
+``--free-bits`` of 1e300 ended in an internal error)."""
+
+MAX_LEARNING_RATE = 1e30
+"""The largest reconstruction ``--learning-rate``: Adam divides the rate by its bias correction (0.1 at the first
+step) in float32, so from about 3.4e37 torch's step overflowed (an internal error, exit 1); up to this bound a rate
+that makes the training diverge says so, naming ``--learning-rate``."""
+
 DEFAULT_CROP = 64
 """The side of a reconstruction's training crops when ``--crop`` is not given (whole images at a
 ``--size`` of 64 or less); a run's ``config.json`` records it as its ``crop`` then."""
@@ -545,17 +556,19 @@ class ReconstructConfig(TaskConfig):
                                      f"--size (0 = whole images; default {DEFAULT_CROP}, whole images at --size "
                                      f"{DEFAULT_CROP} or less); evaluation is whole.", minimum=0)
     batch_size: int = setting(16, "Samples per batch (per process under torchrun).", minimum=1)
-    learning_rate: float = setting(2e-3, "Adam learning rate.", above=0)
+    learning_rate: float = setting(2e-3, "Adam learning rate.", above=0, maximum=MAX_LEARNING_RATE)
     base: int = setting(8, "Channels of the first UNet stage (both networks).", minimum=1, maximum=512)
     z_channels: int = setting(4, "CVAE latent channels (at 1/8 resolution).", minimum=1, maximum=512)
-    kl_beta: float = setting(1.0, "Weight of the KL term (per pixel).", minimum=0)
+    kl_beta: float = setting(1.0, "Weight of the KL term (per pixel).", minimum=0, maximum=MAX_LOSS_WEIGHT)
     warmup_epochs: int = setting(3, "Linear KL warm-up epochs.", minimum=0)
-    free_bits: float = setting(0.5, "Free bits per latent channel (nats).", minimum=0)
-    ssim_weight: float = setting(0.5, "Weight of (1 - SSIM) beside the L1 term of the reconstruction loss.", minimum=0)
+    free_bits: float = setting(0.5, "Free bits per latent channel (nats).", minimum=0, maximum=MAX_LOSS_WEIGHT)
+    ssim_weight: float = setting(0.5, "Weight of (1 - SSIM) beside the L1 term of the reconstruction loss.", minimum=0,
+                                 maximum=MAX_LOSS_WEIGHT)
     mse_weight: float = setting(0.0, "CVAE: weight of the squared error beside L1 (lets the latent carry what the "
-                                     "condition leaves open; 20 on a toy, no gain on the quick dataset).", minimum=0)
-    k_samples: int = setting(8, "CVAE: K prior samples for the sample mean and the spread at the apex (0 = off).",
-                             minimum=0, maximum=256)
+                                     "condition leaves open; 20 on a toy, no gain on the quick dataset).", minimum=0,
+                                 maximum=MAX_LOSS_WEIGHT)
+    k_samples: int = setting(8, "CVAE: K prior samples for the sample mean and the spread at the apex (0 = off; a "
+                                "spread needs 2 or more).", minimum=0, maximum=256)
     cvae_recurrent: bool = setting(False, "CVAE: ConvGRUs in its condition encoder carry a state through each clip "
                                           "(the event history; trained on runs of seq_len like the UNet).")
     seq_len: int = setting(4, "Consecutive samples per training sequence of the recurrent models.", minimum=1,
@@ -583,7 +596,15 @@ class ReconstructConfig(TaskConfig):
         _refuse_ignored(self._changed(unused), f"--protocol {self.protocol}")
         if self.folds:
             _refuse_ignored(self._changed(("test_fraction",)), f"--folds {self.folds} (every subject is tested once)")
-
+        if self.seed + self.seeds - 1 > MAX_INT:
+            raise ParameterError(f"--seed {self.seed} with --seeds {self.seeds}: the trainings' seeds would run to "
+                                 f"{self.seed + self.seeds - 1}, past {MAX_INT}; give --seed {MAX_INT - self.seeds + 1} "
+                                 "or less")
+        if self.k_samples == 1:
+            raise ParameterError("--k-samples 1: the spread of one prior decoding is 0 whatever the latent holds; give "
+                                 "--k-samples 0 (off) or 2 or more")
+        if self.kl_beta == 0:
+            _refuse_ignored(self._changed(("warmup_epochs", "free_bits")), "--kl-beta 0 (the loss has no KL term)")
 
     def _check_crop(self) -> None:
         """Refuse a given ``crop`` too small for SSIM or not smaller than ``size`` (a crop that does
