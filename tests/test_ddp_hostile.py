@@ -41,9 +41,10 @@ def errors(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith(("error:", "internal error:"))]
 
 
-def test_an_error_every_rank_meets_is_said_once(tmp_path):
-    """A dataset folder that is not one: every rank refused it and the line came twice."""
-    proc = torchrun(["train", "classify", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run"), *TINY],
+@pytest.mark.parametrize("task, options", [("classify", TINY), ("reconstruct", ["--sensor", "lr", "--epochs", "1"])])
+def test_an_error_every_rank_meets_is_said_once(tmp_path, task, options):
+    """A dataset folder that is not one: every rank refused it and the line came twice (either training)."""
+    proc = torchrun(["train", task, "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "run"), *options],
                     tmp_path)
     said = errors(proc.stderr)
     assert len(said) == 1 and said[0].startswith("error: /") and "nowhere" in said[0], proc.stderr[-3000:]

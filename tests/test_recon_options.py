@@ -5,12 +5,14 @@ import pytest
 
 from evface.cli import main
 from evface.errors import ParameterError
-from evface.tasks.configs import ReconstructConfig
+from evface.tasks.configs import ClassifyConfig, ReconstructConfig
+
+CONFIGS = {"reconstruct": ReconstructConfig, "classify": ClassifyConfig}
 
 
-def _refused(tmp_path, capsys, *args: str) -> str:
-    """The one error line of ``evface train reconstruct ARGS``, after checking exit 2 and that no run folder was made."""
-    assert main(["train", "reconstruct", "--data", str(tmp_path), "--out", str(tmp_path / "run"), *args]) == 2
+def _refused(tmp_path, capsys, *args: str, task: str = "reconstruct") -> str:
+    """The one error line of ``evface train TASK ARGS``, after checking exit 2 and that no run folder was made."""
+    assert main(["train", task, "--data", str(tmp_path), "--out", str(tmp_path / "run"), *args]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err
     assert not (tmp_path / "run").exists()
@@ -59,19 +61,21 @@ def test_a_loss_weight_past_what_the_float32_loss_holds_is_refused(tmp_path, cap
     assert ReconstructConfig(kl_beta=1e6, free_bits=1e6, ssim_weight=1e6, mse_weight=1e6).mse_weight == 1e6
 
 
-def test_a_learning_rate_that_overflows_adams_step_is_refused(tmp_path, capsys):
+@pytest.mark.parametrize("task", ["reconstruct", "classify"])
+def test_a_learning_rate_that_overflows_adams_step_is_refused(tmp_path, capsys, task):
     """`--learning-rate 1e39` trained until the first optimiser step and ended in "internal error: RuntimeError: value
-    cannot be converted to type float without overflow" (exit 1, the run folder left)."""
-    assert _refused(tmp_path, capsys, "--learning-rate", "1e39") == ("error: Invalid value for '--learning-rate': must "
-                                                                     "be <= 1e+30, got 1e+39; try 'evface train "
-                                                                     "reconstruct -h'")
-    assert ReconstructConfig(learning_rate=1e30).learning_rate == 1e30  # a rate that diverges says so (test_engine.py)
+    cannot be converted to type float without overflow" (exit 1, the run folder left); AdamW (classify) alike."""
+    assert _refused(tmp_path, capsys, "--learning-rate", "1e39", task=task) == (
+        f"error: Invalid value for '--learning-rate': must be <= 1e+30, got 1e+39; try 'evface train {task} -h'")
+    assert CONFIGS[task](learning_rate=1e30).learning_rate == 1e30  # a rate that diverges says so (test_engine.py)
 
 
-def test_seeds_running_past_the_largest_seed_are_refused_before_any_training(tmp_path, capsys):
+@pytest.mark.parametrize("task", ["reconstruct", "classify"])
+def test_seeds_running_past_the_largest_seed_are_refused_before_any_training(tmp_path, capsys, task):
     """`--seed 2147483647 --seeds 2` trained the first seed's models, then stopped "seed must be <= 2147483647, got
     2147483648" (naming no option), the run folder left to stop so again on every resume."""
-    assert _refused(tmp_path, capsys, "--seed", "2147483647", "--seeds", "2") == (
+    assert _refused(tmp_path, capsys, "--seed", "2147483647", "--seeds", "2", task=task) == (
         "error: --seed 2147483647 with --seeds 2: the trainings' seeds would run to 2147483648, past 2147483647; give "
         "--seed 2147483646 or less")
-    assert ReconstructConfig(seed=2147483646, seeds=2).seeds == 2 and ReconstructConfig(seed=2147483647).seeds == 1
+    config = CONFIGS[task]
+    assert config(seed=2147483646, seeds=2).seeds == 2 and config(seed=2147483647).seeds == 1

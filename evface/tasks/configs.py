@@ -42,9 +42,10 @@ digits, and past about 1e38 the loss overflowed (an infinite loss, weights no lo
 ``--free-bits`` of 1e300 ended in an internal error)."""
 
 MAX_LEARNING_RATE = 1e30
-"""The largest reconstruction ``--learning-rate``: Adam divides the rate by its bias correction (0.1 at the first
-step) in float32, so from about 3.4e37 torch's step overflowed (an internal error, exit 1); up to this bound a rate
-that makes the training diverge says so, naming ``--learning-rate``."""
+"""The largest ``--learning-rate`` of either task: Adam (reconstruction) and AdamW (classification) divide the rate
+by their bias correction (0.1 at the first step) in float32, so from about 3.4e37 torch's step overflowed (an
+internal error, exit 1); up to this bound a rate that makes the training diverge says so, naming
+``--learning-rate``."""
 
 DEFAULT_CROP = 64
 """The side of a reconstruction's training crops when ``--crop`` is not given (whole images at a
@@ -352,6 +353,14 @@ def _option(f: Any, value: Any) -> str:
     return f.metadata["off"] if value is False and f.metadata.get("off") else "--" + f.name.replace("_", "-")
 
 
+def _check_seed_range(seed: int, seeds: int) -> None:
+    """Refuse ``--seed`` and ``--seeds`` whose last training seed, ``seed + seeds - 1``, is past ``MAX_INT``
+    (was: the first trainings ran, then the next stopped naming no option, on every resume alike)."""
+    if seed + seeds - 1 > MAX_INT:
+        raise ParameterError(f"--seed {seed} with --seeds {seeds}: the trainings' seeds would run to "
+                             f"{seed + seeds - 1}, past {MAX_INT}; give --seed {MAX_INT - seeds + 1} or less")
+
+
 def _refuse_ignored(options: list[str], by: str) -> None:
     """A ParameterError naming ``options`` that ``by`` would ignore, if any."""
     if options:
@@ -393,7 +402,7 @@ class ClassifyConfig(TaskConfig):
     patience: int = setting(25, "Early stopping: epochs without a better validation UF1 (0 = off).", minimum=0)
     seed: int = setting(0, "Seed of the split, the initialisation and the sampling.", minimum=0)
     batch_size: int = setting(8, "Clips per batch (per process under torchrun).", minimum=1)
-    learning_rate: float = setting(5e-3, "AdamW learning rate (cosine schedule).", above=0)
+    learning_rate: float = setting(5e-3, "AdamW learning rate (cosine schedule).", above=0, maximum=MAX_LEARNING_RATE)
     weight_decay: float = setting(1e-4, "AdamW weight decay.", minimum=0)
     time_steps: int = setting(4, "Number of time steps T over the window.", minimum=1, maximum=MAX_TIME_BINS)
     size: int = setting(64, "Face crops are shrunk to size x size pixels.", minimum=4, maximum=MAX_GRID_SIDE)
@@ -477,6 +486,7 @@ class ClassifyConfig(TaskConfig):
             _refuse_ignored(self._changed(SNN_ONLY), "--model ann")
         if not self.teacher:
             _refuse_ignored(self._changed(("distill_weight", "distill_temperature")), "a run without --teacher")
+        _check_seed_range(self.seed, self.seeds)
         if self.loso and self.folds:
             raise ParameterError(f"--loso and --folds {self.folds}: choose one (--loso is --folds <number of subjects>)")
         if self.folds or self.loso:
@@ -596,10 +606,7 @@ class ReconstructConfig(TaskConfig):
         _refuse_ignored(self._changed(unused), f"--protocol {self.protocol}")
         if self.folds:
             _refuse_ignored(self._changed(("test_fraction",)), f"--folds {self.folds} (every subject is tested once)")
-        if self.seed + self.seeds - 1 > MAX_INT:
-            raise ParameterError(f"--seed {self.seed} with --seeds {self.seeds}: the trainings' seeds would run to "
-                                 f"{self.seed + self.seeds - 1}, past {MAX_INT}; give --seed {MAX_INT - self.seeds + 1} "
-                                 "or less")
+        _check_seed_range(self.seed, self.seeds)
         if self.k_samples == 1:
             raise ParameterError("--k-samples 1: the spread of one prior decoding is 0 whatever the latent holds; give "
                                  "--k-samples 0 (off) or 2 or more")

@@ -360,20 +360,22 @@ def _prepare(data: Path, run_dir: Path, cfg: ReconstructConfig, dist: parallel.D
     """:func:`prepare`; the samples are cached in the run (``"save"``, while a part is left to
     train), returned (``"memory"``, on every rank) or not cut (``"none"``). On the main rank they
     are cut inside :func:`run_resume.starting_run`: a new run whose clips cannot be read leaves nothing."""
-    spec = _spec(cfg)
-    ds = DatasetFolder.open(data)
-    rows = list(ds.rows)
-    _check_protocol(ds, spec)
-    protocol, parts = protocol_parts(cfg, rows)
-    config = {
-        "task": TASK, "data": str(data.resolve()), **cfg.to_dict(), "spec": spec.to_dict(), "world_size": dist.world_size,
-        "evaluation": protocol, "parts": parts,
-    }
-    if cfg.seeds == 1:  # one training per part keeps the keys of runs made before --seeds (they resume)
-        del config["seeds"]
-    config, grown = run_resume.grown_by_seeds(run_dir, config, "parts", lambda old, new: same_training(old, new, cfg.seed))
-    run_resume.check_resume(run_dir, config, free=RESUMABLE_CHANGES + grown, rows=rows)
-    todo = [p["name"] for p in config["parts"] if not part_trained(run_dir / p["dir"], cfg)]
+    with parallel.checked_together(dist):  # an error said once, by rank 0 (was: by every rank under torchrun)
+        spec = _spec(cfg)
+        ds = DatasetFolder.open(data)
+        rows = list(ds.rows)
+        _check_protocol(ds, spec)
+        protocol, parts = protocol_parts(cfg, rows)
+        config = {
+            "task": TASK, "data": str(data.resolve()), **cfg.to_dict(), "spec": spec.to_dict(),
+            "world_size": dist.world_size, "evaluation": protocol, "parts": parts,
+        }
+        if cfg.seeds == 1:  # one training per part keeps the keys of runs made before --seeds (they resume)
+            del config["seeds"]
+        config, grown = run_resume.grown_by_seeds(run_dir, config, "parts",
+                                                  lambda old, new: same_training(old, new, cfg.seed))
+        run_resume.check_resume(run_dir, config, free=RESUMABLE_CHANGES + grown, rows=rows)
+        todo = [p["name"] for p in config["parts"] if not part_trained(run_dir / p["dir"], cfg)]
     parallel.barrier(dist)  # every rank has read the folder before the main one writes into it
     say = parallel.main_log(log, dist)
     samples = None
