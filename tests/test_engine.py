@@ -211,7 +211,7 @@ def test_a_training_whose_weights_stop_being_numbers_says_it_diverged(tmp_path):
     """``train classify --learning-rate 1e30``: the score stayed finite (NaN logits pick one class),
     best.pt held NaN weights, and loading it said "train the run again", which diverged again."""
     model = torch.nn.Linear(1, 1)
-    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, weight_decay=1e-4)
 
     def train_epoch(epoch):
         with torch.no_grad():
@@ -222,6 +222,10 @@ def test_a_training_whose_weights_stop_being_numbers_says_it_diverged(tmp_path):
                                              "train the run again in a new --out folder with a lower --learning-rate or "
                                              "--weight-decay$"):
         engine.fit(model, opt, train_epoch, lambda e: {"val_loss": 1.0}, tmp_path, epochs=3)
+    # an optimiser without weight decay (train reconstruct's Adam): --weight-decay, no option there, not advised
+    opt = torch.optim.Adam(model.parameters(), lr=0.1)
+    with pytest.raises(ParameterError, match=r"with a lower --learning-rate$"):
+        engine.fit(model, opt, train_epoch, lambda e: {"val_loss": 1.0}, tmp_path / "adam", epochs=3)
     assert torch.isfinite(checkpoints.load_checkpoint(tmp_path / engine.CHECKPOINT)["model"]["weight"]).all()  # epoch 0's
 
 

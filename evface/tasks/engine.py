@@ -216,7 +216,7 @@ def fit(
         started = time.perf_counter()
         stats = _train_one_epoch(model, train_epoch, epoch)
         val = _validate_one_epoch(model, validate, epoch, dist)
-        _check_finite(unwrap(model), run.run_dir, epoch)
+        _check_finite(unwrap(model), run.optimizer, run.run_dir, epoch)
         # keep the best, stop early, step the schedule
         score = _monitored(val, rules.monitor)
         better = rules.improved(score, best.score)
@@ -343,13 +343,16 @@ def _validate_one_epoch(model: nn.Module, validate: Callable[[int], Mapping[str,
     return broadcast_object(val, dist)
 
 
-def _check_finite(model: nn.Module, run_dir: Path, epoch: int) -> None:
+def _check_finite(model: nn.Module, optimizer: torch.optim.Optimizer, run_dir: Path, epoch: int) -> None:
     """Stop a training whose weights are no longer finite numbers, before they are checkpointed
-    (a validation score can stay finite: NaN logits all pick one class)."""
+    (a validation score can stay finite: NaN logits all pick one class); ``--weight-decay`` is
+    advised only where the optimiser decays (was: also to ``train reconstruct``, which has none)."""
     broken = non_finite_tensors(model.state_dict())
     if broken:
+        decays = any(group.get("weight_decay", 0) for group in optimizer.param_groups)
+        lower = "a lower --learning-rate or --weight-decay" if decays else "a lower --learning-rate"
         raise ParameterError(f"{run_dir}: the training diverged in epoch {epoch} ({broken[0]} is no longer finite "
-                             f"numbers); {train_again('with a lower --learning-rate or --weight-decay')}")
+                             f"numbers); {train_again('with ' + lower)}")
 
 
 def _monitored(val: Mapping[str, float], monitor: str) -> float:
