@@ -254,12 +254,14 @@ _SENSOR_FIELDS = {  # option -> (EventSource field, how its value is read), in t
 
 def _event_source(name: str, path: str, per: dict[str, dict[str, str]]) -> EventSource:
     """The event camera ``name`` (an ``EventSource``): its file and the per-sensor options that name it."""
-    from evface.datasets.importers.session_options import EventSource  # lazy: with the importer of import session
+    from evface.datasets.importers.session_options import EventSource, check_used  # lazy: with the importer of import session
 
     kw = {field: read(per[opt][name], opt) for opt, (field, read) in _SENSOR_FIELDS.items() if name in per[opt]}
     model = _tag(per["--model"][name], f"--model {name}") if name in per["--model"] else ""
-    return EventSource(name, Path(path), model, sync=per["--sync"].get(name, "auto"),
-                       registration=per["--registration"].get(name, "auto"), **kw)
+    source = EventSource(name, Path(path), model, sync=per["--sync"].get(name, "auto"),
+                         registration=per["--registration"].get(name, "auto"), **kw)
+    check_used(source, given=kw)  # --trigger-channel hd=0 under --sync hd=xcorr too (was: taken as not given)
+    return source
 
 
 def _rgb_source(rgb: Path, fps: float | None, start_us: int, timestamps: Path | None,

@@ -15,6 +15,7 @@ from evface.checks import INT64, MAX_SENSOR_SIDE, whole_number
 from evface.commands import terminal
 from evface.commands.paths import file_argument, not_replacing, not_the_input, output_file, refusing_newcomer
 from evface.errors import EvfaceError, FormatError, ParameterError, counted
+from evface.io.aedat4 import check_aedat4
 
 if TYPE_CHECKING:  # the readers and writers load h5py and numba: imported where they run
     from evface.io.event_reader import EventsFileReader
@@ -56,7 +57,20 @@ def trigger_summary(path: Path, info: dict) -> dict:
         rising = int(edges["rising"].sum())
         channels.append({"channel": channel, "rising": rising, "falling": len(edges) - rising,
                          "t_first_us": int(edges["t"][0]), "t_last_us": int(edges["t"][-1])})
-    return {"channels": channels, "note": "" if channels else "none in this file (was the camera's trigger input enabled?)"}
+    return {"channels": channels, "note": "" if channels else f"none in this file{_trigger_streams(path, info)} (was the "
+                                                              "camera's trigger input enabled?)"}
+
+
+def _trigger_streams(path: Path, info: dict) -> str:
+    """For an AEDAT 4 file without trigger edges, whether its header declares a trigger stream (was:
+    the same words whether it declared one or not; a declared one that stayed empty is a recording
+    whose trigger input was set up but saw no pulse); ``""`` for other formats."""
+    if info["format"] != "aedat4":
+        return ""
+    streams = check_aedat4(path)
+    if "TRIG" in streams.values():
+        return ": its header declares a trigger stream (TRIG), which holds no trigger edge"
+    return f": its header declares no trigger stream, only {', '.join(sorted(set(streams.values())))}"
 
 
 def _info_table(info: dict) -> Table:
@@ -179,7 +193,7 @@ def register(app: typer.Typer) -> None:
         dest: Path = file_argument("OUT", "Output file; the extension picks the format."),
         sensor: str | None = typer.Option(None, "--sensor", help="Clip sensor to read (IN .h5; needed where it holds several) and the name it is written under in OUT .h5 (default: IN's sensor, or events for a camera file)."),
         version: str | None = typer.Option(None, "--version", help="EVT version of a .raw output: evt3 (default), evt2, evt2.1."),
-        chunk_us: int | None = typer.Option(None, "--chunk-us", min=1, max=INT64[1], help=f"Stream in windows of this many µs (default: chunks of {CHUNK_EVENTS:,} events)."),
+        chunk_us: int | None = typer.Option(None, "--chunk-us", min=1, max=INT64[1], help=f"Stream in windows of this many µs (default: chunks of {CHUNK_EVENTS:,} events); an AEDAT 4 OUT starts a packet at each window. With --sort IN is still read whole, and only OUT is written in these windows."),
         sensor_size: str | None = typer.Option(None, "--sensor-size", help="WxH for inputs whose header has no size line, or only a camera plugin's name; must agree with a size the file gives."),
         relative_time: bool = typer.Option(False, "--relative-time",
                                            help="Write times from the first event (the time origin is lost)."),

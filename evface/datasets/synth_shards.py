@@ -47,6 +47,9 @@ def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
             src, dst = d / row["file"], out / row["file"]
             if not dst.exists():
                 tmp = dst.with_name(dst.name + ".tmp")
+                # one a merge killed before its rename left (was: where a hard link of src, the copy after
+                # os.link's EEXIST stopped on "... are the same file", exit 2, until the merge was run once more)
+                tmp.unlink(missing_ok=True)
                 try:
                     try:
                         os.link(src, tmp)

@@ -24,12 +24,14 @@ from typing import Any
 
 import numpy as np
 
-from evface.errors import DatasetError, FormatError, counted, where
+from evface.errors import DatasetError, FormatError, counted, printable, where
 from evface.io.atomic_files import read_text
 from evface.tasks import figure_format, stats
 from evface.tasks.image_metrics import cluster_mean_interval, paired_training_interval
+from evface.tasks.class_compare import PREDICTIONS
 from evface.tasks.recon_eval import PSNR_CAP, SCORE_COLUMNS, SCORES_CSV, SEED_SCORE_COLUMNS, SEED_SCORES_CSV
 from evface.tasks.run_evaluation import pairing_hint
+from evface.tasks.run_folder import load_config
 
 METRICS = ("face_ssim", "active_ssim", "face_psnr")
 """What is compared: SSIM over the face box and in the active AU regions, PSNR over the face box."""
@@ -73,6 +75,7 @@ def read_scores(run_dir: str | Path) -> dict[str, dict[tuple[str, int], dict[str
     """``{method: {(clip_id, t_us): row}}`` from ``RUN/scores.csv`` (errors name the file)."""
     path = Path(run_dir) / SCORES_CSV
     if not path.is_file():
+        _check_reconstruction_run(Path(run_dir))
         raise DatasetError(where(path, "no per-sample scores of a reconstruction run here (score the run with "
                                        "this version of evface: evface eval RUN --data DATA)"))
     with io.StringIO(read_text(path), newline="") as f:
@@ -97,6 +100,22 @@ def read_scores(run_dir: str | Path) -> dict[str, dict[tuple[str, int], dict[str
             method[key] = row
     _check_every_method_scores_every_sample(out, path)
     return out
+
+
+def _check_reconstruction_run(folder: Path) -> None:
+    """Refuse a folder without ``scores.csv`` that is no reconstruction run, saying what it is: a
+    classification run or evaluation (its ``predictions.csv``), the output of ``evface run``, a dataset
+    folder or no run at all (:func:`~evface.tasks.run_folder.load_config`, as
+    :func:`~evface.tasks.registry.task_of_run` reads it), a run of another task (was: each told to
+    "score the run with evface eval RUN --data DATA")."""
+    if is_reconstruction_run(folder):  # an evaluation's metrics.json: scored before scores.csv was written
+        return
+    if (folder / PREDICTIONS).is_file():
+        raise DatasetError(where(folder, f"holds a classification run's {PREDICTIONS}, not a reconstruction run's "
+                                         f"{SCORES_CSV}"))
+    task = load_config(folder)["task"]
+    if task != "reconstruct":
+        raise DatasetError(where(folder, f"a {printable(str(task)):.80} run, not a reconstruction run"))
 
 
 def _check_every_method_scores_every_sample(scores: dict[str, dict[tuple[str, int], dict[str, str]]],

@@ -7,6 +7,7 @@ made, so that a bad value is one error naming it before any file is read.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,15 +118,47 @@ class EventSource:
         if self.registration == "auto" and self.points is not None and self.homography is not None:  # was: ignored
             raise ParameterError(f"sensor {self.name!r}: points (--points) and a homography (--homography) are both "
                                  f"given, and registration 'auto' takes the points, ignoring the homography; leave one out")
-        unused = [what for what, ignored in (
-            ("offset_us (--offset)", self.sync == "trigger" and self.offset_us is not None),
-            ("trigger_channel (--trigger-channel)", self.sync in ("offset", "xcorr") and self.trigger_channel != 0),
-            ("trigger_first_frame (--trigger-first-frame)", self.sync in ("offset", "xcorr") and self.trigger_first_frame != 0),
-            ("points (--points)", self.registration in ("estimate", "given") and self.points is not None),
-            ("homography (--homography)", self.registration == "points" and self.homography is not None)) if ignored]
-        if unused:
-            raise ParameterError(f"sensor {self.name!r}: {', '.join(unused)} would be ignored with sync {self.sync!r} and "
-                                 f"registration {self.registration!r}; leave it out or choose the method that uses it")
+        check_used(self)
+
+
+def check_used(source: EventSource, given: Collection[str] = ()) -> None:
+    """Refuse a setting of ``source`` that its sync or registration method ignores: one away from its
+    default, or one of the fields named in ``given`` at any value (the command line's per-sensor
+    options, so that ``--trigger-channel hd=0`` beside ``--sync hd=xcorr`` is refused as ``hd=1`` is;
+    was: accepted, as the default it equals). :class:`EventSource` checks itself with no ``given``.
+
+    Parameters
+    ----------
+    source : EventSource
+        The event camera.
+    given : collection of str
+        Fields of ``source`` that were given, whatever their value.
+
+    Raises
+    ------
+    ParameterError
+        Naming the sensor, the settings ignored and the methods.
+
+    Examples
+    --------
+    >>> source = EventSource("hd", Path("rec.raw"), sync="xcorr")
+    >>> check_used(source, given={"trigger_channel"})
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: sensor 'hd': trigger_channel (--trigger-channel) would be ignored with sync 'xcorr' and registration 'auto'; leave it out or choose the method that uses it
+    """
+    s = source
+    untriggered = s.sync in ("offset", "xcorr")
+    unused = [what for what, ignored in (
+        ("offset_us (--offset)", s.sync == "trigger" and s.offset_us is not None),
+        ("trigger_channel (--trigger-channel)", untriggered and (s.trigger_channel != 0 or "trigger_channel" in given)),
+        ("trigger_first_frame (--trigger-first-frame)",
+         untriggered and (s.trigger_first_frame != 0 or "trigger_first_frame" in given)),
+        ("points (--points)", s.registration in ("estimate", "given") and s.points is not None),
+        ("homography (--homography)", s.registration == "points" and s.homography is not None)) if ignored]
+    if unused:
+        raise ParameterError(f"sensor {s.name!r}: {', '.join(unused)} would be ignored with sync {s.sync!r} and "
+                             f"registration {s.registration!r}; leave it out or choose the method that uses it")
 
 
 MAX_EXPOSURE_US = 10_000_000
