@@ -89,8 +89,7 @@ def test_a_missing_or_foreign_input_is_named(monkeypatch, capsys, tmp_path):
     classify = tmp_path / "events-hd"
     write_json(classify / "config.json", {"task": "classify", "epochs": 3})
     assert _refused(monkeypatch, capsys, "recon_seeds", classify) == (  # was: 'score the run with evface eval'
-        f"error: {classify}: a classify run, not a reconstruction; give the stage folders of one reconstruction "
-        "stage (OUT/stages/recon-...)")
+        f"error: {classify}: a classify run, not a reconstruction run")
     assert _refused(monkeypatch, capsys, "haar_first_frames", "--preset", "tiny", "--check", tmp_path / "none") == (
         f"error: {tmp_path / 'none'}: no such dataset folder")
 

@@ -26,7 +26,6 @@ from evface.errors import DatasetError, EvfaceError, where
 from evface.tasks.image_metrics import cluster_mean_interval
 from evface.tasks.recon_compare import read_scores
 from evface.tasks.recon_eval import SCORES_CSV
-from evface.tasks.registry import task_of_run
 
 Sample = tuple[str, int]
 """A scored sample: its clip id and time (µs)."""
@@ -34,12 +33,7 @@ Sample = tuple[str, int]
 
 def apex_differences(run: Path, a: str, b: str, area: str) -> dict[Sample, tuple[str, str, float]]:
     """Per apex sample of ``run``: its subject, its lighting and SSIM of ``a`` minus SSIM of ``b`` in ``area``."""
-    if not (run / SCORES_CSV).is_file():  # say what RUN is instead (was: 'score the run' of any folder)
-        task = task_of_run(run)  # no run, or an evface run's folder: named as such
-        if task.name != "reconstruct":
-            raise DatasetError(where(run, f"a {task.name} run, not a reconstruction; give the stage folders of one "
-                                          "reconstruction stage (OUT/stages/recon-...)"))
-    scores = read_scores(run)
+    scores = read_scores(run)  # a folder without scores is named for what it is (a classify run, no run, ...)
     missing = [m for m in (a, b) if m not in scores]
     if missing:
         raise DatasetError(where(run / SCORES_CSV, f"no method {', '.join(missing)}; choose --a and --b from "
