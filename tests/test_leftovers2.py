@@ -70,6 +70,22 @@ def test_a_trigger_option_at_its_default_is_refused_where_the_sync_ignores_it(tm
         check_used(source, given={field})
 
 
+@pytest.mark.parametrize("option", ["--trigger-channel", "--trigger-first-frame"])
+def test_a_trigger_option_typed_under_auto_sync_asks_for_the_pulses(tmp_path, option):
+    """Under ``--sync auto`` (the default), ``--trigger-channel hd=1`` on a file without pulses stopped the import
+    (docs/import-guide.md, "auto"), while ``hd=0``, typed alike, fell back to cross-correlation without a word: a
+    trigger option typed, at any value, now makes the sensor's sync ``trigger``, whose missing pulses are said."""
+    from evface.commands.importers import _SENSOR_FIELDS, _event_source
+
+    per = {opt: {} for opt in (*_SENSOR_FIELDS, "--sync", "--registration", "--model")}
+    per[option]["hd"] = "0"
+    assert _event_source("hd", str(tmp_path / "hd.raw"), per).sync == "trigger"
+    per["--sync"]["hd"] = "auto"
+    assert _event_source("hd", str(tmp_path / "hd.raw"), per).sync == "trigger"
+    del per[option]["hd"]
+    assert _event_source("hd", str(tmp_path / "hd.raw"), per).sync == "auto"  # none typed: auto as before
+
+
 def test_convert_chunk_us_says_how_it_acts_beside_sort(capsys, monkeypatch):
     """``--chunk-us`` still cuts OUT into windows with ``--sort`` (an AEDAT 4 output's packets), while
     IN is read whole; its help said only "stream in windows"."""

@@ -258,8 +258,11 @@ def _event_source(name: str, path: str, per: dict[str, dict[str, str]]) -> Event
 
     kw = {field: read(per[opt][name], opt) for opt, (field, read) in _SENSOR_FIELDS.items() if name in per[opt]}
     model = _tag(per["--model"][name], f"--model {name}") if name in per["--model"] else ""
-    source = EventSource(name, Path(path), model, sync=per["--sync"].get(name, "auto"),
-                         registration=per["--registration"].get(name, "auto"), **kw)
+    sync = per["--sync"].get(name, "auto")
+    if sync == "auto" and {"trigger_channel", "trigger_first_frame"} & kw.keys():
+        sync = "trigger"  # a trigger option typed, NAME=0 too, asks for the pulses (was: hd=0 on a file without any
+        # fell back to cross-correlation without a word, while hd=1 stopped the import)
+    source = EventSource(name, Path(path), model, sync=sync, registration=per["--registration"].get(name, "auto"), **kw)
     check_used(source, given=kw)  # --trigger-channel hd=0 under --sync hd=xcorr too (was: taken as not given)
     return source
 
