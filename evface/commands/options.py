@@ -58,7 +58,6 @@ def naming_fields(options: Mapping[str, str]) -> Iterator[None]:
         raise ParameterError(f"{option}: {exc}") from None
 
 
-
 def given(context: typer.Context, parameter: str) -> bool:
     """Whether the option of ``parameter`` (its Python name) was given on the command line of the
     command ``context`` runs, its default value included (``--camera webcam30``), rather than left out.

@@ -62,8 +62,8 @@ def _joined_header(path: Path, start: int, anywhere: bool) -> tuple[int, str] | 
     or of one writer begin. Without ``anywhere`` they are sought at even offsets from ``start``
     only, where a header follows a body of whole words (2, 4 or 8 bytes), by their first four bytes
     (:func:`~evface.io.evt.find_word_pair`: 0.04 to 0.15 ms per MB, mapping the file included); with
-    it at every byte (``bytes.find``: 0.5 to 1.2 ms per MB; docs/file-formats.md names the CPUs), for a body that is not whole words or
-    that the decoder refused.
+    it at every byte (``bytes.find``: 0.5 to 1.2 ms per MB; docs/file-formats.md names the CPUs),
+    for a body that is not whole words or that the decoder refused.
     """
     with open(path, "rb") as f:
         first = f.readline(MAX_HEADER_LINE)

@@ -222,8 +222,8 @@ def distributed(prefer: str = "auto") -> Iterator[DistInfo]:
                 tdist.destroy_process_group()
             if lost := peer_lost(exc):
                 raise EvfaceError(f"rank {dist.rank} of {dist.world_size}: another rank of this torchrun job stopped "
-                                  f"({lost}); its error line, or torchrun's summary where it was killed, says why; the same command resumes "
-                                  "the run") from None
+                                  f"({lost}); its error line, or torchrun's summary where it was killed, says why; "
+                                  "the same command resumes the run") from None
         raise
     teardown_distributed(dist)
 

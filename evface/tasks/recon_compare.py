@@ -27,8 +27,8 @@ import numpy as np
 from evface.errors import DatasetError, FormatError, counted, printable, where
 from evface.io.atomic_files import read_text
 from evface.tasks import figure_format, stats
-from evface.tasks.image_metrics import cluster_mean_interval, paired_training_interval
 from evface.tasks.class_compare import PREDICTIONS
+from evface.tasks.image_metrics import cluster_mean_interval, paired_training_interval
 from evface.tasks.recon_eval import PSNR_CAP, SCORE_COLUMNS, SCORES_CSV, SEED_SCORE_COLUMNS, SEED_SCORES_CSV
 from evface.tasks.run_evaluation import pairing_hint
 from evface.tasks.run_folder import load_config
