@@ -177,3 +177,32 @@ def test_torch_threads_per_job_share_the_usable_cpus(monkeypatch):
     monkeypatch.setattr(run, "usable_cpus", lambda: 4)
     assert [run.threads_per_job(jobs) for jobs in (1, 2, 3, 4, 16)] == [4, 2, 1, 1, 1]
 
+
+# --------------------------------------------------------------------------- data-side: a merged dataset's skipped faces
+
+
+def test_a_merge_lists_every_shards_skipped_faces_once_by_absolute_path(tmp_path, monkeypatch):
+    """Shards made on two nodes started in other folders, ``--faces`` given relative, the folder holding one file
+    more when the second was made: the merged ``dataset.json`` lists each skipped file once, where it is (was: shard
+    0's list alone, each file as its command spelled it, relative to a folder nothing records)."""
+    import cv2
+    from skimage import data
+
+    from evface.cli import main
+    from evface.io.dataset import read_dataset_json
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    cv2.imwrite(str(photos / "astronaut.png"), cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR))
+    (photos / "notes.txt").write_text("not an image")
+    plan = ["--preset", "tiny", "--subjects", "0", "--classes", "AU4", "--lighting", "bright,dim"]
+    monkeypatch.chdir(tmp_path)
+    assert main(["synth", "s0", *plan, "--faces", "photos", "--shard", "0/2"]) == 0
+    (photos / "extra.txt").write_text("not an image either")
+    (tmp_path / "node2").mkdir()
+    monkeypatch.chdir(tmp_path / "node2")
+    assert main(["synth", "../s1", *plan, "--faces", "../photos", "--shard", "1/2"]) == 0
+    assert main(["synth-merge", "../merged", "../s0", "../s1"]) == 0
+    skipped = read_dataset_json(tmp_path / "merged")["skipped_faces"]
+    assert [problem["file"] for problem in skipped] == [str(photos / "notes.txt"), str(photos / "extra.txt")]
+    assert all(problem["reason"].startswith("skipped: not an image file") for problem in skipped)
