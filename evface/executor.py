@@ -49,9 +49,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import resource_tracker
+from pathlib import Path
 from typing import Any, Protocol
 
-from evface.errors import EvfaceError, ParameterError
+from evface.errors import EvfaceError, ParameterError, counted
 
 
 @dataclass(frozen=True)
@@ -180,13 +181,124 @@ class InProcess:
             waiting.extend(on_done(job, job.fn(*job.args)) or ())
 
 
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+"""Where the cgroup file systems are mounted (v2 there itself; v1 one folder per controller, ``cpu,cpuacct``)."""
+
+CGROUP_MEMBERSHIP = Path("/proc/self/cgroup")
+"""The cgroups this process belongs to: a line ``ID:CONTROLLERS:/PATH`` each (v2: ``0::/PATH``)."""
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may use: those it may run on, fewer where its cgroup's CPU quota allows fewer.
+
+    The CPUs it may run on are its affinity (``taskset``, a batch system's CPU set such as Slurm's);
+    the quota is what :func:`cgroup_cpus` reads (a container's ``--cpus``, a job's CPU limit).
+    ``os.cpu_count()`` counts the machine's CPUs instead: on a cluster node of 64 that gives a job
+    4, ``evface run`` ran 64 processes on them. Every pool and thread count evface sizes by the
+    CPUs is sized by this.
+
+    Returns
+    -------
+    int
+        At least 1.
+
+    Examples
+    --------
+    >>> 1 <= usable_cpus() <= (os.cpu_count() or 1)
+    True
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux: no affinity to read
+        cpus = os.cpu_count() or 1
+    quota = cgroup_cpus(CGROUP_ROOT, CGROUP_MEMBERSHIP)
+    return max(1, cpus if quota is None else min(cpus, quota))
+
+
+def cgroup_cpus(root: Path, membership: Path) -> int | None:
+    """The whole CPUs this process's cgroup CPU quota allows (rounded down, at least 1); ``None`` where none caps it.
+
+    The quota is cgroup v2's ``cpu.max`` (``QUOTA PERIOD``; ``max``: none) or v1's
+    ``cpu.cfs_quota_us`` over ``cpu.cfs_period_us`` (``-1``: none), read in the process's own cgroup
+    (its path in ``membership``, under ``root``) and in each cgroup above it, since each caps those
+    below it: the lowest counts. A container that sees its own cgroup at ``root`` while
+    ``membership`` names the host's path is read at ``root``. A file that is missing, cannot be
+    read or holds no quota caps nothing.
+
+    Parameters
+    ----------
+    root : Path
+        Where the cgroup file systems are mounted (:data:`CGROUP_ROOT`).
+    membership : Path
+        The process's cgroups, as ``/proc/self/cgroup`` lists them (:data:`CGROUP_MEMBERSHIP`).
+
+    Returns
+    -------
+    int or None
+        The CPUs, at least 1, or ``None``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "self").write_text("0::/job\\n")
+    >>> (folder / "job").mkdir()
+    >>> _ = (folder / "job" / "cpu.max").write_text("450000 100000\\n")
+    >>> cgroup_cpus(folder, folder / "self")
+    4
+    >>> _ = (folder / "job" / "cpu.max").write_text("max 100000\\n")
+    >>> cgroup_cpus(folder, folder / "self") is None
+    True
+    """
+    quotas = [q for q in (_quota(folder) for folder in _cgroup_folders(root, membership)) if q is not None]
+    return max(1, min(quotas)) if quotas else None
+
+
+def _cgroup_folders(root: Path, membership: Path) -> list[Path]:
+    """The folders under ``root`` of the CPU cgroups ``membership`` lists, each followed by those above it."""
+    try:
+        lines = membership.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:  # no cgroups (not Linux)
+        return []
+    folders = []
+    for line in lines:
+        fields = line.split(":", 2)
+        if len(fields) != 3 or not fields[2].startswith("/"):
+            continue
+        controllers, own = fields[1], Path(fields[2].lstrip("/"))
+        if ".." in own.parts or (controllers and "cpu" not in controllers.split(",")):
+            continue  # outside this cgroup namespace; a v1 hierarchy without the cpu controller
+        mount = root / controllers if controllers else root
+        folders += [mount / folder for folder in (own, *own.parents)]
+    return folders
+
+
+def _quota(folder: Path) -> int | None:
+    """The whole CPUs the quota of the cgroup ``folder`` allows (v2 or v1; may be 0), ``None`` for none."""
+    v2 = _read(folder / "cpu.max")  # "QUOTA PERIOD"
+    fields = v2.split() if v2 is not None else [_read(folder / "cpu.cfs_quota_us"), _read(folder / "cpu.cfs_period_us")]
+    try:
+        quota, period = (int(field or "") for field in fields)
+    except ValueError:  # "max", a file missing, not two numbers
+        return None
+    return quota // period if quota > 0 and period > 0 else None
+
+
+def _read(path: Path) -> str | None:
+    """The text of the cgroup file ``path``, stripped; ``None`` where it cannot be read."""
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 WORKERS_PER_CPU = 4
 """Local worker processes beyond this many per CPU only compete for the CPUs (and each holds its
 own interpreter, numba and torch): refused by :func:`check_workers`."""
 
 
 def check_workers(workers: int, option: str) -> int:
-    """Return ``workers`` if 1 <= workers <= :data:`WORKERS_PER_CPU` x this machine's CPUs, else a
+    """Return ``workers`` if 1 <= workers <= :data:`WORKERS_PER_CPU` x the CPUs this process may use, else a
     :class:`ParameterError` naming ``option``.
 
     Parameters
@@ -210,13 +322,19 @@ def check_workers(workers: int, option: str) -> int:
     ...
     evface.errors.ParameterError: --jobs 0: give at least 1 process
     """
-    cpus = os.cpu_count() or 1
+    cpus = usable_cpus()  # was: the machine's, so that a job given 4 of a node's 64 took 256 processes
     if workers < 1:
         raise ParameterError(f"{option} {workers}: give at least 1 process")
     if workers > WORKERS_PER_CPU * cpus:
-        raise ParameterError(f"{option} {workers}: this machine has {cpus} CPUs; more than {WORKERS_PER_CPU * cpus} "
-                             "processes only compete for them (a cluster runs more: --ray)")
+        raise ParameterError(f"{option} {workers}: this process may use {counted(cpus, 'CPU')}{_of_machine(cpus)}; "
+                             f"more than {WORKERS_PER_CPU * cpus} processes only compete for them (a cluster runs more: --ray)")
     return workers
+
+
+def _of_machine(cpus: int) -> str:
+    """`` of this machine's N`` where ``cpus`` is fewer than the machine has, else nothing."""
+    machine = os.cpu_count() or cpus
+    return f" of this machine's {machine}" if machine > cpus else ""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any
 from evface import __version__
 from evface.checks import as_flag, as_int, within_memory
 from evface.errors import ParameterError, choose_from
+from evface.executor import usable_cpus
 from evface.ray_cluster import code_fingerprint
 
 BENCHMARKS = ("io", "sim", "synth", "train")
@@ -68,15 +69,6 @@ def cpu_model() -> str:
     return cpu_info().get("model name") or platform.processor() or platform.machine()
 
 
-def cores_usable() -> int:
-    """The cores this process may run on (``taskset`` or a container's CPU set narrow them), which
-    ``os.cpu_count()`` does not see."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
 def git_commit() -> dict[str, Any]:
     """The git commit of the evface sources (``None`` where the folder holding ``evface/`` is no git
     checkout: an installed package), whether they differ from it (``dirty``), and their
@@ -114,7 +106,7 @@ def machine() -> dict[str, Any]:
         "cpu_family": cpu.get("cpu family"),
         "cpu_model_number": cpu.get("model"),
         "cores": os.cpu_count(),
-        "cores_usable": cores_usable(),
+        "cores_usable": usable_cpus(),  # taskset, a CPU set, a cgroup CPU quota (was: the quota unseen)
         "numba_threads": num_threads(),
         "torch_threads": torch.get_num_threads(),
         "load_average": os.getloadavg()[0],

@@ -28,8 +28,9 @@ def register(app: typer.Typer) -> None:
         out: Path | None = typer.Option(None, "--out", help="Output folder (default: runs/PRESET); a second run "
                                                      "skips finished stages."),
         seed: int = typer.Option(0, "--seed", min=0, max=MAX_INT, help="Seed of the dataset and of every training run."),
-        jobs: int | None = typer.Option(None, "--jobs", "--workers", help=f"Processes run side by side (default: one per core; 1 to {WORKERS_PER_CPU} per core): the "
-                                                   "dataset's clips, then the training jobs (stages; a "
+        jobs: int | None = typer.Option(None, "--jobs", "--workers", help=f"Processes run side by side (default: one per core this process may use, which taskset, a "
+                                                   f"batch job's CPU set or a CPU quota narrow; 1 to {WORKERS_PER_CPU} per core): "
+                                                   "the dataset's clips, then the training jobs (stages; a "
                                                    "classification stage's folds), each with cores/JOBS torch "
                                                    "threads."),
         noise: str | None = typer.Option(None, "--noise", help="Event-camera noise of the dataset built: clean, typical (the "

@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
         classes: list[str] | None = typer.Option(None, "--classes", help="Classes to make, e.g. --classes AU4,AU6+12 or neutral (default: the preset's, every AU class but for tiny)."),
         lighting: list[str] | None = typer.Option(None, "--lighting", help="Lighting presets, e.g. --lighting bright,dim (default: the preset's)."),
         faces: Path | None = typer.Option(None, "--faces", help="Folder of frontal face photos, one subject each."),
-        workers: int = typer.Option(1, "--jobs", "--workers", help=f"Processes generating clips in parallel (1 to {WORKERS_PER_CPU} per core)."),
+        workers: int = typer.Option(1, "--jobs", "--workers", help=f"Processes generating clips in parallel (1 to {WORKERS_PER_CPU} per core this process may use)."),
         shard: str | None = typer.Option(None, "--shard", help="I/N: make only shard I of N (join them with synth-merge)."),
         ray: str | None = typer.Option(None, "--ray", metavar="auto|HOST:PORT",
                                 help="Film the clips as tasks on a Ray cluster (auto: the one 'ray start' began here; "

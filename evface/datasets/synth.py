@@ -12,6 +12,7 @@ processes, and always write the same bytes.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import MISSING, asdict, fields, replace
@@ -73,7 +74,8 @@ def _dataset_info(preset: SynthPreset, seed: int, subjects: list[Subject], class
         "lightings": {name: asdict(get_lighting(name)) for name in lightings},
         "plan_order": {"classes": list(classes), "lightings": list(lightings)},  # dataset.json sorts the keys
         "sensors": {"hd": preset.rig.hd_preset, "lr": preset.rig.lr_preset, "rgb": preset.rig.rgb_preset},
-        "skipped_faces": [asdict(p) for p in problems],
+        # absolute, as a photo subject's "photo" (was: as --faces gave it, relative to a folder nothing records)
+        "skipped_faces": [{"file": os.path.abspath(p.file), "reason": p.reason} for p in problems],
     }
 
 

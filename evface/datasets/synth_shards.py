@@ -36,6 +36,7 @@ def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
     shards = _finished_shards([Path(d) for d in shard_dirs])
     merged = dict(shards[0][1])
     merged["shard"] = None
+    merged["skipped_faces"] = _skipped_faces([info for _, info, _ in shards])  # was: shard 0's alone
     merged["n_clips"] = sum(len(shard_rows) for _, _, shard_rows in shards)  # was shard 0's until the merge ended
     claim_dataset_folder(out, merged, SAME_DATASET_KEYS + ("shard",), "the shards",
                   "merging them into it would mix the clips of two versions; give OUT a new folder")
@@ -62,6 +63,21 @@ def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
             rows.append(row)
     write_manifest(out, rows)
     return out
+
+
+def _skipped_faces(infos: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``--faces`` files that the shards' ``dataset.json`` records ``infos`` list as skipped,
+    in shard order, each once (shards of one folder list the same files; one made where that
+    folder held another file lists it too).
+
+    >>> _skipped_faces([{"skipped_faces": [{"file": "/f/a.txt", "reason": "r"}]},
+    ...                 {"skipped_faces": [{"file": "/f/a.txt", "reason": "r"}, {"file": "/f/b.txt", "reason": "r"}]}])
+    [{'file': '/f/a.txt', 'reason': 'r'}, {'file': '/f/b.txt', 'reason': 'r'}]
+    """
+    merged: list[dict[str, Any]] = []
+    for info in infos:
+        merged += [problem for problem in info.get("skipped_faces", []) if problem not in merged]
+    return merged
 
 
 def _shard_folder(d: Path) -> Path:

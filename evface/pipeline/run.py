@@ -13,7 +13,7 @@ from pathlib import Path
 from evface.datasets.synth import dataset_room, other_dataset, synthesize
 from evface.datasets.synth_film import local_executor
 from evface.errors import DatasetError, ParameterError, byte_size, counted, where
-from evface.executor import Executor, InProcess, Job, ProcessPool, check_workers
+from evface.executor import Executor, InProcess, Job, ProcessPool, check_workers, usable_cpus
 from evface.io.atomic_files import atomic_write_text
 from evface.pipeline.earlier_run import (check_out_folder, check_same_dataset, check_same_options, check_trained_on,
                                          forget_gone_dataset, options_made_with, record_start, recorded_data,
@@ -115,8 +115,9 @@ def run_pipeline(
 ) -> Path:
     """Run every stage not yet done, write ``OUT/report.html`` and return its path.
 
-    ``jobs`` (default: the number of cores) training jobs (:func:`run_step`: a training stage's
-    preparation, each of its parts, its pooling) run side by side; ``jobs=1`` runs everything in
+    ``jobs`` (default: the CPUs this process may use, :func:`~evface.executor.usable_cpus`) training
+    jobs (:func:`run_step`: a training stage's preparation, each of its parts, its pooling) run side
+    by side; ``jobs=1`` runs everything in
     this process, one job after the other. With ``ray`` (``"auto"`` or a head node's
     ``HOST:PORT``) the clips and then the training jobs are tasks on that Ray cluster (one CPU
     each, and one GPU for each training where the cluster has GPUs; ``jobs`` is unused), retried
@@ -150,7 +151,8 @@ def run_pipeline(
     seed : int, optional
         The seed of the dataset, the folds and the trainings (``--seed``).
     jobs : int, optional
-        Training jobs side by side (``--jobs``; default: the number of cores; unused with ``ray``).
+        Training jobs side by side (``--jobs``; default: the CPUs this process may use, which a
+        ``taskset``, a batch job's CPU set or a cgroup's CPU quota narrow; unused with ``ray``).
     log : callable, optional
         Called with each progress line (``evface run`` prints them).
     runner : callable, optional
@@ -203,7 +205,12 @@ def run_pipeline(
     _check_dataset_options(stages)
     check_same_options(out, preset, seed)  # was: a run on --data with another preset trained beside the earlier one
     _check_seeds_not_fewer(out, planned)
-    jobs = check_workers(jobs, "--jobs") if jobs is not None else (os.cpu_count() or 1)
+    if jobs is not None:
+        jobs = check_workers(jobs, "--jobs")
+    else:  # was: the machine's CPUs, so that a job given 4 of a node's 64 ran 64 processes on them
+        jobs = usable_cpus()
+        if not ray:
+            log(_default_jobs_line(jobs))
     with ray_session(ray):  # a cluster that does not answer is refused before OUT is made
         out.mkdir(parents=True, exist_ok=True)
         config = {"preset": preset, "seed": seed, "highspeed": highspeed, **PRESETS[preset]}
@@ -293,14 +300,48 @@ def _what_is_done(out: Path, planned: list[Stage], selected: set[str],
     return seconds, earlier, todo
 
 
+def _default_jobs_line(jobs: int) -> str:
+    """The line that says what the default ``--jobs``, ``jobs``, is and why, and each job's threads."""
+    machine = os.cpu_count() or jobs
+    of_machine = f", {jobs} of this machine's {machine}" if machine > jobs else ""
+    why = f"one per CPU this process may use{of_machine}"
+    if jobs == 1:
+        return f"--jobs 1 ({why}): one job at a time, in this process"
+    return f"--jobs {jobs} ({why}), {counted(threads_per_job(jobs), 'torch thread')} each"
+
+
 def _training_executor(ray: str | None, jobs: int) -> tuple[Executor, int | None]:
     """The executor of the training jobs and each job's torch threads (``None``: this process's)."""
     if ray:
         return RayCluster(ray), 1
     if jobs == 1:
         return InProcess(), None
-    # one torch thread per job: two single-threaded trainings beat two two-threaded ones in turn
-    return ProcessPool(jobs), max(1, (os.cpu_count() or 1) // jobs)
+    return ProcessPool(jobs), threads_per_job(jobs)
+
+
+def threads_per_job(jobs: int) -> int:
+    """The torch threads of each of ``jobs`` local pool processes: the CPUs this process may use, shared.
+
+    One torch thread per job where the jobs are as many as the CPUs: two single-threaded trainings
+    beat two two-threaded ones in turn. The CPUs are :func:`~evface.executor.usable_cpus` (was: the
+    machine's, so that a job given 4 of a node's 64 CPUs ran each of 2 jobs on 32 threads).
+
+    Parameters
+    ----------
+    jobs : int
+        The processes run side by side (``--jobs``), >= 1.
+
+    Returns
+    -------
+    int
+        The threads, at least 1.
+
+    Examples
+    --------
+    >>> threads_per_job(usable_cpus()), threads_per_job(4 * usable_cpus())
+    (1, 1)
+    """
+    return max(1, usable_cpus() // jobs)
 
 
 def _build_dataset(loop: Loop, stage: Stage, ray: str | None, jobs: int) -> None:

@@ -56,7 +56,6 @@ given more keeps its own folders for the first seed)::
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -68,6 +67,7 @@ import numpy as np
 import torch
 
 from evface.errors import DatasetError, ParameterError, choose_from, counted, where
+from evface.executor import usable_cpus
 from evface.inputs.recon_dataset import build_samples, check_memory, sample_bytes, write_samples
 from evface.inputs.reconstruct import (
     GRID_SENSOR,
@@ -101,7 +101,7 @@ RESUMABLE_CHANGES = ("device", "epochs", "patience", "threads", "world_size")
 
 
 def default_threads() -> int:
-    """torch CPU threads when ``threads=0``: half the cores (at least 1).
+    """torch CPU threads when ``threads=0``: half the CPUs this process may use (at least 1).
 
     On a 2-core machine shared with other jobs, two torch threads ran a training step 16x slower
     than one (OpenMP threads waiting for each other on busy cores); half the cores leaves room.
@@ -116,7 +116,7 @@ def default_threads() -> int:
     >>> 1 <= default_threads() <= torch.get_num_threads()
     True
     """
-    return max(1, min(torch.get_num_threads(), (os.cpu_count() or 2) // 2))
+    return max(1, min(torch.get_num_threads(), usable_cpus() // 2))  # was: the machine's CPUs, not the job's
 
 
 def _part_samples(s: ReconSamples, subjects: Sequence[str], part: str) -> ReconSamples:
