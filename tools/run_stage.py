@@ -23,13 +23,13 @@ import argparse
 import dataclasses
 import json
 import multiprocessing as mp
-import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from evface.commands.paths import output_folder, outside_datasets
 from evface.errors import EvfaceError, ParameterError, counted
+from evface.executor import usable_cpus
 from evface.io.dataset import DatasetFolder
 from evface.pipeline import stage_plan, stage_steps
 from evface.pipeline.earlier_run import check_out_folder, check_same_dataset
@@ -61,7 +61,7 @@ def run_stage(data: Path, out: Path, name: str, preset: str = "full", changes: d
     print(f"prepared in {time.perf_counter() - start:.0f} s, {counted(len(parts), 'part')} to train", flush=True)
     if parts:
         jobs = min(jobs or len(parts), len(parts))
-        threads = threads or max(1, (os.cpu_count() or 1) // jobs)
+        threads = threads or max(1, usable_cpus() // jobs)
         with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
             trainings = {part: pool.submit(train_part, stage, run_dir, part, threads) for part in parts}
             for part, job in trainings.items():
