@@ -5,6 +5,12 @@ value refused today is one line."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from evface.cli import main
@@ -42,3 +48,28 @@ def test_a_reconstruction_resume_names_its_options_alike(tmp_path):
     assert str(caught.value) == (f"{tmp_path}: this run was trained with --data data --e2vid --protocol extrapolation "
                                  "--size 128; given --data 'my data' --no-e2vid --protocol events-only --size 96: give "
                                  "the run's settings, or --out a new folder")
+
+
+def test_ctrl_c_under_torchrun_says_interrupted_once(tmp_path):
+    """Ctrl-C in the terminal reaches torchrun and both ranks: each rank printed "interrupted" (was: twice)."""
+    torchrun = Path(sys.executable).with_name("torchrun")
+    if not torchrun.exists():
+        pytest.skip("torchrun not installed next to the interpreter")
+    data = toy_dataset(tmp_path / "data")
+    path = os.pathsep.join([str(Path(__file__).parents[1]), *filter(None, [os.environ.get("PYTHONPATH")])])
+    proc = subprocess.Popen([str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "evface.cli", "train",
+                             "classify", "--data", str(data), "--out", str(tmp_path / "run"), *TINY, "--epochs", "500",
+                             "--patience", "500"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": path})
+    try:
+        said = []
+        while not (said and said[-1].startswith("epoch")):  # training: both ranks are in the fit loop
+            said.append(proc.stderr.readline())
+            assert said[-1], "".join(said)
+        os.killpg(proc.pid, signal.SIGINT)  # what the terminal sends its foreground process group
+        _, rest = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    lines = "".join(said).splitlines() + rest.splitlines()
+    assert lines.count("interrupted") == 1, rest[-3000:]
