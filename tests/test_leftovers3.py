@@ -5,15 +5,18 @@ value refused today is one line."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
 
 from evface.cli import main
+from evface.commands.train import threads_within_cpus
 from evface.datasets.toy import toy_dataset
 from evface.tasks import run_folder, run_resume
 from evface.tasks.configs import ReconstructConfig
@@ -73,3 +76,26 @@ def test_ctrl_c_under_torchrun_says_interrupted_once(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
     lines = "".join(said).splitlines() + rest.splitlines()
     assert lines.count("interrupted") == 1, rest[-3000:]
+
+
+def test_threads_past_the_cpus_of_the_process_are_capped_with_one_warning(tmp_path, capsys):
+    """``--threads 1024`` on 2 CPUs trained 8x slower (torch's threads waiting for each other); now capped at the
+    CPUs this process may use, with a warning naming both, and the run records the count it trained on."""
+    cpus = len(os.sched_getaffinity(0))
+    data, run = toy_dataset(tmp_path / "data"), tmp_path / "run"
+    assert main(["train", "classify", "--data", str(data), "--out", str(run), *TINY, "--threads", "1024"]) == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    assert warned == [f"warning: --threads 1024: more than the {cpus} CPU{'s' if cpus > 1 else ''} this process may "
+                      f"use; training on {cpus} threads (more would only wait for each other)"]
+    assert json.loads((run / "config.json").read_text())["threads"] == cpus
+    assert json.loads((run / "metrics.json").read_text())["torch_threads"] == [cpus]
+
+
+def test_a_later_rank_leaves_the_threads_warning_to_rank_0(monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    for rank, warned in (("1", 0), ("0", 1)):
+        monkeypatch.setenv("RANK", rank)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            assert threads_within_cpus(8, cpus=2) == 2
+        assert len(said) == warned

@@ -510,7 +510,8 @@ class ClassifyConfig(TaskConfig):
                                     "(EventDrop by area).", minimum=0, maximum=1)
     threads: int = setting(0, "torch CPU threads of each training (0 = the process's: torch's default, OMP_NUM_THREADS "
                               "or evface run's share of the cores); another count changes the weights in their last "
-                              "digits.", minimum=0, maximum=MAX_THREADS)
+                              "digits. The command caps it at the CPUs this process may use, with a warning.",
+                           minimum=0, maximum=MAX_THREADS)
     device: str = setting("auto", "auto | cpu | cuda.", choices=("auto", "cpu", "cuda"))
 
     def __post_init__(self) -> None:
@@ -638,7 +639,8 @@ class ReconstructConfig(TaskConfig):
                             "scores are the mean over them. A run given more resumes and trains only the new seeds.",
                         minimum=1, maximum=MAX_SEEDS)
     threads: int = setting(0, "torch CPU threads (0 = half the cores, at most the process's: torch's default, "
-                              "OMP_NUM_THREADS or evface run's share of the cores; 1 is fastest on a busy machine).",
+                              "OMP_NUM_THREADS or evface run's share of the cores; 1 is fastest on a busy machine). "
+                              "The command caps it at the CPUs this process may use, with a warning.",
                            minimum=0, maximum=MAX_THREADS)
     device: str = setting("auto", "auto | cpu | cuda.", choices=("auto", "cpu", "cuda"))
 
