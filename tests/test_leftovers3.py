@@ -13,13 +13,16 @@ import sys
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from evface.cli import main
 from evface.commands.train import threads_within_cpus
 from evface.datasets.toy import toy_dataset
+from evface.errors import ParameterError
 from evface.tasks import run_folder, run_resume
 from evface.tasks.configs import ReconstructConfig
+from evface.tasks.image_metrics import image_metrics, mse, psnr, ssim, ssim_map
 
 TINY = ["--sensor", "lr", "--epochs", "1", "--size", "8", "--depth", "1", "--width", "2", "--time-steps", "1",
         "--norm", "none", "--no-augment", "--device", "cpu", "--threads", "1"]
@@ -99,3 +102,27 @@ def test_a_later_rank_leaves_the_threads_warning_to_rank_0(monkeypatch):
             warnings.simplefilter("always")
             assert threads_within_cpus(8, cpus=2) == 2
         assert len(said) == warned
+
+
+@pytest.mark.parametrize("metric", [ssim, psnr, ssim_map])
+def test_ssim_and_psnr_refuse_images_outside_their_data_range_by_name(metric):
+    """8-bit grey levels at the default data_range of 1 scored a SSIM of 0.99 and a PSNR of -20 dB without a word."""
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 256, (2, 16, 16)).astype(float)
+    pred = np.clip(truth + rng.normal(0, 10, truth.shape), 0, 255)
+    for a, b, name, span in ((pred, truth / 255, "a", "0..255"), (truth / 255, truth - 128, "b", "-128..127")):
+        low, high = span.split("..")
+        with pytest.raises(ParameterError, match=rf"^{name} holds intensities {low}(\.\d+)?\.\.{high}(\.\d+)?, outside "
+                                                 r"\[0, data_range\] = \[0, 1\]; give the data_range of the images "
+                                                 r"\(255 for 8-bit grey levels\), or scale them into it$"):
+            metric(a, b)
+    np.testing.assert_allclose(metric(pred, truth, 255), metric(pred / 255, truth / 255), rtol=1e-9, atol=1e-12)
+    assert mse(pred, truth).shape == (2,)  # an error in the images' own units: any scale
+
+
+def test_image_arguments_of_other_types_or_shapes_are_named():
+    """Were "images must hold real numbers" and "images have shapes ...", naming neither argument."""
+    with pytest.raises(ParameterError, match=r"^b: images must hold real numbers, got dtype complex128$"):
+        ssim(np.zeros((16, 16)), np.zeros((16, 16)) + 1j)
+    with pytest.raises(ParameterError, match=r"^pred, truth: images have shapes \(2, 16, 16\) and \(1, 16, 16\)"):
+        image_metrics(np.zeros((2, 16, 16)), np.zeros((1, 16, 16)))
