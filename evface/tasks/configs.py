@@ -293,7 +293,7 @@ class TaskConfig:
     def as_typed(cls, name: str, value: Any) -> str:
         """The setting ``name`` of a run's ``config.json`` at ``value`` as a command line gives it: a
         field's option and value (``--size 64``; a switch's on or off option alone, ``--fixed-beta``;
-        ``without --crop`` for None), the dataset folder as ``--data``; a key the task derives from them
+        ``no --crop`` for None), the dataset folder as ``--data``; a key the task derives from them
         (``net``) by its name and JSON value. What a refused resume names, the run's and the one given.
 
         Parameters
@@ -315,13 +315,15 @@ class TaskConfig:
         ('--no-balanced', '--input rgb-flow')
         >>> ClassifyConfig.as_typed("data", "/my data"), ClassifyConfig.as_typed("net", {"input_size": 64})
         ("--data '/my data'", 'net {"input_size": 64}')
+        >>> ReconstructConfig.as_typed("crop", None), ReconstructConfig.as_typed("crop", 32)
+        ('no --crop', '--crop 32')
         """
         found = {f.name: f for f in fields(cls)}
         if name not in found:
             return f"--data {shlex.quote(str(value))}" if name == "data" else f"{name} {json.dumps(value, default=str)}"
         f = found[name]
         if value is None:
-            return f"without {_option(f, value)}"
+            return f"no {_option(f, value)}"
         if isinstance(f.default, bool) and isinstance(value, bool):
             return _option(f, value)
         shown = shlex.quote(value) if isinstance(value, str) else json.dumps(value, default=str)
