@@ -268,7 +268,10 @@ _STOPS = [number for number in STOP_SIGNALS if number != signal.SIGINT]
 def _say_interrupted(signum: int) -> None:
     """Print "interrupted" (and the limit that SIGXCPU names) after the clean-up; nothing where the
     terminal is gone (a hang-up: the write fails with EIO, or EPIPE from a pipe whose reader went
-    with it; was a traceback and exit 1)."""
+    with it; was a traceback and exit 1), nor on a rank other than 0 of a torchrun job, which Ctrl-C
+    stops together (:func:`~evface.commands.environment.later_rank`: rank 0 says it once; was: once per rank)."""
+    if environment.later_rank():
+        return
     try:
         err_console.print("interrupted" + _cpu_limit_words(signum), soft_wrap=True)
     except OSError:

@@ -5,6 +5,8 @@ cannot use is one line naming the variable (:func:`check_thread_setting`,
 :func:`check_openmp_threads`), as is a ``SOURCE_DATE_EPOCH`` that is no time
 (:func:`check_source_date_epoch`); matplotlib is given no backend to refuse and folders it can write
 (:func:`settle_matplotlib`). :func:`settle` does all of it; ``evface`` calls it before any command.
+Under torchrun, :func:`one_process` refuses a command that does not train, and :func:`later_rank` tells
+the ranks that leave to rank 0 what the job says once.
 """
 
 from __future__ import annotations
@@ -131,11 +133,25 @@ def one_process(command: str, environ: dict[str, str] | os._Environ = os.environ
     world = whole_number(environ.get("WORLD_SIZE", "1")) or 1
     if world <= 1 or "RANK" not in environ:
         return
-    if whole_number(environ["RANK"]) not in (0, None):  # rank 0 says it (and any rank where RANK is unreadable)
+    if later_rank(environ):  # rank 0 says it
         raise SystemExit(2)
     raise ParameterError(f"{command} runs in one process: under torchrun (WORLD_SIZE={world}) each rank would do "
                          "the whole work and write the same files; run it without torchrun (only evface train "
                          "classify and train reconstruct train with several processes)")
+
+
+def later_rank(environ: dict[str, str] | os._Environ = os.environ) -> bool:
+    """Whether this process is a rank other than 0 of a torchrun job (``WORLD_SIZE`` over 1 and ``RANK``
+    over 0; a ``RANK`` that is no number reads as rank 0), which leaves to rank 0 what the job says
+    once: :func:`one_process`'s refusal, "interrupted" after Ctrl-C, a training's warnings.
+
+    Examples
+    --------
+    >>> later_rank({"WORLD_SIZE": "2", "RANK": "1"}), later_rank({"WORLD_SIZE": "2", "RANK": "0"}), later_rank({})
+    (True, False, False)
+    """
+    world = whole_number(environ.get("WORLD_SIZE", "1")) or 1
+    return world > 1 and "RANK" in environ and whole_number(environ["RANK"]) not in (0, None)
 
 
 def _thread_count(text: str) -> bool:

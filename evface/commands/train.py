@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import typing
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import fields
 from pathlib import Path
@@ -19,10 +21,10 @@ from typing import Any
 
 import typer
 
-from evface.commands import terminal
+from evface.commands import environment, terminal
 from evface.commands.paths import (file_argument, made_folder, named_for, not_replacing, output_file, output_folder, outside_datasets,
                                    refusing_newcomer, sole_writer)
-from evface.errors import ParameterError
+from evface.errors import EvfaceWarning, ParameterError, counted
 from evface.tasks.configs import ClassifyConfig, TaskConfig, value_problem
 from evface.tasks.run_folder import outside_runs
 
@@ -63,11 +65,62 @@ def config_options(config_class: type[TaskConfig]) -> list[inspect.Parameter]:
     return options
 
 
+def threads_within_cpus(threads: int, cpus: int | None = None) -> int:
+    """A training's ``--threads``, at most the CPUs this process may use (``cpus``; by default its
+    CPU affinity, which ``taskset`` or a batch job's CPU set narrow): more torch threads than cores
+    only wait for each other (``--threads 1024`` on 2 CPUs trained a classifier 8x slower). A count
+    above them is capped, with a warning naming both (:class:`~evface.errors.EvfaceWarning`: one
+    ``warning:`` line, said by rank 0 alone under torchrun), so that a script giving ``--threads 8``
+    to every machine runs on each; 0 (the process's own count) is left as it is. Both training
+    commands take their threads through it (:func:`with_config`); the Python API trains on the count
+    it is given.
+
+    Parameters
+    ----------
+    threads : int
+        The ``--threads`` given (0 or more).
+    cpus : int, optional
+        The CPUs this process may use (default: its CPU affinity).
+
+    Returns
+    -------
+    int
+        ``threads``, or ``cpus`` where it is fewer.
+
+    Examples
+    --------
+    >>> threads_within_cpus(2, cpus=2), threads_within_cpus(0, cpus=2)
+    (2, 0)
+    >>> with warnings.catch_warnings(record=True) as said:
+    ...     warnings.simplefilter("always")
+    ...     threads_within_cpus(8, cpus=2)
+    2
+    >>> print(said[0].message)
+    --threads 8: more than the 2 CPUs this process may use; training on 2 threads (more would only wait for each other)
+    """
+    cpus = cpus if cpus is not None else _usable_cpus()
+    if threads <= cpus:
+        return threads
+    if not environment.later_rank():
+        warnings.warn(f"--threads {threads}: more than the {counted(cpus, 'CPU')} this process may use; training on "
+                      f"{cpus} threads (more would only wait for each other)", EvfaceWarning, stacklevel=2)
+    return cpus
+
+
+def _usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity; ``os.cpu_count()`` where the system keeps none)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def with_config(config_class: type[TaskConfig]) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Turn ``command(..., config)`` into a typer command with one option per config field.
 
     The decorated function's other parameters stay as they are; the command builds
-    ``config_class(**fields)`` from the options and passes it as ``config``.
+    ``config_class(**fields)`` from the options (``--threads`` at most the CPUs this process may
+    use: :func:`threads_within_cpus`) and passes it as ``config``.
     """
 
     def decorate(command: Callable[..., None]) -> Callable[..., None]:
@@ -75,6 +128,8 @@ def with_config(config_class: type[TaskConfig]) -> Callable[[Callable[..., None]
         names = [f.name for f in fields(config_class)]
 
         def run(**kwargs: Any) -> None:
+            if "threads" in kwargs:
+                kwargs["threads"] = threads_within_cpus(kwargs["threads"])
             config = config_class(**{name: kwargs.pop(name) for name in names})
             command(**kwargs, config=config)
 

@@ -16,7 +16,9 @@ Examples
 from __future__ import annotations
 
 import inspect
+import json
 import math
+import shlex
 import textwrap
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
@@ -287,6 +289,46 @@ class TaskConfig:
         """
         return {f.name for f in fields(cls)} | set(cls.RUN_KEYS)
 
+    @classmethod
+    def as_typed(cls, name: str, value: Any) -> str:
+        """The setting ``name`` of a run's ``config.json`` at ``value`` as a command line gives it: a
+        field's option and value (``--size 64``; a switch's on or off option alone, ``--fixed-beta``;
+        ``no --crop`` for None), the dataset folder as ``--data``; a key the task derives from them
+        (``net``) by its name and JSON value. What a refused resume names, the run's and the one given.
+
+        Parameters
+        ----------
+        name : str
+            The setting, a key of ``config.json``.
+        value : object
+            Its value, as ``config.json`` holds it.
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> ClassifyConfig.as_typed("size", 64), ClassifyConfig.as_typed("learn_beta", False)
+        ('--size 64', '--fixed-beta')
+        >>> ClassifyConfig.as_typed("balanced", False), ClassifyConfig.as_typed("input", "rgb-flow")
+        ('--no-balanced', '--input rgb-flow')
+        >>> ClassifyConfig.as_typed("data", "/my data"), ClassifyConfig.as_typed("net", {"input_size": 64})
+        ("--data '/my data'", 'net {"input_size": 64}')
+        >>> ReconstructConfig.as_typed("crop", None), ReconstructConfig.as_typed("crop", 32)
+        ('no --crop', '--crop 32')
+        """
+        found = {f.name: f for f in fields(cls)}
+        if name not in found:
+            return f"--data {shlex.quote(str(value))}" if name == "data" else f"{name} {json.dumps(value, default=str)}"
+        f = found[name]
+        if value is None:
+            return f"no {_option(f, value)}"
+        if isinstance(f.default, bool) and isinstance(value, bool):
+            return _option(f, value)
+        shown = shlex.quote(value) if isinstance(value, str) else json.dumps(value, default=str)
+        return f"{_option(f, value)} {shown}"
+
 
 def _typed(config: TaskConfig, name: str, default: Any) -> Any:
     """The value of field ``name`` of ``config`` as the type of its ``default``, or a ParameterError
@@ -349,8 +391,11 @@ makes the two losses one)."""
 
 
 def _option(f: Any, value: Any) -> str:
-    """The command-line option that sets field ``f`` to ``value`` (a switch's off option for False)."""
-    return f.metadata["off"] if value is False and f.metadata.get("off") else "--" + f.name.replace("_", "-")
+    """The command-line option that sets field ``f`` to ``value`` (a switch's off option for False:
+    its ``off`` name, else ``--no-NAME``, as :func:`~evface.commands.train.config_options` makes it)."""
+    if value is False and isinstance(f.default, bool):
+        return f.metadata.get("off") or "--no-" + f.name.replace("_", "-")
+    return "--" + f.name.replace("_", "-")
 
 
 def _check_seed_range(seed: int, seeds: int) -> None:
@@ -467,7 +512,8 @@ class ClassifyConfig(TaskConfig):
                                     "(EventDrop by area).", minimum=0, maximum=1)
     threads: int = setting(0, "torch CPU threads of each training (0 = the process's: torch's default, OMP_NUM_THREADS "
                               "or evface run's share of the cores); another count changes the weights in their last "
-                              "digits.", minimum=0, maximum=MAX_THREADS)
+                              "digits. The command caps it at the CPUs this process may use, with a warning.",
+                           minimum=0, maximum=MAX_THREADS)
     device: str = setting("auto", "auto | cpu | cuda.", choices=("auto", "cpu", "cuda"))
 
     def __post_init__(self) -> None:
@@ -595,7 +641,8 @@ class ReconstructConfig(TaskConfig):
                             "scores are the mean over them. A run given more resumes and trains only the new seeds.",
                         minimum=1, maximum=MAX_SEEDS)
     threads: int = setting(0, "torch CPU threads (0 = half the cores, at most the process's: torch's default, "
-                              "OMP_NUM_THREADS or evface run's share of the cores; 1 is fastest on a busy machine).",
+                              "OMP_NUM_THREADS or evface run's share of the cores; 1 is fastest on a busy machine). "
+                              "The command caps it at the CPUs this process may use, with a warning.",
                            minimum=0, maximum=MAX_THREADS)
     device: str = setting("auto", "auto | cpu | cuda.", choices=("auto", "cpu", "cuda"))
 

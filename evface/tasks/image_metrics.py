@@ -4,7 +4,10 @@ SSIM uses the settings of the EVREAL benchmark (Ercan et al., CVPRW 2023) so tha
 with the event-reconstruction literature: scikit-image's ``structural_similarity`` with
 ``gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1``. The functions
 here compute exactly that (tested against scikit-image) for a whole batch ``(N, H, W)`` at once,
-and return one value per image.
+and return one value per image. Each refuses what would make its score mean nothing, in one
+``ParameterError`` naming the argument: images of other shapes, a NaN or an infinity, a ``data_range``
+that is not a positive number, and (SSIM and PSNR) intensities outside [0, ``data_range``], such as
+8-bit grey levels scored at the default range of 1.
 """
 
 from __future__ import annotations
@@ -45,17 +48,33 @@ def _as_batch(a: np.ndarray, b: np.ndarray, names: tuple[str, str] = ("a", "b"))
     a, b = np.asarray(a), np.asarray(b)
     for name, image in zip(names, (a, b), strict=True):
         if not real_dtype(image.dtype):
-            raise ParameterError(f"images must hold real numbers, got dtype {image.dtype}")
+            raise ParameterError(f"{name}: images must hold real numbers, got dtype {image.dtype}")
         finite(name, image, "image metrics need finite images")
     if a.shape != b.shape:
-        raise ParameterError(f"images have shapes {a.shape} and {b.shape}; expected equal shapes")
+        raise ParameterError(f"{names[0]}, {names[1]}: images have shapes {a.shape} and {b.shape}; expected equal shapes")
     if a.ndim == 2:
         a, b = a[None], b[None]
     if a.ndim != 3:
-        raise ParameterError(f"images must be (H, W) or (N, H, W), got shape {a.shape}")
+        raise ParameterError(f"{names[0]}, {names[1]}: images must be (H, W) or (N, H, W), got shape {a.shape}")
     if 0 in a.shape[1:]:
         raise ParameterError(f"images must have at least one pixel, got shape {a.shape[1:]}")
     return a.astype(np.float64, copy=False), b.astype(np.float64, copy=False)
+
+
+def _scored(a: np.ndarray, b: np.ndarray, data_range: object) -> tuple[np.ndarray, np.ndarray, float]:
+    """The checks of :func:`ssim_map` and :func:`psnr`: both images as batches (:func:`_as_batch`), ``data_range``
+    (:func:`_data_range`), and each image's intensities within [0, ``data_range``] (:data:`TRUTH_TOLERANCE` of it
+    either side), else a ParameterError naming the argument, its span and ``data_range``: 8-bit grey levels at the
+    default ``data_range`` of 1 gave a SSIM near 0.99 and a PSNR of -20 dB without a word, as would images of
+    another scale or offset (SSIM's constants and the PSNR's peak are the range's)."""
+    a, b = _as_batch(a, b)
+    span = _data_range(data_range)
+    for name, image in (("a", a), ("b", b)):
+        low, high = float(image.min()), float(image.max())
+        if low < -TRUTH_TOLERANCE * span or high > span * (1.0 + TRUTH_TOLERANCE):
+            raise ParameterError(f"{name} holds intensities {low:g}..{high:g}, outside [0, data_range] = [0, {span:g}]; "
+                                 "give the data_range of the images (255 for 8-bit grey levels), or scale them into it")
+    return a, b, span
 
 
 def _data_range(value: object) -> float:
@@ -83,7 +102,7 @@ def ssim_map(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np
     Parameters
     ----------
     a, b : ndarray, shape (H, W) or (N, H, W)
-        Images in [0, ``data_range``], finite, of one shape. Each side at least 11 pixels (the window).
+        Images in [0, ``data_range``] (else a ParameterError naming ``a`` or ``b``), finite, of one shape. Each side at least 11 pixels (the window).
     data_range : float, optional
         The span of the intensities, in [1e-30, 1e30] (:data:`DATA_RANGE_BOUNDS`); SSIM's constants scale with it.
 
@@ -97,8 +116,11 @@ def ssim_map(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np
     >>> ssim_map(x, x).shape, float(ssim_map(x, x).min())
     ((1, 6, 6), 1.0)
     """
-    a, b = _as_batch(a, b)
-    data_range = _data_range(data_range)
+    return _ssim_map(*_scored(a, b, data_range))
+
+
+def _ssim_map(a: np.ndarray, b: np.ndarray, data_range: float) -> np.ndarray:
+    """:func:`ssim_map` of two checked batches."""
     win = 2 * int(SSIM_TRUNCATE * SSIM_SIGMA + 0.5) + 1
     if min(a.shape[1:]) < win:
         raise ParameterError(f"SSIM needs images of at least {win}x{win} pixels, got {a.shape[1:]}")
@@ -134,7 +156,7 @@ def ssim(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np.nda
     Parameters
     ----------
     a, b : ndarray (H, W) or (N, H, W)
-        Images in [0, ``data_range``], finite; each side must be at least 11 pixels.
+        Images in [0, ``data_range``] (else a ParameterError naming ``a`` or ``b``), finite; each side must be at least 11 pixels.
     data_range : float, optional
         The span of the intensities, in [1e-30, 1e30] (:data:`DATA_RANGE_BOUNDS`); SSIM's constants scale with it.
 
@@ -157,7 +179,7 @@ def mse(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     a, b : ndarray, shape (H, W) or (N, H, W)
-        Images in [0, ``data_range``], finite, of one shape.
+        Images of any scale (the error is in their units, squared), finite, of one shape.
 
     Returns
     -------
@@ -168,8 +190,7 @@ def mse(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     >>> mse(np.zeros((2, 4, 4)), np.full((2, 4, 4), 0.5)).tolist()
     [0.25, 0.25]
     """
-    a, b = _as_batch(a, b)
-    return np.mean((a - b) ** 2, axis=(1, 2))
+    return _mse(*_as_batch(a, b))
 
 
 def psnr(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np.ndarray:
@@ -181,7 +202,7 @@ def psnr(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np.nda
     Parameters
     ----------
     a, b : ndarray, shape (H, W) or (N, H, W)
-        Images in [0, ``data_range``], finite, of one shape.
+        Images in [0, ``data_range``] (else a ParameterError naming ``a`` or ``b``), finite, of one shape.
     data_range : float, optional
         The peak intensity, in [1e-30, 1e30] (:data:`DATA_RANGE_BOUNDS`).
 
@@ -196,11 +217,25 @@ def psnr(a: np.ndarray, b: np.ndarray, data_range: float = DATA_RANGE) -> np.nda
     [20.0]
     >>> psnr(np.zeros((4, 4)), np.zeros((4, 4))).tolist()
     [inf]
+    >>> psnr(np.zeros((4, 4)), np.full((4, 4), 25.5))  # 8-bit grey levels at the default data_range, 1
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: b holds intensities 25.5..25.5, outside [0, data_range] = [0, 1]; give the data_range of the images (255 for 8-bit grey levels), or scale them into it
+    >>> psnr(np.zeros((4, 4)), np.full((4, 4), 25.5), data_range=255).round(6).tolist()
+    [20.0]
     """
-    data_range = _data_range(data_range)
-    err = mse(a, b)
+    return _psnr(*_scored(a, b, data_range))
+
+
+def _psnr(a: np.ndarray, b: np.ndarray, data_range: float) -> np.ndarray:
+    """:func:`psnr` of two checked batches."""
     with np.errstate(divide="ignore"):
-        return 10.0 * np.log10(data_range**2 / err)
+        return 10.0 * np.log10(data_range**2 / _mse(a, b))
+
+
+def _mse(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`mse` of two checked batches."""
+    return np.mean((a - b) ** 2, axis=(1, 2))
 
 
 def image_metrics(pred: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
@@ -226,8 +261,9 @@ def image_metrics(pred: np.ndarray, truth: np.ndarray) -> dict[str, np.ndarray]:
     """
     pred, truth = _as_batch(pred, truth, ("pred", "truth"))
     _unit_truth(truth)
-    pred = np.clip(pred, 0.0, 1.0)
-    return {"ssim": ssim(pred, truth), "psnr": psnr(pred, truth), "mse": mse(pred, truth)}
+    pred = np.clip(pred, 0.0, 1.0)  # both checked: scored without checking them again
+    return {"ssim": _ssim_map(pred, truth, DATA_RANGE).mean(axis=(1, 2), dtype=np.float64),
+            "psnr": _psnr(pred, truth, DATA_RANGE), "mse": _mse(pred, truth)}
 
 
 def region_metrics(pred: np.ndarray, truth: np.ndarray, masks: Mapping[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
@@ -261,7 +297,7 @@ def region_metrics(pred: np.ndarray, truth: np.ndarray, masks: Mapping[str, np.n
     pred, truth = _as_batch(pred, truth, ("pred", "truth"))
     _unit_truth(truth)
     pred = np.clip(pred, 0.0, 1.0)
-    smap = ssim_map(pred, truth)
+    smap = _ssim_map(pred, truth, DATA_RANGE)
     pad = (pred.shape[-1] - smap.shape[-1]) // 2
     sq = (pred - truth) ** 2
     out = {}

@@ -268,7 +268,7 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
     >>> check_resume("r5", {"task": "classify", "data": "d", "epochs": 5})
     Traceback (most recent call last):
     ...
-    evface.tasks.run_resume.ResumeRefused: r5: holds a run with other settings (epochs); choose a new --out folder or delete this one
+    evface.tasks.run_resume.ResumeRefused: r5: this run was trained with --epochs 3; given --epochs 5: give the run's settings, or --out a new folder
     """
     if not (Path(run_dir) / CONFIG).exists():
         if Path(run_dir).is_dir() and any(Path(run_dir).iterdir()):
@@ -295,8 +295,26 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
 
     changed = other_settings(old, config, free)
     if changed:
-        raise ResumeRefused(where(run_dir, f"holds a run with other settings ({', '.join(_settable(changed, config))}); "
-                                            "choose a new --out folder or delete this one"))
+        raise ResumeRefused(where(run_dir, _other_settings_said(old, config, _settable(changed, config))))
+
+
+def _other_settings_said(run: Mapping[str, Any], config: Mapping[str, Any], changed: list[str]) -> str:
+    """What a resume refused for the settings ``changed`` says: each as the command line gives it
+    (:meth:`~evface.tasks.configs.TaskConfig.as_typed`), the run's value (``run``: its ``config.json``) and
+    the one given (``config``), and what to do (was: the fields' names alone, ``other settings (size)``,
+    not the options typed nor either value).
+
+    Examples
+    --------
+    >>> print(_other_settings_said({"task": "classify", "size": 64, "learn_beta": True},
+    ...                           {"task": "classify", "size": 96, "learn_beta": False}, ["learn_beta", "size"]))
+    this run was trained with --learn-beta --size 64; given --fixed-beta --size 96: give the run's settings, or --out a new folder
+    """
+    task = TASK_CONFIGS.get(str(config.get("task")))
+    typed = task.as_typed if task is not None else lambda k, v: f"{k} {json.dumps(v, default=str)}"
+    run_said = " ".join(typed(k, _plain(run.get(k))) for k in changed)
+    given = " ".join(typed(k, _plain(config[k])) for k in changed)
+    return f"this run was trained with {run_said}; given {given}: give the run's settings, or --out a new folder"
 
 
 def _plain(value: Any) -> Any:
