@@ -486,7 +486,7 @@ def test_resume_with_other_settings_is_refused(trained, fake):
     from evface.tasks.classify import train_and_evaluate
 
     run, _, _ = trained
-    with pytest.raises(ParameterError, match=r"other settings \(width\)"):
+    with pytest.raises(ParameterError, match=r"trained with --width 8; given --width 6"):
         train_and_evaluate(fake, run, replace(EVENTS_LR, width=6))
 
 

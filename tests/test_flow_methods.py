@@ -99,7 +99,7 @@ def test_a_run_written_before_the_flow_setting_compares_and_resumes_as_dis(old_r
     assert {p: p.stat().st_mtime_ns for p in (root / "old-dis").rglob("*.pt")} == before
     assert json.loads((root / "old-dis" / "config.json").read_text())["flow"] == "dis"
     train_and_evaluate(data, root / "old-events", replace(CFG, input="events"))  # an events run: no --flow needed
-    with pytest.raises(ResumeRefused, match=r"holds a run with other settings \(flow\)"):
+    with pytest.raises(ResumeRefused, match=r"this run was trained with --flow dis; given --flow tvl1"):
         train_and_evaluate(data, root / "old-dis", CFG)  # TV-L1 models beside its DIS ones: refused
 
 

@@ -502,20 +502,21 @@ def test_an_evface_of_unknown_version_calls_no_run_newer(monkeypatch):
     assert not run_resume.newer_than_this("999.0")
 
 
-@pytest.mark.parametrize("changes, says", [
-    ({"size": 32, "net": {"input_size": 32}, "spec": {"size": 32}}, "size"),
-    ({"folds": 2, "protocol": "2-fold", "models": []}, "folds"),
-    ({"net": {"input_size": 32}}, "net"),  # what the settings give changed alone: named, as nothing else is
+@pytest.mark.parametrize("changes, run, given", [
+    ({"size": 32, "net": {"input_size": 32}, "spec": {"size": 32}}, "--size 64", "--size 32"),
+    ({"folds": 2, "protocol": "2-fold", "models": []}, "--folds 0", "--folds 2"),
+    # what the settings give changed alone: named, as nothing else is
+    ({"net": {"input_size": 32}}, 'net {"input_size": 64}', 'net {"input_size": 32}'),
 ])
-def test_a_resume_with_other_settings_names_only_those_a_user_sets(tmp_path, changes, says):
+def test_a_resume_with_other_settings_names_only_those_a_user_sets(tmp_path, changes, run, given):
     """Was "other settings (net, size, spec)": the keys a run derives from its settings, listed beside them."""
     config = {"task": "classify", "data": "data", **ClassifyConfig().to_dict(), "labels": ["AU1", "AU12"],
               "net": {"input_size": 64}, "spec": {"size": 64}, "protocol": "split", "models": [{"dir": "."}]}
     run_folder.save_config(tmp_path, config)
     with pytest.raises(run_resume.ResumeRefused) as caught:
         run_resume.check_resume(tmp_path, {**config, **changes})
-    assert str(caught.value) == (f"{tmp_path}: holds a run with other settings ({says}); choose a new --out folder or "
-                                 "delete this one")
+    assert str(caught.value) == (f"{tmp_path}: this run was trained with {run}; given {given}: give the run's settings, "
+                                 "or --out a new folder")
 
 
 # --------------------------------------------------------------------------- exact resume

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
 import typing
 import warnings
 from collections.abc import Callable, Mapping
@@ -25,6 +24,7 @@ from evface.commands import environment, terminal
 from evface.commands.paths import (file_argument, made_folder, named_for, not_replacing, output_file, output_folder, outside_datasets,
                                    refusing_newcomer, sole_writer)
 from evface.errors import EvfaceWarning, ParameterError, counted
+from evface.executor import usable_cpus
 from evface.tasks.configs import ClassifyConfig, TaskConfig, value_problem
 from evface.tasks.run_folder import outside_runs
 
@@ -98,21 +98,13 @@ def threads_within_cpus(threads: int, cpus: int | None = None) -> int:
     >>> print(said[0].message)
     --threads 8: more than the 2 CPUs this process may use; training on 2 threads (more would only wait for each other)
     """
-    cpus = cpus if cpus is not None else _usable_cpus()
+    cpus = cpus if cpus is not None else usable_cpus()
     if threads <= cpus:
         return threads
     if not environment.later_rank():
         warnings.warn(f"--threads {threads}: more than the {counted(cpus, 'CPU')} this process may use; training on "
                       f"{cpus} threads (more would only wait for each other)", EvfaceWarning, stacklevel=2)
     return cpus
-
-
-def _usable_cpus() -> int:
-    """The CPUs this process may run on (its affinity; ``os.cpu_count()`` where the system keeps none)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def with_config(config_class: type[TaskConfig]) -> Callable[[Callable[..., None]], Callable[..., None]]:
