@@ -22,9 +22,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import numba
-from numba.core import config
-
 from evface.errors import ParameterError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,6 +34,9 @@ def cached_jit(**options: Any) -> Callable[[F], F]:
     """``numba.njit(cache=True, **options)``, its cache kept in :func:`private_folder` where numba
     finds no folder it can write (``NUMBA_CACHE_DIR`` included, where it is set). The function must lie in a
     source file, as numba's ``cache=True`` asks (not one typed at a prompt or in a doctest)."""
+
+    import numba  # lazy: the command line reads this module (private_folder) before numba's threads are settled
+    from numba.core import config  # lazy: as numba (commands/environment.threads_within_quota)
 
     def decorate(function: F) -> F:
         try:

@@ -206,3 +206,23 @@ def test_a_merge_lists_every_shards_skipped_faces_once_by_absolute_path(tmp_path
     skipped = read_dataset_json(tmp_path / "merged")["skipped_faces"]
     assert [problem["file"] for problem in skipped] == [str(photos / "notes.txt"), str(photos / "extra.txt")]
     assert all(problem["reason"].startswith("skipped: not an image file") for problem in skipped)
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="a quota below the affinity needs 2 CPUs")
+def test_numba_and_torch_start_the_threads_a_quota_allows():
+    """Under a CPU quota of 1 on 2 CPUs numba and torch started 2 threads each (they read the affinity
+    alone): `evface` now sets NUMBA_NUM_THREADS and OMP_NUM_THREADS first, where the user set neither."""
+    code = """
+from evface import executor
+executor.cgroup_cpus = lambda root, membership: 1
+from evface.commands import environment
+environment.settle()
+import numba, torch
+print(numba.config.NUMBA_NUM_THREADS, torch.get_num_threads())
+"""
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS")}
+    said = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert said.stdout.split() == ["1", "1"]
+    env["OMP_NUM_THREADS"] = "2"  # what the user set is kept
+    said = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert said.stdout.split() == ["1", "2"]

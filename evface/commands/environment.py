@@ -3,8 +3,9 @@
 The variables that evface's libraries read when first imported: a thread count numba or OpenMP
 cannot use is one line naming the variable (:func:`check_thread_setting`,
 :func:`check_openmp_threads`), as is a ``SOURCE_DATE_EPOCH`` that is no time
-(:func:`check_source_date_epoch`); matplotlib is given no backend to refuse and folders it can write
-(:func:`settle_matplotlib`). :func:`settle` does all of it; ``evface`` calls it before any command.
+(:func:`check_source_date_epoch`); numba and OpenMP are given the CPUs a cgroup quota allows where it
+allows fewer than they would start (:func:`threads_within_quota`); matplotlib is given no backend to
+refuse and folders it can write (:func:`settle_matplotlib`). :func:`settle` does all of it; ``evface`` calls it before any command.
 Under torchrun, :func:`one_process` refuses a command that does not train, and :func:`later_rank` tells
 the ranks that leave to rank 0 what the job says once.
 """
@@ -17,18 +18,47 @@ from pathlib import Path
 
 from evface.checks import source_date_epoch, whole_number
 from evface.errors import ParameterError
+from evface.executor import usable_cpus
 from evface.kernel_cache import private_folder
 
 
 def settle(environ: dict[str, str] | os._Environ = os.environ) -> None:
     """Check and settle ``environ`` for a command: :func:`check_thread_setting`,
     :func:`check_openmp_threads`, :func:`check_mkl_threads`, :func:`check_source_date_epoch`,
-    :func:`settle_matplotlib`."""
+    :func:`threads_within_quota`, :func:`settle_matplotlib`."""
     check_thread_setting(environ)
     check_openmp_threads(environ)
     check_mkl_threads(environ)
     check_source_date_epoch(environ)
+    threads_within_quota(environ)
     settle_matplotlib(environ)
+
+
+def threads_within_quota(environ: dict[str, str] | os._Environ = os.environ, usable: int | None = None,
+                         runnable: int | None = None) -> None:
+    """Set ``NUMBA_NUM_THREADS`` and ``OMP_NUM_THREADS``, where unset, to the CPUs this process may use
+    (``usable``: :func:`~evface.executor.usable_cpus`) where a cgroup CPU quota makes those fewer than
+    the CPUs it may run on (``runnable``: its affinity), by which alone numba and torch size their
+    thread pools (was: under a quota of 4 CPUs on a 64-core node each started 64 threads, unless the
+    user set both). A value the user set is kept.
+
+    Examples
+    --------
+    >>> environ = {"OMP_NUM_THREADS": "8"}
+    >>> threads_within_quota(environ, usable=4, runnable=64)
+    >>> environ
+    {'OMP_NUM_THREADS': '8', 'NUMBA_NUM_THREADS': '4'}
+    >>> environ = {}
+    >>> threads_within_quota(environ, usable=64, runnable=64)
+    >>> environ
+    {}
+    """
+    usable = usable_cpus() if usable is None else usable
+    if runnable is None:
+        runnable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if usable < runnable:
+        for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS"):
+            environ.setdefault(name, str(usable))
 
 
 MAX_NUMBA_THREADS = 4096
