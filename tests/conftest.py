@@ -1,5 +1,6 @@
 """Shared test set-up: every temporary file the tests make stays under pytest's own folder, and each
-test worker of ``make test`` (``pytest -n N``) runs torch on its share of the cores."""
+test worker of ``make test`` (``pytest -n N``) runs torch on its share of the cores, its OpenMP
+threads (torch's, numba's kernels') sleeping while they wait."""
 
 import os
 import sys
@@ -28,6 +29,12 @@ if TORCH_THREADS is not None:
     # read by torch when first imported, here (no test module imported it yet) and in the child
     # processes the tests start (their results compared with this process's: the same threads)
     os.environ["OMP_NUM_THREADS"] = str(TORCH_THREADS)
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
+    # numba's parallel kernels keep every core (the simulator's tests need two threads), so their
+    # OpenMP threads, and torch's in the children started with their own counts, wait asleep, not
+    # spinning on the cores the other workers need: a parallel kernel of 20,000 pixels took 0.3 ms
+    # of CPU on two threads beside a busy core, 0.02 ms asleep (OpenMP reads this when it starts)
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 @pytest.hookimpl(tryfirst=True)
