@@ -205,9 +205,12 @@ def _torch_optimizer_set_up():
     torch.optim.AdamW([weight]).step()
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def other_threads():
-    """Torch on another number of threads than evface's trainings pick, as a caller may set it; set back after."""
+    """Torch on another number of threads than evface's trainings pick (1, or a share of the cores)
+    and numba's pool sets (every core), as a caller may set it; set back after. Every test here, so
+    that a call leaving torch on any of those counts changes the state: make test's workers run
+    torch on 1 (tests/conftest.py), which a call leaving 1 would not change."""
     before = torch.get_num_threads()
     torch.set_num_threads(3 if before != 3 else 2)
     yield
