@@ -17,6 +17,7 @@ from types import ModuleType
 
 import pytest
 
+from evface.commands.paths import sole_writer
 from evface.datasets.toy import toy_dataset
 from evface.tasks.run_folder import write_json
 
@@ -113,6 +114,37 @@ def test_run_stage_refuses_a_file_or_an_empty_text_as_out(monkeypatch, capsys, t
     with pytest.raises(SystemExit) as stopped:
         tool.main()
     assert stopped.value.code == 2 and "argument out: an empty text is no path" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["--set", "saccade_rate_hz=100"], "error: --set saccade_rate_hz must be a finite number in [0, 10], got 100"),
+    (["--set", "saccade_rate_hz=abc"], "error: --set TimelineParams.saccade_rate_hz must be a number, got 'abc'"),
+    (["--set", "saccade_rate=3"], "error: --set saccade_rate: not a field of TimelineParams; choose from duration_us,"),
+    (["--set", "gaze_range_deg=[1,2,3]"], "error: --set TimelineParams.gaze_range_deg must be a tuple of 2 numbers"),
+    (["--preset", "bogus"], "error: unknown synth preset 'bogus' (--preset); choose from"),
+    (["--workers", "0"], "error: --workers must be >= 1, got 0"),
+    (["--seed", "-1"], "error: --seed must be >= 0, got -1"),
+])
+def test_synth_timeline_refuses_a_bad_change_before_out_is_made(monkeypatch, capsys, tmp_path, args, said):
+    out = tmp_path / "data"
+    assert _refused(monkeypatch, capsys, "synth_timeline", out, *args).startswith(said)
+    assert not out.exists()
+
+
+def test_synth_timeline_refuses_a_file_or_a_dataset_folder_as_out(monkeypatch, capsys, tmp_path):
+    data = toy_dataset(tmp_path / "toy", subjects=3)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    assert _refused(monkeypatch, capsys, "synth_timeline", notes / "data") == (
+        f"error: {notes}: is a file, not a folder; give OUT a folder")
+    assert _refused(monkeypatch, capsys, "synth_timeline", data / "clips").startswith(
+        f"error: {data / 'clips'}: inside the dataset folder {data}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "toy"]
+    with sole_writer(tmp_path / "busy", "OUT"):  # another command writing there: the clips of two writers
+        assert _refused(monkeypatch, capsys, "synth_timeline", tmp_path / "busy", "--preset", "tiny") == (
+            f"error: {tmp_path / 'busy'}: another evface command is writing into this folder; wait for it to "
+            "finish or give OUT another folder")
+        assert list((tmp_path / "busy").iterdir()) == []
 
 
 def test_api_index_leaves_the_page_whole_when_its_write_fails(monkeypatch, tmp_path):
