@@ -207,12 +207,29 @@ def usable_cpus() -> int:
     >>> 1 <= usable_cpus() <= (os.cpu_count() or 1)
     True
     """
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux: no affinity to read
-        cpus = os.cpu_count() or 1
+    cpus = runnable_cpus()
     quota = cgroup_cpus(CGROUP_ROOT, CGROUP_MEMBERSHIP)
     return max(1, cpus if quota is None else min(cpus, quota))
+
+
+def runnable_cpus() -> int:
+    """The CPUs this process may run on: its affinity (``taskset``, a batch system's CPU set), which
+    a cgroup CPU quota does not narrow (:func:`usable_cpus` does); the machine's CPUs outside Linux.
+
+    Returns
+    -------
+    int
+        At least 1.
+
+    Examples
+    --------
+    >>> usable_cpus() <= runnable_cpus() <= (os.cpu_count() or 1)
+    True
+    """
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux: no affinity to read
+        return os.cpu_count() or 1
 
 
 def cgroup_cpus(root: Path, membership: Path) -> int | None:
@@ -326,13 +343,29 @@ def check_workers(workers: int, option: str) -> int:
     if workers < 1:
         raise ParameterError(f"{option} {workers}: give at least 1 process")
     if workers > WORKERS_PER_CPU * cpus:
-        raise ParameterError(f"{option} {workers}: this process may use {counted(cpus, 'CPU')}{_of_machine(cpus)}; "
+        raise ParameterError(f"{option} {workers}: this process may use {counted(cpus, 'CPU')}{of_this_machine(cpus)}; "
                              f"more than {WORKERS_PER_CPU * cpus} processes only compete for them (a cluster runs more: --ray)")
     return workers
 
 
-def _of_machine(cpus: int) -> str:
-    """`` of this machine's N`` where ``cpus`` is fewer than the machine has, else nothing."""
+def of_this_machine(cpus: int) -> str:
+    """`` of this machine's N`` where ``cpus`` is fewer than the machine's N CPUs, else nothing: what
+    a count of :func:`usable_cpus` is said with.
+
+    Parameters
+    ----------
+    cpus : int
+        The CPUs counted.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> of_this_machine(os.cpu_count() or 1)
+    ''
+    """
     machine = os.cpu_count() or cpus
     return f" of this machine's {machine}" if machine > cpus else ""
 

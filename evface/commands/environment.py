@@ -18,7 +18,7 @@ from pathlib import Path
 
 from evface.checks import source_date_epoch, whole_number
 from evface.errors import ParameterError
-from evface.executor import usable_cpus
+from evface.executor import runnable_cpus, usable_cpus
 from evface.kernel_cache import private_folder
 
 
@@ -38,7 +38,7 @@ def threads_within_quota(environ: dict[str, str] | os._Environ = os.environ, usa
                          runnable: int | None = None) -> None:
     """Set ``NUMBA_NUM_THREADS`` and ``OMP_NUM_THREADS``, where unset, to the CPUs this process may use
     (``usable``: :func:`~evface.executor.usable_cpus`) where a cgroup CPU quota makes those fewer than
-    the CPUs it may run on (``runnable``: its affinity), by which alone numba and torch size their
+    the CPUs it may run on (``runnable``: :func:`~evface.executor.runnable_cpus`, its affinity), by which alone numba and torch size their
     thread pools (was: under a quota of 4 CPUs on a 64-core node each started 64 threads, unless the
     user set both). A value the user set is kept.
 
@@ -54,9 +54,7 @@ def threads_within_quota(environ: dict[str, str] | os._Environ = os.environ, usa
     {}
     """
     usable = usable_cpus() if usable is None else usable
-    if runnable is None:
-        runnable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    if usable < runnable:
+    if usable < (runnable_cpus() if runnable is None else runnable):
         for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS"):
             environ.setdefault(name, str(usable))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -13,7 +12,7 @@ from pathlib import Path
 from evface.datasets.synth import dataset_room, other_dataset, synthesize
 from evface.datasets.synth_film import local_executor
 from evface.errors import DatasetError, ParameterError, byte_size, counted, where
-from evface.executor import Executor, InProcess, Job, ProcessPool, check_workers, usable_cpus
+from evface.executor import Executor, InProcess, Job, ProcessPool, check_workers, of_this_machine, usable_cpus
 from evface.io.atomic_files import atomic_write_text
 from evface.pipeline.earlier_run import (check_out_folder, check_same_dataset, check_same_options, check_trained_on,
                                          forget_gone_dataset, options_made_with, record_start, recorded_data,
@@ -302,9 +301,8 @@ def _what_is_done(out: Path, planned: list[Stage], selected: set[str],
 
 def _default_jobs_line(jobs: int) -> str:
     """The line that says what the default ``--jobs``, ``jobs``, is and why, and each job's threads."""
-    machine = os.cpu_count() or jobs
-    of_machine = f", {jobs} of this machine's {machine}" if machine > jobs else ""
-    why = f"one per CPU this process may use{of_machine}"
+    share = of_this_machine(jobs)
+    why = f"one per CPU this process may use{f', {jobs}{share}' if share else ''}"
     if jobs == 1:
         return f"--jobs 1 ({why}): one job at a time, in this process"
     return f"--jobs {jobs} ({why}), {counted(threads_per_job(jobs), 'torch thread')} each"
