@@ -6,9 +6,9 @@ its decoded events, each problem one error naming the file.
 
 from __future__ import annotations
 
-import mmap
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 import numpy as np
 
@@ -52,6 +52,23 @@ def times_within_int64(path: Path, events: np.ndarray, t0: int) -> np.ndarray:
     return events
 
 
+SEARCH_BLOCK = 1 << 23
+"""Bytes of a body read at once where it is searched (:func:`_joined_header`,
+:func:`check_event_stream_end`, :func:`refuse_joined_event_streams`): the memory a search holds,
+whatever the file's size (was: the whole file mapped, so that the resident memory of a reader of an
+EVT 3.0 file grew with it, 0.8 GB for a 0.55 GB file: docs/file-formats.md, "Long recordings")."""
+
+
+def _blocks(f: BinaryIO, start: int, overlap: int) -> Iterator[tuple[int, bytes]]:
+    """The bytes of the open file ``f`` from ``start`` to its end as ``(offset, block)``: blocks of
+    :data:`SEARCH_BLOCK` bytes, each but the last followed by the first ``overlap`` bytes of the
+    next, so that what is sought across a block's end is found in that block."""
+    size = f.seek(0, 2)
+    for at in range(start, size, SEARCH_BLOCK):
+        f.seek(at)
+        yield at, f.read(SEARCH_BLOCK + overlap)
+
+
 def _joined_header(path: Path, start: int, anywhere: bool) -> tuple[int, str] | None:
     """The byte offset and first line of another Prophesee header in the body of ``path`` (from
     ``start``, where its events begin), or None: two files joined end to end (``cat a.raw b.raw``),
@@ -61,36 +78,45 @@ def _joined_header(path: Path, start: int, anywhere: bool) -> tuple[int, str] | 
     ``% evt ``, ``% Version ``), followed by text to the end of the line, as pieces of one recording
     or of one writer begin. Without ``anywhere`` they are sought at even offsets from ``start``
     only, where a header follows a body of whole words (2, 4 or 8 bytes), by their first four bytes
-    (:func:`~evface.io.evt.find_word_pair`: 0.04 to 0.15 ms per MB, mapping the file included); with
-    it at every byte (``bytes.find``: 0.5 to 1.2 ms per MB; docs/file-formats.md names the CPUs),
-    for a body that is not whole words or that the decoder refused.
+    (:func:`~evface.io.evt.find_word_pair`: 0.04 to 0.15 ms per MB); with it at every byte
+    (``bytes.find``: 0.5 to 1.2 ms per MB; docs/file-formats.md names the CPUs), for a body that is
+    not whole words or that the decoder refused. The body is read in blocks of
+    :data:`SEARCH_BLOCK` bytes.
     """
     with open(path, "rb") as f:
         first = f.readline(MAX_HEADER_LINE)
         key, space, _ = first[2:].partition(b" ")
         if not first.startswith(b"% ") or not key or not space or f.seek(0, 2) <= start:
             return None
-        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as body:
-            return _header_line_in(body, start, b"% " + key + b" ", anywhere)
+        needle = b"% " + key + b" "
+        for offset, block in _blocks(f, start, len(needle)):
+            found = _header_line_in(f, offset, block, needle, anywhere)
+            if found is not None:
+                return found
+    return None
 
 
-def _header_line_in(body: mmap.mmap, start: int, needle: bytes, anywhere: bool) -> tuple[int, str] | None:
-    """The offset and text of the first line of ``body`` from ``start`` that begins with ``needle``
-    and is header text (at every byte, or at even offsets from ``start``), or None."""
-    words = None if anywhere else np.ndarray(((len(body) - start) // 2,), dtype="<u2", buffer=body, offset=start)
+def _header_line_in(f: BinaryIO, offset: int, block: bytes, needle: bytes, anywhere: bool) -> tuple[int, str] | None:
+    """The offset in the file ``f`` and the text of the first line that begins with ``needle`` at
+    an offset of ``block`` (the file's bytes from ``offset``, :func:`_blocks`) below
+    :data:`SEARCH_BLOCK` and is header text (at every byte, or at even offsets of the block:
+    ``offset`` is an even number of bytes from where the body starts), or None."""
+    end = min(len(block), SEARCH_BLOCK + len(needle) - 1)  # a needle that begins in the next block: found there
+    words = None if anywhere else np.frombuffer(block, dtype="<u2", count=end // 2)
     first, second = np.frombuffer(needle[:4], dtype="<u2")
-    at = start
+    at = 0
     while True:
         if words is None:
-            at = body.find(needle, at)
+            at = block.find(needle, at, end)
         else:
-            j = io_evt.find_word_pair(words, first, second, (at - start + 1) // 2)
-            at = -1 if j < 0 else start + 2 * j
-        if at < 0:
+            j = io_evt.find_word_pair(words, first, second, (at + 1) // 2)
+            at = -1 if j < 0 else 2 * j
+        if at < 0 or at >= SEARCH_BLOCK:
             return None
-        end = body.find(b"\n", at, at + MAX_HEADER_LINE)
-        if end > 0 and body[at:at + len(needle)] == needle and is_header_text(body[at:end + 1]):
-            return at, body[at:end].decode("ascii")[:80]
+        f.seek(offset + at)
+        line = f.readline(MAX_HEADER_LINE)
+        if line.startswith(needle) and line.endswith(b"\n") and is_header_text(line):
+            return offset + at, line[:-1].decode("ascii")[:80]
         at += 1
 
 
@@ -109,10 +135,12 @@ def refuse_joined_event_streams(path: Path) -> None:
     (its magic bytes, sought at every byte: about 0.5 ms per MB, searched where the decoder found
     trouble, as the second header's ``Event Stream`` decodes at x 25,974, off any sensor narrower);
     nothing otherwise, for the caller to raise the trouble it found."""
-    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as body:
-        at = body.find(b"Event Stream", _ES_DVS_HEADER)
-    if at >= 0:
-        raise FormatError(where(path, _joined(path, "Event Stream header", at)))
+    magic = b"Event Stream"
+    with open(path, "rb") as f:
+        for offset, block in _blocks(f, _ES_DVS_HEADER, len(magic)):
+            at = block.find(magic, 0, SEARCH_BLOCK + len(magic) - 1)
+            if at >= 0:
+                raise FormatError(where(path, _joined(path, "Event Stream header", offset + at)))
 
 
 def _joined(path: Path, header: str, at: int) -> str:
@@ -142,12 +170,17 @@ def check_event_stream_end(path: Path) -> None:
     in overflow bytes, which writers put only before the event they lead to: the file was cut
     between them and it (was: read short without a word). A cut after a whole event leaves no
     trace: the format has no event count and no end mark."""
-    body = np.memmap(path, dtype=np.uint8, mode="r")
-    end, overflows = io_evt.es_dvs_walk(body, _ES_DVS_HEADER)
-    if end != body.shape[0]:
-        kept = 5 - (end - body.shape[0])
+    end, overflows = _ES_DVS_HEADER, 0
+    with open(path, "rb") as f:
+        size = f.seek(0, 2)
+        for offset, block in _blocks(f, _ES_DVS_HEADER, 0):  # walked block by block (was: the whole file mapped)
+            data = np.frombuffer(block, dtype=np.uint8)
+            within, overflows = io_evt.es_dvs_walk(data, end - offset, overflows)
+            end = offset + int(within)
+    if end != size:
+        kept = 5 - (end - size)
         raise FormatError(where(path, f"truncated: the last event has {kept} of its 5 bytes (it begins at byte "
-                                      f"{body.shape[0] - kept:,}, the file ends at byte {body.shape[0]:,})"))
+                                      f"{size - kept:,}, the file ends at byte {size:,})"))
     if overflows:
         raise FormatError(where(path, f"truncated: the file ends in {counted(overflows, 'overflow byte')} (0xFF, "
                                       "127 µs each), which a writer puts only before the event they lead to"))

@@ -431,25 +431,25 @@ def fix_faery_packet(t, x, y, p, previous_t, height, flip_y):
 
 
 @cached_jit()
-def es_dvs_walk(data, start):
+def es_dvs_walk(data, start, overflows):
     """Walk the body of a DVS Event Stream (version 2, as faery and sepia write it) from byte
     ``start``: an overflow (0xFF) or reset (0xFE) byte is one byte, an event five (time delta and
     polarity, x and y as 16-bit words). Returns the offset after the last item, which exceeds
     ``data.shape[0]`` when the file ends inside an event, and the number of overflow bytes after
-    the last whole event (writers put them only before the event they lead to).
+    the last whole event (writers put them only before the event they lead to), counted on from
+    ``overflows`` (those that end the bytes before ``data``: a body is walked block by block).
 
     Examples
     --------
     >>> body = np.array([0xFF, 1, 2, 3, 4, 5, 0xFE, 9, 0], dtype=np.uint8)  # overflow, event, reset, cut event
-    >>> end, overflows = es_dvs_walk(body, 0)
+    >>> end, overflows = es_dvs_walk(body, 0, 0)
     >>> int(end), body.size, int(overflows)
     (12, 9, 0)
-    >>> [int(v) for v in es_dvs_walk(np.array([3, 1, 0, 2, 0, 0xFF, 0xFE, 0xFF], dtype=np.uint8), 0)]  # event, 2 overflows
+    >>> [int(v) for v in es_dvs_walk(np.array([3, 1, 0, 2, 0, 0xFF, 0xFE, 0xFF], dtype=np.uint8), 0, 0)]  # event, 2 overflows
     [8, 2]
     """
     i = start
     n = data.shape[0]
-    overflows = 0
     while i < n:
         if data[i] == 0xFF:
             overflows += 1
