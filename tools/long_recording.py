@@ -141,7 +141,7 @@ def write_video(path: Path, frame_t: np.ndarray, seed: int = 0, size: tuple[int,
         level = level + a if level + a <= 230 else level - a
         levels.append(level)
     fps = 1e6 / float(np.median(np.diff(frame_t)))
-    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size, isColor=False)
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, size, isColor=False)
     try:
         for value in levels:
             out.write(np.full((size[1], size[0]), int(round(value)), np.uint8))
