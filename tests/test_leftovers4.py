@@ -1,0 +1,65 @@
+"""``evface run`` leftovers: under ``--jobs 1`` a stage is pooled as soon as its last part has trained, a stage
+folder refused for its settings names what a user of ``evface run`` can do, and ``evface merge`` keeps every
+synthetic input's skipped ``--faces`` files."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pytest
+
+from evface.pipeline import stage_plan, stage_steps
+from evface.pipeline import run as pipeline_run
+
+from report_fixtures import copy_fake_results, draw_each_figure_once, make_fake_run
+
+PARTS = ("part-a", "part-b")
+
+
+@pytest.fixture(autouse=True)
+def _each_figure_drawn_once(monkeypatch):
+    """Each run writes its report: its figures drawn once per test session (as in test_pipeline.py)."""
+    draw_each_figure_once(monkeypatch)
+
+
+def _finished(out: Path, names: dict[str, str], file: str) -> set[str]:
+    """The stages (by ``names``: a stage's folder name to its name) whose folder in ``out`` holds ``file``."""
+    return {names[p.parent.name] for p in (out / "stages").glob(f"*/{file}")}
+
+
+def recording_runner(fake: Path, out: Path, names: dict[str, str], steps: list[tuple[str, str, set[str], set[str]]],
+                     stage: stage_plan.Stage, run_dir: Path, step: str) -> list[str]:
+    """A stage runner that trains nothing: every stage is two parts and a pooling (which writes the fake run's
+    metrics.json); each step is recorded with the stages that had their ``stage.json`` and ``metrics.json`` then."""
+    steps.append((stage.name, step, _finished(out, names, pipeline_run.STAGE_DONE), _finished(out, names, "metrics.json")))
+    if step == stage_steps.START:
+        return list(PARTS)
+    if step == stage_steps.POOL:
+        copy_fake_results(fake, stage, run_dir, step)
+    return []
+
+
+def test_under_jobs_1_each_stage_is_pooled_as_soon_as_its_last_part_has_trained(tmp_path):
+    """Was: a stage's pooling queued behind every part then waiting, of every stage: no stage had its metrics.json
+    or stage.json until the last parts of the run had trained, and an interruption lost every stage's pooling."""
+    fake = make_fake_run(tmp_path / "fake", subjects=3)  # run checks the quick preset's 3 subject folds
+    out = tmp_path / "out"
+    stages = stage_plan.plan("quick", fake / "data", out)[1]
+    names = {Path(s.dirname).name: s.name for s in stages}
+    steps: list[tuple[str, str, set[str], set[str]]] = []
+    pipeline_run.run_pipeline(out, data_dir=fake / "data", jobs=1,
+                              runner=functools.partial(recording_runner, fake, out, names, steps))
+    order = [(name, step) for name, step, _, _ in steps]
+    assert sorted(order) == sorted((s.name, step) for s in stages for step in (stage_steps.START, *PARTS, stage_steps.POOL))
+    # the reconstruction, the longest chain, still goes first
+    assert order[:4] == [("recon-extrapolation-hd", step) for step in (stage_steps.START, *PARTS, stage_steps.POOL)]
+    pooled: set[str] = set()
+    for i, (name, step, done, metrics) in enumerate(steps):
+        assert done == metrics == pooled, f"step {i} ({name}: {step})"  # every stage pooled before is finished
+        if step == PARTS[-1]:
+            assert order[i + 1] == (name, stage_steps.POOL), f"{name} not pooled after its last part: {order}"
+        if step == stage_steps.POOL:
+            pooled.add(name)
+    first, second = [name for name, step in order if step == stage_steps.POOL][1:3]  # the first two classifications
+    assert order.index((first, stage_steps.POOL)) < order.index((second, PARTS[0]))
