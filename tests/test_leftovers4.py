@@ -5,10 +5,12 @@ synthetic input's skipped ``--faces`` files."""
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from evface.errors import ParameterError
 from evface.pipeline import stage_plan, stage_steps
 from evface.pipeline import run as pipeline_run
 
@@ -63,3 +65,25 @@ def test_under_jobs_1_each_stage_is_pooled_as_soon_as_its_last_part_has_trained(
             pooled.add(name)
     first, second = [name for name, step in order if step == stage_steps.POOL][1:3]  # the first two classifications
     assert order.index((first, stage_steps.POOL)) < order.index((second, PARTS[0]))
+
+
+@pytest.mark.filterwarnings("ignore:.*is shown by none of:UserWarning")  # the fake dataset's 6 clips in 3 folds
+def test_a_stage_folder_trained_with_other_settings_names_what_a_user_of_evface_run_can_do(tmp_path):
+    """A stage folder (keyed by the settings the preset gives) holding a run of other settings than this evface
+    gives the stage (one a hand trained there, or an evface of other defaults): the refusal named evface train's
+    options ("this run was trained with --size 32; given --size 64: give the run's settings, or --out a new
+    folder"), which evface run takes none of."""
+    fake = make_fake_run(tmp_path / "fake", subjects=3)
+    out = tmp_path / "out"
+    stage = {s.name: s for s in stage_plan.plan("quick", fake / "data", out)[1]}["events-hd"]
+    folder = (out / stage.dirname).absolute()
+    other = replace(stage_plan.anywhere(stage), config={**stage_plan.anywhere(stage).config, "size": 32})
+    assert stage_steps.run_step(other, folder)  # prepared with --size 32, its models left to train
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    with pytest.raises(ParameterError) as caught:
+        pipeline_run.run_pipeline(out, data_dir=fake / "data", jobs=1, only=["events-hd"])
+    assert str(caught.value) == (
+        f"stage events-hd: {folder}: holds a run trained with other settings than this run gives the stage (size: 32 "
+        "there, 64 here; its --preset and this evface's defaults set them, not options of evface run): give --out a "
+        "new folder, or move this folder aside and the stage is trained anew")
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
