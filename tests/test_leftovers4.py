@@ -87,3 +87,36 @@ def test_a_stage_folder_trained_with_other_settings_names_what_a_user_of_evface_
         "there, 64 here; its --preset and this evface's defaults set them, not options of evface run): give --out a "
         "new folder, or move this folder aside and the stage is trained anew")
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+
+
+def test_a_merge_of_synthetic_datasets_keeps_every_inputs_skipped_faces_once(tmp_path, monkeypatch):
+    """Was: the merged dataset.json had no ``skipped_faces`` (each input's list lay only in ``sources``), while
+    ``synth-merge`` keeps its shards' (test_cluster_cpus.py::test_a_merge_lists_every_shards_skipped_faces_once_by_absolute_path)."""
+    import cv2
+    from skimage import data
+
+    from evface.cli import main
+    from evface.io.dataset import read_dataset_json
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    cv2.imwrite(str(photos / "anna.png"), cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR))
+    (photos / "notes.txt").write_text("not an image")
+    plan = ["--preset", "tiny", "--subjects", "0", "--classes", "AU4", "--lighting", "dim"]
+    monkeypatch.chdir(tmp_path)
+    assert main(["synth", "a", *plan, "--faces", "photos"]) == 0
+    (photos / "anna.png").rename(photos / "bob.png")  # another subject: clip ids of its own
+    (photos / "extra.txt").write_text("not an image either")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert main(["synth", "../b", *plan, "--faces", "../photos"]) == 0
+    assert main(["merge", "../merged", "../a", "../b"]) == 0
+    skipped = read_dataset_json(tmp_path / "merged")["skipped_faces"]
+    assert [problem["file"] for problem in skipped] == [str(photos / "notes.txt"), str(photos / "extra.txt")]
+    assert all(problem["reason"].startswith("skipped: not an image file") for problem in skipped)
+    (photos / "bob.png").rename(photos / "carol.png")
+    (photos / "more.txt").write_text("nor this")
+    assert main(["synth", "../c", *plan, "--faces", "../photos"]) == 0
+    assert main(["merge", "../all", "../merged", "../c"]) == 0  # a merge of a merge keeps them too
+    skipped = read_dataset_json(tmp_path / "all")["skipped_faces"]
+    assert [problem["file"] for problem in skipped] == [str(photos / name) for name in ("notes.txt", "extra.txt", "more.txt")]
