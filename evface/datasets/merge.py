@@ -43,6 +43,7 @@ from typing import Any
 
 from evface import __version__
 from evface.checks import as_flag, as_path
+from evface.datasets.synth_shards import all_skipped_faces
 from evface.errors import DatasetError, ParameterError, where
 from evface.io.clip_reader import read_clip_meta
 from evface.io.dataset import DatasetFolder, write_dataset_json
@@ -237,11 +238,14 @@ def _link_clips(tmp: Path, folders: list[DatasetFolder]) -> list[dict[str, Any]]
 def _dataset_info(rows: list[dict[str, Any]], folders: list[DatasetFolder], classes: dict[str, list[int]] | None,
                   warnings: list[str]) -> dict[str, Any]:
     """The merged dataset's ``dataset.json``: the warnings, each source folder with its own
-    ``dataset.json``, and the joined class table where every folder has one."""
+    ``dataset.json``, the joined class table where every folder has one, and the ``--faces`` files
+    skipped where a folder records them (synthetic: every folder's, each once)."""
     info: dict[str, Any] = {"generator": "evface merge", "version": __version__, "seed": None,
                             "n_clips": len(rows), "warnings": warnings,
                             "sources": [{"folder": str(ds.root.resolve()), "clips": len(ds.rows),
                                          "subjects": ds.subjects, "dataset": ds.info} for ds in folders]}
     if classes is not None:
         info["classes"] = classes
+    if any("skipped_faces" in ds.info for ds in folders):  # a synthetic dataset's (or a merge's of one)
+        info["skipped_faces"] = all_skipped_faces([ds.info for ds in folders])  # was: none
     return info

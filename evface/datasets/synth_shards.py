@@ -36,7 +36,7 @@ def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
     shards = _finished_shards([Path(d) for d in shard_dirs])
     merged = dict(shards[0][1])
     merged["shard"] = None
-    merged["skipped_faces"] = _skipped_faces([info for _, info, _ in shards])  # was: shard 0's alone
+    merged["skipped_faces"] = all_skipped_faces([info for _, info, _ in shards])  # was: shard 0's alone
     merged["n_clips"] = sum(len(shard_rows) for _, _, shard_rows in shards)  # was shard 0's until the merge ended
     claim_dataset_folder(out, merged, SAME_DATASET_KEYS + ("shard",), "the shards",
                   "merging them into it would mix the clips of two versions; give OUT a new folder")
@@ -65,13 +65,28 @@ def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
     return out
 
 
-def _skipped_faces(infos: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The ``--faces`` files that the shards' ``dataset.json`` records ``infos`` list as skipped,
-    in shard order, each once (shards of one folder list the same files; one made where that
-    folder held another file lists it too).
+def all_skipped_faces(infos: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``--faces`` files that the ``dataset.json`` records ``infos`` list as skipped, in their
+    order, each once: what a merge of their datasets records (``synth-merge`` of shards, which of
+    one folder list the same files, and one made where that folder held another file lists it too;
+    ``evface merge`` of any datasets, :func:`~evface.datasets.merge.merge_datasets`). A record
+    without ``skipped_faces`` lists none.
 
-    >>> _skipped_faces([{"skipped_faces": [{"file": "/f/a.txt", "reason": "r"}]},
-    ...                 {"skipped_faces": [{"file": "/f/a.txt", "reason": "r"}, {"file": "/f/b.txt", "reason": "r"}]}])
+    Parameters
+    ----------
+    infos : list of dict
+        The datasets' ``dataset.json`` records.
+
+    Returns
+    -------
+    list of dict
+        Each skipped file's entry (``file``: its absolute path as ``evface synth`` wrote it,
+        ``reason``), each once.
+
+    Examples
+    --------
+    >>> all_skipped_faces([{"skipped_faces": [{"file": "/f/a.txt", "reason": "r"}]}, {},
+    ...                    {"skipped_faces": [{"file": "/f/a.txt", "reason": "r"}, {"file": "/f/b.txt", "reason": "r"}]}])
     [{'file': '/f/a.txt', 'reason': 'r'}, {'file': '/f/b.txt', 'reason': 'r'}]
     """
     merged: list[dict[str, Any]] = []

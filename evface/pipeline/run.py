@@ -26,6 +26,11 @@ from evface.report.html import build_report
 from evface.tasks import run_folder, run_resume
 
 STAGE_DONE = run_folder.STAGE_DONE
+POOLING_FIRST = 2
+"""The :attr:`~evface.executor.Job.priority` of a stage's pooling: above every preparation and part (a
+reconstruction stage's are 1, the others' 0), so that a stage is finished as soon as its last part has
+trained (was: its pooling queued behind every part then waiting, so under ``--jobs 1`` no stage had its
+``metrics.json`` until the run's last parts had trained, and an interruption lost every stage's pooling)."""
 
 
 @dataclass(frozen=True)
@@ -216,7 +221,8 @@ def run_pipeline(
         # was: none until pipeline.json, and a resume of a stopped first run went unchecked (its options, then its dataset)
         record_start(out, config, data, built=data_dir is None)
         seconds, earlier, todo = _what_is_done(out, planned, {stage.name for stage in stages}, log)
-        # the reconstructions are the longest chains of jobs: started first (and their jobs have priority)
+        # the reconstructions are the longest chains of jobs: started first (and their jobs have priority
+        # over the others' but for a pooling, which ends its stage: _step_job)
         training = sorted((s for s in todo if s.task != "synth"), key=lambda s: s.task != "reconstruct")
         executor, threads = _training_executor(ray, jobs)
         loop = Loop(out, planned, log, runner, threads, seconds,
@@ -370,14 +376,18 @@ def _queue(loop: Loop, stage: Stage) -> None:
 
 def _step_job(loop: Loop, stage: Stage, step: str) -> Job:
     """The job of one step of ``stage``: its CPUs are its torch threads; a GPU where it trains
-    and its device is not ``cpu`` (used where the Ray cluster has GPUs). A reconstruction
-    stage's jobs, the longest chain, take a free local worker before any other."""
+    and its device is not ``cpu`` (used where the Ray cluster has GPUs). A free local worker takes
+    a stage's pooling before any other job (released by the stage's last part: the stage is then
+    finished, its ``metrics.json`` and ``stage.json`` written and its cached inputs removed, rather
+    than after every part then waiting, of every stage; it delays the waiting parts by one job),
+    then a reconstruction stage's jobs, the longest chain, then the others (:data:`POOLING_FIRST`)."""
     name = stage.name if step == START else f"{stage.name}: {step}"
     trains = step not in (START, POOL)
     gpus = 1.0 if trains and stage.config.get("device") != "cpu" else 0.0
     loop.steps[name] = stage, step
     return Job(name, timed, (loop.runner, anywhere(stage), (loop.out / stage.dirname).absolute(), step, loop.threads),
-               cpus=loop.threads or 1, gpus=gpus, priority=int(stage.task == "reconstruct"))
+               cpus=loop.threads or 1, gpus=gpus,
+               priority=POOLING_FIRST if step == POOL else int(stage.task == "reconstruct"))
 
 
 def _job_done(loop: Loop, job: Job, result: tuple[float, list[str]]) -> list[Job]:

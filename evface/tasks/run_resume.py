@@ -3,7 +3,7 @@
 - :func:`starting_run`: a run's ``config.json`` and clips recorded around its first step (a run
   that never started leaves nothing behind);
 - :func:`check_task` / :func:`check_resume`: refuse to resume a run of another task, with other
-  settings or on other clips (:class:`ResumeRefused`);
+  settings (:class:`OtherSettings`) or on other clips (:class:`ResumeRefused`);
 - :func:`check_step`: refuse a step of a prepared run (``fit_part``, ``pool_parts``) given other
   settings or another dataset folder than the run's (:func:`other_settings`: the one comparison of both);
 - :func:`grown_by_seeds`: a run given more training seeds keeps its trainings;
@@ -38,6 +38,34 @@ class ResumeRefused(ParameterError):
     """A run folder that cannot be resumed as it stands: it holds files but no run, or a run of another
     evface version, of other settings, on other clips or of more training seeds (:func:`check_resume`,
     :func:`grown_by_seeds`). It is about the folder, not about the values of the options given."""
+
+
+class OtherSettings(ResumeRefused):
+    """A resume refused for settings other than the run's (:func:`check_resume`): its message names them
+    as ``evface train`` takes them; ``changed`` holds each setting's name with the run's value and the
+    one given, as ``config.json`` holds them, for a caller whose user sets them otherwise (``evface run``:
+    :func:`~evface.pipeline.stage_steps.run_step`).
+
+    Parameters
+    ----------
+    message : str
+        What the refusal says.
+    changed : dict of str to (value, value)
+        Each setting that differs: the run's value and the one given.
+
+    Examples
+    --------
+    >>> refused = OtherSettings("r: this run was trained with --size 64; ...", {"size": (64, 96)})
+    >>> str(refused), refused.changed
+    ('r: this run was trained with --size 64; ...', {'size': (64, 96)})
+    """
+
+    def __init__(self, message: str, changed: dict[str, tuple[Any, Any]]) -> None:
+        super().__init__(message, changed)  # both in args: a worker process's refusal is pickled whole
+        self.changed = changed
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 @contextmanager
@@ -258,7 +286,7 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
     Raises
     ------
     ResumeRefused
-        Naming the folder and what differs.
+        Naming the folder and what differs (:class:`OtherSettings` for settings).
 
     Examples
     --------
@@ -268,7 +296,7 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
     >>> check_resume("r5", {"task": "classify", "data": "d", "epochs": 5})
     Traceback (most recent call last):
     ...
-    evface.tasks.run_resume.ResumeRefused: r5: this run was trained with --epochs 3; given --epochs 5: give the run's settings, or --out a new folder
+    evface.tasks.run_resume.OtherSettings: r5: this run was trained with --epochs 3; given --epochs 5: give the run's settings, or --out a new folder
     """
     if not (Path(run_dir) / CONFIG).exists():
         if Path(run_dir).is_dir() and any(Path(run_dir).iterdir()):
@@ -293,9 +321,10 @@ def check_resume(run_dir: str | Path, config: Mapping[str, Any], free: tuple[str
                                                 f"({differs}); choose a new --out folder or delete this one"))
         free = (*free, "data")
 
-    changed = other_settings(old, config, free)
+    changed = _settable(other_settings(old, config, free), config)
     if changed:
-        raise ResumeRefused(where(run_dir, _other_settings_said(old, config, _settable(changed, config))))
+        raise OtherSettings(where(run_dir, _other_settings_said(old, config, changed)),
+                            {k: (_plain(old.get(k)), _plain(config[k])) for k in changed})
 
 
 def _other_settings_said(run: Mapping[str, Any], config: Mapping[str, Any], changed: list[str]) -> str:
