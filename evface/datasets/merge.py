@@ -43,7 +43,6 @@ from typing import Any
 
 from evface import __version__
 from evface.checks import as_flag, as_path
-from evface.datasets.synth_shards import all_skipped_faces
 from evface.errors import DatasetError, ParameterError, where
 from evface.io.clip_reader import read_clip_meta
 from evface.io.dataset import DatasetFolder, write_dataset_json
@@ -249,3 +248,33 @@ def _dataset_info(rows: list[dict[str, Any]], folders: list[DatasetFolder], clas
     if any("skipped_faces" in ds.info for ds in folders):  # a synthetic dataset's (or a merge's of one)
         info["skipped_faces"] = all_skipped_faces([ds.info for ds in folders])  # was: none
     return info
+
+
+def all_skipped_faces(infos: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``--faces`` files that the ``dataset.json`` records ``infos`` list as skipped, in their
+    order, each once: what a merge of their datasets records (``synth-merge`` of shards, which of
+    one folder list the same files, and one made where that folder held another file lists it too;
+    ``evface merge`` of any datasets, :func:`~evface.datasets.merge.merge_datasets`). A record
+    without ``skipped_faces`` lists none.
+
+    Parameters
+    ----------
+    infos : list of dict
+        The datasets' ``dataset.json`` records.
+
+    Returns
+    -------
+    list of dict
+        Each skipped file's entry (``file``: its absolute path as ``evface synth`` wrote it,
+        ``reason``), each once.
+
+    Examples
+    --------
+    >>> all_skipped_faces([{"skipped_faces": [{"file": "/f/a.txt", "reason": "r"}]}, {},
+    ...                    {"skipped_faces": [{"file": "/f/a.txt", "reason": "r"}, {"file": "/f/b.txt", "reason": "r"}]}])
+    [{'file': '/f/a.txt', 'reason': 'r'}, {'file': '/f/b.txt', 'reason': 'r'}]
+    """
+    merged: list[dict[str, Any]] = []
+    for info in infos:
+        merged += [problem for problem in info.get("skipped_faces", []) if problem not in merged]
+    return merged

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from evface.datasets.synth import SAME_DATASET_KEYS, check_same_version, claim_dataset_folder, differing_keys
+from evface.datasets.merge import all_skipped_faces
 from evface.datasets.synth_options import made_with
 from evface.errors import DatasetError, EvfaceError, ParameterError, counted, where
 from evface.io.clip_reader import read_clip_meta
@@ -63,36 +64,6 @@ def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
             rows.append(row)
     write_manifest(out, rows)
     return out
-
-
-def all_skipped_faces(infos: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The ``--faces`` files that the ``dataset.json`` records ``infos`` list as skipped, in their
-    order, each once: what a merge of their datasets records (``synth-merge`` of shards, which of
-    one folder list the same files, and one made where that folder held another file lists it too;
-    ``evface merge`` of any datasets, :func:`~evface.datasets.merge.merge_datasets`). A record
-    without ``skipped_faces`` lists none.
-
-    Parameters
-    ----------
-    infos : list of dict
-        The datasets' ``dataset.json`` records.
-
-    Returns
-    -------
-    list of dict
-        Each skipped file's entry (``file``: its absolute path as ``evface synth`` wrote it,
-        ``reason``), each once.
-
-    Examples
-    --------
-    >>> all_skipped_faces([{"skipped_faces": [{"file": "/f/a.txt", "reason": "r"}]}, {},
-    ...                    {"skipped_faces": [{"file": "/f/a.txt", "reason": "r"}, {"file": "/f/b.txt", "reason": "r"}]}])
-    [{'file': '/f/a.txt', 'reason': 'r'}, {'file': '/f/b.txt', 'reason': 'r'}]
-    """
-    merged: list[dict[str, Any]] = []
-    for info in infos:
-        merged += [problem for problem in info.get("skipped_faces", []) if problem not in merged]
-    return merged
 
 
 def _shard_folder(d: Path) -> Path:

@@ -231,6 +231,9 @@ def untaught_classes(parts: Iterable[dict[str, Any]]) -> list[str]:
     >>> rows = [{"subject": s, "label": lab} for s, lab in (("a", "AU1"), ("a", "AU9"), ("b", "AU1"), ("c", "AU9"))]
     >>> untaught_classes([{"name": "fold0", "train": rows[2:3], "val": rows[3:], "test": rows[:2]}])
     ["class 'AU9' of test subject a (fold0) is shown by none of that part's training subjects, so its models cannot learn it and miss its clips"]
+    >>> untaught_classes([{"name": "fold0", "train": rows[2:3], "test": rows[1:2]},
+    ...                   {"name": "fold1", "train": rows[2:3], "test": rows[3:]}])[0]  # a class two parts miss
+    "class 'AU9' of test subjects a (fold0); c (fold1) is shown by none of those parts' training subjects, so its models cannot learn it and miss its clips"
     """
     missing: dict[str, dict[str, set[str]]] = {}
     for part in parts:
@@ -242,8 +245,9 @@ def untaught_classes(parts: Iterable[dict[str, Any]]) -> list[str]:
     for label, by_part in sorted(missing.items()):
         subjects = "; ".join(f"{', '.join(sorted(s))} ({name})" for name, s in by_part.items())
         n = sum(len(s) for s in by_part.values())
+        whose = "that part's" if len(by_part) == 1 else "those parts'"
         lines.append(f"class {label!r} of test {'subject' if n == 1 else 'subjects'} {subjects} is shown by none of "
-                     f"{'that part' if len(by_part) == 1 else 'those parts'}'s training subjects, so its models "
+                     f"{whose} training subjects, so its models "
                      "cannot learn it and miss its clips")
     return lines
 
