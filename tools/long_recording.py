@@ -156,7 +156,7 @@ def write_annotations(path: Path, frame_t: np.ndarray) -> None:
     rows = ["subject,clip_id,start_us,onset_us,apex_us,offset_us,end_us,aus,lighting"]
     for i, s in enumerate(starts):
         rows.append(f"s01,s01_{i},{s},{s + 200_000},{s + 400_000},{s + 700_000},{s + 1_000_000},AU12,office")
-    path.write_text("\n".join(rows) + "\n")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> None:
