@@ -88,9 +88,29 @@ def _protocol(runs: list[dict[str, Any]]) -> str:
         protocol += (f"Brackets: {number(boot['level'], '.0%')} intervals from a bootstrap that resamples subjects, not "
                      f"clips ({count_text(boot['resamples'], 'resample')}, seed {count_text(boot['seed'])}), and for an "
                      "arm of several training seeds each fold's seeds too. ")
-    return (f"<p>{protocol}{_training_seeds(runs)}Chance is {100 / n_labels:.1f} %. UF1 and UAR are the MEGC metrics "
+    return (f"<p>{protocol}{_training_seeds(runs)}{_chance(first, n_labels)} UF1 and UAR are the MEGC metrics "
             "(mean per-class F1 and recall over the pooled predictions). The paper's figures are on its real "
             "recordings and its own class set; ours are on the dataset of this report, so they are context, not a target.</p>")
+
+
+def _chance(metrics: dict[str, Any], n_labels: int) -> str:
+    """Chance, as a run of ``metrics`` (its confusion matrix) was tested: ``1 / n_labels`` where its
+    classes are balanced; else that for UAR and the top-1 of always predicting the largest class (was
+    "Chance is 14.3 %" beside a top-1 that guessing the largest class beats).
+
+    Examples
+    --------
+    >>> _chance({"confusion_matrix": [[3, 0], [3, 0]]}, 2), _chance({}, 4)
+    ('Chance is 50.0 %.', 'Chance is 25.0 %.')
+    >>> _chance({"confusion_matrix": [[6, 0], [1, 1]]}, 2)
+    'Chance is a UAR of 0.500 (1 of 2 classes); always predicting the largest class (6 of 8 clips) scores 75.0 % top-1.'
+    """
+    support = [sum(row) for row in metrics.get("confusion_matrix") or []]
+    total = sum(support)
+    if not total or max(support) * n_labels == total:  # balanced, or not recorded
+        return f"Chance is {100 / n_labels:.1f} %."
+    return (f"Chance is a UAR of {1 / n_labels:.3f} (1 of {n_labels} classes); always predicting the largest class "
+            f"({max(support):,} of {total:,} clips) scores {100 * max(support) / total:.1f} % top-1.")
 
 
 def _training_seeds(runs: list[dict[str, Any]]) -> str:
