@@ -129,6 +129,63 @@ def _seed_lines(res: dict[str, Any], trainings: dict[str, int] | None) -> list[s
     return lines
 
 
+def tested(run: Path, reconstruction: bool) -> dict[str, Any]:
+    """What made the scores of the run or evaluation folder ``run``: how it was tested (its
+    ``metrics.json`` ``evaluated_on``; a reconstruction's ``evaluation``, its split or folds) and the
+    training seeds of the run whose models scored it (its ``config.json`` ``seed`` and ``seeds``); each
+    ``None`` where not recorded. A value of another type is a :class:`FormatError` naming its file.
+
+    Parameters
+    ----------
+    run : Path
+        A run or evaluation folder.
+    reconstruction : bool
+        Whether it is a reconstruction run's.
+
+    Returns
+    -------
+    dict
+        ``evaluated_on`` (str or None) and ``seeds`` (list of int or None).
+    """
+    from evface.tasks import run_evaluation, run_folder  # lazy: as the command's own imports
+
+    key = "evaluation" if reconstruction else "evaluated_on"
+    metrics = run_folder.read_json(run / "metrics.json") if (run / "metrics.json").is_file() else {}
+    with run_folder.reading(run / "metrics.json"):
+        run_folder.check_fields(metrics, {key: str} if metrics.get(key) is not None else {})
+    trained = run_evaluation.trained_run(run)
+    path = trained / "config.json" if trained is not None else None
+    config = run_folder.read_json(path) if path is not None and path.is_file() else {}
+    seeds = None
+    if path is not None and "seed" in config:
+        with run_folder.reading(path):
+            run_folder.check_fields(config, {"seed": int} | ({"seeds": int} if "seeds" in config else {}))
+            seeds = list(range(config["seed"], config["seed"] + config.get("seeds", 1)))
+    return {"evaluated_on": metrics.get(key), "seeds": seeds}
+
+
+def tested_line(res: dict[str, Any]) -> str | None:
+    """The line saying how each run of the comparison ``res`` was tested and with which training seeds
+    (its ``tested``), once where both were alike; ``None`` where neither records either.
+
+    Examples
+    --------
+    >>> said = {"evaluated_on": "every subject, 3-fold subject-grouped cross-validation", "seeds": [0]}
+    >>> tested_line({"a": "hd", "b": "rgb", "tested": {"a": said, "b": said}})
+    'tested: both every subject, 3-fold subject-grouped cross-validation, training seed 0'
+    >>> tested_line({"a": "hd", "b": "rgb", "tested": {"a": said, "b": {"evaluated_on": None, "seeds": [0, 1]}}})
+    'tested: hd every subject, 3-fold subject-grouped cross-validation, training seed 0; rgb training seeds 0, 1'
+    """
+    def words(t: dict[str, Any]) -> str:
+        seeds = t["seeds"] and f"training seed{'s' if len(t['seeds']) > 1 else ''} {', '.join(map(str, t['seeds']))}"
+        return ", ".join(w for w in (t["evaluated_on"], seeds) if w) or "not recorded"
+
+    a, b = res["tested"]["a"], res["tested"]["b"]
+    if not any(t[k] for t in (a, b) for k in ("evaluated_on", "seeds")):
+        return None
+    return f"tested: both {words(a)}" if a == b else f"tested: {res['a']} {words(a)}; {res['b']} {words(b)}"
+
+
 RUN_FILES = ("config.json", "metrics.json", "predictions.csv", "scores.csv")
 """What a training run or an evaluation folder holds, one of them at least."""
 
@@ -206,6 +263,7 @@ def register(app: typer.Typer) -> None:
         or SSIM and PSNR per method of two reconstruction runs."""
         from evface.tasks import class_compare, recon_compare, run_evaluation, run_folder  # lazy: scoring modules load for this command only
         from evface.tasks.run_resume import warn_of_version  # lazy: as above
+        from evface.report import run_pairs  # lazy: as above
 
         if out is not None:
             outside_datasets(earlier_comparison_only(out), kind="file")  # was: written among a dataset's files
@@ -224,11 +282,20 @@ def register(app: typer.Typer) -> None:
         if kinds[run_a] != kinds[run_b]:
             recon, other = (run_a, run_b) if kinds[run_a] else (run_b, run_a)
             raise ParameterError(f"{recon} is a reconstruction run and {other} is not: compare two runs of one task")
-        res = (recon_compare if kinds[run_a] else class_compare).compare_runs(run_a, run_b)
+        res = (recon_compare if kinds[run_a] else class_compare).compare_runs(run_a, run_b)  # reads them: a
+        for run in (run_a, run_b):  # line cut short is named as such; was: a clip the dataset lacks counted
+            known = run_pairs.scored_rows(run)
+            if known is not None:
+                run_pairs.check_clips_known(run / (recon_compare.SCORES_CSV if kinds[run_a] else class_compare.PREDICTIONS),
+                                            *known)
         for run in filter(None, map(run_evaluation.trained_run, (run_a, run_b))):  # was: no word of a newer evface's
             warn_of_version(run)
+        res["tested"] = {k: tested(run, kinds[run_a]) for k, run in (("a", run_a), ("b", run_b))}  # was: said nowhere
         shown = _printable_strings(res)  # was: a run folder's line break or escape printed as it is
         print(recon_compare.format_comparison(shown) if kinds[run_a] else format_comparison(shown))
+        line = tested_line(shown)
+        if line is not None:
+            print(line)
         if out is not None:
             text = json.dumps(res, indent=2)  # a file made at --out meanwhile as one there before (was: replaced)
             with made_folder(out.parent):  # a folder made for --out is removed if the write fails (was: left, empty)

@@ -84,13 +84,56 @@ def _protocol(runs: list[dict[str, Any]]) -> str:
         protocol = ("Tested: " + "; ".join(
             f"{tested_run_name(r)}: {html.escape(str(r.get('elsewhere') or r['metrics'].get('evaluated_on', 'held-out subjects')))}"
             f", {count_text(r['metrics'].get('n'), 'clip')} of {count_text(r['metrics'].get('n_subjects'), 'subject')}" for r in runs) + ". ")
-    if boot:
-        protocol += (f"Brackets: {boot['level']:.0%} intervals from a bootstrap that resamples subjects, not clips "
-                     f"({count_text(boot['resamples'], 'resample')}, seed {boot['seed']}), and for an arm of several training seeds "
-                     "each fold's seeds too. ")
-    return (f"<p>{protocol}Chance is {100 / n_labels:.1f} %. UF1 and UAR are the MEGC metrics "
+    if boot:  # each figure checked as a count or number: a received file's text was written into the page
+        protocol += (f"Brackets: {number(boot['level'], '.0%')} intervals from a bootstrap that resamples subjects, not "
+                     f"clips ({count_text(boot['resamples'], 'resample')}, seed {count_text(boot['seed'])}), and for an "
+                     "arm of several training seeds each fold's seeds too. ")
+    return (f"<p>{protocol}{_training_seeds(runs)}{_chance(first, n_labels)} UF1 and UAR are the MEGC metrics "
             "(mean per-class F1 and recall over the pooled predictions). The paper's figures are on its real "
             "recordings and its own class set; ours are on the dataset of this report, so they are context, not a target.</p>")
+
+
+def _chance(metrics: dict[str, Any], n_labels: int) -> str:
+    """Chance, as a run of ``metrics`` (its confusion matrix) was tested: ``1 / n_labels`` where its
+    classes are balanced; else that for UAR and the top-1 of always predicting the largest class (was
+    "Chance is 14.3 %" beside a top-1 that guessing the largest class beats).
+
+    Examples
+    --------
+    >>> _chance({"confusion_matrix": [[3, 0], [3, 0]]}, 2), _chance({}, 4)
+    ('Chance is 50.0 %.', 'Chance is 25.0 %.')
+    >>> _chance({"confusion_matrix": [[6, 0], [1, 1]]}, 2)
+    'Chance is a UAR of 0.500 (1 of 2 classes); always predicting the largest class (6 of 8 clips) scores 75.0 % top-1.'
+    """
+    support = [sum(row) for row in metrics.get("confusion_matrix") or []]
+    total = sum(support)
+    if not total or max(support) * n_labels == total:  # balanced, or not recorded
+        return f"Chance is {100 / n_labels:.1f} %."
+    return (f"Chance is a UAR of {1 / n_labels:.3f} (1 of {n_labels} classes); always predicting the largest class "
+            f"({max(support):,} of {total:,} clips) scores {100 * max(support) / total:.1f} % top-1.")
+
+
+def _training_seeds(runs: list[dict[str, Any]]) -> str:
+    """The training seeds of the arms (their ``metrics.json`` ``seeds``), once where every arm that
+    records them trained the same, else per arm; '' where none records them (a run older than the record).
+
+    Examples
+    --------
+    >>> _training_seeds([{"name": "events-hd", "metrics": {"seeds": [0]}}, {"name": "rgb", "metrics": {"seeds": [0]}}])
+    "Training seed 0 (each fold's model trained once). "
+    >>> _training_seeds([{"name": "events-hd", "metrics": {"seeds": [0, 1]}}, {"name": "rgb", "metrics": {"seeds": [0]}}])
+    "Training seeds: events-hd 0, 1; rgb 0 (each fold's model trained once per seed). "
+    """
+    seeds = [(r, [count_text(s) for s in r["metrics"]["seeds"]]) for r in runs if r["metrics"].get("seeds")]
+    if not seeds:
+        return ""
+    several = any(len(s) > 1 for _, s in seeds)
+    how = "each fold's model trained once per seed" if several else "each fold's model trained once"
+    if len({tuple(s) for _, s in seeds}) == 1 and len(seeds) == len(runs):
+        listed = seeds[0][1]
+        return f"Training seed{'s' if len(listed) > 1 else ''} {', '.join(listed)} ({how}). "
+    per_arm = "; ".join(escaped_run_name(r) + " " + ", ".join(s) for r, s in seeds)
+    return f"Training seeds: {per_arm} ({how}). "
 
 
 FLOW_WORDS = {
@@ -128,7 +171,7 @@ def _scores_table(runs: list[dict[str, Any]]) -> str:
     for r in runs:
         m = r["metrics"]
         ci = m.get("ci_trainings") or m.get("ci", {})
-        rows.append([escaped_run_name(r)] + [with_interval(m.get(k), ci.get(k), *FIGURES[k]) for k in ("top1", "uf1", "uar")]
+        rows.append([escaped_run_name(r)] + [_score(m, ci.get(k), k) for k in ("top1", "uf1", "uar")]
                     + [count_text(m.get("n_subjects")), count_text(m.get("n")), fixed(m.get("train_top1"), *FIGURES["top1"]),
                        fixed(r.get("train_seconds"), 0)])
         classes.append("")
@@ -138,13 +181,26 @@ def _scores_table(runs: list[dict[str, Any]]) -> str:
     return html_table(head, rows, classes)
 
 
+def _score(scores: dict[str, Any], ci: Any, key: str) -> str:
+    """The metric ``key`` of ``scores`` (a run's, or one lighting's) with its interval ``ci``; a score of
+    one subject says why it has none (was: a bare figure beside the others' intervals).
+
+    Examples
+    --------
+    >>> _score({"top1": 0.5, "n_subjects": 1}, None, "top1"), _score({"uf1": 0.5, "n_subjects": 4}, [0.4, 0.6], "uf1")
+    ('50.0 (one subject: no interval)', '0.500 [0.400, 0.600]')
+    """
+    text = with_interval(scores.get(key), ci, *FIGURES[key])
+    return text + " (one subject: no interval)" if ci is None and scores.get("n_subjects") == 1 else text
+
+
 def _per_lighting(runs: list[dict[str, Any]]) -> str:
     """Each arm's top-1 per lighting, with its counts; one lighting: a note saying so, and no table."""
     lightings = sorted({lt for r in runs for lt in r["metrics"].get("per_lighting", {})})
     note_one = one_lighting_note(lightings)
     if len(lightings) <= 1:
         return note_one
-    grid = [[(with_interval(p.get("top1"), (p.get("ci_trainings") or p.get("ci", {})).get("top1"), *FIGURES["top1"]),
+    grid = [[(_score(p, (p.get("ci_trainings") or p.get("ci", {})).get("top1"), "top1"),
               (p.get("n_subjects"), p.get("n")))
              for lt in lightings for p in [r["metrics"].get("per_lighting", {}).get(lt, {})]] for r in runs]
     cells, note = cells_with_counts(grid, lightings, "clips")  # was: the first run's clips, said of every run

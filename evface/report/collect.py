@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -578,9 +579,11 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
 
 
 def _check_intervals(metrics: dict[str, Any]) -> None:
-    """Check the intervals of a classification's received ``metrics``, those the page shows (``ci``
-    and ``ci_trainings``, over all clips and per lighting): each one ``None`` or two numbers, the low
-    one first, else a ParameterError naming its key (was: one given high first shown as given).
+    """Check the scores and intervals of a classification's received ``metrics``, those the page shows
+    (:data:`FRACTIONS`, ``ci`` and ``ci_trainings``, over all clips and per lighting): each score a
+    fraction in [0, 1] where it is a finite number (else a ValueError naming its key), each interval
+    ``None`` or two numbers, the low one first (else a ParameterError naming its key; was: one given
+    high first shown as given), its finite bounds fractions too.
 
     Examples
     --------
@@ -594,12 +597,25 @@ def _check_intervals(metrics: dict[str, Any]) -> None:
     check_fields(metrics, {"per_lighting": dict} if lightings else {})
     for place, part in [("", metrics)] + [(f"'per_lighting' {name!r} ", p) for name, p in lightings.items()]:
         check_fields(part, {})  # a JSON object
+        for key in FRACTIONS + (("train_top1",) if part is metrics else ()):
+            if not _fraction(part.get(key)):  # was: a UAR of 1.7 shown as it stood
+                raise ValueError(f"{place}{key!r} is {part[key]!r:.40}, not a fraction in [0, 1]")
         for key in ("ci", "ci_trainings"):
             intervals = part.get(key) or {}
             check_fields(part, {key: dict} if intervals else {})
             for metric, ci in intervals.items():
-                if ci is not None:
-                    checked_interval(f"{place}{key!r} {metric!r}", ci)
+                if ci is not None and not all(map(_fraction, checked_interval(f"{place}{key!r} {metric!r}", ci))):
+                    raise ValueError(f"{place}{key!r} {metric!r} is {ci!r:.60}, not an interval of fractions in [0, 1]")
+
+
+FRACTIONS = ("top1", "macro_f1", "uf1", "uar")
+"""The scores of a classification's ``metrics.json`` (over all clips and per lighting) that are fractions."""
+
+
+def _fraction(value: object) -> bool:
+    """Whether ``value``, a score of a received ``metrics.json``, may stand as a fraction: in [0, 1],
+    NaN or infinite (shown as not finite), ``None`` or no number (the page's formats name that)."""
+    return not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value) or 0 <= value <= 1
 
 
 def _evface_run_of(run: Path) -> Path | None:

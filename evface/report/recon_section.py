@@ -227,8 +227,34 @@ def _recon_tested(run: dict[str, Any]) -> str:
                 f"{count_text(subjects, 'subject')}, {samples}")
     never = str(m.get("evaluated_on", ""))
     return (f"{escaped_run_name(run)}: {html.escape(str(m.get('evaluation', 'one subject split')))}, "
-            f"{count_text(subjects, 'test subject')}, {count_text(m.get('n_clips'), 'clip')}, {samples}"
+            f"{count_text(subjects, 'test subject')}{_split_subjects(m)}, {count_text(m.get('n_clips'), 'clip')}, {samples}"
             + (f" ({html.escape(never)})" if "never saw" in never else "") + html.escape(unsampled_said(m)))
+
+
+SPLIT = "subject split"
+"""A reconstruction run's ``evaluation`` of one subject split: :data:`evface.tasks.recon_run.SPLIT`, which
+the report does not import (that module loads torch)."""
+SPLIT_NAMED = 10
+"""The most test subjects of a subject split the "Tested:" line names (more: the first, then "…")."""
+
+
+def _split_subjects(metrics: dict[str, Any]) -> str:
+    """`` (s1, s4; the other subjects trained and validated the models)``: the test subjects of a
+    subject split (its ``metrics.json`` ``subjects``), escaped, and why the others were not tested;
+    '' under folds, where every subject is tested (the line says so), or where they are not recorded.
+
+    Examples
+    --------
+    >>> _split_subjects({"evaluation": "subject split", "subjects": ["s1", "s4"]})
+    ' (s1, s4; the other subjects trained and validated the models)'
+    >>> _split_subjects({"evaluation": "3 subject folds", "subjects": ["s1", "s4"]})
+    ''
+    """
+    tested = metrics.get("subjects")
+    if metrics.get("evaluation") != SPLIT or not isinstance(tested, list) or not tested:
+        return ""
+    named = ", ".join(html.escape(str(s)) for s in tested[:SPLIT_NAMED]) + (", …" if len(tested) > SPLIT_NAMED else "")
+    return f" ({named}; the other subjects trained and validated the models)"
 
 
 HEADING = '<section id="reconstruction"><h2>Frame reconstruction from events (CVAE)</h2>'

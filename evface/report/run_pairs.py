@@ -4,14 +4,17 @@ hd against lr events (classification) and hd against lr (reconstruction).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evface.errors import DatasetError
-from evface.io.manifest import read_manifest, row_key
+from evface.errors import DatasetError, FormatError, where
+from evface.io.atomic_files import read_text
+from evface.io.manifest import CLIP_KEY_COLUMNS, read_manifest, row_key
 from evface.tasks import recon_compare
 from evface.tasks.class_compare import PREDICTIONS, compare_runs
 from evface.tasks.recon_eval import SCORES_CSV
@@ -107,6 +110,87 @@ def other_clips(a: dict[str, Any], b: dict[str, Any], folders: dict[Path, Scored
     return f"{why}; score both on one dataset (evface eval RUN --data DATA --out DIR) and compare the two DIRs"
 
 
+CHECKED_COLUMNS = ("clip_id", "subject", "label", "aus", "lighting", "onset_us", "apex_us", "offset_us")
+"""The columns of a per-clip scores file (``predictions.csv``, ``scores.csv``) that must be those of a
+manifest row of the dataset the run was scored on, where the file has them."""
+
+
+def check_clips_known(scores: Path, rows: list[list[str]], dataset: object) -> None:
+    """Refuse the per-clip scores file ``scores`` (``predictions.csv`` or ``scores.csv``) where a clip
+    of it is no manifest row of the dataset it was scored on (``rows``, :func:`~evface.io.manifest.row_key`
+    lists; ``dataset`` names it in the message): a clip that dataset lacks, or one of another subject,
+    label or lighting, would be paired and counted (was: "4 / 13" subjects / clips beside a dataset of
+    3 subjects and 12 clips). One :class:`FormatError` naming the file and the clip.
+
+    Parameters
+    ----------
+    scores : Path
+        The file.
+    rows : list of list of str
+        The dataset's manifest rows' keys.
+    dataset : object
+        What names the dataset (a folder, or the run's ``data-clips.json``).
+
+    Examples
+    --------
+    >>> _ = Path("predictions.csv").write_text("clip_id,subject,lighting,label,prediction\\nc0,s0,dim,AU4,AU4\\n"
+    ...                                        "c9,s9,dim,AU4,AU4\\n")
+    >>> check_clips_known(Path("predictions.csv"), [["c0", "s0", "AU4", "4", "dim", "0", "5", "9", "10", ""]], "d1")
+    Traceback (most recent call last):
+    ...
+    evface.errors.FormatError: predictions.csv: clip c9 (subject s9, label AU4, lighting dim) is no clip of the dataset it was scored on (d1): not a file evface wrote of it; score the run again (evface eval RUN --data DATA)
+    """
+    with io.StringIO(read_text(scores), newline="") as f:
+        reader = csv.DictReader(f)
+        columns = [c for c in CHECKED_COLUMNS if c in (reader.fieldnames or ())]
+        index = [CLIP_KEY_COLUMNS.index(c) for c in columns]
+        known = {tuple(row[i] for i in index) for row in rows}
+        for line in reader:
+            clip = tuple(line.get(c) or "" for c in columns)
+            if clip not in known:
+                said = ", ".join(f"{c} {v}" for c, v in zip(columns[1:], clip[1:], strict=True) if not c.endswith("_us"))
+                raise FormatError(where(scores, f"clip {clip[0]} ({said}) is no clip of the dataset it was scored on "
+                                                f"({dataset}): not a file evface wrote of it; score the run again "
+                                                "(evface eval RUN --data DATA)"))
+
+
+def scored_rows(run_dir: str | Path) -> tuple[list[list[str]], str] | None:
+    """The manifest rows (:func:`~evface.io.manifest.row_key` lists) of the dataset the scores in the run
+    or evaluation folder ``run_dir`` are of, and what names it: a training run's own scores, those its
+    ``data-clips.json`` records (wherever the dataset moved); an evaluation's (its ``metrics.json`` naming
+    another ``data`` than its ``config.json``, or a folder of its own), that folder's manifest; ``None``
+    where neither is known (a run made before ``data-clips.json``, a dataset folder gone).
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        A run or evaluation folder.
+
+    Returns
+    -------
+    tuple of (list of list of str, str), or None
+    """
+    run = Path(run_dir)
+    scored, trained = (_named_data(run / name) for name in ("metrics.json", "config.json"))
+    if (run / "config.json").is_file() and scored in (None, trained):  # a training run's own test
+        recorded = recorded_clips(run)
+        if recorded is not None:
+            return [list(k) for k in recorded[0]], f"the clips {run / 'data-clips.json'} records"
+    if scored is not None and (Path(scored) / "manifest.csv").is_file():
+        return [list(row_key(r)) for r in read_manifest(scored)], scored
+    return None
+
+
+def _named_data(path: Path) -> str | None:
+    """The ``data`` folder the JSON file ``path`` names; ``None`` where it names none (its reader names
+    what else is wrong with it)."""
+    try:
+        data = json.loads(read_text(path)).get("data") if path.is_file() else None
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    return data if isinstance(data, str) else None
+
+
 def _compare_pairs(pairs: Iterable[tuple[dict[str, Any], dict[str, Any]]],
                    compare: Callable[..., dict[str, Any]], scores: str) -> list[dict[str, Any]]:
     """``compare(a, b)`` of each pair of runs, or ``{"a", "b", "error"}`` when they scored other
@@ -126,9 +210,15 @@ def _compare_pairs(pairs: Iterable[tuple[dict[str, Any], dict[str, Any]]],
                         "of a copy, or scored before evface wrote it: evface eval RUN --data DATA writes it)"})
             continue
         try:
-            out.append(compare(a["dir"], b["dir"], names=(a["name"], b["name"])))
-        except DatasetError as exc:
+            compared = compare(a["dir"], b["dir"], names=(a["name"], b["name"]))  # reads the files: a line cut
+        except DatasetError as exc:  # short is named as such
             out.append({"a": a["name"], "b": b["name"], "error": str(exc)})
+            continue
+        for run in (a, b):  # a clip its dataset lacks would be paired and counted
+            known = scored_rows(run["dir"])
+            if known is not None:
+                check_clips_known(Path(run["dir"]) / scores, *known)
+        out.append(compared)
     return out
 
 
