@@ -378,8 +378,9 @@ def test_a_thresholds_contrast_is_its_log_value(sensor, label):
 
 @pytest.mark.parametrize(("preset", "column"), [("webcam30", "at f/2.0, T 0.9"), ("highspeed200", "at f/1.4, T 0.9")])
 def test_the_evk4_focal_plane_reading_is_the_rigs_lens(preset, column):
-    """camera-models.md's recommended ``evk4`` values are Prophesee's focal-plane 1 klux and 0.1 lux
-    seen through the RGB preset's lens (``E_fp = I T / (4 N²)``), to the digits printed."""
+    """camera-models.md's focal-plane reading of the ``evk4`` values (rejected there, kept in its table)
+    is Prophesee's 1 klux and 0.1 lux on the pixels seen through the RGB preset's lens
+    (``E_fp = I T / (4 N²)``), to the digits printed."""
     from evface.sim.dvs_params import PRESETS
     from evface.sim.rgb import RGB_PRESETS
 
