@@ -14,7 +14,7 @@ from recon_fixtures import make_fake_dataset
 from evface.cli import main
 from evface.errors import DatasetError
 from evface.tasks.configs import ReconstructConfig
-from evface.tasks.recon_compare import compare_runs, format_comparison
+from evface.tasks.recon_compare import DIGITS, compare_runs, format_comparison
 from evface.tasks.recon_eval import SCORE_COLUMNS, SCORES_CSV, SEED_SCORE_COLUMNS, SEED_SCORES_CSV
 from evface.tasks.reconstruct import train_and_evaluate
 
@@ -89,7 +89,7 @@ def test_compare_gives_figures_as_the_report_and_no_rows_for_one_lighting(runs):
     that is the only one is not a row of its own (imported recordings: all "unknown")."""
     res = compare_runs(runs["hd"], runs["lr"])
     psnr, ssim = (res["methods"]["cvae"]["apex"][k] for k in ("face_psnr", "face_ssim"))
-    lines = {tuple(line.split()[:3]): line.split()[3:] for line in format_comparison(res).splitlines()[2:]}
+    lines = {tuple(line.split()[:3]): line.split()[3:] for line in format_comparison(res).splitlines()[3:]}
     lo, hi = psnr["ci"]
     # a bound that rounds to zero reads +0.00 (the 'z' of the format), never -0.00 (here lo rounds so)
     assert lines["cvae", "apex", "face_psnr"][:5] == [f"{psnr['a']:.2f}", f"{psnr['b']:.2f}", f"{psnr['diff']:+z.2f}",
@@ -388,3 +388,51 @@ def test_a_run_whose_grid_is_unknown_is_told_to_be_scored_again(runs, tmp_path, 
         err = capsys.readouterr().err.strip()
         assert err.startswith(f"error: {unknown[0] / 'metrics.json'}: {says}") and len(err.splitlines()) == 1, err
         assert err.endswith("score the run again: evface eval RUN --data DATA"), err
+
+
+def test_compare_says_once_that_psnr_is_in_db_and_which_ssim_settings(runs):
+    """The printed comparison named its metrics ``face_psnr`` and ``face_ssim`` only: neither the PSNR's
+    unit (dB) nor the SSIM's settings (EVREAL's, as the report uses) was said."""
+    text = format_comparison(compare_runs(runs["hd"], runs["lr"]))
+    said = [line for line in text.splitlines() if "EVREAL" in line]
+    assert said == [("face_ssim, active_ssim: SSIM over the face box and in the active AU regions, with EVREAL's "
+                     "settings (scikit-image structural_similarity: Gaussian weights, sigma 1.5, population "
+                     "covariance, data range 1); face_psnr: PSNR over the face box in dB (each sample's, capped at "
+                     "100 dB); A - B and its interval in the metric's units")], text
+    assert text.count(" dB") == 2 and text.count("sigma") == 1
+
+
+_ROW = re.compile(r"(\S+) +(all|apex|apex, \S+) +(\S+) +(\S+) +(\S+) +(\S+) +(\[\S+, \S+\]|-) +(\d+) / (\d+) +(\S.*)")
+
+
+def _parsed_rows(text):
+    """Each table row of a printed comparison, split into its cells by the regular expression above."""
+    rows = {}
+    for line in text.splitlines()[3:]:
+        m = _ROW.fullmatch(line)
+        if m:
+            rows[m[1], m[2], m[3]] = m.groups()[3:]
+    return rows
+
+
+def test_every_row_shows_its_interval_apart_from_its_subjects_and_samples(runs):
+    """An interval of more decimals than its column (one that excludes 0 near it) ran into the
+    subjects / samples count beside it (``[-0.00025, -0.00005]4 / 28``), and a difference of more
+    decimals into the B column: each row now reads as its cells, with its interval and how many
+    subjects and samples it rests on."""
+    res = compare_runs(runs["hd"], runs["lr"])
+    tiny = json.loads(json.dumps(res))
+    tiny["methods"]["cvae"]["all"]["face_ssim"] |= {"diff": -3e-7, "ci": [-5e-7, -1e-7]}
+    for r in (res, tiny):
+        rows = _parsed_rows(format_comparison(r))
+        cells = [(m, label, metric, d) for m, entry in r["methods"].items() for label, part in entry.items()
+                 for metric, d in part.items()]
+        assert len(rows) == len(cells) == 5 * 4 * 3  # every row read: 5 methods, 4 selections, 3 metrics
+        for method, label, metric, d in cells:
+            a, b, diff, interval, subjects, samples, verdict = rows[method, label, metric]
+            assert (int(subjects), int(samples), verdict) == (d["n_clusters"], d["n"], d["verdict"])
+            assert [float(a), float(b)] == pytest.approx([d["a"], d["b"]], abs=10 ** -DIGITS[metric])
+            assert float(diff) == pytest.approx(d["diff"], abs=10 ** -DIGITS[metric])
+            lo, hi = (float(x) for x in interval.strip("[]").split(", "))
+            assert [lo, hi] == pytest.approx(d["ci"], abs=10 ** -DIGITS[metric])
+    assert rows["cvae", "all", "face_ssim"][2:4] == ("-0.0000003", "[-0.0000005, -0.0000001]")

@@ -28,7 +28,7 @@ from evface.errors import DatasetError, FormatError, counted, printable, where
 from evface.io.atomic_files import read_text
 from evface.tasks import figure_format, stats
 from evface.tasks.class_compare import PREDICTIONS
-from evface.tasks.image_metrics import cluster_mean_interval, paired_training_interval
+from evface.tasks.image_metrics import DATA_RANGE, SSIM_SIGMA, cluster_mean_interval, paired_training_interval
 from evface.tasks.recon_eval import PSNR_CAP, SCORE_COLUMNS, SCORES_CSV, SEED_SCORE_COLUMNS, SEED_SCORES_CSV
 from evface.tasks.run_evaluation import pairing_hint
 from evface.tasks.run_folder import load_config
@@ -38,6 +38,12 @@ METRICS = ("face_ssim", "active_ssim", "face_psnr")
 DIGITS = {"face_ssim": 4, "active_ssim": 4, "face_psnr": 2}
 """Each metric's decimals in :func:`format_comparison`, as the report's reconstruction tables give
 them: SSIM to four, PSNR (dB) to two."""
+METRICS_SAID = (f"face_ssim, active_ssim: SSIM over the face box and in the active AU regions, with EVREAL's "
+                f"settings (scikit-image structural_similarity: Gaussian weights, sigma {SSIM_SIGMA:g}, population "
+                f"covariance, data range {DATA_RANGE:g}); face_psnr: PSNR over the face box in dB (each sample's, "
+                f"capped at {PSNR_CAP:g} dB); A - B and its interval in the metric's units")
+"""What :func:`format_comparison` says once of the metrics: SSIM's settings
+(:mod:`~evface.tasks.image_metrics`, as the report's) and PSNR's unit (was: neither)."""
 SAMPLE_KEYS = ("subject", "lighting", "aus")
 """Per sample, what both runs must agree on (else they scored different datasets)."""
 
@@ -375,42 +381,62 @@ def _difference(a: _Run, b: _Run, method: str, sel: list[tuple[str, int]], subj:
 
 
 def format_comparison(res: dict[str, Any]) -> str:
-    """:func:`compare_runs` as a plain-text table."""
+    """:func:`compare_runs` as a plain-text table.
+
+    Parameters
+    ----------
+    res : dict
+        A comparison of :func:`compare_runs` (or its JSON, read back).
+
+    Returns
+    -------
+    str
+        The line naming the runs, the samples and subjects and how the intervals were made; the line
+        saying what each metric is (:data:`METRICS_SAID`: SSIM's settings, PSNR in dB); a row per method,
+        selection of samples and metric, each with its 95 % interval and the subjects / samples it rests
+        on, its columns as wide as their widest cell; then the notes (few subjects, other protocols, the
+        methods not compared, the trainings per fold).
+    """
     cells = [d for entry in res["methods"].values() for part in entry.values() for d in part.values()]
     two_level = any("ci_trainings" in d for d in cells)
     lightings = sorted({label for entry in res["methods"].values() for label in entry if label.startswith("apex, ")})
     single = figure_format.one_lighting([label.removeprefix("apex, ") for label in lightings])
-    return "\n".join(_table_heading(res, two_level) + _table_rows(res, two_level, lightings if single else [])
-                     + _comparison_notes(res, two_level, single))
+    return "\n".join([_head_line(res, two_level), METRICS_SAID]
+                     + _table(res, two_level, lightings if single else []) + _comparison_notes(res, two_level, single))
 
 
-def _table_heading(res: dict[str, Any], two_level: bool) -> list[str]:
-    """What was paired and how its intervals were made, then the column heads."""
-    return [f"A = {res['a']}, B = {res['b']}: {counted(res['n'], 'sample')} ({res['n_apex']} at the apex) of "
+def _head_line(res: dict[str, Any], two_level: bool) -> str:
+    """What was paired and how its intervals were made."""
+    return (f"A = {res['a']}, B = {res['b']}: {counted(res['n'], 'sample')} ({res['n_apex']} at the apex) of "
             f"{counted(res['n_subjects'], 'subject')}, paired; 95 % intervals from a subject-cluster bootstrap"
             + (", and over subjects and trainings where a run trained a method several times (the verdict "
-               "follows it)" if two_level else ""),
-            f"{'method':14}{'samples':16}{'metric':13}{'A':>8}{'B':>8}{'A - B':>9}  {'interval':20}"
-            + (f"{'with trainings':22}" if two_level else "") + f"{'subjects / samples':20}verdict"]
+               "follows it)" if two_level else "")
+            + "; each row gives its interval and the subjects / samples it rests on")
 
 
-def _table_rows(res: dict[str, Any], two_level: bool, unlisted: list[str]) -> list[str]:
-    """A row per method, selection of samples and metric, with the subjects / samples its difference
-    rests on (the apex's, a lighting's, or fewer where a region is not scored: was the head line's count
-    alone); the selections in ``unlisted`` (one lighting's: said below the table, not repeated) left out."""
-    lines = []
-    for method, entry in res["methods"].items():
-        for label, part in entry.items():
-            if label in unlisted:
-                continue
-            for metric, d in part.items():
-                lines.append(f"{method:14}{label:16}{metric:13}{figure_format.fixed(d['a'], DIGITS[metric]):>8}"
-                             f"{figure_format.fixed(d['b'], DIGITS[metric]):>8}"
-                             f"{figure_format.fixed(d['diff'], _digits(d, metric), sign='+'):>9}  "
-                             f"{_interval(d['ci'], metric):20}"
-                             + (f"{_interval(d.get('ci_trainings'), metric):22}" if two_level else "")
-                             + f"{d.get('n_clusters', '–')} / {d.get('n', '–')}".ljust(20) + d["verdict"])
-    return lines
+def _table(res: dict[str, Any], two_level: bool, unlisted: list[str]) -> list[str]:
+    """The column heads and a row per method, selection of samples and metric (:func:`_row`), each
+    column as wide as its widest cell and two spaces apart (was: fixed widths, into which an interval
+    of more decimals ran on, ``[-0.00025, -0.00005]4 / 28``); the selections in ``unlisted`` (one
+    lighting's: said below the table, not repeated) left out."""
+    heads = (["method", "samples", "metric", "A", "B", "A - B", "interval"] + (["with trainings"] if two_level else [])
+             + ["subjects / samples", "verdict"])
+    rows = [heads] + [_row(method, label, metric, d, two_level) for method, entry in res["methods"].items()
+                      for label, part in entry.items() if label not in unlisted for metric, d in part.items()]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(heads) - 1)]
+    right = {heads.index(h) for h in ("A", "B", "A - B")}  # the figures, aligned on their decimal point
+    return ["  ".join([cell.rjust(w) if i in right else cell.ljust(w)
+                       for i, (cell, w) in enumerate(zip(row[:-1], widths, strict=True))] + [row[-1]]) for row in rows]
+
+
+def _row(method: str, label: str, metric: str, d: dict[str, Any], two_level: bool) -> list[str]:
+    """One row's cells: the method, the selection of samples, the metric, its mean in A and in B, the
+    difference and its interval(s), the subjects / samples it rests on (the apex's, a lighting's, or
+    fewer where a region is not scored) and the verdict."""
+    return ([method, label, metric, figure_format.fixed(d["a"], DIGITS[metric]), figure_format.fixed(d["b"], DIGITS[metric]),
+             figure_format.fixed(d["diff"], _digits(d, metric), sign="+"), _interval(d["ci"], metric)]
+            + ([_interval(d.get("ci_trainings"), metric)] if two_level else [])
+            + [f"{d.get('n_clusters', '–')} / {d.get('n', '–')}", d["verdict"]])
 
 
 def _digits(d: dict[str, Any], metric: str) -> int:
