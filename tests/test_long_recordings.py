@@ -157,3 +157,82 @@ def test_the_generator_main_writes_the_session(tmp_path):
     names = sorted(p.name for p in (tmp_path / "s").iterdir())
     assert names == ["annotations.csv", "hd.raw", "rgb.mp4"]
     assert len((tmp_path / "s" / "annotations.csv").read_text().splitlines()) == 4
+
+
+EVT3_HEADER = b"% evt 3.0\n% format EVT3;width=640;height=480\n% geometry 640x480\n% end\n"
+
+
+def _evt3_file(path: Path, time_highs: list[int]) -> Path:
+    """An EVT 3.0 file of one event (x 5, y 7, ON) at the start of each time high in ``time_highs``."""
+    words = []
+    for th in time_highs:
+        words += [0x8000 | th, 0x6000, 0x0007, 0x2000 | 1 << 11 | 5]
+    path.write_bytes(EVT3_HEADER + np.array(words, dtype="<u2").tobytes())
+    return path
+
+
+def test_a_wrap_that_skips_0xfff_is_refused_not_read_16_8_s_early(tmp_path):
+    """A sparse camera silent over the last milliseconds of a 24-bit period writes its time high
+    0xFF0 then 0x002: faery's decoder counts a wrap only on 0xFFF -> 0x000, so the event after it,
+    and every later one, came 2^24 µs early (here: at the same time as the one before)."""
+    from evface.io.faery_bridge import from_faery
+    from faery.extension import evt
+
+    path = _evt3_file(tmp_path / "skip.raw", [0xFF0, 0x002, 0x003])
+    with evt.Decoder(str(path), (640, 480), "evt3") as decoder:  # what evface read before
+        t = np.concatenate([from_faery(p["events"])["t"] for p in decoder if "events" in p])
+    assert t.tolist() == [0xFF0 << 12] * 3  # was: 16.8 s of time lost, without a word
+    with pytest.raises(FormatError, match=r"skip\.raw: the time high steps from 0xFF0 to 0x002 at byte 78, which the "
+                                          r"EVT 3\.0 decoder evface uses \(faery 0\.7\.1\) would not follow"):
+        read_events_file(path)
+    through = _evt3_file(tmp_path / "through.raw", [0xFF0, 0xFFF, 0x000, 0x002])  # a camera that says each step
+    assert read_events_file(through)[0]["t"].tolist() == [0xFF0 << 12, 0xFFF << 12, 1 << 24, (1 << 24) + (2 << 12)]
+
+
+@pytest.mark.parametrize(("time_highs", "refused_at"), [
+    ([0xFFE, 0x001], 0),  # faery holds 0 at the start and drops a rise of 4094 units
+    ([0x100, 0xF00, 0x005], 2),  # a rise of 3584 (14.7 s silent) is followed; the wrap after it is dropped
+    ([0x100, 0x0FF, 0x101, 0x102], -1),  # a step back of one unit: dropped by every decoder alike
+    ([0xFFE, 0xFFF, 0x000], 0),
+    ([0xFFD, 0xFFE, 0xFFF, 0x000, 0x001], -1),  # a camera's own steps through a wrap
+], ids=["first-0xffe", "wrap-after-a-silence", "step-back", "first-0xffe-then-wrap", "through-the-wrap"])
+def test_every_time_high_faery_drops_by_half_a_period_or_more_is_found(time_highs, refused_at):
+    """The time highs faery's decoder drops, a step of 2048 units or more, are found; a smaller
+    step back, and the steps of a camera through its wrap, are not."""
+    from evface.io import evt
+
+    words = np.array([0x8000 | th for th in time_highs], dtype=np.uint16)
+    assert int(evt.evt3_time_high_lost(words, 0)[0]) == refused_at
+
+
+def test_a_wrap_across_a_block_end_is_found(tmp_path, small_block):
+    """The time high faery holds is carried from block to block."""
+    path = _evt3_file(tmp_path / "skip.raw", [0x010 + k for k in range(0, 4000, 200)] + [0x005])
+    with pytest.raises(FormatError, match="steps from 0xEE8 to 0x005 at byte 230"):
+        read_events_file(path)
+
+
+def test_the_generator_refuses_a_sparse_evt3_file(tmp_path, capsys):
+    """At 200 events/s the generator's groups leave the time high silent across wraps: it says so
+    and keeps no file (was: wrote a file read 2^24 µs short per wrap)."""
+    spec = importlib.util.spec_from_file_location("long_recording", TOOL)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    with pytest.raises(SystemExit) as stop:
+        tool.main([str(tmp_path / "s"), "--events", "40000", "--rate", "200", "--format", "evt3"])
+    assert stop.value.code == 2 and not (tmp_path / "s" / "hd.raw").exists()
+    assert "give --format evt2 or a higher --rate" in capsys.readouterr().err
+
+
+def test_the_triggers_of_a_file_with_such_a_step_are_refused_too(tmp_path):
+    """`import session --sync trigger` reads an EVT 3.0 file's triggers through faery as well: refused
+    alike (was: each trigger after the step 2^24 µs early)."""
+    from evface.datasets.importers.sync_triggers import read_triggers
+
+    words = [0x8FF0, 0x6000, 0xA001, 0x8002, 0x6000, 0xA000]  # a rising edge, a wrap skipping 0xFFF, a falling one
+    path = tmp_path / "trig.raw"
+    path.write_bytes(EVT3_HEADER + np.array(words, dtype="<u2").tobytes())
+    with pytest.raises(FormatError, match=r"trig\.raw: the time high steps from 0xFF0 to 0x002 at byte 76"):
+        read_triggers(path)
+    path.write_bytes(EVT3_HEADER + np.array(words[:3] + [0x8FFF, 0x8000] + words[3:], dtype="<u2").tobytes())
+    assert read_triggers(path)["t"].tolist() == [0xFF0 << 12, (1 << 24) + (2 << 12)]

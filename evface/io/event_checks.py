@@ -130,6 +130,29 @@ def refuse_joined_files(path: Path, start: int, *, anywhere: bool = True) -> Non
         raise FormatError(where(path, _joined(path, f"Prophesee header ({line!r})", at)))
 
 
+def refuse_lost_evt3_time(path: Path, start: int) -> None:
+    """Refuse the EVT 3.0 file ``path`` (its body from ``start``) in one line where a time-high word
+    moves time in a way faery's decoder, which evface reads EVT 3.0 with, drops
+    (:func:`~evface.io.evt.evt3_time_high_lost`: a 24-bit wrap that skips 0xFFF, or a rise of 4094
+    units or more, as a first time high of 0xFFE or 0xFFF is): every later event would come up to 16.8 s early,
+    without a word (was: read so). The body is read in blocks of :data:`SEARCH_BLOCK` bytes (0.5 ms
+    of CPU per MB, 12 % of a whole EVT 3.0 read: docs/file-formats.md); nothing otherwise."""
+    held = 0
+    with open(path, "rb") as f:
+        for offset, block in _blocks(f, start, 0):
+            words = np.frombuffer(block, dtype="<u2", count=len(block) // 2)
+            at, held_after = io_evt.evt3_time_high_lost(words, held)
+            if at >= 0:
+                value = int(words[at]) & 0xFFF
+                raise FormatError(where(path, f"the time high steps from 0x{held_after:03X} to 0x{value:03X} at byte "
+                                              f"{offset + 2 * at:,}, which the EVT 3.0 decoder evface uses (faery "
+                                              "0.7.1) would not follow (a 24-bit wrap that skips 0xFFF, or a rise of "
+                                              "4094 units or more), putting every later event up to 16.8 s early; decode "
+                                              "it with Prophesee's OpenEB (metavision_evt3_raw_file_decoder, to CSV), "
+                                              "which evface reads"))
+            held = int(held_after)
+
+
 def refuse_joined_event_streams(path: Path) -> None:
     """Refuse the Event Stream ``path`` in one line if its body holds another Event Stream header
     (its magic bytes, sought at every byte: about 0.5 ms per MB, searched where the decoder found

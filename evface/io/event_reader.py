@@ -45,6 +45,7 @@ from evface.io.event_checks import (
     refuse_bad_polarity,
     refuse_joined_event_streams,
     refuse_joined_files,
+    refuse_lost_evt3_time,
     times_within_int64,
 )
 from evface.io.event_chunks import join_chunks, rechunk_by_count, rechunk_by_time, window_chunks
@@ -272,6 +273,8 @@ class EventsFileReader:
         elif fmt in EVT_VERSIONS or fmt == "dat":
             if fmt in _SOUGHT_BEFORE_DECODING:  # found whether or not its text decodes as events on the sensor
                 refuse_joined_files(self.path, self._header_length, anywhere=False)
+            if fmt == "evt3":  # was: read up to 16.8 s early after a wrap faery's decoder misses
+                refuse_lost_evt3_time(self.path, self._header_length)
             try:
                 chunks = self._evt21_chunks() if fmt == "evt2.1" else self._faery_chunks()
                 yield from self._refused_if_wrapped_back(chunks) if fmt == "evt2" else chunks

@@ -462,6 +462,45 @@ def es_dvs_walk(data, start, overflows):
     return i, (overflows if i == n else 0)
 
 
+EVT3_LOST_STEP = 2048
+"""The least time-high step (in 4096 µs units) that faery's EVT 3.0 decoder drops while a robust
+reading takes it (:func:`evt3_time_high_lost`): half the 24-bit period."""
+
+
+@cached_jit()
+def evt3_time_high_lost(words, previous):
+    """The first index of a ``TIME_HIGH`` word of the EVT 3.0 ``words`` that faery 0.7.1's decoder
+    drops although it moves time by :data:`EVT3_LOST_STEP` units or more, and the time high its
+    decoder holds after ``words`` (``previous`` before them; 0 at a body's start), or ``(-1, ...)``.
+
+    faery takes a time high that rises by less than 4094 units or falls by 4095 (0xFFF to 0x000: a
+    24-bit wrap) and drops any other, keeping the one before: a wrap that skips 0xFFF (a camera
+    silent for those 4 ms), or a first time high of 0xFFE or 0xFFF (a rise of 4094 from 0), leaves
+    every later event up to 16.8 s early, without a word. A drop of a few units (time going back a little) is read alike by
+    every decoder and is not reported.
+
+    Examples
+    --------
+    >>> words = np.array([0x8FF0, 0x6001, 0x8FFF, 0x8000, 0x8001], dtype=np.uint16)  # a wrap through 0xFFF
+    >>> [int(v) for v in evt3_time_high_lost(words, 0)]
+    [-1, 1]
+    >>> words = np.array([0x8FF0, 0x6001, 0x8002], dtype=np.uint16)  # a wrap that skips 0xFFF
+    >>> [int(v) for v in evt3_time_high_lost(words, 0)]
+    [2, 4080]
+    """
+    held = previous
+    for i in range(words.shape[0]):
+        w = words[i]
+        if (w >> 12) == 8:
+            th = np.int64(w & 0xFFF)
+            step = th - held
+            if 0 < step < 4094 or step < -4094:
+                held = th
+            elif step >= EVT3_LOST_STEP or step <= -EVT3_LOST_STEP:
+                return i, held
+    return -1, held
+
+
 _PAIR_BLOCK = 1 << 16
 
 

@@ -25,7 +25,8 @@ from evface.datasets.importers.sync import SyncError, SyncResult
 from evface.errors import FormatError, ParameterError, where
 from evface.io.aedat4 import check_aedat4
 from evface.io.event_reader import EventsFileReader
-from evface.io.formats import detect_format
+from evface.io.event_checks import refuse_lost_evt3_time
+from evface.io.formats import detect_format, read_prophesee_header
 
 MAX_DRIFT_PPM = 1000.0
 """Clock drift beyond this (0.1 %) is taken as a pairing error, not as drift."""
@@ -56,6 +57,8 @@ def read_triggers(path: str | Path, sensor_size: tuple[int, int] | None = None) 
             from faery import evt  # lazy: faery only where a file of its formats is read
 
             size = sensor_size or EventsFileReader(path).sensor_size
+            if fmt == "evt3":  # faery's decoder would put every trigger after such a step 16.8 s early
+                refuse_lost_evt3_time(path, read_prophesee_header(path)[1])
             with evt.Decoder(path, size, None) as decoder:
                 for packet in decoder:
                     trig = packet.get("triggers")
