@@ -284,10 +284,7 @@ def register(app: typer.Typer) -> None:
             raise ParameterError(f"{recon} is a reconstruction run and {other} is not: compare two runs of one task")
         res = (recon_compare if kinds[run_a] else class_compare).compare_runs(run_a, run_b)  # reads them: a
         for run in (run_a, run_b):  # line cut short is named as such; was: a clip the dataset lacks counted
-            known = run_pairs.scored_rows(run)
-            if known is not None:
-                run_pairs.check_clips_known(run / (recon_compare.SCORES_CSV if kinds[run_a] else class_compare.PREDICTIONS),
-                                            *known)
+            run_pairs.check_scored_clips(run, recon_compare.SCORES_CSV if kinds[run_a] else class_compare.PREDICTIONS)
         for run in filter(None, map(run_evaluation.trained_run, (run_a, run_b))):  # was: no word of a newer evface's
             warn_of_version(run)
         res["tested"] = {k: tested(run, kinds[run_a]) for k, run in (("a", run_a), ("b", run_b))}  # was: said nowhere

@@ -181,6 +181,23 @@ def scored_rows(run_dir: str | Path) -> tuple[list[list[str]], str] | None:
     return None
 
 
+def check_scored_clips(run_dir: str | Path, scores: str) -> None:
+    """Refuse the per-clip scores file ``scores`` of the run or evaluation folder ``run_dir`` where a clip
+    of it is no row of the dataset it was scored on (:func:`check_clips_known` against
+    :func:`scored_rows`); nothing where that dataset is not known.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        A run or evaluation folder.
+    scores : str
+        Its per-clip scores file's name (``predictions.csv`` or ``scores.csv``).
+    """
+    known = scored_rows(run_dir)
+    if known is not None:
+        check_clips_known(Path(run_dir) / scores, *known)
+
+
 def _named_data(path: Path) -> str | None:
     """The ``data`` folder the JSON file ``path`` names; ``None`` where it names none (its reader names
     what else is wrong with it)."""
@@ -199,6 +216,7 @@ def _compare_pairs(pairs: Iterable[tuple[dict[str, Any], dict[str, Any]]],
     left out of a copy; it was left out of the pairs without a word)."""
     out = []
     folders: dict[Path, ScoredClips] = {}
+    checked: set[str] = set()  # a run's clips, checked once however many pairs it is in
     for a, b in pairs:
         other = other_clips(a, b, folders)
         if other is not None:
@@ -214,10 +232,10 @@ def _compare_pairs(pairs: Iterable[tuple[dict[str, Any], dict[str, Any]]],
         except DatasetError as exc:  # short is named as such
             out.append({"a": a["name"], "b": b["name"], "error": str(exc)})
             continue
-        for run in (a, b):  # a clip its dataset lacks would be paired and counted
-            known = scored_rows(run["dir"])
-            if known is not None:
-                check_clips_known(Path(run["dir"]) / scores, *known)
+        for run in (a["dir"], b["dir"]):  # a clip its dataset lacks would be paired and counted
+            if str(run) not in checked:
+                check_scored_clips(run, scores)
+                checked.add(str(run))
         out.append(compared)
     return out
 
