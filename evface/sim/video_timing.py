@@ -168,6 +168,12 @@ def own_intervals(t: np.ndarray) -> np.ndarray:
     return np.append(gaps, int(np.median(gaps))).astype(np.int64)
 
 
+def _mid_exposures(times_us: np.ndarray) -> np.ndarray:
+    """Each frame's mid-exposure (µs), the frames at container timestamps ``times_us`` each exposed
+    for its own interval (:func:`own_intervals`)."""
+    return times_us + own_intervals(times_us) // 2
+
+
 def variable_rate_times(path: str | Path, info: VideoInfo, fps: float | None) -> np.ndarray | None:
     """The exposure starts (µs from the first frame) of a variable-frame-rate video's frames: its
     container timestamps, when ``fps`` is not given and they stray from ``i / fps`` at the stated
@@ -260,7 +266,7 @@ def video_scene_times(times_us: np.ndarray | None, fps: float) -> Iterator[int]:
     """
     if times_us is None:
         return scene_times(frame_times(None, fps), round(1e6 / fps))
-    return iter((times_us + own_intervals(times_us) // 2).tolist())
+    return iter(_mid_exposures(times_us).tolist())
 
 
 def longest_step_us(times_us: np.ndarray | None, fps: float) -> int:
@@ -286,7 +292,7 @@ def longest_step_us(times_us: np.ndarray | None, fps: float) -> int:
     """
     if times_us is None:
         return round(1e6 / fps)
-    return int(np.diff(times_us + own_intervals(times_us) // 2).max())
+    return int(np.diff(_mid_exposures(times_us)).max())
 
 
 def check_pauses(path: str | Path, times_us: np.ndarray | None, upsample: int, names: tuple[str, str] = ("upsample", "fps")) -> None:
@@ -315,8 +321,7 @@ def check_pauses(path: str | Path, times_us: np.ndarray | None, upsample: int, n
     """
     if times_us is None:
         return
-    own = own_intervals(times_us)
-    mids = times_us + own // 2
+    own, mids = own_intervals(times_us), _mid_exposures(times_us)
     k = int(np.argmax(np.diff(mids)))
     gap, j = int(mids[k + 1] - mids[k]), k if own[k] >= own[k + 1] else k + 1
     if gap / upsample > MAX_STEP_US:
