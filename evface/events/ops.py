@@ -7,6 +7,8 @@ new array (or a view where noted). Filters that need per-pixel state run as comp
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from evface.checks import INT64, MAX_SENSOR_SIDE, as_int, as_real, sensor_dims, within_memory
@@ -263,6 +265,17 @@ def _time_state(events: np.ndarray, n_cells: int, what: str) -> tuple[np.ndarray
     return np.full(n_cells, never, dtype=dtype), never
 
 
+def _kept_by(mask: Callable[..., np.ndarray], events: np.ndarray, width: int, window_us: int, n_cells: int,
+             what: str) -> np.ndarray:
+    """The events that the compiled filter ``mask`` keeps, given the sensor's ``width``, its time
+    ``window_us`` and a "last time" state of ``n_cells`` cells (:func:`_time_state`, ``what`` naming it
+    when it would not fit in memory); a copy of ``events`` when there are none."""
+    if events.size == 0:
+        return events.copy()
+    last, never = _time_state(events, n_cells, what)
+    return np.compress(mask(events["t"], events["x"], events["y"], width, window_us, last, never), events)
+
+
 @cached_jit(nogil=True)
 def _refractory_mask(t, x, y, width, period_us, last, never):
     keep = np.empty(t.size, dtype=np.bool_)
@@ -303,12 +316,8 @@ def refractory_filter(events: np.ndarray, sensor_size: SensorSize, period_us: in
     """
     period_us = as_int("refractory period_us", period_us, 0)
     width, height = _check_on_sensor(events, sensor_size)
-    if events.size == 0:
-        return events.copy()
-    last, never = _time_state(events, width * height,
-                              f"the refractory filter's last times on a {width}x{height} sensor_size")
-    keep = _refractory_mask(events["t"], events["x"], events["y"], width, period_us, last, never)
-    return np.compress(keep, events)
+    return _kept_by(_refractory_mask, events, width, period_us, width * height,
+                    f"the refractory filter's last times on a {width}x{height} sensor_size")
 
 
 @cached_jit(nogil=True)
@@ -366,12 +375,8 @@ def background_activity_filter(events: np.ndarray, sensor_size: SensorSize, dt_u
     """
     dt_us = as_int("background-activity window dt_us", dt_us, 1)
     width, height = _check_on_sensor(events, sensor_size)
-    if events.size == 0:
-        return events.copy()
-    last, never = _time_state(events, (width + 2) * (height + 2),
-                              f"the background-activity filter's last times on a {width}x{height} sensor_size")
-    keep = _background_activity_mask(events["t"], events["x"], events["y"], width, dt_us, last, never)
-    return np.compress(keep, events)
+    return _kept_by(_background_activity_mask, events, width, dt_us, (width + 2) * (height + 2),
+                    f"the background-activity filter's last times on a {width}x{height} sensor_size")
 
 
 @cached_jit(nogil=True)
