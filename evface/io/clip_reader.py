@@ -381,12 +381,10 @@ def _clip_chunks(path: Path, sensor: str, t_start_us: int | None, t_end_us: int 
                  chunk_events: int) -> Iterator[np.ndarray]:
     with _open(path) as f:
         g = _event_group(path, f, sensor)
-        try:
+        with _sensor_errors(path, sensor):
             lo, hi = _span(g, t_start_us, t_end_us)
             for start in range(lo, hi, chunk_events):
                 yield _on_sensor(path, sensor, g, start, _read_rows(g, start, min(hi, start + chunk_events)))
-        except (OSError, KeyError, ValueError) as exc:
-            raise _corrupt_events(path, sensor, exc) from exc
 
 
 def first_event_index(path: str | Path, sensor: str, t_us: int | None) -> int:
@@ -420,19 +418,15 @@ def first_event_index(path: str | Path, sensor: str, t_us: int | None) -> int:
     path = as_path("path", path)
     with _open(path) as f:
         g = _event_group(path, f, sensor)
-        try:
+        with _sensor_errors(path, sensor):
             return _span(g, t_us, None)[0]
-        except (OSError, KeyError, ValueError) as exc:
-            raise _corrupt_events(path, sensor, exc) from exc
 
 
 def _read_events(path: Path, f: h5py.File, sensor: str, t0: int | None, t1: int | None) -> np.ndarray:
     g = _event_group(path, f, sensor)
-    try:
+    with _sensor_errors(path, sensor):
         lo, hi = _span(g, t0, t1)
         return _on_sensor(path, sensor, g, lo, _read_rows(g, lo, hi))
-    except (OSError, KeyError, ValueError) as exc:
-        raise _corrupt_events(path, sensor, exc) from exc
 
 
 def _on_sensor(path: Path, sensor: str, g: h5py.Group, lo: int, events: np.ndarray) -> np.ndarray:
@@ -462,8 +456,15 @@ def _event_group(path: Path, f: h5py.File, sensor: str) -> h5py.Group:
     return g
 
 
-def _corrupt_events(path: Path, sensor: str, exc: BaseException) -> FormatError:
-    return FormatError(where(path, f"events/{sensor} is corrupt or truncated ({exc})"))
+@contextlib.contextmanager
+def _sensor_errors(path: Path, sensor: str, errors: tuple[type[Exception], ...] = (OSError, KeyError, ValueError)
+                   ) -> Iterator[None]:
+    """Turn ``errors`` raised inside (h5py's, or :func:`_event_count`'s) into a FormatError naming
+    ``path`` and ``sensor``'s events as corrupt or truncated."""
+    try:
+        yield
+    except errors as exc:
+        raise FormatError(where(path, f"events/{sensor} is corrupt or truncated ({exc})")) from exc
 
 
 def _span(g: h5py.Group, t0: int | None, t1: int | None) -> tuple[int, int]:
@@ -639,10 +640,8 @@ def event_counts(path: str | Path) -> dict[str, int]:
 
 def _counted(path: Path, sensor: str, g: h5py.Group) -> int:
     """:func:`_event_count` of ``sensor``'s group, a FormatError naming ``path`` and the sensor when its columns disagree."""
-    try:
+    with _sensor_errors(path, sensor, (KeyError, ValueError, TypeError)):
         return _event_count(g)
-    except (KeyError, ValueError, TypeError) as exc:
-        raise _corrupt_events(path, sensor, exc) from exc
 
 
 def indexed_event_times(path: str | Path) -> dict[str, tuple[int, int]]:
