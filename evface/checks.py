@@ -30,12 +30,18 @@ import math
 import operator
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
 import numpy as np
 
-from evface.errors import ParameterError
+from evface.errors import ParameterError, choose_from
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_Dataclass = TypeVar("_Dataclass", bound="DataclassInstance")
 
 INT64 = (-(2**63), 2**63 - 1)
 """The range of an event timestamp (int64 µs)."""
@@ -333,6 +339,42 @@ def number_fields(params: object, low: float = 0.0) -> None:
                 _field_number(f"{name}[{i}]", v, d, low)
             if f.name.endswith("_range") and value[0] > value[-1]:
                 raise ParameterError(f"{name} {value} runs backwards: the low end exceeds the high end")
+
+
+def with_fields(params: _Dataclass, overrides: Mapping[str, Any]) -> _Dataclass:
+    """A copy of the dataclass ``params`` with the fields ``overrides`` names set (a preset's
+    overrides); a name that is no field of its class is a ParameterError naming it and listing the
+    fields.
+
+    Parameters
+    ----------
+    params : dataclass instance
+        The settings to start from.
+    overrides : mapping of str to Any
+        Field names and their new values.
+
+    Returns
+    -------
+    dataclass instance
+        A copy of ``params``, of its class, with those fields replaced.
+
+    Examples
+    --------
+    >>> from dataclasses import make_dataclass
+    >>> P = make_dataclass("P", [("rate_hz", float, 1.0)], frozen=True)
+    >>> with_fields(P(), {"rate_hz": 2.0})
+    P(rate_hz=2.0)
+    >>> with_fields(P(), {"rate": 2.0, "hz": 1})
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: unknown P field(s) 'hz', 'rate'; choose from rate_hz
+    """
+    known = {f.name for f in dataclasses.fields(params)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ParameterError(f"unknown {type(params).__name__} field(s) {', '.join(map(repr, unknown))}; "
+                             f"{choose_from(sorted(known))}")
+    return dataclasses.replace(params, **overrides)
 
 
 def _number(value: object) -> TypeGuard[int | float]:

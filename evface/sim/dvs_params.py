@@ -9,12 +9,12 @@ figure :data:`MAX_NOISE_PER_STEP` bounds.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from evface.checks import as_int, as_real, number_fields
+from evface.checks import as_int, as_real, number_fields, with_fields
 from evface.errors import ParameterError, choose_from
 
 NOISE_FIELD_MAX = {
@@ -143,7 +143,7 @@ class DvsParams:
         """
         if not isinstance(name, str) or name not in PRESETS:
             raise ParameterError(f"unknown DVS preset {name!r}; {choose_from(sorted(PRESETS))}")
-        return _with(PRESETS[name], overrides)
+        return with_fields(PRESETS[name], overrides)
 
     @classmethod
     def ideal(cls, threshold_log: float = 0.2, **overrides: Any) -> DvsParams:
@@ -169,7 +169,7 @@ class DvsParams:
             threshold_on_log=threshold_log, threshold_off_log=threshold_log,
             threshold_on_sigma_log=0.0, threshold_off_sigma_log=0.0,
         )
-        return _with(base, overrides)
+        return with_fields(base, overrides)
 
     def to_dict(self) -> dict[str, float]:
         """Plain dict of the parameters (for clip metadata).
@@ -219,14 +219,6 @@ def noise_per_step(params: DvsParams, n_pixels: int, step_us: float) -> float:
     step_us = as_real("step_us", step_us, 0.0, math.inf)
     rate_hz = params.leak_rate_hz + params.shot_noise_rate_hz * params.shot_noise_max_factor
     return n_pixels * rate_hz * step_us * 1e-6
-
-
-def _with(params: DvsParams, overrides: dict[str, Any]) -> DvsParams:
-    known = {f.name for f in fields(DvsParams)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise ParameterError(f"unknown DvsParams field(s) {', '.join(map(repr, unknown))}; {choose_from(sorted(known))}")
-    return replace(params, **overrides)
 
 
 PRESETS: dict[str, DvsParams] = {

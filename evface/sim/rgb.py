@@ -17,12 +17,12 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from evface.checks import as_int, as_real, number_fields, real_dtype, sensor_dims, within_memory
+from evface.checks import as_int, as_real, number_fields, real_dtype, sensor_dims, with_fields, within_memory
 from evface.errors import ParameterError, choose_from
 from evface.io.clip_schema import FrameSeries
 from evface.sim.rgb_pipeline import CFA_PATTERNS, demosaic, fixed_pattern, jpeg, mosaic
@@ -194,12 +194,7 @@ class RgbCameraParams:
         """
         if not isinstance(name, str) or name not in RGB_PRESETS:
             raise ParameterError(f"unknown RGB camera preset {name!r}; {choose_from(sorted(RGB_PRESETS))}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(overrides) - known)
-        if unknown:
-            raise ParameterError(f"unknown RgbCameraParams field(s) {', '.join(map(repr, unknown))}; "
-                                 f"{choose_from(sorted(known))}")
-        return replace(RGB_PRESETS[name], **overrides)
+        return with_fields(RGB_PRESETS[name], overrides)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of the parameters (for clip metadata).
