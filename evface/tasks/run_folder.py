@@ -3,6 +3,7 @@
 Every task writes the same files into a run folder, and every command that reads a run (``eval``,
 ``compare``, ``report``, ``export-nir``, a resume) reads them here:
 
+- :func:`json_text` / :func:`csv_text`: the text of a run's JSON and CSV files;
 - :func:`write_json` / :func:`read_json` (atomic; a missing or invalid file is one error naming it),
   :func:`save_config` / :func:`load_config` (``RUN/config.json``, with the evface version that
   wrote it, :data:`VERSION`), :func:`write_metrics` (``metrics.json``), :func:`write_together`
@@ -24,10 +25,12 @@ what it says on other data, :mod:`evface.tasks.run_evaluation`'s. The checkpoint
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -114,6 +117,35 @@ def json_text(obj: Any) -> str:
     }
     """
     return json.dumps(obj, indent=2, default=json_default) + "\n"
+
+
+def csv_text(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """The CSV text of a run's table (``predictions.csv``, ``scores.csv``, ...): the header
+    ``columns``, then one line per row, each ending with a newline.
+
+    Parameters
+    ----------
+    columns : sequence of str
+        The header.
+    rows : iterable of sequence
+        The rows, in order; each value written as :mod:`csv` writes it.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> print(csv_text(("clip_id", "prediction"), [("c1", "AU12"), ("c 2", "AU4, AU7")]), end="")
+    clip_id,prediction
+    c1,AU12
+    c 2,"AU4, AU7"
+    """
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return buf.getvalue()
 
 
 def write_json(path: str | Path, obj: Any) -> Path:
