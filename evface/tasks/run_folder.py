@@ -6,7 +6,7 @@ Every task writes the same files into a run folder, and every command that reads
 - :func:`json_text` / :func:`csv_text`: the text of a run's JSON and CSV files;
 - :func:`write_json` / :func:`read_json` (atomic; a missing or invalid file is one error naming it),
   :func:`save_config` / :func:`load_config` (``RUN/config.json``, with the evface version that
-  wrote it, :data:`VERSION`), :func:`write_metrics` (``metrics.json``), :func:`write_together`
+  wrote it, :data:`VERSION`; :func:`load_task_config`: another task's run refused), :func:`write_metrics` (``metrics.json``), :func:`write_together`
   (files that must agree, such as an evaluation's ``metrics.json`` and ``scores.csv``: all or none,
   ``metrics.json`` recording the others' sha256) and :func:`check_written_together` (they are those
   it was written with);
@@ -533,6 +533,38 @@ def load_config(run_dir: str | Path) -> dict[str, Any]:
     if not isinstance(config, dict) or "task" not in config:
         raise FormatError(where(path, "expected a JSON object with a 'task' key"))
     return as_run_recorded(config)
+
+
+def load_task_config(run_dir: str | Path, task: str, kind: str) -> dict[str, Any]:
+    """:func:`load_config` of a run of ``task``: another task's run is a :class:`ParameterError`.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run folder.
+    task : str
+        The ``task`` its ``config.json`` must name (``"classify"``, ``"reconstruct"``).
+    kind : str
+        The run that task makes, in the error (``"classification"``, ``"reconstruction"``).
+
+    Returns
+    -------
+    dict
+        The settings, as :func:`load_config` returns them.
+
+    Examples
+    --------
+    >>> _ = Path("recon-run").mkdir(); _ = save_config("recon-run", {"task": "reconstruct"})
+    >>> load_task_config("recon-run", "classify", "classification")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: recon-run is a 'reconstruct' run, not a classification run
+    """
+    run_dir = Path(run_dir)
+    config = load_config(run_dir)
+    if config.get("task") != task:
+        raise ParameterError(f"{run_dir} is a {config.get('task')!r} run, not a {kind} run")
+    return config
 
 
 @contextmanager
