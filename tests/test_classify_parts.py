@@ -6,13 +6,12 @@ with the run's others, or a StopIteration, KeyError or IndexError from deep insi
 import re
 import shutil
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
+from parts_fixtures import check_other_dataset_refused, check_other_settings_refused, copied_run, files_of
 
 from evface.datasets.toy import toy_dataset
-from evface.errors import DatasetError, ParameterError
-from evface.io.manifest import read_manifest, write_manifest
+from evface.errors import ParameterError
 from evface.tasks import reconstruct
 from evface.tasks.classify import fit_part, pool_parts, prepare
 from evface.tasks.configs import ClassifyConfig, ReconstructConfig
@@ -35,15 +34,6 @@ def runs(tmp_path_factory):
     return data, root
 
 
-def _files(folder: Path) -> dict[str, int]:
-    """Every file and folder under ``folder`` with its modification time."""
-    return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*")}
-
-
-def _copy(runs, which: str, tmp_path: Path) -> Path:
-    return shutil.copytree(runs[1] / which, tmp_path / "run")
-
-
 STEPS = {"fit_part": ("prepared", lambda data, run, cfg: fit_part(data, run, cfg, MODEL)),
          "pool_parts": ("trained", lambda data, run, cfg: pool_parts(data, run, cfg))}
 
@@ -60,13 +50,7 @@ STEPS = {"fit_part": ("prepared", lambda data, run, cfg: fit_part(data, run, cfg
 ])
 def test_a_step_given_other_settings_than_its_run_is_one_line_naming_each_and_writes_nothing(runs, tmp_path, step,
                                                                                                change, said):
-    data, _ = runs
-    which, call = STEPS[step]
-    run = _copy(runs, which, tmp_path)
-    before = _files(run)
-    with pytest.raises(ParameterError, match=f"^{re.escape(f'{run}: prepared with other settings than {step} was given ({said}); give it the run')}"):
-        call(data, run, replace(CFG, **change))
-    assert _files(run) == before
+    check_other_settings_refused(runs, tmp_path, STEPS, step, CFG, change, said)
 
 
 @pytest.mark.parametrize("step", sorted(STEPS))
@@ -75,7 +59,7 @@ def test_a_step_may_change_what_a_resume_may(runs, tmp_path, step):
     and a dataset folder moved elsewhere with the same clips."""
     data, _ = runs
     which, call = STEPS[step]
-    run = _copy(runs, which, tmp_path)
+    run = copied_run(runs, which, tmp_path)
     moved = shutil.copytree(data, tmp_path / "moved")
     assert call(moved, run, replace(CFG, epochs=2, patience=3, threads=2, device="auto"))
 
@@ -85,20 +69,7 @@ def test_a_step_may_change_what_a_resume_may(runs, tmp_path, step):
 def test_a_step_given_another_dataset_folder_is_refused_naming_both(runs, tmp_path, step, dataset):
     """A clip removed (fit_part: trained on the rest without a word; pool_parts: IndexError) or a
     subject added (fit_part: StopIteration; pool_parts: scored the run on its rows' indices)."""
-    data, _ = runs
-    which, call = STEPS[step]
-    run = _copy(runs, which, tmp_path)
-    if dataset == "fewer":
-        other = shutil.copytree(data, tmp_path / dataset)
-        write_manifest(other, read_manifest(other)[:-1])
-    else:
-        other = toy_dataset(tmp_path / dataset, subjects=5)
-    before = _files(run)
-    with pytest.raises(DatasetError, match=f"{dataset}: not the dataset folder the run {re.escape(str(run))} was prepared "
-                                           "on \\(its manifest rows are not those the run was trained on\\); give "
-                                           f"{step} that one, {re.escape(str(data.resolve()))}$"):
-        call(other, run, CFG)
-    assert _files(run) == before
+    check_other_dataset_refused(runs, tmp_path, STEPS, step, CFG, dataset)
 
 
 def test_a_step_on_a_reconstruction_run_is_refused(runs, tmp_path):
@@ -106,18 +77,18 @@ def test_a_step_on_a_reconstruction_run_is_refused(runs, tmp_path):
     data, _ = runs
     run = tmp_path / "recon"
     reconstruct.prepare(data, run, ReconstructConfig(sensor="lr", size=16, folds=2, device="cpu"), cache=False)
-    before = _files(run)
+    before = files_of(run)
     for call in (lambda: fit_part(data, run, CFG, "fold0"), lambda: pool_parts(data, run, CFG)):
         with pytest.raises(ParameterError, match=f"^{re.escape(str(run))} is a 'reconstruct' run, not a classification run$"):
             call()
-    assert _files(run) == before
+    assert files_of(run) == before
 
 
 def test_a_model_folder_outside_the_run_is_refused_before_it_is_read(runs, tmp_path):
     """An absolute folder (or '..') is no model of the run: one of another run that was trained was taken
     as this run's, trained (fit_part returned 0.0), and the run's own model was left untrained."""
     data, root = runs
-    run = _copy(runs, "prepared", tmp_path)
+    run = copied_run(runs, "prepared", tmp_path)
     for model_dir in (str(root / "trained" / MODEL), ".."):
         with pytest.raises(ParameterError, match=f"^{re.escape(repr(model_dir))} is not a model of this protocol; "):
             fit_part(data, run, CFG, model_dir)
@@ -127,7 +98,7 @@ def test_a_model_folder_outside_the_run_is_refused_before_it_is_read(runs, tmp_p
 def test_a_step_given_a_dict_of_settings_says_what_to_give(runs, tmp_path):
     """Was AttributeError: 'dict' object has no attribute 'device' (prepare said what to give)."""
     data, _ = runs
-    run = _copy(runs, "prepared", tmp_path)
+    run = copied_run(runs, "prepared", tmp_path)
     for call in (lambda: fit_part(data, run, {"epochs": 1}, MODEL), lambda: pool_parts(data, run, {"epochs": 1})):
         with pytest.raises(ParameterError, match="^config must be a ClassifyConfig, got a dict"):
             call()

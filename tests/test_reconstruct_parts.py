@@ -6,13 +6,12 @@ did not fit from deep inside the training, a KeyError)."""
 import re
 import shutil
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
+from parts_fixtures import check_other_dataset_refused, check_other_settings_refused, copied_run, files_of
 
 from evface.datasets.toy import toy_dataset
-from evface.errors import DatasetError, ParameterError
-from evface.io.manifest import read_manifest, write_manifest
+from evface.errors import ParameterError
 from evface.tasks import classify
 from evface.tasks.configs import ClassifyConfig, ReconstructConfig
 from evface.tasks.reconstruct import fit_part, pool_parts, prepare
@@ -35,15 +34,6 @@ def runs(tmp_path_factory):
     return data, root
 
 
-def _files(folder: Path) -> dict[str, int]:
-    """Every file and folder under ``folder`` with its modification time."""
-    return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*")}
-
-
-def _copy(runs, which: str, tmp_path: Path) -> Path:
-    return shutil.copytree(runs[1] / which, tmp_path / "run")
-
-
 STEPS = {"fit_part": ("prepared", lambda data, run, cfg: fit_part(data, run, cfg, "fold0")),
          "pool_parts": ("trained", lambda data, run, cfg: pool_parts(data, run, cfg))}
 
@@ -60,13 +50,7 @@ STEPS = {"fit_part": ("prepared", lambda data, run, cfg: fit_part(data, run, cfg
 ])
 def test_a_step_given_other_settings_than_its_run_is_one_line_naming_each_and_writes_nothing(runs, tmp_path, step,
                                                                                                change, said):
-    data, _ = runs
-    which, call = STEPS[step]
-    run = _copy(runs, which, tmp_path)
-    before = _files(run)
-    with pytest.raises(ParameterError, match=f"^{re.escape(f'{run}: prepared with other settings than {step} was given ({said}); give it the run')}"):
-        call(data, run, replace(CFG, **change))
-    assert _files(run) == before
+    check_other_settings_refused(runs, tmp_path, STEPS, step, CFG, change, said)
 
 
 @pytest.mark.parametrize("step", sorted(STEPS))
@@ -76,7 +60,7 @@ def test_a_step_may_change_what_a_resume_may(runs, tmp_path, step):
     two threads of this shared machine's two cores takes seconds)."""
     data, _ = runs
     which, call = STEPS[step]
-    run = _copy(runs, which, tmp_path)
+    run = copied_run(runs, which, tmp_path)
     moved = shutil.copytree(data, tmp_path / "moved")
     assert call(moved, run, replace(CFG, epochs=2, patience=3, device="auto", threads=0 if step == "pool_parts" else 1))
 
@@ -85,20 +69,7 @@ def test_a_step_may_change_what_a_resume_may(runs, tmp_path, step):
 @pytest.mark.parametrize("dataset", ["fewer", "more"])
 def test_a_step_given_another_dataset_folder_is_refused_naming_both(runs, tmp_path, step, dataset):
     """A clip removed or a subject added: was trained and scored on the samples prepare cached without a word."""
-    data, _ = runs
-    which, call = STEPS[step]
-    run = _copy(runs, which, tmp_path)
-    if dataset == "fewer":
-        other = shutil.copytree(data, tmp_path / dataset)
-        write_manifest(other, read_manifest(other)[:-1])
-    else:
-        other = toy_dataset(tmp_path / dataset, subjects=5)
-    before = _files(run)
-    with pytest.raises(DatasetError, match=f"{dataset}: not the dataset folder the run {re.escape(str(run))} was prepared "
-                                           "on \\(its manifest rows are not those the run was trained on\\); give "
-                                           f"{step} that one, {re.escape(str(data.resolve()))}$"):
-        call(other, run, CFG)
-    assert _files(run) == before
+    check_other_dataset_refused(runs, tmp_path, STEPS, step, CFG, dataset)
 
 
 def test_a_step_on_a_classification_run_is_refused(runs, tmp_path):
@@ -107,18 +78,18 @@ def test_a_step_on_a_classification_run_is_refused(runs, tmp_path):
     run = tmp_path / "classify"
     classify.prepare(data, run, ClassifyConfig(sensor="lr", size=8, depth=1, time_steps=1, norm="none", folds=2,
                                                device="cpu"))
-    before = _files(run)
+    before = files_of(run)
     for call in (lambda: fit_part(data, run, CFG, "fold0"), lambda: pool_parts(data, run, CFG)):
         with pytest.raises(ParameterError, match=f"^{re.escape(str(run))} is a 'classify' run, not a reconstruction run$"):
             call()
-    assert _files(run) == before
+    assert files_of(run) == before
 
 
 @pytest.mark.parametrize("name", ["..", "/tmp/fold0"])
 def test_a_part_name_outside_the_run_is_refused(runs, tmp_path, name):
     data, _ = runs
-    run = _copy(runs, "prepared", tmp_path)
-    before = _files(run)
+    run = copied_run(runs, "prepared", tmp_path)
+    before = files_of(run)
     with pytest.raises(ParameterError, match=f"^{re.escape(repr(name))} is not a part of this protocol; choose from fold0, fold1$"):
         fit_part(data, run, CFG, name)
-    assert _files(run) == before
+    assert files_of(run) == before

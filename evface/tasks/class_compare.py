@@ -48,12 +48,8 @@ def predictions_text(rows: Sequence[dict[str, Any]], predictions: Sequence[str])
     -------
     str
     """
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(PREDICTION_COLUMNS)
-    for row, pred in zip(rows, predictions, strict=True):
-        writer.writerow([row.get(key, "") for key in PREDICTION_COLUMNS[:-1]] + [pred])
-    return buf.getvalue()
+    return run_folder.csv_text(PREDICTION_COLUMNS, ([row.get(key, "") for key in PREDICTION_COLUMNS[:-1]] + [pred]
+                                                    for row, pred in zip(rows, predictions, strict=True)))
 
 
 def read_predictions(run_dir: str | Path) -> list[dict[str, str]]:
@@ -134,13 +130,10 @@ def seed_logits_text(clip_ids: Sequence[str], folds: Sequence[str], seeds: Seque
     -------
     str
     """
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([*SEED_LOGIT_COLUMNS, *labels])
-    for n, (clip, fold) in enumerate(zip(clip_ids, folds, strict=True)):
-        for k, seed in enumerate(seeds):
-            writer.writerow([clip, fold, seed, *(f"{v:.9g}" for v in logits[k, n])])
-    return buf.getvalue()
+    return run_folder.csv_text([*SEED_LOGIT_COLUMNS, *labels],
+                               ([clip, fold, seed, *(f"{v:.9g}" for v in logits[k, n])]
+                                for n, (clip, fold) in enumerate(zip(clip_ids, folds, strict=True))
+                                for k, seed in enumerate(seeds)))
 
 
 def write_seed_logits(out_dir: str | Path, clip_ids: Sequence[str], folds: Sequence[str], seeds: Sequence[int],

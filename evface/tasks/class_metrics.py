@@ -243,6 +243,13 @@ def _scalar_or_stack(values: np.ndarray) -> float | np.ndarray:
     return float(values) if values.ndim == 0 else values
 
 
+def _present_mean(per_class: np.ndarray, present: np.ndarray) -> float | np.ndarray:
+    """The mean of ``per_class`` (..., C) over the classes ``present`` (..., C); NaN where none is."""
+    n_present = present.sum(axis=-1)
+    total = np.where(present, per_class, 0.0).sum(axis=-1)
+    return _scalar_or_stack(np.where(n_present > 0, total / np.maximum(n_present, 1), np.nan))
+
+
 def top1(cm: np.ndarray) -> float | np.ndarray:
     """Fraction of correct predictions (NaN on an empty matrix); an array for a stack of matrices.
 
@@ -306,9 +313,7 @@ def uf1(cm: np.ndarray) -> float | np.ndarray:
     0.7333
     """
     present = confusion_counts(cm).sum(axis=-1) > 0
-    n_present = present.sum(axis=-1)
-    f1_sum = np.where(present, per_class_f1(cm), 0.0).sum(axis=-1)
-    return _scalar_or_stack(np.where(n_present > 0, f1_sum / np.maximum(n_present, 1), np.nan))
+    return _present_mean(per_class_f1(cm), present)
 
 
 def uar(cm: np.ndarray) -> float | np.ndarray:
@@ -330,10 +335,7 @@ def uar(cm: np.ndarray) -> float | np.ndarray:
     0.75
     """
     rec = per_class_recall(cm)
-    present = np.isfinite(rec)
-    n_present = present.sum(axis=-1)
-    rec_sum = np.where(present, rec, 0.0).sum(axis=-1)
-    return _scalar_or_stack(np.where(n_present > 0, rec_sum / np.maximum(n_present, 1), np.nan))
+    return _present_mean(rec, np.isfinite(rec))
 
 
 def summarize(cm: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:

@@ -25,8 +25,6 @@ and the challenger's differences at the apex with an interval over subjects and 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,6 +38,7 @@ from evface.inputs.reconstruct import ReconSamples, ReconSpec
 from evface.io.atomic_files import atomic_write
 from evface.tasks.figure_text import plain_text
 from evface.tasks.image_metrics import cluster_mean_interval, cluster_training_interval, region_metrics, summarize
+from evface.tasks.run_folder import csv_text
 
 PHASES = ("onset", "apex", "offset")
 APEX_PNG = "apex.png"
@@ -467,15 +466,10 @@ def scores_text(scores: dict[str, Any], s: ReconSamples, spec: ReconSpec) -> str
         for i in idx:
             phase[i].append(p)
     bins = horizon_bins(s, spec)
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(SCORE_COLUMNS)
-    for name, sc in scores.items():
-        for i in range(len(s)):
-            w.writerow([s.meta["clip_id"][i], s.meta["subject"][i], s.meta["lighting"][i], s.meta["aus"][i],
-                        int(s.t_us[i]), f"{bins[i]:g}", "+".join(phase[i]), name]
-                       + [f"{sc[area][k][i]:.6g}" for area in ("face", "active") for k in ("ssim", "psnr")])
-    return buf.getvalue()
+    return csv_text(SCORE_COLUMNS, ([s.meta["clip_id"][i], s.meta["subject"][i], s.meta["lighting"][i], s.meta["aus"][i],
+                                     int(s.t_us[i]), f"{bins[i]:g}", "+".join(phase[i]), name]
+                                    + [f"{sc[area][k][i]:.6g}" for area in ("face", "active") for k in ("ssim", "psnr")]
+                                    for name, sc in scores.items() for i in range(len(s))))
 
 
 SEED_SCORES_CSV = "seed_scores.csv"
@@ -508,15 +502,11 @@ def seed_scores_text(per_seed: list[dict[str, Any]], seeds: list[int], methods: 
     -------
     str
     """
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(SEED_SCORE_COLUMNS)
-    for name in methods:
-        for seed, sc in zip(seeds, per_seed, strict=True):
-            for i in range(len(s)):
-                w.writerow([s.meta["clip_id"][i], int(s.t_us[i]), name, int(folds[i]), seed]
-                           + [f"{sc[name][area][k][i]:.6g}" for area in ("face", "active") for k in ("ssim", "psnr")])
-    return buf.getvalue()
+    return csv_text(SEED_SCORE_COLUMNS, ([s.meta["clip_id"][i], int(s.t_us[i]), name, int(folds[i]), seed]
+                                         + [f"{sc[name][area][k][i]:.6g}" for area in ("face", "active")
+                                            for k in ("ssim", "psnr")]
+                                         for name in methods for seed, sc in zip(seeds, per_seed, strict=True)
+                                         for i in range(len(s))))
 
 
 def write_frames(path: Path, preds: dict[str, np.ndarray], s: ReconSamples, models: str | None = None) -> Path:

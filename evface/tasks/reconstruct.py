@@ -722,9 +722,7 @@ def load_run(run_dir: str | Path) -> tuple[dict[str, Any], ReconstructConfig, Re
     evface.errors.FormatError: nowhere/config.json: no config.json: not an evface run folder
     """
     run_dir = Path(run_dir)
-    config = run_folder.load_config(run_dir)
-    if config.get("task") != TASK:
-        raise ParameterError(f"{run_dir} is a {config.get('task')!r} run, not a reconstruction run")
+    config = run_folder.load_task_config(run_dir, TASK, "reconstruction")
     with run_folder.reading(run_dir / run_folder.CONFIG):
         run_folder.check_fields(config, {"data": str, "spec": dict, "evaluation": str, "parts": list})
         for part in config["parts"]:

@@ -3,9 +3,10 @@
 Every task writes the same files into a run folder, and every command that reads a run (``eval``,
 ``compare``, ``report``, ``export-nir``, a resume) reads them here:
 
+- :func:`json_text` / :func:`csv_text`: the text of a run's JSON and CSV files;
 - :func:`write_json` / :func:`read_json` (atomic; a missing or invalid file is one error naming it),
   :func:`save_config` / :func:`load_config` (``RUN/config.json``, with the evface version that
-  wrote it, :data:`VERSION`), :func:`write_metrics` (``metrics.json``), :func:`write_together`
+  wrote it, :data:`VERSION`; :func:`load_task_config`: another task's run refused), :func:`write_metrics` (``metrics.json``), :func:`write_together`
   (files that must agree, such as an evaluation's ``metrics.json`` and ``scores.csv``: all or none,
   ``metrics.json`` recording the others' sha256) and :func:`check_written_together` (they are those
   it was written with);
@@ -24,10 +25,12 @@ what it says on other data, :mod:`evface.tasks.run_evaluation`'s. The checkpoint
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -114,6 +117,35 @@ def json_text(obj: Any) -> str:
     }
     """
     return json.dumps(obj, indent=2, default=json_default) + "\n"
+
+
+def csv_text(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """The CSV text of a run's table (``predictions.csv``, ``scores.csv``, ...): the header
+    ``columns``, then one line per row, each ending with a newline.
+
+    Parameters
+    ----------
+    columns : sequence of str
+        The header.
+    rows : iterable of sequence
+        The rows, in order; each value written as :mod:`csv` writes it.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> print(csv_text(("clip_id", "prediction"), [("c1", "AU12"), ("c 2", "AU4, AU7")]), end="")
+    clip_id,prediction
+    c1,AU12
+    c 2,"AU4, AU7"
+    """
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return buf.getvalue()
 
 
 def write_json(path: str | Path, obj: Any) -> Path:
@@ -501,6 +533,38 @@ def load_config(run_dir: str | Path) -> dict[str, Any]:
     if not isinstance(config, dict) or "task" not in config:
         raise FormatError(where(path, "expected a JSON object with a 'task' key"))
     return as_run_recorded(config)
+
+
+def load_task_config(run_dir: str | Path, task: str, kind: str) -> dict[str, Any]:
+    """:func:`load_config` of a run of ``task``: another task's run is a :class:`ParameterError`.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run folder.
+    task : str
+        The ``task`` its ``config.json`` must name (``"classify"``, ``"reconstruct"``).
+    kind : str
+        The run that task makes, in the error (``"classification"``, ``"reconstruction"``).
+
+    Returns
+    -------
+    dict
+        The settings, as :func:`load_config` returns them.
+
+    Examples
+    --------
+    >>> _ = Path("recon-run").mkdir(); _ = save_config("recon-run", {"task": "reconstruct"})
+    >>> load_task_config("recon-run", "classify", "classification")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: recon-run is a 'reconstruct' run, not a classification run
+    """
+    run_dir = Path(run_dir)
+    config = load_config(run_dir)
+    if config.get("task") != task:
+        raise ParameterError(f"{run_dir} is a {config.get('task')!r} run, not a {kind} run")
+    return config
 
 
 @contextmanager
