@@ -1,7 +1,8 @@
 """A small, fake but well-formed ``evface run`` output for the report tests.
 
 The clips carry random events and flat RGB frames; the metrics files follow the task modules'
-layout. Nothing here is a result: it only exercises the page.
+layout, a classification's scores computed from its predictions by evface's own metric code
+(:func:`classification_metrics`). Nothing here is a result: it only exercises the page.
 """
 
 from __future__ import annotations
@@ -18,9 +19,40 @@ from evface.io.clip_writer import write_clip
 from evface.io.dataset import write_dataset_json
 from evface.io.manifest import write_manifest
 from evface.events.core import make_events
+from evface.tasks import class_metrics
 
 LABELS = ["AU1+2", "AU4", "AU12"]
 LIGHTINGS = ["bright", "dim"]
+HALF_RIGHT = [True, True, False, False, True, False]
+"""An arm's clips of :func:`make_fake_run`'s dataset predicted correctly: half of them."""
+
+
+def predicted(rows: list[dict], right: list[bool]) -> list[str]:
+    """The label predicted for each manifest row of ``rows``: its own where ``right``, else the next of
+    :data:`LABELS`."""
+    return [r["label"] if ok else LABELS[(LABELS.index(r["label"]) + 1) % len(LABELS)]
+            for r, ok in zip(rows, right, strict=True)]
+
+
+def classification_metrics(rows: list[dict], predictions: list[str], labels: list[str] = LABELS) -> dict:
+    """The scores and counts of a classification's ``metrics.json`` for ``predictions`` of the manifest
+    ``rows``, over all clips and per lighting, computed as evface computes them
+    (:func:`evface.tasks.class_metrics.summarize` of their confusion matrix; ``per_lighting`` without
+    ``labels``); the intervals are the caller's (one subject: ``None``, as evface writes them)."""
+    index = {label: i for i, label in enumerate(labels)}
+
+    def one(mask: list[bool]) -> dict:
+        sel = [(r, p) for r, p, m in zip(rows, predictions, mask, strict=True) if m]
+        scores = class_metrics.summarize(class_metrics.confusion_matrix(
+            [index[r["label"]] for r, _ in sel], [index[p] for _, p in sel], len(labels)), labels)
+        scores["confusion_matrix"] = scores.pop("confusion")
+        return scores | {"n_subjects": len({r["subject"] for r, _ in sel})}
+
+    out = one([True] * len(rows))
+    out["per_lighting"] = {lt: {k: v for k, v in one([r["lighting"] == lt for r in rows]).items()
+                                if k not in ("labels", "confusion_matrix")}
+                           for lt in sorted({r["lighting"] for r in rows})}
+    return out
 
 
 def _clip(clip_id: str, subject: str, label: str, lighting: str, rng: np.random.Generator) -> Clip:
@@ -59,11 +91,11 @@ def make_fake_run(root: Path, subjects: int = 2) -> Path:
     cls = root / "stages" / "events-hd-0"
     cls.mkdir(parents=True)
     (cls / "config.json").write_text(json.dumps({"task": "classify", "input": "events", "sensor": "hd", "data": str(data)}))
-    per_lighting = {lt: {"top1": 0.5, "macro_f1": 0.4} for lt in LIGHTINGS}
-    (cls / "metrics.json").write_text(json.dumps({"top1": 0.5, "macro_f1": 0.45, "uar": 0.5, "uf1": 0.45, "labels": LABELS,
-                                                  "confusion_matrix": [[2, 0, 0], [1, 1, 0], [0, 1, 1]], "per_lighting": per_lighting,
-                                                  "synops": 1.2e6, "ann_macs": 3.4e6, "spike_rate_per_layer": [0.1, 0.05],
-                                                  "torch_threads": [1]}))
+    scores = classification_metrics(rows, predicted(rows, HALF_RIGHT))  # a run scored before predictions.csv
+    for part in [scores, *scores["per_lighting"].values()]:
+        del part["n"], part["n_subjects"]  # counts not recorded: "–" on the page
+    (cls / "metrics.json").write_text(json.dumps({**scores, "synops": 1.2e6, "ann_macs": 3.4e6,
+                                                  "spike_rate_per_layer": [0.1, 0.05], "torch_threads": [1]}))
     stages.append({"name": "events-hd", "task": "classify", "dir": "stages/events-hd-0", "seconds": 12.0})
     rec = root / "stages" / "recon-hd-0"
     rec.mkdir(parents=True)

@@ -263,7 +263,7 @@ def register(app: typer.Typer) -> None:
         or SSIM and PSNR per method of two reconstruction runs."""
         from evface.tasks import class_compare, recon_compare, run_evaluation, run_folder  # lazy: scoring modules load for this command only
         from evface.tasks.run_resume import warn_of_version  # lazy: as above
-        from evface.report import run_pairs  # lazy: as above
+        from evface.report import run_pairs, score_check  # lazy: as above
 
         if out is not None:
             outside_datasets(earlier_comparison_only(out), kind="file")  # was: written among a dataset's files
@@ -285,6 +285,7 @@ def register(app: typer.Typer) -> None:
         res = (recon_compare if kinds[run_a] else class_compare).compare_runs(run_a, run_b)  # reads them: a
         for run in (run_a, run_b):  # line cut short is named as such; was: a clip the dataset lacks counted
             run_pairs.check_scored_clips(run, recon_compare.SCORES_CSV if kinds[run_a] else class_compare.PREDICTIONS)
+            score_check.check_scores_agree(run)  # was: a metrics.json that contradicts it
         for run in filter(None, map(run_evaluation.trained_run, (run_a, run_b))):  # was: no word of a newer evface's
             warn_of_version(run)
         res["tested"] = {k: tested(run, kinds[run_a]) for k, run in (("a", run_a), ("b", run_b))}  # was: said nowhere

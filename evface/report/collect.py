@@ -32,6 +32,7 @@ from evface.io.dataset import DatasetFolder
 from evface.report import figures
 from evface.report.dataset_summary import dataset_summary
 from evface.report.run_pairs import event_vs_frame_comparisons, hd_vs_lr_comparisons, hd_vs_lr_event_comparisons
+from evface.report.score_check import check_scores_agree
 from evface.tasks.configs import TASK_CONFIGS, as_run_recorded
 from evface.tasks.figure_format import checked_interval
 from evface.tasks.run_clips import is_training_data, prints_kept, seen_in_training
@@ -221,7 +222,9 @@ def collect(run_dirs: list[Path]) -> ReportData:
             raise DatasetError(where(root, _none_of_them(root)))
     _check_no_duplicate_evaluation(data.classify + data.reconstruct)
     _describe_datasets(data, folders)
-    _pair_runs(data)
+    _pair_runs(data)  # first: a clip its dataset lacks is named as such
+    for entry in data.classify + data.reconstruct:  # was: scores its predictions.csv or scores.csv contradicts
+        check_scores_agree(entry["dir"])  # shown beside the pairs made of those files
     for run in trained_runs(run_dirs):  # each once (was: said by evface report only)
         warn_of_version(run)
     return data
