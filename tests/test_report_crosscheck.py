@@ -219,3 +219,27 @@ def test_scores_within_the_rounding_of_scores_csv_pass(runs, tmp_path):
                 check_scores_agree(stage)
         else:
             check_scores_agree(stage)
+
+
+def test_compare_widens_a_column_to_its_longest_cell(tmp_path, capsys):
+    """Two classification runs of clips in lightings with long names: each column of the table is as wide
+    as its widest cell, two spaces apart, as the reconstruction compare's (was: fixed widths, into which a
+    lighting's name ran on, ``office, blinds half closedtop-1 %``, and the columns after it shifted)."""
+    from evface.tasks.class_compare import PREDICTION_COLUMNS
+
+    lightings = ["office, blinds half closed", "dim"]
+    truth = [(f"c{i:02d}", f"s{i % 6}", lightings[i % 2], f"L{i % 3}") for i in range(36)]
+    header = ",".join(c for c in PREDICTION_COLUMNS if not c.endswith("_us"))
+    for run, wrong in (("a-run-of-a-long-name", 0), ("b", 9)):
+        (tmp_path / run).mkdir()
+        (tmp_path / run / "predictions.csv").write_text(header + "\n" + "".join(
+            f'{c},{s},"{lt}",{lab},{"L9" if k < wrong else lab}\n' for k, (c, s, lt, lab) in enumerate(truth)))
+    assert main(["compare", str(tmp_path / "a-run-of-a-long-name"), str(tmp_path / "b")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    table = lines[1:7]  # the heads, a row per metric over all clips, a top-1 row per lighting
+    assert [line.split("  ")[0] for line in table[:5]] == ["", "all", "all", "all", "dim"]
+    long_row = next(line for line in table if line.startswith(lightings[0]))
+    assert long_row.startswith(lightings[0] + "  top-1 %")  # its name, then two spaces (was: run into the metric)
+    for head in ("metric", "A - B", "interval", "subjects / clips", "verdict"):  # each column starts where its head does
+        at = table[0].index(head) + (len(head) - 1 if head == "A - B" else 0)  # A - B: aligned on the right
+        assert all(row[at] != " " for row in table[1:]), (head, table)
