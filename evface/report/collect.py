@@ -10,8 +10,9 @@ A folder given to the report may be:
 - a dataset folder (it holds ``manifest.csv``).
 
 Every dataset the runs were scored on is summarised, each with the runs scored on it
-(:attr:`ReportData.datasets`; the summary is :mod:`evface.report.dataset_summary`), and the runs
-that differ in one thing are paired (:mod:`evface.report.run_pairs`).
+(:attr:`ReportData.datasets`; the summary is :mod:`evface.report.dataset_summary`), the runs
+that differ in one thing are paired (:mod:`evface.report.run_pairs`), and each run's
+``metrics.json`` is checked against the per-clip scores beside it (:mod:`evface.report.score_check`).
 """
 
 from __future__ import annotations
@@ -189,8 +190,10 @@ def collect(run_dirs: list[Path]) -> ReportData:
     Raises
     ------
     DatasetError, FormatError
-        A folder that is missing, given twice or not one the report reads, or a run file that is
-        not as evface writes it; the message names it.
+        A folder that is missing, given twice or not one the report reads, a run file that is
+        not as evface writes it, or a ``metrics.json`` whose scores its ``predictions.csv`` or
+        ``scores.csv`` contradicts (:func:`~evface.report.score_check.check_scores_agree`); the message
+        names it.
     ParameterError
         A ``SOURCE_DATE_EPOCH`` that is not a time (:func:`generated_time`).
 
