@@ -17,7 +17,7 @@ import numpy as np
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo, TruthSeries
 from evface.io.clip_writer import write_clip
 from evface.io.dataset import write_dataset_json
-from evface.io.manifest import write_manifest
+from evface.io.manifest import read_manifest, write_manifest
 from evface.events.core import make_events
 from evface.tasks import class_metrics
 
@@ -71,6 +71,46 @@ def _clip(clip_id: str, subject: str, label: str, lighting: str, rng: np.random.
                 frames={"rgb": FrameSeries(frames, t, np.full(t.size, 10_000), fps=30.0, model="webcam30")},
                 truth={"hd": TruthSeries(np.full((t.size, 48, 64), 100.0, np.float32), t)},  # synthetic, as far as `run` can tell
                 calibration={"face_box": {"rgb": [16, 10, 32, 28], "hd": [16, 10, 32, 28], "lr": [8, 5, 16, 14]}})
+
+
+def write_reconstruction_scores(folder: Path, data: Path, seeds: tuple[int, ...] = (0,), noise_seed: int = 0) -> dict:
+    """A reconstruction's ``scores.csv``, ``metrics.json`` and, for several ``seeds``, ``seed_scores.csv`` in
+    ``folder``, as ``evface eval`` scores a run (:mod:`evface.tasks.recon_eval`: each training's
+    :func:`~evface.tasks.recon_eval.sample_scores`, their mean, :func:`~evface.tasks.recon_eval.score` of it
+    and each training's summary), of noisy copies of a random target by three methods (``cvae`` and
+    ``e2vid`` trained, other noise each training; ``keyframe``): two samples of each clip of the dataset
+    folder ``data``, the second its apex, on a 32-pixel grid, each subject tested by the part of its parity.
+    Returns the metrics written."""
+    from evface.inputs.reconstruct import ARRAYS, ReconSamples, ReconSpec
+    from evface.tasks import recon_eval
+
+    rows = read_manifest(data)
+    n = 2 * len(rows)
+    meta = {k: np.repeat(np.array([str(r[k]) for r in rows]), 2) for k in ("clip_id", "subject", "lighting")}
+    meta |= {"aus": np.repeat(np.array(["+".join(str(a) for a in r["aus"]) for r in rows]), 2),
+             "onset_us": np.zeros(n), "apex_us": np.full(n, 100), "offset_us": np.full(n, 150)}
+    s = ReconSamples(**{name: np.zeros(n, np.int64) for name in ARRAYS}, meta=meta)
+    s.t_us[:] = np.tile([50, 100], len(rows))
+    rng = np.random.default_rng(noise_seed)
+    s.target = rng.random((n, 32, 32))
+    spec = ReconSpec(size=32, step_us=50)
+    keyframe = np.clip(s.target + rng.normal(0, 0.2, s.target.shape), 0, 1)
+    per_seed = [recon_eval.sample_scores({m: np.clip(s.target + rng.normal(0, noise, s.target.shape), 0, 1)
+                                          for m, noise in (("cvae", 0.05), ("e2vid", 0.1))} | {"keyframe": keyframe}, s, spec)
+                for _ in seeds]
+    scores = recon_eval.mean_scores(per_seed)
+    subjects = sorted(set(meta["subject"].tolist()))
+    metrics = recon_eval.score(scores, s, spec) | {
+        "task": "reconstruct", "grid": {"size": 32}, "n_samples": n, "n_clips": len(rows), "n_subjects": len(subjects),
+        "subjects": subjects, "evaluation": "2 subject folds", "data": str(data), "seeds": list(seeds)}
+    (folder / "scores.csv").write_text(recon_eval.scores_text(scores, s, spec))
+    if len(seeds) > 1:
+        parts = np.array([subjects.index(x) % 2 for x in meta["subject"]])
+        metrics |= {"per_seed": [{"seed": seed, **recon_eval.seed_summary(sc, s)} for seed, sc in zip(seeds, per_seed, strict=True)],
+                    "cvae_vs_over_trainings": recon_eval.training_intervals(per_seed, s, parts)}
+        (folder / "seed_scores.csv").write_text(recon_eval.seed_scores_text(per_seed, list(seeds), ["cvae", "e2vid"], s, parts))
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    return metrics
 
 
 def make_fake_run(root: Path, subjects: int = 2) -> Path:

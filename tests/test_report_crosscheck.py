@@ -4,7 +4,8 @@ predictions.csv or scores.csv contradicts (edited by hand, within [0, 1]) is ref
 
 The runs' files are written by evface's own code: a classification's scores by
 :func:`evface.tasks.classify.score` from its predictions, a reconstruction's per-sample scores and
-metrics by :mod:`evface.tasks.recon_eval` from reconstructions of a fake target.
+metrics by :mod:`evface.tasks.recon_eval` from reconstructions of a fake target
+(:func:`report_fixtures.write_reconstruction_scores`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from evface.errors import FormatError
 from evface.io.manifest import read_manifest
 from evface.report.score_check import check_scores_agree
 
-from report_fixtures import HALF_RIGHT, LABELS, draw_each_figure_once, make_fake_run, predicted
+from report_fixtures import HALF_RIGHT, LABELS, draw_each_figure_once, make_fake_run, predicted, write_reconstruction_scores
 
 
 @pytest.fixture(autouse=True)
@@ -52,35 +53,6 @@ def _classification_stage(root: Path, name: str, right: list[bool]) -> Path:
     return run
 
 
-def _recon_scores(folder: Path, data: Path, seed: int = 0) -> None:
-    """A reconstruction's scores.csv and metrics.json in ``folder``, as evface scores them
-    (:func:`~evface.tasks.recon_eval.sample_scores`, :func:`~evface.tasks.recon_eval.score`,
-    :func:`~evface.tasks.recon_eval.scores_text`), of three methods' noisy copies of a random target:
-    two samples of each clip of the dataset folder ``data``, the second its apex."""
-    from evface.inputs.reconstruct import ARRAYS, ReconSamples, ReconSpec
-    from evface.tasks import recon_eval
-
-    rows = read_manifest(data)
-    n = 2 * len(rows)
-    meta = {k: np.repeat(np.array([str(r[k]) for r in rows]), 2) for k in ("clip_id", "subject", "lighting")}
-    meta |= {"aus": np.repeat(np.array(["+".join(str(a) for a in r["aus"]) for r in rows]), 2),
-             "onset_us": np.zeros(n), "apex_us": np.full(n, 100), "offset_us": np.full(n, 150)}
-    s = ReconSamples(**{name: np.zeros(n, np.int64) for name in ARRAYS}, meta=meta)
-    s.t_us[:] = np.tile([50, 100], len(rows))
-    rng = np.random.default_rng(seed)
-    s.target = rng.random((n, 32, 32))
-    spec = ReconSpec(size=32, step_us=50)
-    preds = {m: np.clip(s.target + rng.normal(0, noise, s.target.shape), 0, 1)
-             for m, noise in (("cvae", 0.05), ("keyframe", 0.2), ("e2vid", 0.1))}
-    scores = recon_eval.sample_scores(preds, s, spec)
-    subjects = sorted(set(meta["subject"].tolist()))
-    metrics = recon_eval.score(scores, s, spec) | {
-        "task": "reconstruct", "grid": {"size": 32}, "n_samples": n, "n_clips": len(rows), "n_subjects": len(subjects),
-        "subjects": subjects, "evaluation": "2 subject folds", "data": str(data)}
-    (folder / "scores.csv").write_text(recon_eval.scores_text(scores, s, spec))
-    (folder / "metrics.json").write_text(json.dumps(metrics))
-
-
 def _edited(path: Path, change) -> None:
     metrics = json.loads(path.read_text())
     change(metrics)
@@ -97,7 +69,7 @@ def runs(tmp_path_factory) -> Path:
     (root / "pipeline.json").write_text(json.dumps(pipeline))
     _classification_stage(root, "events-hd", [True] * len(HALF_RIGHT))
     _classification_stage(root, "rgb", HALF_RIGHT)
-    _recon_scores(root / "stages" / "recon-hd-0", root / "data")
+    write_reconstruction_scores(root / "stages" / "recon-hd-0", root / "data")
     return root
 
 
@@ -243,3 +215,48 @@ def test_compare_widens_a_column_to_its_longest_cell(tmp_path, capsys):
     for head in ("metric", "A - B", "interval", "subjects / clips", "verdict"):  # each column starts where its head does
         at = table[0].index(head) + (len(head) - 1 if head == "A - B" else 0)  # A - B: aligned on the right
         assert all(row[at] != " " for row in table[1:]), (head, table)
+
+
+def test_a_reconstruction_of_several_seeds_agrees_with_the_mean_of_its_trainings(tmp_path, capsys):
+    """A run of two trainings: scores.csv holds the per-sample mean of their scores, from which its
+    metrics.json's means follow; the report and compare show it, and refuse it once a mean is edited."""
+    root = make_fake_run(tmp_path / "run")
+    stage = root / "stages" / "recon-hd-0"
+    write_reconstruction_scores(stage, root / "data", seeds=(0, 1))
+    check_scores_agree(stage)
+    assert main(["report", str(root), "--out", str(tmp_path / "r.html")]) == 0
+    assert "<h3>Between training seeds</h3>" in (tmp_path / "r.html").read_text()
+    other = shutil.copytree(stage, tmp_path / "other")
+    assert main(["compare", str(other), str(stage)]) == 0
+    _edited(stage / "metrics.json", lambda m: m["methods"]["e2vid"]["apex"]["active"].update(ssim=0.5))
+    assert main(["compare", str(other), str(stage)]) == 2
+    assert "'methods' 'e2vid' 'apex' 'active' 'ssim' is 0.5, but the 12 samples of" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("stage, change, said", [
+    ("recon-hd-0", {"data": None}, "'data' is None, not of type str"),
+    ("events-hd-0", {"task": ["classify"]}, "'task' is ['classify'], not of type str"),
+], ids=["data None", "task a list"])
+def test_a_received_config_of_another_type_is_named(runs, tmp_path, capsys, stage, change, said):
+    """Found by tests/test_fuzz_runs.py once its reconstruction stage's metrics.json named its dataset, as
+    evface writes it: the report stopped with an internal error (exit 1), ``TypeError: expected str, bytes
+    or os.PathLike object, not NoneType`` and ``unhashable type: 'list'``."""
+    root = shutil.copytree(runs, tmp_path / "run")
+    path = root / "stages" / stage / "config.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **change}))  # its metrics.json names a dataset
+    assert main(["report", str(root), "--out", str(tmp_path / "r.html")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {path}: not as evface writes it ({said})"
+
+
+def test_a_run_whose_config_names_no_dataset_scored_elsewhere_is_shown(runs, tmp_path):
+    """A configuration without ``data`` (a run whose dataset is not recorded), scored on another folder
+    (was: ``KeyError: 'data'``, exit 1)."""
+    root = shutil.copytree(runs, tmp_path / "run")
+    stage = root / "stages" / "recon-hd-0"
+    config = json.loads((stage / "config.json").read_text())
+    del config["data"]
+    (stage / "config.json").write_text(json.dumps(config))
+    other = shutil.copytree(root / "data", tmp_path / "other")
+    (stage / "metrics.json").write_text(json.dumps({**json.loads((stage / "metrics.json").read_text()), "data": str(other)}))
+    assert main(["report", str(root), "--out", str(tmp_path / "r.html")]) == 0
+    assert f"recon-hd: scored on {other} by the models trained on {root / 'data'}" in (tmp_path / "r.html").read_text()
