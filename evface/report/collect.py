@@ -531,6 +531,8 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
     the run's) scored another; then ``elsewhere`` says in words what was done."""
     settings = settings or run
     config = as_run_recorded(_read_json(settings / "config.json"))  # an older run's settings as it was trained
+    with reading(settings / "config.json"):  # what the report branches on (was: TypeError of a list or null)
+        check_fields(config, {key: str for key in ("task", "data") if key in config})
     metrics_path = run / "metrics.json"
     if not metrics_path.exists():
         raise FormatError(where(metrics_path, _not_evaluated(run, stage_of)))
@@ -755,7 +757,7 @@ def _scored_elsewhere(run: Path, config: dict[str, Any], metrics: dict[str, Any]
     if str(evaluated).startswith("scored on "):
         return str(evaluated)
     protocol = config.get("protocol") or config.get("evaluation")
-    if (scored / "manifest.csv").exists():
+    if (scored / "manifest.csv").exists() and "data" in config:  # a run that names no dataset: nothing to match
         seen = seen_in_training(run, scored, list(DatasetFolder.open(scored).rows))
         if seen and all(seen):
             return (f"{scored_by(scored, trained, protocol)}; "
