@@ -166,9 +166,9 @@ def _classification_differences(run: Path, metrics: dict[str, Any]) -> Iterator[
     it do not give, and its confusion matrix where it lists its classes."""
     rows = read_predictions(run)
     labels = metrics.get("labels")
-    listed = isinstance(labels, list) and all(isinstance(x, str) for x in labels) and len(set(labels)) == len(labels)
-    classes = list(labels) if listed else sorted({r[k] for r in rows for k in ("label", "prediction")})
     named = sorted({r[k] for r in rows for k in ("label", "prediction")})
+    listed = isinstance(labels, list) and all(isinstance(x, str) for x in labels) and len(set(labels)) == len(labels)
+    classes: list[str] = list(labels) if isinstance(labels, list) and listed else named
     if set(named) - set(classes):
         yield _field("labels"), classes, named, f"the classes of the {len(rows)} clips"
         return
