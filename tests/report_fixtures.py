@@ -1,7 +1,8 @@
 """A small, fake but well-formed ``evface run`` output for the report tests.
 
 The clips carry random events and flat RGB frames; the metrics files follow the task modules'
-layout. Nothing here is a result: it only exercises the page.
+layout, a classification's scores computed from its predictions by evface's own metric code
+(:func:`classification_metrics`). Nothing here is a result: it only exercises the page.
 """
 
 from __future__ import annotations
@@ -16,11 +17,42 @@ import numpy as np
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo, TruthSeries
 from evface.io.clip_writer import write_clip
 from evface.io.dataset import write_dataset_json
-from evface.io.manifest import write_manifest
+from evface.io.manifest import read_manifest, write_manifest
 from evface.events.core import make_events
+from evface.tasks import class_metrics
 
 LABELS = ["AU1+2", "AU4", "AU12"]
 LIGHTINGS = ["bright", "dim"]
+HALF_RIGHT = [True, True, False, False, True, False]
+"""An arm's clips of :func:`make_fake_run`'s dataset predicted correctly: half of them."""
+
+
+def predicted(rows: list[dict], right: list[bool]) -> list[str]:
+    """The label predicted for each manifest row of ``rows``: its own where ``right``, else the next of
+    :data:`LABELS`."""
+    return [r["label"] if ok else LABELS[(LABELS.index(r["label"]) + 1) % len(LABELS)]
+            for r, ok in zip(rows, right, strict=True)]
+
+
+def classification_metrics(rows: list[dict], predictions: list[str], labels: list[str] = LABELS) -> dict:
+    """The scores and counts of a classification's ``metrics.json`` for ``predictions`` of the manifest
+    ``rows``, over all clips and per lighting, computed as evface computes them
+    (:func:`evface.tasks.class_metrics.summarize` of their confusion matrix; ``per_lighting`` without
+    ``labels``); the intervals are the caller's (one subject: ``None``, as evface writes them)."""
+    index = {label: i for i, label in enumerate(labels)}
+
+    def one(mask: list[bool]) -> dict:
+        sel = [(r, p) for r, p, m in zip(rows, predictions, mask, strict=True) if m]
+        scores = class_metrics.summarize(class_metrics.confusion_matrix(
+            [index[r["label"]] for r, _ in sel], [index[p] for _, p in sel], len(labels)), labels)
+        scores["confusion_matrix"] = scores.pop("confusion")
+        return scores | {"n_subjects": len({r["subject"] for r, _ in sel})}
+
+    out = one([True] * len(rows))
+    out["per_lighting"] = {lt: {k: v for k, v in one([r["lighting"] == lt for r in rows]).items()
+                                if k not in ("labels", "confusion_matrix")}
+                           for lt in sorted({r["lighting"] for r in rows})}
+    return out
 
 
 def _clip(clip_id: str, subject: str, label: str, lighting: str, rng: np.random.Generator) -> Clip:
@@ -41,6 +73,46 @@ def _clip(clip_id: str, subject: str, label: str, lighting: str, rng: np.random.
                 calibration={"face_box": {"rgb": [16, 10, 32, 28], "hd": [16, 10, 32, 28], "lr": [8, 5, 16, 14]}})
 
 
+def write_reconstruction_scores(folder: Path, data: Path, seeds: tuple[int, ...] = (0,), noise_seed: int = 0) -> dict:
+    """A reconstruction's ``scores.csv``, ``metrics.json`` and, for several ``seeds``, ``seed_scores.csv`` in
+    ``folder``, as ``evface eval`` scores a run (:mod:`evface.tasks.recon_eval`: each training's
+    :func:`~evface.tasks.recon_eval.sample_scores`, their mean, :func:`~evface.tasks.recon_eval.score` of it
+    and each training's summary), of noisy copies of a random target by three methods (``cvae`` and
+    ``e2vid`` trained, other noise each training; ``keyframe``): two samples of each clip of the dataset
+    folder ``data``, the second its apex, on a 32-pixel grid, each subject tested by the part of its parity.
+    Returns the metrics written."""
+    from evface.inputs.reconstruct import ARRAYS, ReconSamples, ReconSpec
+    from evface.tasks import recon_eval
+
+    rows = read_manifest(data)
+    n = 2 * len(rows)
+    meta = {k: np.repeat(np.array([str(r[k]) for r in rows]), 2) for k in ("clip_id", "subject", "lighting")}
+    meta |= {"aus": np.repeat(np.array(["+".join(str(a) for a in r["aus"]) for r in rows]), 2),
+             "onset_us": np.zeros(n), "apex_us": np.full(n, 100), "offset_us": np.full(n, 150)}
+    s = ReconSamples(**{name: np.zeros(n, np.int64) for name in ARRAYS}, meta=meta)
+    s.t_us[:] = np.tile([50, 100], len(rows))
+    rng = np.random.default_rng(noise_seed)
+    s.target = rng.random((n, 32, 32))
+    spec = ReconSpec(size=32, step_us=50)
+    keyframe = np.clip(s.target + rng.normal(0, 0.2, s.target.shape), 0, 1)
+    per_seed = [recon_eval.sample_scores({m: np.clip(s.target + rng.normal(0, noise, s.target.shape), 0, 1)
+                                          for m, noise in (("cvae", 0.05), ("e2vid", 0.1))} | {"keyframe": keyframe}, s, spec)
+                for _ in seeds]
+    scores = recon_eval.mean_scores(per_seed)
+    subjects = sorted(set(meta["subject"].tolist()))
+    metrics = recon_eval.score(scores, s, spec) | {
+        "task": "reconstruct", "grid": {"size": 32}, "n_samples": n, "n_clips": len(rows), "n_subjects": len(subjects),
+        "subjects": subjects, "evaluation": "2 subject folds", "data": str(data), "seeds": list(seeds)}
+    (folder / "scores.csv").write_text(recon_eval.scores_text(scores, s, spec))
+    if len(seeds) > 1:
+        parts = np.array([subjects.index(x) % 2 for x in meta["subject"]])
+        metrics |= {"per_seed": [{"seed": seed, **recon_eval.seed_summary(sc, s)} for seed, sc in zip(seeds, per_seed, strict=True)],
+                    "cvae_vs_over_trainings": recon_eval.training_intervals(per_seed, s, parts)}
+        (folder / "seed_scores.csv").write_text(recon_eval.seed_scores_text(per_seed, list(seeds), ["cvae", "e2vid"], s, parts))
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    return metrics
+
+
 def make_fake_run(root: Path, subjects: int = 2) -> Path:
     """Write a dataset of ``subjects`` subjects and one classification and one reconstruction run
     under ``root``."""
@@ -59,11 +131,11 @@ def make_fake_run(root: Path, subjects: int = 2) -> Path:
     cls = root / "stages" / "events-hd-0"
     cls.mkdir(parents=True)
     (cls / "config.json").write_text(json.dumps({"task": "classify", "input": "events", "sensor": "hd", "data": str(data)}))
-    per_lighting = {lt: {"top1": 0.5, "macro_f1": 0.4} for lt in LIGHTINGS}
-    (cls / "metrics.json").write_text(json.dumps({"top1": 0.5, "macro_f1": 0.45, "uar": 0.5, "uf1": 0.45, "labels": LABELS,
-                                                  "confusion_matrix": [[2, 0, 0], [1, 1, 0], [0, 1, 1]], "per_lighting": per_lighting,
-                                                  "synops": 1.2e6, "ann_macs": 3.4e6, "spike_rate_per_layer": [0.1, 0.05],
-                                                  "torch_threads": [1]}))
+    scores = classification_metrics(rows, predicted(rows, HALF_RIGHT))  # a run scored before predictions.csv
+    for part in [scores, *scores["per_lighting"].values()]:
+        del part["n"], part["n_subjects"]  # counts not recorded: "–" on the page
+    (cls / "metrics.json").write_text(json.dumps({**scores, "synops": 1.2e6, "ann_macs": 3.4e6,
+                                                  "spike_rate_per_layer": [0.1, 0.05], "torch_threads": [1]}))
     stages.append({"name": "events-hd", "task": "classify", "dir": "stages/events-hd-0", "seconds": 12.0})
     rec = root / "stages" / "recon-hd-0"
     rec.mkdir(parents=True)

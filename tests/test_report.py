@@ -20,7 +20,7 @@ from evface.cli import main
 from evface.errors import DatasetError
 from evface.report.html import build_report
 
-from report_fixtures import LABELS, LIGHTINGS, draw_each_figure_once, make_fake_run
+from report_fixtures import HALF_RIGHT, LABELS, LIGHTINGS, classification_metrics, draw_each_figure_once, make_fake_run, predicted
 
 
 @pytest.fixture(autouse=True)
@@ -250,37 +250,47 @@ def test_report_says_intervals_over_few_subjects_are_too_narrow(fake_run, tmp_pa
 
 
 CLIPS = len(LABELS) * len(LIGHTINGS)
-"""The clips of :func:`make_fake_run`'s dataset: c000..c005, subject s0 the even ones (bright), s1 the odd (dim)."""
-HALF_RIGHT = [True, True, False, False, True, False]
-"""An arm's clips predicted correctly: half of them, 2 of subject s0's 3 and 1 of s1's."""
+"""The clips of :func:`make_fake_run`'s dataset: c000..c005, subject s0 the even ones (bright), s1 the odd (dim);
+:data:`~report_fixtures.HALF_RIGHT` predicts 2 of subject s0's 3 correctly and 1 of s1's."""
 
 
 def _add_arm(root: Path, name: str, input_kind: str, right: list[bool], **config) -> None:
-    """A classification stage with protocol metrics and predictions.csv (right[i]: clip i predicted correctly)."""
-    rows = [line.split(",") for line in (root / "data" / "manifest.csv").read_text().splitlines()]
-    col = {k: i for i, k in enumerate(rows[0])}
-    clips = rows[1:]
+    """A classification stage with protocol metrics and predictions.csv (right[i]: clip i predicted correctly),
+    its scores computed from its predictions (:func:`report_fixtures.classification_metrics`)."""
+    from evface.io.manifest import read_manifest
+    from evface.tasks.class_compare import predictions_text
+
+    rows = read_manifest(root / "data")
     run = root / "stages" / f"{name}-0"
     run.mkdir(parents=True, exist_ok=True)
     (run / "config.json").write_text(json.dumps({"task": "classify", "input": input_kind, "data": str(root / "data"),
                                                  **config}))
-    wrong = {lab: LABELS[(LABELS.index(lab) + 1) % len(LABELS)] for lab in LABELS}
-    lines = ["clip_id,subject,lighting,label,prediction"]
-    for r, ok in zip(clips, right, strict=True):
-        label = r[col["label"]]
-        lines.append(",".join([r[col["clip_id"]], r[col["subject"]], r[col["lighting"]], label, label if ok else wrong[label]]))
-    (run / "predictions.csv").write_text("\n".join(lines) + "\n")
-    top1 = sum(right) / len(right)
-    per_lighting = {lt: {"top1": top1, "n": 6, "n_subjects": 2, "ci": {"top1": [0.1, 0.9]}} for lt in ("bright", "dim")}
+    predictions = predicted(rows, right)
+    (run / "predictions.csv").write_text(predictions_text(rows, predictions))
+    metrics = classification_metrics(rows, predictions)
+    for part in metrics["per_lighting"].values():  # one subject a lighting: no interval, as evface writes it
+        part["ci"] = {"top1": None} if part["n_subjects"] < 2 else {"top1": [0.1, 0.9]}
     (run / "metrics.json").write_text(json.dumps({
-        "top1": top1, "uf1": top1, "uar": top1, "n": len(right), "n_subjects": 2, "labels": LABELS,
-        "ci": {"top1": [0.123, 0.987], "uf1": [0.1, 0.9], "uar": [0.1, 0.9]}, "per_lighting": per_lighting,
+        **metrics, "ci": {"top1": [0.123, 0.987], "uf1": [0.1, 0.9], "uar": [0.1, 0.9]},
         "evaluated_on": "every subject, 2-fold subject-grouped cross-validation",
         "bootstrap": {"unit": "subject", "resamples": 2000, "level": 0.95, "seed": 0, "interval": "percentile"}}))
     pipeline = json.loads((root / "pipeline.json").read_text())
     pipeline["stages"] = [s for s in pipeline["stages"] if s["name"] != name]
     pipeline["stages"].append({"name": name, "task": "classify", "dir": f"stages/{name}-0", "seconds": 5.0})
     (root / "pipeline.json").write_text(json.dumps(pipeline))
+
+
+def _rescore(run: Path) -> None:
+    """The scores and counts of the run folder ``run``'s ``metrics.json`` made those of its ``predictions.csv``
+    again (:func:`report_fixtures.classification_metrics`), after a test edited the file."""
+    import csv
+
+    lines = list(csv.DictReader((run / "predictions.csv").read_text().splitlines()))
+    path = run / "metrics.json"
+    metrics = json.loads(path.read_text())
+    scores = classification_metrics(lines, [line["prediction"] for line in lines])
+    scores["per_lighting"] = {lt: {**metrics["per_lighting"].get(lt, {}), **v} for lt, v in scores["per_lighting"].items()}
+    path.write_text(json.dumps(metrics | scores))
 
 
 def test_report_shows_intervals_and_words_differences_by_them(tmp_path):
@@ -313,7 +323,7 @@ def test_report_shows_intervals_and_words_differences_by_them(tmp_path):
     for name, seeds in (("events-hd", 3), ("rgb", 1), ("rgb-same", 1)):  # each seed's logits: the prediction's one-hot
         run = root / "stages" / f"{name}-0"
         rows = [line.split(",") for line in (run / "predictions.csv").read_text().splitlines()[1:]]
-        onehot = np.stack([np.eye(len(LABELS))[LABELS.index(r[4])] for r in rows])
+        onehot = np.stack([np.eye(len(LABELS))[LABELS.index(r[-1])] for r in rows])
         write_seed_logits(run, [r[0] for r in rows], ["0"] * len(rows), range(seeds), np.stack([onehot] * seeds), LABELS)
     text = build_report([root], root / "report.html").read_text()
     assert "<td>events-hd − rgb</td><td>2 / 6</td><td>3 × 1</td>" in text and "scored before each seed" not in text
@@ -339,6 +349,7 @@ def test_runs_scored_on_other_clips_are_listed_apart_not_as_rows_of_the_table(tm
     _add_arm(root, "rgb", "rgb", [True] * CLIPS)
     predictions = root / "stages" / "rgb-0" / "predictions.csv"
     predictions.write_text("\n".join(predictions.read_text().splitlines()[:4]) + "\n")  # 3 of the clips
+    _rescore(root / "stages" / "rgb-0")  # as an evaluation of those clips writes its metrics.json
     text = build_report([root], root / "report.html").read_text()
     assert "Not compared:</p>" in text
     note = text[text.index("Not compared"):]
@@ -422,7 +433,9 @@ def test_runs_on_different_datasets_are_each_shown_with_their_own(tmp_path):
     per_lighting = text[text.index("<h3>Top-1 % per lighting</h3>"):]  # was: the first run's clips, said of both
     assert per_lighting.startswith("<h3>Top-1 % per lighting</h3><p>After each value, in brackets: the subjects / "
                                    "clips it rests on.</p>")
-    assert "<td>other/events-hd on other/data</td><td>50.0 (3 / 9)</td><td>50.0 (3 / 9)</td>" in per_lighting
+    top1 = {lt: f"{100 * v['top1']:.1f}" for lt, v in metrics["per_lighting"].items()}  # other's, as its metrics give them
+    assert (f"<td>other/events-hd on other/data</td><td>{top1['bright']} (3 / 9)</td><td>{top1['dim']} (3 / 9)</td>"
+            in per_lighting)
     single = html.unescape(build_report([one], tmp_path / "single.html").read_text())
     assert "<h2>Dataset</h2>" in single and "<td>events-hd</td>" in single  # one dataset: no label
 
@@ -1124,7 +1137,7 @@ def test_one_lighting_is_said_once_not_tabled_as_a_copy_of_all_clips(fake_run, t
     lines = format_comparison(res).splitlines()
     assert not any(line.startswith("unknown") for line in lines) and said[:-1] in lines
     res["per_lighting"]["dim"] = res["per_lighting"]["unknown"]  # two lightings: a row each
-    assert sorted(line[:10].strip() for line in format_comparison(res).splitlines()[3:5]) == ["dim", "unknown"]
+    assert sorted(line.split("  ")[0] for line in format_comparison(res).splitlines()[3:5]) == ["dim", "unknown"]
 
 
 def test_a_dataset_of_one_lighting_is_counted_per_class_with_its_lighting_said_once(fake_run, report, tmp_path):

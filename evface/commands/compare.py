@@ -18,14 +18,42 @@ NAMES = {"top1": "top-1 %", "uf1": "UF1", "uar": "UAR"}
 
 def format_comparison(res: dict[str, Any]) -> str:
     """The comparison of :func:`evface.tasks.class_compare.compare_runs` as a plain-text table, its
-    figures as the report gives them (:data:`evface.tasks.figure_format.FIGURES`)."""
+    figures as the report gives them (:data:`evface.tasks.figure_format.FIGURES`), each column as wide
+    as its widest cell (:func:`_aligned`)."""
     trainings = _trainings(res)
-    lines = _head(res, trainings)
-    lines += _metric_rows(res, trainings)
+    lines = [_head(res, trainings)]
+    lines += _table(res, trainings)
     lines += _caveats(res)
     lines.append(_mcnemar_line(res))
     lines += _seed_lines(res, trainings)
     return "\n".join(lines)
+
+
+def _aligned(rows: list[list[str]], right: set[int]) -> list[str]:
+    """The table ``rows`` (the heads first) as lines, each column as wide as its widest cell and two spaces
+    apart, the columns of ``right`` (the figures) aligned on the right, the last column not padded: as the
+    reconstruction compare lays out its table (:func:`evface.tasks.recon_compare.format_comparison`), so that
+    a long cell widens its column instead of running into the next.
+
+    Parameters
+    ----------
+    rows : list of list of str
+        The cells, every row of as many.
+    right : set of int
+        The indices of the columns aligned on the right.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> _aligned([["", "metric", "A"], ["all", "top-1 %", "50.0"], ["very dim light", "top-1 %", "100.0"]], {2})
+    ['                metric   A', 'all             top-1 %  50.0', 'very dim light  top-1 %  100.0']
+    """
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return ["  ".join([cell.rjust(w) if i in right else cell.ljust(w)
+                       for i, (cell, w) in enumerate(zip(row[:-1], widths, strict=True))] + [row[-1]]) for row in rows]
 
 
 def _trainings(res: dict[str, Any]) -> dict[str, int] | None:
@@ -34,37 +62,41 @@ def _trainings(res: dict[str, Any]) -> dict[str, int] | None:
     return res.get("trainings") if max(res.get("trainings", {"a": 1}).values()) > 1 else None
 
 
-def _head(res: dict[str, Any], trainings: dict[str, int] | None) -> list[str]:
-    """The line naming the runs, the clips and the intervals, and the table's column heads (each row
-    says the subjects / clips it rests on: a lighting's are fewer than the head line's)."""
-    return [f"A = {res['a']}, B = {res['b']}: {counted(res['n'], 'clip')} of {counted(res['n_subjects'], 'subject')}, "
+def _head(res: dict[str, Any], trainings: dict[str, int] | None) -> str:
+    """The line naming the runs, the clips and the intervals."""
+    return (f"A = {res['a']}, B = {res['b']}: {counted(res['n'], 'clip')} of {counted(res['n_subjects'], 'subject')}, "
             "paired; 95 % intervals from a subject-cluster bootstrap"
             + (f", and over subjects and training seeds ({trainings['a']} of A, {trainings['b']} of B; "
-               "the verdict follows it)" if trainings else ""),
-            f"{'':10}{'metric':8}{'A':>8}{'B':>8}{'A - B':>9}  {'interval':18}"
-            + (f"{'with seeds':18}" if trainings else "") + f"{'subjects / clips':18}verdict"]
+               "the verdict follows it)" if trainings else ""))
 
 
-def _metric_rows(res: dict[str, Any], trainings: dict[str, int] | None) -> list[str]:
-    """A row per metric over all clips, then a top-1 row per lighting; where every clip is of one
-    lighting, the sentence saying so in place of those rows."""
-    from evface.tasks.figure_format import FIGURES, clear_digits, fixed, one_lighting  # lazy: numpy loads for this command only
+def _table(res: dict[str, Any], trainings: dict[str, int] | None) -> list[str]:
+    """The column heads and a row per metric over all clips, then a top-1 row per lighting (each row says
+    the subjects / clips it rests on: a lighting's are fewer than the head line's), its columns as wide as
+    their widest cell (was: fixed widths, into which a long lighting's name or a wide interval ran on);
+    where every clip is of one lighting, the sentence saying so in place of those rows."""
+    from evface.tasks.figure_format import one_lighting  # lazy: numpy loads for this command only
 
+    heads = (["", "metric", "A", "B", "A - B", "interval"] + (["with seeds"] if trainings else [])
+             + ["subjects / clips", "verdict"])
     single = one_lighting(list(res["per_lighting"]))  # one lighting: said below the table, not repeated
-    lines = []
-    for group, part in [("all", res)] + ([] if single else list(res["per_lighting"].items())):
-        for key, d in part["metrics"].items():
-            if group != "all" and key != "top1":
-                continue
-            digits, scale = FIGURES[key]
-            digits = clear_digits(d.get("ci_trainings") or d["ci"], digits, scale)  # as the interval its verdict follows
-            lines.append(f"{group:10}{NAMES[key]:8}{fixed(d['a'], *FIGURES[key]):>8}{fixed(d['b'], *FIGURES[key]):>8}"
-                         f"{fixed(d['diff'], digits, scale, '+'):>9}  {_interval(d['ci'], key)}"
-                         + (_interval(d.get("ci_trainings"), key) if trainings else "")
-                         + f"{part.get('n_subjects', '–')} / {part.get('n', '–')}".ljust(18) + d["verdict"])
-    if single:
-        lines.append(single)
-    return lines
+    rows = [_row(group, key, d, part, trainings)
+            for group, part in [("all", res)] + ([] if single else list(res["per_lighting"].items()))
+            for key, d in part["metrics"].items() if group == "all" or key == "top1"]
+    return _aligned([heads] + rows, {2, 3, 4}) + ([single] if single else [])
+
+
+def _row(group: str, key: str, d: dict[str, Any], part: dict[str, Any], trainings: dict[str, int] | None) -> list[str]:
+    """One row's cells: the clips (all, or a lighting), the metric ``key``, its value in A and in B, the
+    difference ``d`` and its interval(s), the subjects / clips of ``part`` and the verdict."""
+    from evface.tasks.figure_format import FIGURES, clear_digits, fixed  # lazy: numpy loads for this command only
+
+    digits, scale = FIGURES[key]
+    digits = clear_digits(d.get("ci_trainings") or d["ci"], digits, scale)  # as the interval its verdict follows
+    return ([group, NAMES[key], fixed(d["a"], *FIGURES[key]), fixed(d["b"], *FIGURES[key]),
+             fixed(d["diff"], digits, scale, "+"), _interval(d["ci"], key)]
+            + ([_interval(d.get("ci_trainings"), key)] if trainings else [])
+            + [f"{part.get('n_subjects', '–')} / {part.get('n', '–')}", d["verdict"]])
 
 
 def _interval(ci: list[float] | None, key: str) -> str:
@@ -73,7 +105,7 @@ def _interval(ci: list[float] | None, key: str) -> str:
     from evface.tasks.figure_format import FIGURES, clear_digits, fixed_interval  # lazy: numpy loads for this command only
 
     digits, scale = FIGURES[key]
-    return f"{fixed_interval(ci, clear_digits(ci, digits, scale), scale, '+') if ci else '-':18}"
+    return fixed_interval(ci, clear_digits(ci, digits, scale), scale, "+") if ci else "-"
 
 
 def _caveats(res: dict[str, Any]) -> list[str]:
@@ -263,7 +295,7 @@ def register(app: typer.Typer) -> None:
         or SSIM and PSNR per method of two reconstruction runs."""
         from evface.tasks import class_compare, recon_compare, run_evaluation, run_folder  # lazy: scoring modules load for this command only
         from evface.tasks.run_resume import warn_of_version  # lazy: as above
-        from evface.report import run_pairs  # lazy: as above
+        from evface.report import run_pairs, score_check  # lazy: as above
 
         if out is not None:
             outside_datasets(earlier_comparison_only(out), kind="file")  # was: written among a dataset's files
@@ -285,6 +317,7 @@ def register(app: typer.Typer) -> None:
         res = (recon_compare if kinds[run_a] else class_compare).compare_runs(run_a, run_b)  # reads them: a
         for run in (run_a, run_b):  # line cut short is named as such; was: a clip the dataset lacks counted
             run_pairs.check_scored_clips(run, recon_compare.SCORES_CSV if kinds[run_a] else class_compare.PREDICTIONS)
+            score_check.check_scores_agree(run)  # was: a metrics.json that contradicts it
         for run in filter(None, map(run_evaluation.trained_run, (run_a, run_b))):  # was: no word of a newer evface's
             warn_of_version(run)
         res["tested"] = {k: tested(run, kinds[run_a]) for k, run in (("a", run_a), ("b", run_b))}  # was: said nowhere

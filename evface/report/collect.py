@@ -10,8 +10,9 @@ A folder given to the report may be:
 - a dataset folder (it holds ``manifest.csv``).
 
 Every dataset the runs were scored on is summarised, each with the runs scored on it
-(:attr:`ReportData.datasets`; the summary is :mod:`evface.report.dataset_summary`), and the runs
-that differ in one thing are paired (:mod:`evface.report.run_pairs`).
+(:attr:`ReportData.datasets`; the summary is :mod:`evface.report.dataset_summary`), the runs
+that differ in one thing are paired (:mod:`evface.report.run_pairs`), and each run's
+``metrics.json`` is checked against the per-clip scores beside it (:mod:`evface.report.score_check`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from evface.io.dataset import DatasetFolder
 from evface.report import figures
 from evface.report.dataset_summary import dataset_summary
 from evface.report.run_pairs import event_vs_frame_comparisons, hd_vs_lr_comparisons, hd_vs_lr_event_comparisons
+from evface.report.score_check import check_scores_agree
 from evface.tasks.configs import TASK_CONFIGS, as_run_recorded
 from evface.tasks.figure_format import checked_interval
 from evface.tasks.run_clips import is_training_data, prints_kept, seen_in_training
@@ -188,8 +190,10 @@ def collect(run_dirs: list[Path]) -> ReportData:
     Raises
     ------
     DatasetError, FormatError
-        A folder that is missing, given twice or not one the report reads, or a run file that is
-        not as evface writes it; the message names it.
+        A folder that is missing, given twice or not one the report reads, a run file that is
+        not as evface writes it, or a ``metrics.json`` whose scores its ``predictions.csv`` or
+        ``scores.csv`` contradicts (:func:`~evface.report.score_check.check_scores_agree`); the message
+        names it.
     ParameterError
         A ``SOURCE_DATE_EPOCH`` that is not a time (:func:`generated_time`).
 
@@ -221,7 +225,9 @@ def collect(run_dirs: list[Path]) -> ReportData:
             raise DatasetError(where(root, _none_of_them(root)))
     _check_no_duplicate_evaluation(data.classify + data.reconstruct)
     _describe_datasets(data, folders)
-    _pair_runs(data)
+    _pair_runs(data)  # first: a clip its dataset lacks is named as such
+    for entry in data.classify + data.reconstruct:  # was: scores its predictions.csv or scores.csv contradicts
+        check_scores_agree(entry["dir"])  # shown beside the pairs made of those files
     for run in trained_runs(run_dirs):  # each once (was: said by evface report only)
         warn_of_version(run)
     return data
@@ -525,6 +531,8 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
     the run's) scored another; then ``elsewhere`` says in words what was done."""
     settings = settings or run
     config = as_run_recorded(_read_json(settings / "config.json"))  # an older run's settings as it was trained
+    with reading(settings / "config.json"):  # what the report branches on (was: TypeError of a list or null)
+        check_fields(config, {key: str for key in ("task", "data") if key in config})
     metrics_path = run / "metrics.json"
     if not metrics_path.exists():
         raise FormatError(where(metrics_path, _not_evaluated(run, stage_of)))
@@ -749,7 +757,7 @@ def _scored_elsewhere(run: Path, config: dict[str, Any], metrics: dict[str, Any]
     if str(evaluated).startswith("scored on "):
         return str(evaluated)
     protocol = config.get("protocol") or config.get("evaluation")
-    if (scored / "manifest.csv").exists():
+    if (scored / "manifest.csv").exists() and "data" in config:  # a run that names no dataset: nothing to match
         seen = seen_in_training(run, scored, list(DatasetFolder.open(scored).rows))
         if seen and all(seen):
             return (f"{scored_by(scored, trained, protocol)}; "
