@@ -829,13 +829,14 @@ def test_compare_shows_how_the_difference_varies_between_training_seeds(tmp_path
     from evface.tasks.class_compare import compare_runs
 
     truth = [(f"c{i}", f"s{i % 4}", "dim", f"L{i % 2}") for i in range(8)]
-    for run in ("a", "b"):
-        _write_predictions(tmp_path / run, [(*r, r[3]) for r in truth])
+    _write_predictions(tmp_path / "a", [(*r, r[3]) for r in truth])
+    _write_predictions(tmp_path / "b", [(*r, r[3] if k < 5 else "L9") for k, r in enumerate(truth)])  # 5 of 8 right
     assert "seed_spread" not in compare_runs(tmp_path / "a", tmp_path / "b")  # no metrics.json: nothing to add
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
     assert "one training per fold of each run" in (out := capsys.readouterr().out)  # said so
     top1 = compare_runs(tmp_path / "a", tmp_path / "b")["metrics"]["top1"]  # in percent as in the report (was: 0.750)
-    assert f"all       top-1 % {100 * top1['a']:8.1f}{100 * top1['b']:8.1f}{100 * top1['diff']:+9.1f}  " in out
+    figures = [f"{100 * top1['a']:.1f}", f"{100 * top1['b']:.1f}", f"{100 * top1['diff']:+.1f}"]
+    assert re.search(r"^all +top-1 % +" + " +".join(map(re.escape, figures)) + "  ", out, re.M)  # columns as wide as their cells
     (tmp_path / "a" / "metrics.json").write_text(json.dumps({"top1": 1.0, "top1_per_seed": [0.5, 0.625, 0.75]}))
     (tmp_path / "b" / "metrics.json").write_text(json.dumps({"top1": 0.625}))
     spread = compare_runs(tmp_path / "a", tmp_path / "b")["seed_spread"]
@@ -1097,7 +1098,8 @@ def test_a_report_of_an_evaluation_whose_predictions_are_not_those_of_its_metric
     """A later evaluation into the same folder stopped between its renames leaves its predictions.csv
     beside the earlier metrics.json: was read by the report as one evaluation; now one line naming
     both files and the evface eval that writes them again. Without the recorded sha256 (an older
-    evaluation) it still loads."""
+    evaluation) its metrics.json is refused as not the scores of the clips left
+    (:func:`evface.report.score_check.check_scores_agree`; was: loaded)."""
     from evface.errors import FormatError
     from evface.report.collect import collect
     from evface.tasks.classify import evaluate_run
@@ -1114,7 +1116,9 @@ def test_a_report_of_an_evaluation_whose_predictions_are_not_those_of_its_metric
     metrics = json.loads((ev / "metrics.json").read_text())
     assert set(metrics.pop("files_sha256")) == {"predictions.csv", "seed_logits.csv"}
     run_folder.write_json(ev / "metrics.json", metrics)
-    collect([ev])
+    with pytest.raises(FormatError, match=re.escape(f"{ev}/metrics.json: ") + r"'\w+' is .*, but the \d+ clips of "
+                       + re.escape(f"{ev}/predictions.csv give")):
+        collect([ev])
 
 
 def test_a_single_splits_model_is_named_as_its_part_in_the_lines_of_its_training(trained):

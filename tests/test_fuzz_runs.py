@@ -58,9 +58,8 @@ from evface.tasks import class_compare, classify, recon_compare, run_evaluation,
 from evface.tasks.class_compare import predictions_text, write_seed_logits
 from evface.tasks.class_run import matching_model, model_fitted
 from evface.tasks.configs import ClassifyConfig
-from evface.tasks.recon_eval import SCORE_COLUMNS, SEED_SCORE_COLUMNS
 
-from report_fixtures import LABELS, draw_each_figure_once, make_fake_run
+from report_fixtures import LABELS, classification_metrics, draw_each_figure_once, make_fake_run, write_reconstruction_scores
 
 CLASSIFY = "stages/events-hd-0"
 RECON = "stages/recon-hd-0"
@@ -113,7 +112,8 @@ def _classify_stage(root: Path, data: Path) -> None:
     (stage / "predictions.csv").write_text(predictions_text(rows, [r["label"] for r in rows]))
     onehot = np.stack([np.eye(len(LABELS))[LABELS.index(r["label"])] for r in rows])
     write_seed_logits(stage, [r["clip_id"] for r in rows], ["0"] * 3 + ["1"] * 3, [0, 1], np.stack([onehot] * 2), LABELS)
-    metrics |= {"n": len(rows), "n_subjects": 2, "seeds": [0, 1], "top1_per_seed": [1.0, 0.5], "data": str(data),
+    metrics |= classification_metrics(rows, [r["label"] for r in rows])  # its scores, as its predictions give them
+    metrics |= {"seeds": [0, 1], "top1_per_seed": [1.0, 0.5], "data": str(data),
                 "evaluated_on": "every subject, 2-fold subject-grouped cross-validation"}
     (stage / "metrics.json").write_text(json.dumps(metrics))
     _digests(stage, ("predictions.csv", "seed_logits.csv"))
@@ -122,20 +122,11 @@ def _classify_stage(root: Path, data: Path) -> None:
 
 
 def _recon_stage(root: Path) -> None:
-    """The reconstruction stage's per-sample and per-training scores, and the grid it was scored on."""
+    """The reconstruction stage's per-sample and per-training scores and its metrics, as evface scores a run
+    of two trainings (:func:`report_fixtures.write_reconstruction_scores`), and the protocol it records."""
     stage = root / RECON
-    lines, seeds = [",".join(SCORE_COLUMNS)], [",".join(SEED_SCORE_COLUMNS)]
-    for i in range(4):
-        for method in ("cvae", "keyframe"):
-            lines.append(f"c00{i},s{i % 2},{('bright', 'dim')[i % 2]},1+2,{100_000 + i},0,{'apex' * (i < 3)},"
-                         f"{method},0.{5 + i},2{i}.5,0.{4 + i},1{i}")
-        for seed in (0, 1):
-            seeds.append(f"c00{i},{100_000 + i},cvae,{i % 2},{seed},0.{5 + i},2{i}.5,0.{4 + i},1{i}")
-    (stage / "scores.csv").write_text("\n".join(lines) + "\n")
-    (stage / "seed_scores.csv").write_text("\n".join(seeds) + "\n")
-    metrics = json.loads((stage / "metrics.json").read_text())
-    (stage / "metrics.json").write_text(json.dumps({**metrics, "task": "reconstruct", "grid": {"size": 32},
-                                                    "seeds": [0, 1], "protocol": "2-fold"}))
+    metrics = write_reconstruction_scores(stage, root / "data", seeds=(0, 1))
+    (stage / "metrics.json").write_text(json.dumps({**metrics, "protocol": "2-fold"}))
     _digests(stage, ("scores.csv", "seed_scores.csv"))
 
 

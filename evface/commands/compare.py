@@ -19,7 +19,7 @@ NAMES = {"top1": "top-1 %", "uf1": "UF1", "uar": "UAR"}
 def format_comparison(res: dict[str, Any]) -> str:
     """The comparison of :func:`evface.tasks.class_compare.compare_runs` as a plain-text table, its
     figures as the report gives them (:data:`evface.tasks.figure_format.FIGURES`), each column as wide
-    as its widest cell (:func:`_aligned`)."""
+    as its widest cell (:func:`~evface.tasks.figure_format.aligned_columns`)."""
     trainings = _trainings(res)
     lines = [_head(res, trainings)]
     lines += _table(res, trainings)
@@ -27,33 +27,6 @@ def format_comparison(res: dict[str, Any]) -> str:
     lines.append(_mcnemar_line(res))
     lines += _seed_lines(res, trainings)
     return "\n".join(lines)
-
-
-def _aligned(rows: list[list[str]], right: set[int]) -> list[str]:
-    """The table ``rows`` (the heads first) as lines, each column as wide as its widest cell and two spaces
-    apart, the columns of ``right`` (the figures) aligned on the right, the last column not padded: as the
-    reconstruction compare lays out its table (:func:`evface.tasks.recon_compare.format_comparison`), so that
-    a long cell widens its column instead of running into the next.
-
-    Parameters
-    ----------
-    rows : list of list of str
-        The cells, every row of as many.
-    right : set of int
-        The indices of the columns aligned on the right.
-
-    Returns
-    -------
-    list of str
-
-    Examples
-    --------
-    >>> _aligned([["", "metric", "A"], ["all", "top-1 %", "50.0"], ["very dim light", "top-1 %", "100.0"]], {2})
-    ['                metric   A', 'all             top-1 %  50.0', 'very dim light  top-1 %  100.0']
-    """
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    return ["  ".join([cell.rjust(w) if i in right else cell.ljust(w)
-                       for i, (cell, w) in enumerate(zip(row[:-1], widths, strict=True))] + [row[-1]]) for row in rows]
 
 
 def _trainings(res: dict[str, Any]) -> dict[str, int] | None:
@@ -75,7 +48,7 @@ def _table(res: dict[str, Any], trainings: dict[str, int] | None) -> list[str]:
     the subjects / clips it rests on: a lighting's are fewer than the head line's), its columns as wide as
     their widest cell (was: fixed widths, into which a long lighting's name or a wide interval ran on);
     where every clip is of one lighting, the sentence saying so in place of those rows."""
-    from evface.tasks.figure_format import one_lighting  # lazy: numpy loads for this command only
+    from evface.tasks.figure_format import aligned_columns, one_lighting  # lazy: numpy loads for this command only
 
     heads = (["", "metric", "A", "B", "A - B", "interval"] + (["with seeds"] if trainings else [])
              + ["subjects / clips", "verdict"])
@@ -83,7 +56,7 @@ def _table(res: dict[str, Any], trainings: dict[str, int] | None) -> list[str]:
     rows = [_row(group, key, d, part, trainings)
             for group, part in [("all", res)] + ([] if single else list(res["per_lighting"].items()))
             for key, d in part["metrics"].items() if group == "all" or key == "top1"]
-    return _aligned([heads] + rows, {2, 3, 4}) + ([single] if single else [])
+    return aligned_columns([heads] + rows, {2, 3, 4}) + ([single] if single else [])
 
 
 def _row(group: str, key: str, d: dict[str, Any], part: dict[str, Any], trainings: dict[str, int] | None) -> list[str]:

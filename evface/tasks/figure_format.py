@@ -188,6 +188,32 @@ def with_interval(value: Any, ci: Sequence[float] | None, digits: int, scale: fl
     return f"{fixed(value, digits, scale)} {fixed_interval(ci, digits, scale)}"
 
 
+def aligned_columns(rows: Sequence[Sequence[str]], right: set[int]) -> list[str]:
+    """The table ``rows`` (the heads first) as lines: each column as wide as its widest cell and two spaces
+    apart, the columns of ``right`` (the figures) aligned on the right, the last column not padded, so that
+    a long cell widens its column instead of running into the next (``evface compare``'s tables).
+
+    Parameters
+    ----------
+    rows : sequence of sequence of str
+        The cells, every row of as many.
+    right : set of int
+        The indices of the columns aligned on the right.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> aligned_columns([["", "metric", "A"], ["all", "top-1 %", "50.0"], ["very dim light", "top-1 %", "100.0"]], {2})
+    ['                metric   A', 'all             top-1 %  50.0', 'very dim light  top-1 %  100.0']
+    """
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return ["  ".join([cell.rjust(w) if i in right else cell.ljust(w)
+                       for i, (cell, w) in enumerate(zip(row[:-1], widths, strict=True))] + [row[-1]]) for row in rows]
+
+
 def mean_with_interval(d: Mapping[str, Any] | None, value: Any, digits: int = 4) -> str:
     """``0.9432 [0.9389, 0.9474]``: the mean of a subject-cluster interval ``d`` (``{"mean", "ci",
     "n_clusters"}``) with its interval; ``value`` alone where there is no ``d`` (runs scored without

@@ -423,10 +423,8 @@ def _table(res: dict[str, Any], two_level: bool, unlisted: list[str]) -> list[st
              + ["subjects / samples", "verdict"])
     rows = [heads] + [_row(method, label, metric, d, two_level) for method, entry in res["methods"].items()
                       for label, part in entry.items() if label not in unlisted for metric, d in part.items()]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(heads) - 1)]
     right = {heads.index(h) for h in ("A", "B", "A - B")}  # the figures, aligned on their decimal point
-    return ["  ".join([cell.rjust(w) if i in right else cell.ljust(w)
-                       for i, (cell, w) in enumerate(zip(row[:-1], widths, strict=True))] + [row[-1]]) for row in rows]
+    return figure_format.aligned_columns(rows, right)
 
 
 def _row(method: str, label: str, metric: str, d: dict[str, Any], two_level: bool) -> list[str]:
