@@ -52,6 +52,10 @@ def _refused(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
     ("dvs_memory_floor", ["--width", "16384", "--height", "16384"], "error: a 16384x16384 state and its 8 frames "
                                                                      "takes about 17.0 GiB, more than half of this "
                                                                      "machine's 1 GiB; give a smaller --width or --height"),
+    ("dvs_ideal_floor", ["--steps", "0"], "error: --steps must be in [1, 100000], got 0"),
+    ("dvs_ideal_floor", ["--repeats", "0"], "error: --repeats must be >= 1, got 0"),
+    ("dvs_ideal_floor", ["--width", "4"], "error: --width must be in [8, 16384], got 4"),
+    ("dvs_ideal_floor", ["--width", "16384", "--height", "16384"], "error: a 16384x16384 state and its 105 frames "),
     ("bench_xcorr", ["--minutes", "-1"], "error: --minutes must be a finite number in [0.01, 1440], got -1.0"),
     ("bench_xcorr", ["--minutes", "nan"], "error: --minutes must be a finite number in [0.01, 1440], got nan"),
     ("bench_xcorr", ["--minutes", "600"], "error: a 600-minute session's 100 µs bins takes about 16.1 GiB, more than "
