@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import time
+from collections.abc import Callable
 
 import numba
 import numpy as np
@@ -161,7 +162,7 @@ def main() -> None:
     except EvfaceError as exc:
         ap.exit(2, f"error: {exc}\n")
     frames = [flicker_frame((w, h), k) for k in range(steps + 5)]
-    kernels = {"evface": lambda: DvsSimulator((w, h), DvsParams.ideal(THRESHOLD)), "stripped": lambda: IdealFloor((w, h))}
+    kernels: dict[str, Callable[[], DvsSimulator | IdealFloor]] = {"evface": lambda: DvsSimulator((w, h), DvsParams.ideal(THRESHOLD)), "stripped": lambda: IdealFloor((w, h))}
     for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):  # type: ignore[attr-defined]  # numba sets its config names at run time
         numba.set_num_threads(threads)
         best = {name: float("inf") for name in kernels}
