@@ -8,9 +8,10 @@ CVAE's differences, and its ``scores.csv`` each sample's scores (the hd - lr pai
 compare``). evface writes both from the same predictions; a ``metrics.json`` edited by hand, or
 copied from another run, would be shown beside paired figures that contradict it.
 :func:`check_scores_agree` recomputes, from the per-clip file and with the metric code that wrote
-``metrics.json`` (:mod:`evface.tasks.class_metrics`; the means of :mod:`evface.tasks.recon_eval`
-and :func:`evface.tasks.image_metrics.summarize`), each point estimate and count the report prints
-of it, and refuses the run on the first that differs. Intervals are not recomputed (their
+``metrics.json`` (:mod:`evface.tasks.class_metrics`; for the means :mod:`evface.tasks.recon_eval`'s
+:func:`~evface.tasks.recon_eval.finite_mean`, :func:`~evface.tasks.recon_eval.means_by_label` and
+:func:`evface.tasks.image_metrics.summarize`), each point estimate and count the report prints of it,
+and refuses the run on the first that differs. Intervals are not recomputed (their
 bootstrap is seeded and slow): their point and counts are.
 """
 
@@ -28,7 +29,7 @@ from evface.tasks import class_metrics
 from evface.tasks.class_compare import PREDICTIONS, read_predictions
 from evface.tasks.image_metrics import summarize
 from evface.tasks.recon_compare import read_scores
-from evface.tasks.recon_eval import PSNR_CAP, SCORES_CSV
+from evface.tasks.recon_eval import PSNR_CAP, SCORES_CSV, finite_mean, means_by_label
 from evface.tasks.run_folder import CONFIG, METRICS, read_json
 
 CLASSIFY_SCORES = ("top1", "uf1", "uar")
@@ -206,30 +207,24 @@ def _class_scores(rows: list[dict[str, str]], classes: list[str]) -> dict[str, A
 
 AREAS = ("face", "active")
 """The areas ``scores.csv`` scores each sample in."""
+SAMPLE_METRICS = ("ssim", "psnr")
+"""The metrics ``scores.csv`` gives in each area."""
 SAMPLE_COUNTS = ("n_samples", "n_clips", "n_subjects")
 
 
 class _Samples:
-    """One method's per-sample scores of ``scores.csv``, in sample order: per area its SSIM and PSNR,
-    and each sample's subject, lighting, AUs and whether it is its clip's apex."""
+    """One method's per-sample scores of ``scores.csv``, in sample order: per area its SSIM and PSNR
+    (``scores``, laid out as :func:`~evface.tasks.recon_eval.sample_scores` gives them), and each
+    sample's subject, lighting, AUs and whether it is its clip's apex."""
 
     def __init__(self, rows: dict[tuple[str, int], dict[str, str]]) -> None:
         keys = sorted(rows)
         ordered = [rows[k] for k in keys]
         self.clips = {k[0] for k in keys}
-        self.values = {f"{area}_{metric}": np.array([float(r[f"{area}_{metric}"]) for r in ordered])
-                       for area in AREAS for metric in ("ssim", "psnr")}
+        self.scores = {area: {metric: np.array([float(r[f"{area}_{metric}"]) for r in ordered]) for metric in SAMPLE_METRICS}
+                       for area in AREAS}
         self.meta = {k: np.array([r[k] for r in ordered]) for k in ("subject", "lighting", "aus")}
         self.apex = np.array(["apex" in r["phase"].split("+") for r in ordered])
-
-
-def _mean(values: np.ndarray, metric: str) -> float | None:
-    """The mean of the finite ``values`` (PSNR capped), ``None`` where none is, as
-    :mod:`evface.tasks.recon_eval` takes the means of ``metrics.json``
-    (:func:`~evface.tasks.image_metrics.summarize` of them)."""
-    capped = np.minimum(values, PSNR_CAP) if metric == "psnr" else values
-    finite = capped[np.isfinite(capped)]
-    return float(summarize({metric: finite})[metric]) if finite.size else None
 
 
 def _tolerance(key: str) -> float:
@@ -263,30 +258,27 @@ def _method_differences(entry: object, s: _Samples, method: str, what: str) -> I
     if not isinstance(entry, dict):
         return
     at = ("methods", method)
-    yield from _compared(entry.get("all"), {"ssim": float(summarize({"ssim": s.values["face_ssim"]})["ssim"])},
+    yield from _compared(entry.get("all"), {"ssim": float(summarize({"ssim": s.scores["face"]["ssim"]})["ssim"])},
                          ("ssim",), at + ("all",), what, SSIM_TOLERANCE)
     apex = entry.get("apex")
     for area in AREAS:
-        means = {metric: _mean(s.values[f"{area}_{metric}"][s.apex], metric) for metric in ("ssim", "psnr")}
+        means = {metric: finite_mean(s.scores[area][metric][s.apex], metric) for metric in SAMPLE_METRICS}
         part = apex.get(area) if isinstance(apex, dict) else None
-        for metric in ("ssim", "psnr"):
+        for metric in SAMPLE_METRICS:
             yield from _compared(part, means, (metric,), at + ("apex", area), what, _tolerance(metric))
         intervals = entry.get("apex_interval")
         if isinstance(intervals, dict) and area in intervals:
-            yield from _interval_differences(intervals[area], s.values[f"{area}_ssim"][s.apex], s.meta["subject"][s.apex],
+            yield from _interval_differences(intervals[area], s.scores[area]["ssim"][s.apex], s.meta["subject"][s.apex],
                                              at + ("apex_interval", area), what)
     by = entry.get("apex_by")
     for group in ("lighting", "aus"):
         labelled = by.get(group) if isinstance(by, dict) else None
         if not isinstance(labelled, dict):
             continue
-        labels = s.meta[group][s.apex]
-        for label in sorted(set(labels.tolist())):
-            sel = labels == label
-            means = {"n": int(sel.sum())} | {f"{area}_ssim": _mean(s.values[f"{area}_ssim"][s.apex][sel], "ssim")
-                                             for area in AREAS}
+        computed = means_by_label(s.scores, np.flatnonzero(s.apex), s.meta[group])
+        for label, means in computed.items():
             if label not in labelled:
-                yield _field(*at, "apex_by", group), sorted(labelled), sorted(set(labels.tolist())), what
+                yield _field(*at, "apex_by", group), sorted(labelled), sorted(computed), what
                 return
             yield from _compared(labelled[label], means, ("n", "face_ssim", "active_ssim"),
                                  at + ("apex_by", group, label), what, SSIM_TOLERANCE)
@@ -327,7 +319,7 @@ def _paired_differences(pairs: object, key: str, pair: Callable[[str], tuple[str
         for label, sel in (("all", np.ones(len(sa.apex), bool)), ("apex", sa.apex)):
             for area in AREAS:
                 if f"{label}_{area}_ssim" in entry:
-                    diff = sa.values[f"{area}_ssim"][sel] - sb.values[f"{area}_ssim"][sel]
+                    diff = sa.scores[area]["ssim"][sel] - sb.scores[area]["ssim"][sel]
                     yield from _interval_differences(entry[f"{label}_{area}_ssim"], diff, sa.meta["subject"][sel],
                                                      (key, name, f"{label}_{area}_ssim"), what)
         by_lighting = entry.get("apex_by_lighting")
@@ -337,6 +329,6 @@ def _paired_differences(pairs: object, key: str, pair: Callable[[str], tuple[str
             sel = sa.apex & (sa.meta["lighting"] == light)
             for area in AREAS:
                 if isinstance(part, dict) and area in part:
-                    diff = sa.values[f"{area}_ssim"][sel] - sb.values[f"{area}_ssim"][sel]
+                    diff = sa.scores[area]["ssim"][sel] - sb.scores[area]["ssim"][sel]
                     yield from _interval_differences(part[area], diff, sa.meta["subject"][sel],
                                                      (key, name, "apex_by_lighting", light, area), what)

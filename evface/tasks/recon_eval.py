@@ -153,9 +153,26 @@ def per_sample(pred: np.ndarray, s: ReconSamples, masks: dict[str, np.ndarray]) 
     return {name: m for name, m in scored.items() if name not in active_masks} | {"active": active}
 
 
-def _mean(values: np.ndarray, metric: str) -> float | None:
+def finite_mean(values: np.ndarray, metric: str) -> float | None:
     """Mean of the finite values (PSNR capped at :data:`PSNR_CAP`); ``None`` when there is none
-    (a region whose pixels all lie within the SSIM window of the border)."""
+    (a region whose pixels all lie within the SSIM window of the border): each mean of ``metrics.json``.
+
+    Parameters
+    ----------
+    values : ndarray
+        Per-sample scores of one metric.
+    metric : str
+        The metric: ``"psnr"`` is capped, any other is not.
+
+    Returns
+    -------
+    float or None
+
+    Examples
+    --------
+    >>> finite_mean(np.array([20.0, np.inf, np.nan]), "psnr"), finite_mean(np.array([np.nan]), "ssim")
+    (60.0, None)
+    """
     v = np.asarray(values, dtype=np.float64)
     if metric == "psnr":
         v = np.minimum(v, PSNR_CAP)
@@ -164,7 +181,7 @@ def _mean(values: np.ndarray, metric: str) -> float | None:
 
 
 def _means(scores: dict[str, dict[str, np.ndarray]], idx: np.ndarray) -> dict[str, dict[str, float | None]]:
-    return {area: {k: _mean(v[idx], k) for k, v in m.items()} for area, m in scores.items()}
+    return {area: {k: finite_mean(v[idx], k) for k, v in m.items()} for area, m in scores.items()}
 
 
 def _interval(values: np.ndarray, subjects: np.ndarray) -> dict[str, Any] | None:
@@ -173,14 +190,36 @@ def _interval(values: np.ndarray, subjects: np.ndarray) -> dict[str, Any] | None
     return cluster_mean_interval(values[ok], subjects[ok]) if ok.any() else None
 
 
-def _by_label(scores: dict[str, dict[str, np.ndarray]], idx: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
-    """Mean SSIM over the face and in the active AU regions of the samples ``idx``, per label."""
+def means_by_label(scores: dict[str, dict[str, np.ndarray]], idx: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+    """Mean SSIM (:func:`finite_mean`) over the face and in the active AU regions of the samples ``idx``,
+    per label, with each label's count: an ``apex_by`` entry of ``metrics.json``.
+
+    Parameters
+    ----------
+    scores : dict
+        One method's per-sample scores, ``{area: {"ssim": (N,) array, ...}}`` with areas ``face`` and ``active``.
+    idx : ndarray of int
+        The samples averaged (the apex).
+    labels : ndarray, shape (N,)
+        Each sample's label (its lighting, its AUs).
+
+    Returns
+    -------
+    dict
+        ``{label: {"n", "face_ssim", "active_ssim"}}``, labels sorted.
+
+    Examples
+    --------
+    >>> ssim = np.array([0.5, 0.7, 0.9])
+    >>> means_by_label({"face": {"ssim": ssim}, "active": {"ssim": ssim}}, np.array([0, 2]), np.array(["dim", "x", "dim"]))
+    {'dim': {'n': 2, 'face_ssim': 0.7, 'active_ssim': 0.7}}
+    """
     out: dict[str, Any] = {}
     of_idx = labels[idx]
     for label in sorted(set(of_idx.tolist())):
         sel = idx[of_idx == label]
-        out[str(label)] = {"n": int(sel.size), "face_ssim": _mean(scores["face"]["ssim"][sel], "ssim"),
-                           "active_ssim": _mean(scores["active"]["ssim"][sel], "ssim")}
+        out[str(label)] = {"n": int(sel.size), "face_ssim": finite_mean(scores["face"]["ssim"][sel], "ssim"),
+                           "active_ssim": finite_mean(scores["active"]["ssim"][sel], "ssim")}
     return out
 
 
@@ -300,10 +339,10 @@ def score(scores: dict[str, Any], s: ReconSamples, spec: ReconSpec, reference: s
             entry[p] = _means(sc, idx)
         entry["apex_interval"] = {area: _interval(sc[area]["ssim"][phases["apex"]], subjects[phases["apex"]])
                                   for area in ("face", "active")}
-        entry["apex_by"] = {g: _by_label(sc, phases["apex"], s.meta[g]) for g in ("lighting", "aus")}
+        entry["apex_by"] = {g: means_by_label(sc, phases["apex"], s.meta[g]) for g in ("lighting", "aus")}
         ms = sorted(set(bins.tolist()))
         entry["horizon"] = {"ms": ms, "n": [int((bins == b).sum()) for b in ms]} | {
-            f"{area}_{k}": [_mean(sc[area][k][bins == b], k) for b in ms]
+            f"{area}_{k}": [finite_mean(sc[area][k][bins == b], k) for b in ms]
             for area in ("face", "active") for k in ("ssim", "psnr")}
         methods[name] = entry
 
@@ -384,7 +423,7 @@ def seed_summary(scores: dict[str, Any], s: ReconSamples, challenger: str = "cva
     apex = phase_indices(s)["apex"]
     subjects = s.meta["subject"]
     areas = ("face", "active")
-    out: dict[str, Any] = {"apex": {name: {area: _mean(sc[area]["ssim"][apex], "ssim") for area in areas}
+    out: dict[str, Any] = {"apex": {name: {area: finite_mean(sc[area]["ssim"][apex], "ssim") for area in areas}
                                     for name, sc in scores.items()}}
     if challenger not in scores:
         return out
@@ -639,7 +678,7 @@ def sample_mean_scores(draws: np.ndarray, prior_mean: np.ndarray, s: ReconSample
     out = {}
     for name, pred in ((f"mean_of_{draws.shape[0]}", draws.mean(axis=0)), ("prior_mean", prior_mean[idx])):
         sc = per_sample(pred, at, masks)
-        out[f"apex_ssim_{name}"] = {area: _mean(sc[area]["ssim"], "ssim") for area in ("face", "active")}
+        out[f"apex_ssim_{name}"] = {area: finite_mean(sc[area]["ssim"], "ssim") for area in ("face", "active")}
     return out
 
 
