@@ -162,7 +162,8 @@ def main() -> None:
     except EvfaceError as exc:
         ap.exit(2, f"error: {exc}\n")
     frames = [flicker_frame((w, h), k) for k in range(steps + 5)]
-    kernels: dict[str, Callable[[], DvsSimulator | IdealFloor]] = {"evface": lambda: DvsSimulator((w, h), DvsParams.ideal(THRESHOLD)), "stripped": lambda: IdealFloor((w, h))}
+    kernels: dict[str, Callable[[], DvsSimulator | IdealFloor]] = {
+        "evface": lambda: DvsSimulator((w, h), DvsParams.ideal(THRESHOLD)), "stripped": lambda: IdealFloor((w, h))}
     for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):  # type: ignore[attr-defined]  # numba sets its config names at run time
         numba.set_num_threads(threads)
         best = {name: float("inf") for name in kernels}
