@@ -124,7 +124,7 @@ def as_real(name: str, value: object, low: float, high: float, low_open: bool = 
     """
     if isinstance(value, np.generic):
         value = value.item()
-    if not _number(value):
+    if not is_number(value):
         raise ParameterError(f"{name} must be a number, got {value!r}")
     try:
         number = float(value)
@@ -304,7 +304,7 @@ def numbers(params: object, *names: str) -> None:
         value = getattr(params, name)
         if value is None and defaults[name] is None:
             continue
-        if not _number(value.item() if isinstance(value, np.generic) else value):
+        if not is_number(value.item() if isinstance(value, np.generic) else value):
             raise ParameterError(f"{name} must be a number, got {value!r}")
 
 
@@ -330,9 +330,9 @@ def number_fields(params: object, low: float = 0.0) -> None:
     """
     for f in dataclasses.fields(params):  # type: ignore[arg-type]  # a dataclass's
         name, value, default = f"{type(params).__name__}.{f.name}", getattr(params, f.name), f.default
-        if _number(default):
+        if is_number(default):
             _field_number(name, value, default, low)
-        elif isinstance(default, tuple) and default and all(_number(d) for d in default):
+        elif isinstance(default, tuple) and default and all(is_number(d) for d in default):
             if not isinstance(value, tuple) or len(value) != len(default):
                 raise ParameterError(f"{name} must be a tuple of {len(default)} numbers, got {value!r}")
             for i, (v, d) in enumerate(zip(value, default, strict=True)):
@@ -377,7 +377,26 @@ def with_fields(params: _Dataclass, overrides: Mapping[str, Any]) -> _Dataclass:
     return dataclasses.replace(params, **overrides)
 
 
-def _number(value: object) -> TypeGuard[int | float]:
+def is_number(value: object) -> TypeGuard[int | float]:
+    """Whether ``value`` is a Python int or float and not a bool (``True`` is an int to Python, and
+    JSON's ``true`` is read as one, but neither is a number a user gave).
+
+    Parameters
+    ----------
+    value : object
+        Anything: a setting, a field of a received JSON file.
+
+    Returns
+    -------
+    bool
+        True for an int or a float (NaN and infinities included), False for a bool, a NumPy scalar,
+        text, ``None`` or anything else.
+
+    Examples
+    --------
+    >>> [is_number(v) for v in (3, 0.5, float("nan"), True, "3", None, np.float32(0.5))]
+    [True, True, True, False, False, False, False]
+    """
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evface.checks import as_real
+from evface.checks import as_real, is_number
 from evface.errors import ParameterError
 from evface.face.identity import Identity
 from evface.face.procedural import height_field
@@ -76,7 +76,7 @@ class FacePose:
         for name in ("yaw_deg", "pitch_deg"):
             value = getattr(self, name)
             value = value.item() if isinstance(value, np.generic) else value
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not abs(value) <= MAX_DEPTH_TURN_DEG:
+            if not is_number(value) or not abs(value) <= MAX_DEPTH_TURN_DEG:
                 raise ParameterError(f"FacePose.{name}: the renderer turns the head in depth by at most "
                                      f"{MAX_DEPTH_TURN_DEG:g} degrees (a warp without self-occlusion), got {value!r}")
 

@@ -26,7 +26,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from evface.checks import source_date_epoch
+from evface.checks import is_number, source_date_epoch
 from evface.errors import DatasetError, FormatError, ParameterError, counted, where
 from evface.inputs.flow import check_flow
 from evface.io.dataset import DatasetFolder
@@ -623,7 +623,7 @@ FRACTIONS = ("top1", "macro_f1", "uf1", "uar")
 def _fraction(value: object) -> bool:
     """Whether ``value``, a score of a received ``metrics.json``, may stand as a fraction: in [0, 1],
     NaN or infinite (shown as not finite), ``None`` or no number (the page's formats name that)."""
-    return not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value) or 0 <= value <= 1
+    return not is_number(value) or not math.isfinite(value) or 0 <= value <= 1
 
 
 def _evface_run_of(run: Path) -> Path | None:

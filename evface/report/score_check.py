@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from evface.checks import is_number
 from evface.errors import FormatError, printable, where
 from evface.tasks import class_metrics
 from evface.tasks.class_compare import PREDICTIONS, read_predictions
@@ -129,10 +130,6 @@ def _field(*keys: str) -> str:
     return " ".join(repr(printable(str(k))) for k in keys)
 
 
-def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
@@ -140,7 +137,7 @@ def _missing(value: object) -> bool:
 def _differs(stored: object, computed: object, tolerance: float) -> bool:
     """Whether the stored value (checked only where it is a number or ``None``) is not the one recomputed:
     ``None`` and NaN alike mean none; numbers within ``tolerance``."""
-    if not (_number(stored) or stored is None):
+    if not (is_number(stored) or stored is None):
         return False
     if _missing(stored) or _missing(computed):
         return _missing(stored) != _missing(computed)

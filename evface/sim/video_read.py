@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from evface.checks import is_number
 from evface.errors import FormatError, ParameterError, where
 from evface.io.native_stderr import StderrKeeper, opencv_name, stderr_kept
 from evface.sim.dvs import MAX_STEP_US
@@ -320,7 +321,7 @@ def video_fps(info: VideoInfo, fps: float | None) -> float:
     low, high = FPS_RANGE
     bounds = f"[{low:g}, {high:g}] (frames {MAX_STEP_US / 1e6:g} s to 1 µs apart)"
     if fps is not None:
-        if isinstance(fps, bool) or not (isinstance(fps, (int, float)) and low <= fps <= high):
+        if not (is_number(fps) and low <= fps <= high):
             raise ParameterError(f"fps must be in {bounds}, got {fps}")
         return float(fps)
     if info.first_frame is not None:

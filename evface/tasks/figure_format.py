@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from evface.checks import as_int, as_real
+from evface.checks import as_int, as_real, is_number
 from evface.errors import ParameterError, counted
 
 FEW_SUBJECTS = 10
@@ -70,7 +70,7 @@ def as_number(name: str, value: object) -> float:
     evface.errors.ParameterError: value must be a number, got '0.5'
     """
     item = value.item() if isinstance(value, np.ndarray | np.generic) and np.ndim(value) == 0 else value
-    if not isinstance(item, int | float) or isinstance(item, bool):
+    if not is_number(item):
         raise ParameterError(f"{name} must be a number, got {value!r:.80}")
     try:
         return float(item)

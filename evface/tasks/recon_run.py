@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from evface.checks import is_number
 from evface.errors import FormatError, where
 from evface.inputs.reconstruct import ReconSamples, ReconSpec
 from evface.inputs.splits import subjects_of
@@ -320,7 +321,7 @@ def _part_summary(path: Path, models: Sequence[str]) -> dict[str, Any]:
         for model in models:
             trained = part["summary"].get(model)
             seconds = trained.get("seconds") if isinstance(trained, dict) else None
-            if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
+            if not is_number(seconds):
                 raise ValueError(f"its training summary gives no seconds for the {model}")
         threads = {key: part[key] for key in (run_folder.TORCH_THREADS,) if key in part}
         run_folder.check_threads({key: [count] for key, count in threads.items()})  # one count

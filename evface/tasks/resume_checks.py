@@ -12,6 +12,8 @@ from typing import Any
 
 import torch
 
+from evface.checks import is_number
+
 
 def loop_fields_misfit(ckpt: Mapping[str, Any]) -> list[str]:
     """The loop's fields of a checkpoint that are not what the engine writes: whole epochs
@@ -25,8 +27,8 @@ def loop_fields_misfit(ckpt: Mapping[str, Any]) -> list[str]:
     """
     history = ckpt["history"]
     fits = {"epoch": _whole(ckpt["epoch"], 0), "best_epoch": _whole(ckpt["best_epoch"], -1),
-            "bad_epochs": _whole(ckpt["bad_epochs"], 0), "best_score": ckpt["best_score"] is None or _real(ckpt["best_score"]),
-            "history": isinstance(history, list) and all(isinstance(row, Mapping) and _real(row.get("seconds", 0.0))
+            "bad_epochs": _whole(ckpt["bad_epochs"], 0), "best_score": ckpt["best_score"] is None or is_number(ckpt["best_score"]),
+            "history": isinstance(history, list) and all(isinstance(row, Mapping) and is_number(row.get("seconds", 0.0))
                                                          for row in history),
             "optimizer": isinstance(ckpt["optimizer"], Mapping),
             "scheduler": ckpt.get("scheduler") is None or isinstance(ckpt["scheduler"], Mapping)}
@@ -36,11 +38,6 @@ def loop_fields_misfit(ckpt: Mapping[str, Any]) -> list[str]:
 def _whole(value: Any, low: int) -> bool:
     """Whether ``value`` is a Python int (not a bool) of at least ``low``."""
     return isinstance(value, int) and not isinstance(value, bool) and value >= low
-
-
-def _real(value: Any) -> bool:
-    """Whether ``value`` is a Python int or float (not a bool)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def optimizer_misfit(optimizer: torch.optim.Optimizer, fresh: list[dict[str, Any]]) -> str:
@@ -60,7 +57,7 @@ def optimizer_misfit(optimizer: torch.optim.Optimizer, fresh: list[dict[str, Any
         return f"its weights' states hold other keys ({' and '.join(', '.join(k) for k in keys[:2])})"
     for weight, state in states:
         for key, value in state.items():
-            if not (value is None or _real(value) or isinstance(value, torch.Tensor)  # None: torch 2.1's SGD
+            if not (value is None or is_number(value) or isinstance(value, torch.Tensor)  # None: torch 2.1's SGD
                     and (value.numel() == 1 or value.shape == weight.shape)):         # without momentum
                 return f"its {key} is {_shape_of(value)}, for a weight of shape {tuple(weight.shape)}"
             if isinstance(value, torch.Tensor) and _overlaps(value):  # the step updates it in place
@@ -87,9 +84,9 @@ def _like(value: Any, fresh: Any) -> bool:
     """Whether an optimiser setting ``value`` is of the kind of ``fresh``: a number (or a tensor of
     one) where ``fresh`` is a number, a tuple of as many numbers where it is such a tuple; anything
     where it is something else (flags, None)."""
-    if _real(fresh):
-        return _real(value) or isinstance(value, torch.Tensor) and value.numel() == 1
-    if isinstance(fresh, tuple) and all(_real(v) for v in fresh):
+    if is_number(fresh):
+        return is_number(value) or isinstance(value, torch.Tensor) and value.numel() == 1
+    if isinstance(fresh, tuple) and all(is_number(v) for v in fresh):
         return isinstance(value, (tuple, list)) and len(value) == len(fresh) and all(_like(v, f) for v, f in zip(value, fresh, strict=True))
     return True
 
