@@ -29,7 +29,7 @@ from evface.errors import FormatError, printable, where
 from evface.tasks import class_metrics
 from evface.tasks.class_compare import PREDICTIONS, read_predictions
 from evface.tasks.image_metrics import summarize
-from evface.tasks.recon_compare import read_scores
+from evface.tasks.recon_compare import at_apex, read_scores
 from evface.tasks.recon_eval import PSNR_CAP, SCORES_CSV, finite_mean, means_by_label
 from evface.tasks.run_folder import CONFIG, METRICS, read_json
 
@@ -211,8 +211,11 @@ SAMPLE_COUNTS = ("n_samples", "n_clips", "n_subjects")
 
 class _Samples:
     """One method's per-sample scores of ``scores.csv``, in sample order: per area its SSIM and PSNR
-    (``scores``, laid out as :func:`~evface.tasks.recon_eval.sample_scores` gives them), and each
-    sample's subject, lighting, AUs and whether it is its clip's apex."""
+    (``scores``, laid out as :func:`~evface.tasks.recon_eval.sample_scores` gives them, PSNR not capped:
+    :func:`~evface.tasks.recon_eval.finite_mean` caps it here as it did for ``metrics.json``), and each
+    sample's subject, lighting, AUs and whether it is its clip's apex. Not ``evface compare``'s reading
+    of the rows (:mod:`evface.tasks.recon_compare`), which pairs two runs' samples by key and caps each
+    PSNR as it reads it."""
 
     def __init__(self, rows: dict[tuple[str, int], dict[str, str]]) -> None:
         keys = sorted(rows)
@@ -221,7 +224,7 @@ class _Samples:
         self.scores = {area: {metric: np.array([float(r[f"{area}_{metric}"]) for r in ordered]) for metric in SAMPLE_METRICS}
                        for area in AREAS}
         self.meta = {k: np.array([r[k] for r in ordered]) for k in ("subject", "lighting", "aus")}
-        self.apex = np.array(["apex" in r["phase"].split("+") for r in ordered])
+        self.apex = np.array([at_apex(r) for r in ordered])
 
 
 def _tolerance(key: str) -> float:

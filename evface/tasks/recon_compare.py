@@ -108,6 +108,27 @@ def read_scores(run_dir: str | Path) -> dict[str, dict[tuple[str, int], dict[str
     return out
 
 
+def at_apex(row: dict[str, str]) -> bool:
+    """Whether a row of ``scores.csv`` (:func:`read_scores`) is its clip's apex sample: its ``phase``
+    names the apex among the phases it joins with ``+`` (:func:`~evface.tasks.recon_eval.scores_text`).
+
+    Parameters
+    ----------
+    row : dict
+        One row of ``scores.csv``, by column.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> at_apex({"phase": "onset+apex"}), at_apex({"phase": "offset"}), at_apex({"phase": ""})
+    (True, False, False)
+    """
+    return "apex" in row["phase"].split("+")
+
+
 def _check_reconstruction_run(folder: Path) -> None:
     """Refuse a folder without ``scores.csv`` that is no reconstruction run, saying what it is: a
     classification run or evaluation (its ``predictions.csv``), the output of ``evface run``, a dataset
@@ -320,7 +341,7 @@ def _shared_methods(a: _Run, b: _Run) -> list[str]:
 def _paired_samples(rows: dict[tuple[str, int], dict[str, str]]) -> _Samples:
     """The samples of one method's rows, in key order, with their subjects and the selections compared."""
     keys = sorted(rows)
-    apex = [k for k in keys if "apex" in rows[k]["phase"].split("+")]
+    apex = [k for k in keys if at_apex(rows[k])]
     lighting = {k: rows[k]["lighting"] for k in keys}
     selections = [("all", keys), ("apex", apex)] + [(f"apex, {lt}", [k for k in apex if lighting[k] == lt])
                                                     for lt in sorted(set(lighting.values()))]
