@@ -37,16 +37,16 @@ def predicted(rows: list[dict], right: list[bool]) -> list[str]:
 def classification_metrics(rows: list[dict], predictions: list[str], labels: list[str] = LABELS) -> dict:
     """The scores and counts of a classification's ``metrics.json`` for ``predictions`` of the manifest
     ``rows``, over all clips and per lighting, computed as evface computes them
-    (:func:`evface.tasks.class_metrics.summarize` of their confusion matrix; ``per_lighting`` without
-    ``labels``); the intervals are the caller's (one subject: ``None``, as evface writes them)."""
-    index = {label: i for i, label in enumerate(labels)}
+    (:func:`evface.tasks.class_metrics.clip_scores`; ``per_lighting`` without ``labels``); the intervals
+    are the caller's (one subject: ``None``, as evface writes them)."""
 
     def one(mask: list[bool]) -> dict:
         sel = [(r, p) for r, p, m in zip(rows, predictions, mask, strict=True) if m]
-        scores = class_metrics.summarize(class_metrics.confusion_matrix(
-            [index[r["label"]] for r, _ in sel], [index[p] for _, p in sel], len(labels)), labels)
+        scores = class_metrics.clip_scores(class_metrics.indices_of([r["label"] for r, _ in sel], labels),
+                                           class_metrics.indices_of([p for _, p in sel], labels),
+                                           [r["subject"] for r, _ in sel], labels)
         scores["confusion_matrix"] = scores.pop("confusion")
-        return scores | {"n_subjects": len({r["subject"] for r, _ in sel})}
+        return scores
 
     out = one([True] * len(rows))
     out["per_lighting"] = {lt: {k: v for k, v in one([r["lighting"] == lt for r in rows]).items()

@@ -191,13 +191,11 @@ def _classification_differences(run: Path, metrics: dict[str, Any]) -> Iterator[
 
 def _class_scores(rows: list[dict[str, str]], classes: list[str]) -> dict[str, Any]:
     """Top-1, UF1, UAR, the counts and the confusion matrix of the predictions ``rows`` over ``classes``,
-    as :func:`evface.tasks.classify.score` computes them (:func:`~evface.tasks.class_metrics.summarize`)."""
-    index = {c: i for i, c in enumerate(classes)}
-    matrix = class_metrics.confusion_matrix([index[r["label"]] for r in rows], [index[r["prediction"]] for r in rows],
-                                            len(classes))
-    scores = class_metrics.summarize(matrix, classes)
-    return {key: scores[key] for key in CLASSIFY_SCORES} | {
-        "n": scores["n"], "n_subjects": len({r["subject"] for r in rows}), "confusion_matrix": scores["confusion"]}
+    as :func:`evface.tasks.classify.score` computes them (:func:`~evface.tasks.class_metrics.clip_scores`)."""
+    scores = class_metrics.clip_scores(class_metrics.indices_of([r["label"] for r in rows], classes),
+                                       class_metrics.indices_of([r["prediction"] for r in rows], classes),
+                                       [r["subject"] for r in rows], classes)
+    return {key: scores[key] for key in CLASSIFY_SCORES + COUNTS} | {"confusion_matrix": scores["confusion"]}
 
 
 # --------------------------------------------------------------------------- reconstruction

@@ -384,3 +384,68 @@ def summarize(cm: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
             for i, lab in enumerate(labels)
         },
     }
+
+
+def indices_of(names: Sequence[str], labels: Sequence[str]) -> np.ndarray:
+    """Each class name's index in ``labels``: the class indices :func:`confusion_matrix` counts.
+
+    Parameters
+    ----------
+    names : sequence of str
+        One class name per clip (its label, or its prediction).
+    labels : sequence of str
+        The class names, in the confusion matrix's order.
+
+    Returns
+    -------
+    ndarray of int64, shape (len(names),)
+
+    Raises
+    ------
+    ParameterError
+        Naming the first name that is not one of ``labels``.
+
+    Examples
+    --------
+    >>> indices_of(["AU4", "AU12", "AU4"], ["AU4", "AU12"]).tolist()
+    [0, 1, 0]
+    >>> indices_of(["AU9"], ["AU4", "AU12"])
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: class 'AU9' is not one of the labels ['AU4', 'AU12']
+    """
+    index = {label: i for i, label in enumerate(labels)}
+    unknown = [name for name in names if name not in index]
+    if unknown:
+        raise ParameterError(f"class {unknown[0]!r} is not one of the labels {list(labels)!r:.200}")
+    return np.array([index[name] for name in names], dtype=np.int64)
+
+
+def clip_scores(y_true: Sequence[int] | np.ndarray, y_pred: Sequence[int] | np.ndarray,
+                subjects: Sequence[str] | np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
+    """The scores and counts ``metrics.json`` gives of some clips (all of them, or one lighting's):
+    :func:`summarize` of their confusion matrix, with ``n_subjects``, the subjects they are of.
+
+    Parameters
+    ----------
+    y_true, y_pred : sequence or ndarray of int
+        Each clip's true and predicted class index in ``labels`` (:func:`indices_of` gives them of names).
+    subjects : sequence or ndarray
+        Each clip's subject.
+    labels : sequence of str
+        The class names.
+
+    Returns
+    -------
+    dict
+        :func:`summarize`'s keys (the matrix as ``confusion``), then ``n_subjects``.
+
+    Examples
+    --------
+    >>> s = clip_scores([0, 1, 1], [0, 1, 0], ["s1", "s1", "s2"], ["AU4", "AU12"])
+    >>> s["top1"], s["n"], s["n_subjects"], s["confusion"]
+    (0.6666666666666666, 3, 2, [[1, 0], [1, 1]])
+    """
+    scores = summarize(confusion_matrix(y_true, y_pred, len(labels)), labels)
+    scores["n_subjects"] = len(set(np.asarray(subjects).tolist()))
+    return scores

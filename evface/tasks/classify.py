@@ -602,8 +602,7 @@ def score(y_true: np.ndarray, y_pred: np.ndarray, lighting: Sequence[str], subje
     trainings = seeds if seeds is not None and len(seeds[0]) > 1 else None  # several seeds
 
     def one(mask: np.ndarray) -> dict[str, Any]:
-        out = cm.summarize(cm.confusion_matrix(y_true[mask], y_pred[mask], len(labels)), labels)
-        out["n_subjects"] = len(set(groups[mask].tolist()))
+        out = cm.clip_scores(y_true[mask], y_pred[mask], groups[mask], labels)
         out["ci"] = (stats.bootstrap_interval(y_true[mask], y_pred[mask], groups[mask], len(labels))
                      if out["n_subjects"] > 1 else dict.fromkeys(stats.METRICS))  # one subject: no interval
         if trainings is not None and out["n_subjects"] > 1:
