@@ -24,7 +24,7 @@ import numpy as np
 
 from evface.errors import DatasetError, EvfaceError, where
 from evface.tasks.image_metrics import cluster_mean_interval
-from evface.tasks.recon_compare import read_scores
+from evface.tasks.recon_compare import at_apex, read_scores
 from evface.tasks.recon_eval import SCORES_CSV
 
 Sample = tuple[str, int]
@@ -39,7 +39,7 @@ def apex_differences(run: Path, a: str, b: str, area: str) -> dict[Sample, tuple
         raise DatasetError(where(run / SCORES_CSV, f"no method {', '.join(missing)}; choose --a and --b from "
                                  f"{', '.join(sorted(scores))}"))
     return {k: (r["subject"], r["lighting"], float(r[f"{area}_ssim"]) - float(scores[b][k][f"{area}_ssim"]))
-            for k, r in scores[a].items() if "apex" in r["phase"].split("+")}
+            for k, r in scores[a].items() if at_apex(r)}
 
 
 def intervals(diffs: dict[Sample, tuple[str, str, float]]) -> list[str]:
