@@ -220,6 +220,8 @@ def register(app: typer.Typer) -> None:
         writer = _copy_events(reader, source, dest, version=version, sensor=out_sensor, relative_time=relative_time,
                               force=force)
         terminal.console().print(_wrote_line(writer, source, dest), soft_wrap=True)
+        if reader.trigger_edges:  # was: dropped without a word, and `info --triggers` of OUT asked about the camera
+            terminal.warn(terminal.console(), _triggers_left(reader.trigger_edges, source, dest))
 
 
 def _check_info_input(file: Path, sensor: str | None) -> None:
@@ -417,3 +419,11 @@ def _wrote_line(writer: EventsFileWriter, source: Path, dest: Path) -> str:
     origin = (f"; times from the first event, which was at t={writer.origin_us:,} µs in {source.name}"
               if writer.origin_us else "")
     return f"wrote {counted(writer.count, 'event')} to {dest} ({writer.format}){origin}"
+
+
+def _triggers_left(edges: int, source: Path, dest: Path) -> str:
+    """The warning of ``evface convert`` whose IN holds external trigger edges, which no format
+    evface writes keeps: OUT holds the events alone."""
+    return (f"{source.name} holds {counted(edges, 'external trigger edge')}, which {dest.name} does not: evface "
+            f"converts events alone; keep {source.name} for `evface import session --sync NAME=trigger` and "
+            "`evface info --triggers`")

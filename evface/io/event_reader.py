@@ -33,7 +33,7 @@ from evface.checks import MAX_SENSOR_SIDE, as_flag, as_int, as_path, sensor_dims
 from evface.errors import EventsError, FormatError, ParameterError, counted, where
 from evface.events.core import EVENT_DTYPE, SensorSize, time_window
 from evface.io import evt as io_evt
-from evface.io.aedat4 import check_aedat4
+from evface.io.aedat4 import AEDAT_TRIGGERS, check_aedat4
 from evface.io.clip_reader import (clip_errors, event_counts, first_event_index, iter_clip_events, read_clip_meta,
                                    read_events)
 from evface.io.event_checks import (
@@ -108,6 +108,10 @@ class EventsFileReader:
     Attributes
     ----------
     path, format, sensor_size, sensor, known_count
+    trigger_edges : int
+        External trigger edges (EVT 2.0/3.0 ``EXT_TRIGGER`` words, AEDAT 4 trigger-track edges) met
+        while the events were decoded, counted as they pass; the events arrays hold none of them, so a
+        writer of these events drops them (``evface convert`` says so).
 
     Examples
     --------
@@ -153,6 +157,7 @@ class EventsFileReader:
         self._t0 = 0
         self._empty = False
         self._size_given = False
+        self.trigger_edges = 0
         self.sensor_size = self._open(sensor, None if sensor_size is None else sensor_dims(sensor_size))
 
     # -- opening: find the sensor size without decoding events
@@ -326,6 +331,8 @@ class EventsFileReader:
             if fmt in ("evt3", "evt2"):
                 with evt.Decoder(name, size, fmt) as decoder:
                     for packet in decoder:
+                        if "triggers" in packet:
+                            self.trigger_edges += len(packet["triggers"])
                         if "events" in packet:
                             yield times_within_int64(path, from_faery(packet["events"]), self._t0)
             elif fmt == "dat":
@@ -352,6 +359,8 @@ class EventsFileReader:
                     for track, packet in decoder:
                         if track.id == track_id and len(packet):
                             yield self._fixed(packet)
+                        elif track.data_type == "triggers" and len(packet):
+                            self.trigger_edges += int(np.isin(packet["source"], list(AEDAT_TRIGGERS)).sum())
 
     def _fixed(self, packet: np.ndarray, flip_y: bool = False) -> np.ndarray:
         """A faery DAT/ES/AEDAT4 packet as checked evface events, in one numba pass."""

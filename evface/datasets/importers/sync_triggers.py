@@ -23,7 +23,7 @@ import numpy as np
 
 from evface.datasets.importers.sync import SyncError, SyncResult
 from evface.errors import FormatError, ParameterError, where
-from evface.io.aedat4 import check_aedat4
+from evface.io.aedat4 import AEDAT_TRIGGERS, check_aedat4
 from evface.io.event_reader import EventsFileReader
 from evface.io.event_checks import refuse_lost_evt3_time
 from evface.io.formats import detect_format, read_prophesee_header
@@ -89,20 +89,14 @@ def read_triggers(path: str | Path, sensor_size: tuple[int, int] | None = None) 
     return out[np.argsort(out["t"], kind="stable")]
 
 
-_AEDAT_TRIGGERS = {1: (0, True), 2: (0, False), 3: (0, True), 4: (1, True), 5: (1, False)}
-"""AEDAT4 trigger types (dv ``TriggerType``) kept: external input rising edge / falling edge / pulse
-(channel 0), external generator rising / falling edge (channel 1). Timestamp resets and APS frame
-or exposure markers are dropped."""
-
-
 def _aedat_triggers(packet: np.ndarray) -> np.ndarray:
     """AEDAT4 trigger packets (``t``, ``source`` = dv TriggerType) as TRIGGER_DTYPE."""
     source = packet["source"].astype(np.int64)
-    keep = np.isin(source, list(_AEDAT_TRIGGERS))
+    keep = np.isin(source, list(AEDAT_TRIGGERS))
     out = np.zeros(int(keep.sum()), dtype=TRIGGER_DTYPE)
     out["t"] = packet["t"][keep]
-    out["channel"] = [_AEDAT_TRIGGERS[int(s)][0] for s in source[keep]]
-    out["rising"] = [_AEDAT_TRIGGERS[int(s)][1] for s in source[keep]]
+    out["channel"] = [AEDAT_TRIGGERS[int(s)][0] for s in source[keep]]
+    out["rising"] = [AEDAT_TRIGGERS[int(s)][1] for s in source[keep]]
     return out
 
 

@@ -1,0 +1,90 @@
+"""Real recordings converted and read as a researcher does with an EVK4 or a DAVIS346 and a
+webcam: what a conversion keeps and what it says it drops (docs/file-formats.md). The events are
+those of ``../shared/real-events`` where a test needs a real stream; those tests skip without that
+folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from import_fixtures import write_evt3
+
+from evface.cli import main
+from evface.io.event_reader import EventsFileReader, read_events_file
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "real-events"
+
+
+def _real(name: str) -> Path:
+    path = REAL / name
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    return path
+
+
+def _aedat4_with_triggers(path: Path, events: np.ndarray, size: tuple[int, int]) -> None:
+    """An AEDAT 4 file as DV writes one with its trigger input on: an event track and a TRIG
+    track of 4 edges, a timestamp reset and an APS exposure marker (no edges)."""
+    import faery  # lazy: faery's encoder, for this fixture only
+    from faery import aedat  # lazy: as above
+
+    attr = aedat.DescriptionAttribute
+
+    def track(i: int, name: str, ident: str, sides: tuple[int, int] | None = None) -> object:
+        info = [aedat.DescriptionNode("info", None, {"sizeX": attr("int", sides[0]), "sizeY": attr("int", sides[1]),
+                                                     "source": attr("string", "DAVIS346")}, [])] if sides else []
+        return aedat.DescriptionNode(str(i), None, {"compression": attr("string", "LZ4"),
+                                                    "originalOutputName": attr("string", name),
+                                                    "typeIdentifier": attr("string", ident)}, info)
+
+    desc = [aedat.DescriptionNode("outInfo", None, {}, [track(0, "events", "EVTS", size), track(1, "triggers", "TRIG")])]
+    ev = np.zeros(events.size, dtype=faery.EVENTS_DTYPE)
+    ev["t"], ev["x"], ev["y"], ev["on"] = events["t"], events["x"], events["y"], events["p"] > 0
+    trig = np.zeros(6, dtype=[("t", "<u8"), ("source", "u1")])
+    t0 = int(events["t"][0])
+    trig["t"], trig["source"] = [t0, t0 + 5, t0 + 9, t0 + 12, t0 + 20, t0 + 30], [1, 2, 0, 4, 6, 3]
+    with aedat.Encoder(path, desc, aedat.LZ4_DEFAULT) as enc:
+        enc.write(0, ev)
+        enc.write(1, trig)
+
+
+@pytest.mark.parametrize("out_name", ["o.h5", "o.raw", "o.aedat4", "o.csv"])
+def test_convert_says_it_drops_the_trigger_edges_of_a_real_recording(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                      out_name: str) -> None:
+    """The first 20,000 events of the real Gen3 recording with 3 trigger edges (an RGB camera's
+    strobe on the EVK4's trigger input) converted: OUT holds the events alone, and convert now says
+    the edges are not in OUT (was: dropped without a word; `info --triggers` of OUT then asked whether
+    the camera's trigger input was enabled, and `import session --sync trigger` found no pulse)."""
+    events, size = read_events_file(_real("faery_evt2.raw"))
+    events = events[:20_000].copy()
+    events["t"] -= events["t"][0]  # the fixture's EVT 3.0 writer holds times below 2^24 µs
+    trig = np.zeros(3, dtype=[("t", "<i8"), ("channel", "u1"), ("rising", "?")])
+    trig["t"], trig["rising"] = [100, 2_000, 3_900], [True, False, True]
+    source = tmp_path / "evk4.raw"
+    write_evt3(source, events, size, trig)
+    assert main(["convert", str(source), str(tmp_path / out_name)]) == 0
+    err = capsys.readouterr().err
+    assert "wrote 20,000 events" in err
+    assert (f"warning: evk4.raw holds 3 external trigger edges, which {out_name} does not: evface converts events "
+            "alone; keep evk4.raw for `evface import session --sync NAME=trigger`") in " ".join(err.split())
+    back, _ = read_events_file(tmp_path / out_name)
+    assert np.array_equal(back, events)  # the events themselves are kept exactly
+
+
+def test_convert_says_it_drops_the_trigger_edges_of_an_aedat4_file(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A DV recording (the real DVXplorer events) with a trigger track: its 4 edges (types 1-5;
+    a timestamp reset and an APS marker are none) are counted as the events are read, in the same
+    pass, and named by convert; a file without trigger edges (the real one: its TRIG stream is
+    empty) converts without the line."""
+    events, size = read_events_file(_real("tonic_sample.aedat4"))
+    source = tmp_path / "dv.aedat4"
+    _aedat4_with_triggers(source, events[:5_000], size)
+    reader = EventsFileReader(source)
+    assert sum(chunk.size for chunk in reader) == 5_000 and reader.trigger_edges == 4
+    assert main(["convert", str(source), str(tmp_path / "o.raw")]) == 0
+    assert "dv.aedat4 holds 4 external trigger edges, which o.raw does not" in " ".join(capsys.readouterr().err.split())
+    assert main(["convert", str(_real("tonic_sample.aedat4")), str(tmp_path / "plain.raw")]) == 0
+    assert "trigger" not in capsys.readouterr().err
