@@ -24,30 +24,40 @@ def _real(name: str) -> Path:
     return path
 
 
-def _aedat4_with_triggers(path: Path, events: np.ndarray, size: tuple[int, int]) -> None:
-    """An AEDAT 4 file as DV writes one with its trigger input on: an event track and a TRIG
-    track of 4 edges, a timestamp reset and an APS exposure marker (no edges)."""
+def _aedat4(path: Path, tracks: list[tuple[np.ndarray, tuple[int, int] | None]]) -> None:
+    """An AEDAT 4 file as DV writes one: a track per entry, an event track of those events on a
+    sensor of that size, or (size None) a TRIG track of those trigger records."""
     import faery  # lazy: faery's encoder, for this fixture only
     from faery import aedat  # lazy: as above
 
     attr = aedat.DescriptionAttribute
 
-    def track(i: int, name: str, ident: str, sides: tuple[int, int] | None = None) -> object:
+    def track(i: int, sides: tuple[int, int] | None) -> object:
         info = [aedat.DescriptionNode("info", None, {"sizeX": attr("int", sides[0]), "sizeY": attr("int", sides[1]),
                                                      "source": attr("string", "DAVIS346")}, [])] if sides else []
-        return aedat.DescriptionNode(str(i), None, {"compression": attr("string", "LZ4"),
-                                                    "originalOutputName": attr("string", name),
-                                                    "typeIdentifier": attr("string", ident)}, info)
+        return aedat.DescriptionNode(str(i), None, {
+            "compression": attr("string", "LZ4"),
+            "originalOutputName": attr("string", f"events_{i}" if sides else "triggers"),
+            "typeIdentifier": attr("string", "EVTS" if sides else "TRIG")}, info)
 
-    desc = [aedat.DescriptionNode("outInfo", None, {}, [track(0, "events", "EVTS", size), track(1, "triggers", "TRIG")])]
-    ev = np.zeros(events.size, dtype=faery.EVENTS_DTYPE)
-    ev["t"], ev["x"], ev["y"], ev["on"] = events["t"], events["x"], events["y"], events["p"] > 0
+    desc = [aedat.DescriptionNode("outInfo", None, {}, [track(i, sides) for i, (_, sides) in enumerate(tracks)])]
+    with aedat.Encoder(path, desc, aedat.LZ4_DEFAULT) as enc:
+        for i, (records, sides) in enumerate(tracks):
+            if sides is None:
+                enc.write(i, records)
+                continue
+            ev = np.zeros(records.size, dtype=faery.EVENTS_DTYPE)
+            ev["t"], ev["x"], ev["y"], ev["on"] = records["t"], records["x"], records["y"], records["p"] > 0
+            enc.write(i, ev)
+
+
+def _aedat4_with_triggers(path: Path, events: np.ndarray, size: tuple[int, int]) -> None:
+    """An AEDAT 4 file as DV writes one with its trigger input on: an event track and a TRIG
+    track of 4 edges, a timestamp reset and an APS exposure marker (no edges)."""
     trig = np.zeros(6, dtype=[("t", "<u8"), ("source", "u1")])
     t0 = int(events["t"][0])
     trig["t"], trig["source"] = [t0, t0 + 5, t0 + 9, t0 + 12, t0 + 20, t0 + 30], [1, 2, 0, 4, 6, 3]
-    with aedat.Encoder(path, desc, aedat.LZ4_DEFAULT) as enc:
-        enc.write(0, ev)
-        enc.write(1, trig)
+    _aedat4(path, [(events, size), (trig, None)])
 
 
 @pytest.mark.parametrize("out_name", ["o.h5", "o.raw", "o.aedat4", "o.csv"])
@@ -88,3 +98,30 @@ def test_convert_says_it_drops_the_trigger_edges_of_an_aedat4_file(tmp_path: Pat
     assert "dv.aedat4 holds 4 external trigger edges, which o.raw does not" in " ".join(capsys.readouterr().err.split())
     assert main(["convert", str(_real("tonic_sample.aedat4")), str(tmp_path / "plain.raw")]) == 0
     assert "trigger" not in capsys.readouterr().err
+
+
+def test_an_aedat4_file_of_two_event_tracks_is_read_by_the_track_chosen(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """A stereo rig recorded by DV in one file: the real DVXplorer events (320x240) as stream 0 and
+    the real Gen3 ones (640x480) as stream 1. Without a choice `info`, `convert` and any reader (so
+    `import session --events`) refuse it naming the tracks and `--sensor` (was: stream 0 read, the
+    second camera's 30,000 events dropped without a word: `info` counted 111,954 events, `convert`
+    wrote them alone); `--sensor 1` (`sensor="1"`) reads the second camera's events exactly."""
+    dv, dv_size = read_events_file(_real("tonic_sample.aedat4"))
+    gen3, gen3_size = read_events_file(_real("faery_evt2.raw"))
+    gen3 = gen3[:30_000].copy()
+    stereo = tmp_path / "stereo.aedat4"
+    _aedat4(stereo, [(dv, dv_size), (gen3, gen3_size)])
+    assert main(["info", str(stereo)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert ("stereo.aedat4: holds 2 event tracks, one camera each (a stereo rig DV recorded in one file): stream 0 "
+            "(320x240), stream 1 (640x480); evface reads one: choose it with --sensor 0 or --sensor 1") in err
+    assert main(["convert", str(stereo), str(tmp_path / "o.h5")]) == 2 and not (tmp_path / "o.h5").exists()
+    capsys.readouterr()
+    assert main(["convert", str(stereo), str(tmp_path / "cam1.h5"), "--sensor", "1"]) == 0
+    back, size = read_events_file(tmp_path / "cam1.h5", sensor="events")
+    assert size == gen3_size and np.array_equal(back, gen3)
+    first, size = read_events_file(stereo, sensor="0")
+    assert size == dv_size and np.array_equal(first, dv)
+    assert main(["info", str(stereo), "--sensor", "2", "--json"]) == 2
+    assert "no event track '2' in this AEDAT 4 file" in capsys.readouterr().err

@@ -90,7 +90,9 @@ class EventsFileReader:
         chunks are whatever the decoder produces.
     sensor : str, optional
         For a clip file: which sensor (needed when it has several); a name, anything else a
-        :class:`~evface.errors.ParameterError`.
+        :class:`~evface.errors.ParameterError`. For an AEDAT 4 file: which event track, by its
+        stream id (``"1"``; needed when it has several, one camera each, as DV records a stereo
+        rig in one file).
     sensor_size : tuple of int, optional
         ``(width, height)``, for files whose header gives no size (headerless CSV, DAT or ``.raw``); it takes the place
         of the size a Prophesee header's camera plugin implies (:data:`~evface.io.formats.PLUGIN_SIZES`),
@@ -157,6 +159,7 @@ class EventsFileReader:
         self._t0 = 0
         self._empty = False
         self._size_given = False
+        self._aedat_track = 0  # an AEDAT 4 file's event track: _open_aedat4_track chooses it
         self.trigger_edges = 0
         self.sensor_size = self._open(sensor, None if sensor_size is None else sensor_dims(sensor_size))
 
@@ -166,8 +169,8 @@ class EventsFileReader:
         if fmt == "clip":
             with clip_errors(path):
                 return agreeing_sensor_size(path, self._open_clip(sensor), fallback)
-        if sensor is not None:
-            raise FormatError(where(path, f"sensor={sensor!r} applies to clip files only, not to {fmt}"))
+        if sensor is not None and fmt != "aedat4":
+            raise FormatError(where(path, f"sensor={sensor!r} applies to clip files only (and AEDAT 4 event tracks), not to {fmt}"))
         if fmt in EVT_VERSIONS or fmt == "dat":
             self._header, self._header_length = read_prophesee_header(path)
             self._t0 = header_t0(path, self._header)
@@ -195,7 +198,8 @@ class EventsFileReader:
             with faery_errors(path):
                 from faery.file_decoder import Decoder  # lazy: faery (a native extension) only where a file of its formats is read
 
-                size = tuple(Decoder(faery_name(path, fmt), file_type="aedat" if fmt == "aedat4" else fmt).dimensions())
+                size = (self._open_aedat4_track(sensor) if fmt == "aedat4"
+                        else tuple(Decoder(faery_name(path, fmt), file_type=fmt).dimensions()))
             size = agreeing_sensor_size(path, size, fallback)
         if size is None:
             raise FormatError(where(path, f"the header gives no sensor size; {SIZE_HINT}"))
@@ -204,6 +208,32 @@ class EventsFileReader:
             raise FormatError(where(path, f"invalid sensor size {width}x{height} in the header (each side from 1 to "
                                           f"{MAX_SENSOR_SIDE}): a corrupt header"))
         return (width, height)
+
+    def _open_aedat4_track(self, sensor: str | None) -> SensorSize:
+        """The size of the AEDAT 4 event track this reader reads: the file's only one, or the one
+        ``sensor`` names by its stream id; a file of several without ``sensor`` is refused naming
+        them (was: the first read, the others' events dropped without a word)."""
+        from faery import aedat  # lazy: as _open's Decoder
+
+        path = self.path
+        with aedat.Decoder(faery_name(path, self.format)) as decoder:
+            tracks = [track for track in decoder.tracks() if track.data_type == "events"]
+        if not tracks:
+            raise FormatError(where(path, "the AEDAT4 file has no event track"))
+        listed = ", ".join(f"stream {t.id} ({t.dimensions[0]}x{t.dimensions[1]})" for t in tracks)
+        if sensor is None and len(tracks) > 1:
+            ids = [str(t.id) for t in tracks]
+            raise FormatError(where(path, f"holds {len(tracks)} event tracks, one camera each (a stereo rig DV recorded "
+                                          f"in one file): {listed}; evface reads one: choose it with --sensor "
+                                          f"{' or --sensor '.join(ids)} (sensor='{ids[-1]}' from Python); for import "
+                                          f"session, which takes one file a camera, first `evface convert {path.name} "
+                                          f"cam{ids[-1]}.aedat4 --sensor {ids[-1]}`"))
+        track = tracks[0] if sensor is None else next((t for t in tracks if str(t.id) == sensor), None)
+        if track is None:
+            raise FormatError(where(path, f"no event track {sensor!r} in this AEDAT 4 file (--sensor ID, sensor=ID: "
+                                          f"its event tracks are {listed})"))
+        self._aedat_track = track.id
+        return (int(track.dimensions[0]), int(track.dimensions[1]))
 
     def _open_clip(self, sensor: str | None) -> SensorSize:
         meta = read_clip_meta(self.path)
@@ -353,11 +383,8 @@ class EventsFileReader:
                 check_event_stream_end(path)
             elif fmt == "aedat4":
                 with aedat.Decoder(name) as decoder:
-                    track_id = next((t.id for t in decoder.tracks() if t.data_type == "events"), None)
-                    if track_id is None:
-                        raise FormatError(where(path, "the AEDAT4 file has no event track"))
                     for track, packet in decoder:
-                        if track.id == track_id and len(packet):
+                        if track.id == self._aedat_track and len(packet):
                             yield self._fixed(packet)
                         elif track.data_type == "triggers" and len(packet):
                             self.trigger_edges += int(np.isin(packet["source"], list(AEDAT_TRIGGERS)).sum())
