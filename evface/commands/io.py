@@ -37,7 +37,7 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
 CHUNK_EVENTS = 1 << 20
 """The events of each chunk ``convert`` streams when no ``--chunk-us`` is given."""
 
-TRIGGER_FORMATS = ("evt2", "evt3", "aedat4")
+TRIGGER_FORMATS = ("evt2", "evt2.1", "evt3", "aedat4")
 """The formats whose external trigger events evface reads (:func:`~evface.datasets.importers.sync_triggers.read_triggers`)."""
 
 

@@ -404,30 +404,56 @@ class EventsFileReader:
             self._decoded_count += events.size
         return events
 
+    def evt21_trigger_edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The external trigger edges of an EVT 2.1 file (``EXT_TRIGGER`` words,
+        :func:`~evface.io.evt.evt21_triggers`), on the events' clock (the header's ``t0`` added), in
+        one pass over its words, as faery gives those of EVT 2.0 and 3.0 files.
+
+        Returns
+        -------
+        t : ndarray of int64
+            Each edge's time in µs, in file order.
+        channel : ndarray of uint8
+            Its trigger input.
+        rising : ndarray of bool
+            True for a rising edge.
+        """
+        if self.format != "evt2.1":
+            raise FormatError(where(self.path, f"is {self.format}, not EVT 2.1"))
+        state = np.zeros(2, np.int64)
+        parts = [io_evt.evt21_triggers(words, state) for words in self._evt21_words()]
+        t, channel, rising = (np.concatenate([p[k] for p in parts]) if parts else np.zeros(0, dtype)
+                              for k, dtype in enumerate((np.int64, np.uint8, bool)))
+        return t + self._t0, channel, rising
+
+    def _evt21_words(self) -> Iterator[np.ndarray]:
+        """The words of an EVT 2.1 file's body in blocks of :data:`_EVT21_BLOCK_WORDS`, as uint64 in the
+        bit order OpenEB documents (the halves of a ``% endianness legacy`` file's words swapped)."""
+        legacy = self._header.get("endianness", "").lower() == "legacy"
+        if self._empty:
+            return
+        with open(self.path, "rb") as f:
+            f.seek(self._header_length)
+            while raw := f.read(8 * _EVT21_BLOCK_WORDS):
+                words = np.frombuffer(raw, dtype="<u8")
+                yield (words << np.uint64(32)) | (words >> np.uint64(32)) if legacy else words
+
     def _evt21_chunks(self) -> Iterator[np.ndarray]:
         path = self.path
-        legacy = self._header.get("endianness", "").lower() == "legacy"
         state = io_evt.evt21_new_decoder_state()
         count = 0
-        with open(path, "rb") as f:
-            f.seek(self._header_length)
-            while True:
-                raw = f.read(8 * _EVT21_BLOCK_WORDS)
-                if not raw:
-                    return
-                words = np.frombuffer(raw, dtype="<u8")
-                if legacy:
-                    words = (words << np.uint64(32)) | (words >> np.uint64(32))
-                events, outside = io_evt.evt21_decode(words, state, self.sensor_size, EVENT_DTYPE)
-                if self._t0:
-                    events["t"] += self._t0
-                    times_within_int64(path, events, self._t0)
-                if outside is not None:
-                    (t, x, y), (width, height) = outside, self.sensor_size
-                    raise FormatError(where(path, f"event {count + events.size} at t={t + self._t0} µs (x={x}, y={y}) "
-                                                  f"lies outside the {width}x{height} sensor: corrupt EVT2.1 data"))
-                count += events.size
-                yield events
+        for words in self._evt21_words():
+            self.trigger_edges += int(np.count_nonzero((words >> np.uint64(60)) == io_evt.EVT21_TRIGGER))
+            events, outside = io_evt.evt21_decode(words, state, self.sensor_size, EVENT_DTYPE)
+            if self._t0:
+                events["t"] += self._t0
+                times_within_int64(path, events, self._t0)
+            if outside is not None:
+                (t, x, y), (width, height) = outside, self.sensor_size
+                raise FormatError(where(path, f"event {count + events.size} at t={t + self._t0} µs (x={x}, y={y}) "
+                                              f"lies outside the {width}x{height} sensor: corrupt EVT2.1 data"))
+            count += events.size
+            yield events
 
     def _csv_chunks(self) -> Iterator[np.ndarray]:
         """CSV rows ``t,x,y,on`` (on: 1/0 or 1/-1), parsed here: faery's CSV decoder silently

@@ -336,6 +336,55 @@ def evt21_new_decoder_state() -> np.ndarray:
     return np.array([0, 0, 0, 0, 0, 0], dtype=np.int64)
 
 
+EVT21_TRIGGER = 0xA
+"""The EVT 2.1 word type of an external trigger edge (``EXT_TRIGGER``: time low in bits 59..54, channel
+id in 44..40, edge in 32; OpenEB's ``Evt21Raw::Event_EXT_TRIGGER``)."""
+
+
+def evt21_triggers(words: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The external trigger edges of a block of EVT 2.1 words, their times built from the time-high
+    words as :func:`evt21_decode` builds the events' (without the header's ``t0``).
+
+    Parameters
+    ----------
+    words : ndarray of uint64
+        The next block of the stream (legacy word halves already swapped).
+    state : ndarray of int64
+        ``[time-high, wraps]`` before the block (``[0, 0]`` before the first); updated in place.
+
+    Returns
+    -------
+    t : ndarray of int64
+        Each edge's time in µs.
+    channel : ndarray of uint8
+        Its trigger input (0 to 31).
+    rising : ndarray of bool
+        True for a rising edge.
+
+    Examples
+    --------
+    >>> th = (np.uint64(8) << np.uint64(60)) | (np.uint64(2) << np.uint64(32))  # time high 2: 128 µs
+    >>> edge = (np.uint64(0xA) << np.uint64(60)) | (np.uint64(5) << np.uint64(54)) | (np.uint64(1) << np.uint64(40))
+    >>> t, channel, rising = evt21_triggers(np.array([th, edge | np.uint64(1 << 32)], np.uint64), np.zeros(2, np.int64))
+    >>> t.tolist(), channel.tolist(), rising.tolist()
+    ([133], [1], [True])
+    """
+    kind = words >> np.uint64(60)
+    at = np.flatnonzero(kind == EVT21_TRIGGER)
+    highs = np.flatnonzero(kind == 8)
+    values = ((words[highs] >> np.uint64(32)) & np.uint64(0xFFFFFFF)).astype(np.int64)
+    wraps = state[1] + np.cumsum(values < np.concatenate([state[:1], values[:-1]]))  # a time high going back wraps
+    last = np.searchsorted(highs, at) - 1  # the time-high word before each edge (-1: the block's state)
+    high = np.concatenate([state[:1], values])[last + 1]
+    wrap = np.concatenate([state[1:2], wraps])[last + 1]
+    edges = words[at]
+    t = (wrap << 34) + (high << 6) + ((edges >> np.uint64(54)) & np.uint64(63)).astype(np.int64)
+    if highs.size:
+        state[0], state[1] = values[-1], wraps[-1]
+    return (t, ((edges >> np.uint64(40)) & np.uint64(31)).astype(np.uint8),
+            ((edges >> np.uint64(32)) & np.uint64(1)).astype(bool))
+
+
 @cached_jit()
 def scan_events(t, x, y, p, previous_t):
     """One pass over a chunk: (index of the first event earlier than its predecessor, or -1; the

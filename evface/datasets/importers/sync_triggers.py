@@ -37,10 +37,11 @@ TRIGGER_DTYPE = np.dtype([("t", "<i8"), ("channel", "u1"), ("rising", "?")])
 
 
 def read_triggers(path: str | Path, sensor_size: tuple[int, int] | None = None) -> np.ndarray:
-    """External trigger events of an event file (``.raw`` EVT2/EVT3 or ``.aedat4``).
+    """External trigger events of an event file (``.raw`` EVT2/EVT2.1/EVT3 or ``.aedat4``).
 
-    Other formats (and EVT 2.1, which faery 0.7.1 cannot decode; evface decodes its CD events
-    itself but not its trigger words) give an empty array. ``sensor_size`` is for a ``.raw``
+    ``.raw`` EVT 2.1 too: evface decodes its words itself, faery 0.7.1 having no EVT 2.1 (until
+    2026-12-07 its trigger words were skipped, so an EVT 2.1 recording's pulses were "none"). Other
+    formats give an empty array. ``sensor_size`` is for a ``.raw``
     header without a size line; by default it is what evface's reader infers (the plugin name).
 
     Returns
@@ -68,6 +69,11 @@ def read_triggers(path: str | Path, sensor_size: tuple[int, int] | None = None) 
                         out["channel"] = trig["source"] if "source" in trig.dtype.names else trig["id"]
                         out["rising"] = trig["rising"]
                         chunks.append(out)
+        elif fmt == "evt2.1":
+            t, channel, rising = EventsFileReader(path, sensor_size=sensor_size).evt21_trigger_edges()
+            out = np.empty(t.size, dtype=TRIGGER_DTYPE)
+            out["t"], out["channel"], out["rising"] = t, channel, rising
+            chunks.append(out)
         elif fmt == "aedat4":
             from faery import aedat  # lazy: faery only where a file of its formats is read
 
