@@ -443,8 +443,8 @@ class EventsFileReader:
         state = io_evt.evt21_new_decoder_state()
         count = 0
         for words in self._evt21_words():
-            self.trigger_edges += int(np.count_nonzero((words >> np.uint64(60)) == io_evt.EVT21_TRIGGER))
             events, outside = io_evt.evt21_decode(words, state, self.sensor_size, EVENT_DTYPE)
+            self.trigger_edges = int(state[6])  # its EXT_TRIGGER words, counted as the words are decoded
             if self._t0:
                 events["t"] += self._t0
                 times_within_int64(path, events, self._t0)

@@ -238,11 +238,12 @@ def _evt21_decode(words, state, width, height, out_t, out_x, out_y, out_p, write
     """Count or decode events of EVT2.1 words.
 
     ``state`` = [time-high (28-bit value as read), wrap count, last t, 1 after an event outside the
-    sensor (then its t, x and y are the last three), x, y].
+    sensor (then its t, x and y are the last three), x, y, external trigger words met so far].
     """
     th = state[0]
     wraps = state[1]
     last_t = state[2]
+    triggers = 0
     n = 0
     for i in range(words.shape[0]):
         w = words[i]
@@ -277,10 +278,13 @@ def _evt21_decode(words, state, width, height, out_t, out_x, out_y, out_p, write
             if new_th < th:
                 wraps += 1
             th = new_th
+        elif kind == 0xA:
+            triggers += 1
     if write:
         state[0] = th
         state[1] = wraps
         state[2] = last_t
+        state[6] += triggers
     return n
 
 
@@ -330,10 +334,10 @@ def evt21_new_decoder_state() -> np.ndarray:
 
     Examples
     --------
-    >>> evt21_new_decoder_state().tolist()  # time-high, wraps, last t, outside the sensor (no), its x, y
-    [0, 0, 0, 0, 0, 0]
+    >>> evt21_new_decoder_state().tolist()  # time-high, wraps, last t, outside the sensor (no), its x, y, triggers
+    [0, 0, 0, 0, 0, 0, 0]
     """
-    return np.array([0, 0, 0, 0, 0, 0], dtype=np.int64)
+    return np.array([0, 0, 0, 0, 0, 0, 0], dtype=np.int64)
 
 
 EVT21_TRIGGER = 0xA
