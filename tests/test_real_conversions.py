@@ -183,3 +183,38 @@ def test_the_trigger_edges_of_an_evt21_recording_are_read(tmp_path: Path, capsys
         (0, 3, 2, t0), (1, 1, 1, t0 + 5_000)]
     assert main(["convert", str(source), str(tmp_path / "o.h5")]) == 0
     assert "evk4.raw holds 7 external trigger edges, which o.h5 does not" in " ".join(capsys.readouterr().err.split())
+
+
+@pytest.mark.parametrize("lines, says", [
+    (b"% format EVT2;width=640\n", "the header's size line '% format EVT2;width=640' states no WIDTHxHEIGHT"),
+    (b"% geometry 1280x720\n% format EVT2;width=640;height=480\n",
+     "the header states the sensor size 1280x720 ('% geometry 1280x720') and 640x480 ('% format "
+     "EVT2;width=640;height=480'), which disagree"),
+])
+def test_a_header_whose_size_lines_give_no_one_size_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                             lines: bytes, says: str) -> None:
+    """The real Gen3 recording's 2020 header (plugin name, no size line) edited by hand: a size line
+    evface cannot read, or two that disagree, is named with `--sensor-size` (was: the unreadable line
+    taken for none and the plugin's 640x480 used without a word; of two sizes the last line's, 1280x720,
+    without a word); with `--sensor-size 640x480` the events read exactly."""
+    real = _real("faery_evt2.raw").read_bytes()
+    edited = tmp_path / "edited.raw"
+    edited.write_bytes(real.replace(b"% evt 2.0\n", b"% evt 2.0\n" + lines, 1))
+    assert main(["info", str(edited)]) == 2
+    assert f"edited.raw: {says}; give the sensor's size with --sensor-size WxH" in " ".join(capsys.readouterr().err.split())
+    assert main(["convert", str(edited), str(tmp_path / "o.h5"), "--sensor-size", "640x480"]) == 0
+    back, size = read_events_file(tmp_path / "o.h5")
+    events, _ = read_events_file(_real("faery_evt2.raw"))
+    assert size == (640, 480) and np.array_equal(back, events)
+
+
+def test_a_geometry_line_in_capitals_or_with_spaces_is_read(tmp_path: Path) -> None:
+    """`% geometry 640X480` and `% geometry 640 x 480` (headers typed or edited by hand) in the real
+    Gen3 recording, its plugin line removed: read as 640x480 (was: "the header gives no sensor size")."""
+    real = _real("faery_evt2.raw").read_bytes().replace(b"% plugin_name hal_plugin_gen3_fx3\n", b"", 1)
+    events, _ = read_events_file(_real("faery_evt2.raw"))
+    for line in (b"% geometry 640X480\n", b"% geometry 640 x 480\n"):
+        edited = tmp_path / "edited.raw"
+        edited.write_bytes(real.replace(b"% evt 2.0\n", b"% evt 2.0\n" + line, 1))
+        back, size = read_events_file(edited)
+        assert size == (640, 480) and np.array_equal(back, events)

@@ -174,6 +174,9 @@ class EventsFileReader:
         if fmt in EVT_VERSIONS or fmt == "dat":
             self._header, self._header_length = read_prophesee_header(path)
             self._t0 = header_t0(path, self._header)
+            if "size_problem" in self._header and fallback is None:  # was: read as no size line, or the last one's
+                raise FormatError(where(path, f"{self._header['size_problem']}; give the sensor's size with "
+                                              f"--sensor-size WxH (sensor_size=(width, height) from Python)"))
             header_size = agreeing_sensor_size(path, prophesee_header_size(self._header), fallback)
             size = header_size or fallback or plugin_sensor_size(self._header)  # the camera plugin's size: a guess
             self._size_given = header_size is None and fallback is not None
