@@ -223,8 +223,9 @@ def register(app: typer.Typer) -> None:
         writer = _copy_events(reader, source, dest, version=version, sensor=out_sensor, relative_time=relative_time,
                               force=force)
         terminal.console().print(_wrote_line(writer, source, dest), soft_wrap=True)
-        if reader.trigger_edges:  # was: dropped without a word, and `info --triggers` of OUT asked about the camera
-            terminal.warn(terminal.console(), _triggers_left(reader.trigger_edges, source, dest))
+        left = _left_out(reader, source, dest)
+        if left:  # was: dropped without a word, and `info --triggers` of OUT asked about the camera
+            terminal.warn(terminal.console(), left)
 
 
 def _check_info_input(file: Path, sensor: str | None) -> None:
@@ -427,9 +428,15 @@ def _wrote_line(writer: EventsFileWriter, source: Path, dest: Path) -> str:
     return f"wrote {counted(writer.count, 'event')} to {dest} ({writer.format}){origin}"
 
 
-def _triggers_left(edges: int, source: Path, dest: Path) -> str:
-    """The warning of ``evface convert`` whose IN holds external trigger edges, which no format
-    evface writes keeps: OUT holds the events alone."""
-    return (f"{source.name} holds {counted(edges, 'external trigger edge')}, which {dest.name} does not: evface "
-            f"converts events alone; keep {source.name} for `evface import session --sync NAME=trigger` and "
-            "`evface info --triggers`")
+def _left_out(reader: EventsFileReader, source: Path, dest: Path) -> str:
+    """The warning of ``evface convert`` whose IN holds external trigger edges, IMU samples or APS
+    frames (an AEDAT 4 file's other tracks), which no format evface writes keeps: OUT holds the events
+    alone; ``""`` where IN holds none."""
+    held = [counted(n, what) for n, what in ((reader.trigger_edges, "external trigger edge"),
+                                             (reader.imu_samples, "IMU sample"), (reader.frames, "APS frame")) if n]
+    if not held:
+        return ""
+    keep = (f"; keep {source.name} for `evface import session --sync NAME=trigger` and `evface info --triggers`"
+            if reader.trigger_edges else "")
+    listed = held[0] if len(held) == 1 else f"{', '.join(held[:-1])} and {held[-1]}"
+    return f"{source.name} holds {listed}, which {dest.name} does not: evface converts events alone{keep}"

@@ -111,9 +111,11 @@ class EventsFileReader:
     ----------
     path, format, sensor_size, sensor, known_count
     trigger_edges : int
-        External trigger edges (EVT 2.0/3.0 ``EXT_TRIGGER`` words, AEDAT 4 trigger-track edges) met
-        while the events were decoded, counted as they pass; the events arrays hold none of them, so a
-        writer of these events drops them (``evface convert`` says so).
+        External trigger edges (EVT 2.0/2.1/3.0 ``EXT_TRIGGER`` words, AEDAT 4 trigger-track edges)
+        met while the events were decoded, counted as they pass; the events arrays hold none of them,
+        so a writer of these events drops them (``evface convert`` says so).
+    imu_samples, frames : int
+        Likewise the IMU samples and the APS frames of an AEDAT 4 file's other tracks.
 
     Examples
     --------
@@ -161,6 +163,8 @@ class EventsFileReader:
         self._size_given = False
         self._aedat_track = 0  # an AEDAT 4 file's event track: _open_aedat4_track chooses it
         self.trigger_edges = 0
+        self.imu_samples = 0
+        self.frames = 0
         self.sensor_size = self._open(sensor, None if sensor_size is None else sensor_dims(sensor_size))
 
     # -- opening: find the sensor size without decoding events
@@ -392,6 +396,10 @@ class EventsFileReader:
                             yield self._fixed(packet)
                         elif track.data_type == "triggers" and len(packet):
                             self.trigger_edges += int(np.isin(packet["source"], list(AEDAT_TRIGGERS)).sum())
+                        elif track.data_type == "imus":
+                            self.imu_samples += len(packet)
+                        elif track.data_type == "frame":  # one APS frame a packet
+                            self.frames += 1
 
     def _fixed(self, packet: np.ndarray, flip_y: bool = False) -> np.ndarray:
         """A faery DAT/ES/AEDAT4 packet as checked evface events, in one numba pass."""
