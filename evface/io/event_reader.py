@@ -151,7 +151,8 @@ class EventsFileReader:
         self.t_start_us, self.t_end_us = time_window(t_start_us, t_end_us)
         self.sort = as_flag("sort", sort)
         if sensor is not None and not isinstance(sensor, str):  # was, for a clip, "the file is corrupt"
-            raise ParameterError(f"sensor must be the name of a clip's sensor (text), got {sensor!r}")
+            raise ParameterError(f"sensor must be the name of a clip's sensor, or an AEDAT 4 event track's id (text, "
+                                 f"'1'), got {sensor!r}")
         self.format = detect_format(self.path)
         if self.format in FAERY_READ_FORMATS:
             faery_name(self.path, self.format)  # refused before any work
