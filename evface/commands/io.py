@@ -37,7 +37,7 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
 CHUNK_EVENTS = 1 << 20
 """The events of each chunk ``convert`` streams when no ``--chunk-us`` is given."""
 
-TRIGGER_FORMATS = ("evt2", "evt3", "aedat4")
+TRIGGER_FORMATS = ("evt2", "evt2.1", "evt3", "aedat4")
 """The formats whose external trigger events evface reads (:func:`~evface.datasets.importers.sync_triggers.read_triggers`)."""
 
 
@@ -165,7 +165,7 @@ def register(app: typer.Typer) -> None:
         file: Path = typer.Argument(..., metavar="FILE", help="Events file (.raw, .dat, .aedat4, .es, .csv), clip file (.h5), "
                                               "or a video (.mp4, .avi, ...) or folder of numbered frames: its size, "
                                               "frames and frame rate."),
-        sensor: str | None = typer.Option(None, "--sensor", help="Clip sensor shown at the top (default: the first)."),
+        sensor: str | None = typer.Option(None, "--sensor", help="Clip sensor shown at the top (default: the first), or the event track (stream id) of an AEDAT 4 file that holds several."),
         sensor_size: str | None = typer.Option(None, "--sensor-size", help="WxH for files whose header has no size line, or only a camera plugin's name; must agree with a size the file gives."),
         json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
         triggers: bool = typer.Option(False, "--triggers", help="Also count the external trigger edges per input "
@@ -191,7 +191,7 @@ def register(app: typer.Typer) -> None:
     def convert_command(
         source: Path = typer.Argument(..., metavar="IN", help="Input events or clip file."),
         dest: Path = file_argument("OUT", "Output file; the extension picks the format."),
-        sensor: str | None = typer.Option(None, "--sensor", help="Clip sensor to read (IN .h5; needed where it holds several) and the name it is written under in OUT .h5 (default: IN's sensor, or events for a camera file)."),
+        sensor: str | None = typer.Option(None, "--sensor", help="Clip sensor to read (IN .h5; needed where it holds several), or IN .aedat4's event track by its stream id (needed where it holds several: a stereo rig), and the name it is written under in OUT .h5 (default: IN's sensor, or events for a camera file)."),
         version: str | None = typer.Option(None, "--version", help="EVT version of a .raw output: evt3 (default), evt2, evt2.1."),
         chunk_us: int | None = typer.Option(None, "--chunk-us", min=1, max=INT64[1], help=f"Stream in windows of this many µs (default: chunks of {CHUNK_EVENTS:,} events); an AEDAT 4 OUT starts a packet at each window. With --sort IN is still read whole, and only OUT is written in these windows."),
         sensor_size: str | None = typer.Option(None, "--sensor-size", help="WxH for inputs whose header has no size line, or only a camera plugin's name; must agree with a size the file gives."),
@@ -212,14 +212,20 @@ def register(app: typer.Typer) -> None:
         from evface.io.event_reader import EventsFileReader  # lazy: keeps h5py and numba out of `evface --help`
         from evface.io.event_writer import DEFAULT_CLIP_SENSOR  # lazy: as above
 
-        in_clip = _check_conversion(source, dest, sensor, version, force)
+        in_format = _check_conversion(source, dest, sensor, version, force)
+        in_clip = in_format == "clip"
         reader = EventsFileReader(source, chunk_us=chunk_us, chunk_events=None if chunk_us else CHUNK_EVENTS,
-                                  sensor=sensor if in_clip else None, sensor_size=_parse_size(sensor_size), sort=sort)
-        out_sensor = reader.sensor if in_clip else DEFAULT_CLIP_SENSOR if sensor is None else sensor
+                                  sensor=sensor if in_format in ("clip", "aedat4") else None,
+                                  sensor_size=_parse_size(sensor_size), sort=sort)
+        named = sensor is not None and in_format != "aedat4"  # an AEDAT 4 IN's --sensor is its track's id, no name
+        out_sensor = reader.sensor if in_clip else sensor if named else DEFAULT_CLIP_SENSOR
         assert out_sensor is not None  # a clip's reader names the sensor it chose on opening
         writer = _copy_events(reader, source, dest, version=version, sensor=out_sensor, relative_time=relative_time,
                               force=force)
         terminal.console().print(_wrote_line(writer, source, dest), soft_wrap=True)
+        left = _left_out(reader, source, dest)
+        if left:  # was: dropped without a word, and `info --triggers` of OUT asked about the camera
+            terminal.warn(terminal.console(), left)
 
 
 def _check_info_input(file: Path, sensor: str | None) -> None:
@@ -232,8 +238,9 @@ def _check_info_input(file: Path, sensor: str | None) -> None:
                  if (file / "manifest.csv").is_file() else "give one of its files")
         raise FormatError(f"{file}: is a folder, and info reads one events, clip or video file or a folder of numbered "
                           f"frames ({about})")
-    if sensor is not None and (fmt := detect_format(file)) != "clip":
-        raise ParameterError(f"--sensor {sensor}: names the sensor of a clip file, and {file.name} is {fmt}")
+    if sensor is not None and (fmt := detect_format(file)) not in ("clip", "aedat4"):
+        raise ParameterError(f"--sensor {sensor}: names the sensor of a clip file, and {file.name} is {fmt} (nor an "
+                             "AEDAT 4 file, whose event track it may name)")
 
 
 VIDEO_SUFFIXES = (".avi", ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp", ".ts",
@@ -376,19 +383,21 @@ def _print_info(info: dict, json_out: bool) -> None:
         out.print(_info_table(info))
 
 
-def _check_conversion(source: Path, dest: Path, sensor: str | None, version: str | None, force: bool) -> bool:
+def _check_conversion(source: Path, dest: Path, sensor: str | None, version: str | None, force: bool) -> str:
     """Refuse, for ``evface convert``, an OUT that is IN or exists (unless ``force``), an unknown
-    ``--version`` and a ``--sensor`` where neither file is a clip; returns whether IN is a clip."""
+    ``--version`` and a ``--sensor`` where neither file is a clip (nor IN an AEDAT 4 file, whose event
+    track it names); returns IN's format."""
     from evface.io.formats import EVT_VERSIONS, detect_format, output_format  # lazy: as _check_info_input
 
     not_replacing(output_file(not_the_input(dest, source, "OUT"), "OUT"), "OUT", force)
     if version is not None and version.lower() not in EVT_VERSIONS:
         raise ParameterError(f"--version {version}: expected one of {', '.join(EVT_VERSIONS)}")
-    in_clip = detect_format(source) == "clip"
-    if sensor is not None and not in_clip and output_format(dest, version=version) != "clip":
+    in_format = detect_format(source)
+    in_clip = in_format == "clip"
+    if sensor is not None and not in_clip and in_format != "aedat4" and output_format(dest, version=version) != "clip":
         raise ParameterError(f"--sensor {sensor}: names the sensor of a clip file, and neither IN ({source.name}) "
-                             f"nor OUT ({dest.name}) is one")
-    return in_clip
+                             f"nor OUT ({dest.name}) is one (nor is IN an AEDAT 4 file, whose event track it may name)")
+    return in_format
 
 
 def _copy_events(reader: EventsFileReader, source: Path, dest: Path, *, version: str | None, sensor: str,
@@ -417,3 +426,17 @@ def _wrote_line(writer: EventsFileWriter, source: Path, dest: Path) -> str:
     origin = (f"; times from the first event, which was at t={writer.origin_us:,} µs in {source.name}"
               if writer.origin_us else "")
     return f"wrote {counted(writer.count, 'event')} to {dest} ({writer.format}){origin}"
+
+
+def _left_out(reader: EventsFileReader, source: Path, dest: Path) -> str:
+    """The warning of ``evface convert`` whose IN holds external trigger edges, IMU samples or APS
+    frames (an AEDAT 4 file's other tracks), which no format evface writes keeps: OUT holds the events
+    alone; ``""`` where IN holds none."""
+    held = [counted(n, what) for n, what in ((reader.trigger_edges, "external trigger edge"),
+                                             (reader.imu_samples, "IMU sample"), (reader.frames, "APS frame")) if n]
+    if not held:
+        return ""
+    keep = (f"; keep {source.name} for `evface import session --sync NAME=trigger` and `evface info --triggers`"
+            if reader.trigger_edges else "")
+    listed = held[0] if len(held) == 1 else f"{', '.join(held[:-1])} and {held[-1]}"
+    return f"{source.name} holds {listed}, which {dest.name} does not: evface converts events alone{keep}"

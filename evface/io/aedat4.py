@@ -36,6 +36,10 @@ COMPRESSIONS = {0: "none", 1: "LZ4", 2: "LZ4 high", 3: "Zstd", 4: "Zstd high"}
 _FRAME_MAGIC = {"LZ4": b"\x04\x22\x4d\x18", "Zstd": b"\x28\xb5\x2f\xfd"}
 _TYPES = {"EVTS", "FRME", "IMUS", "TRIG", "BBOX", "POSE", "LAND"}  # dv-processing's stream type identifiers
 _MAX_HEADER = 64 << 20
+AEDAT_TRIGGERS = {1: (0, True), 2: (0, False), 3: (0, True), 4: (1, True), 5: (1, False)}
+"""AEDAT 4 trigger types (dv ``TriggerType``) that are edges of a trigger input: external input rising
+edge / falling edge / pulse (channel 0), external generator rising / falling edge (channel 1), as
+``type: (channel, rising)``. Timestamp resets and APS frame or exposure markers are no edges."""
 
 
 class _Flatbuffer:

@@ -33,7 +33,7 @@ from evface.checks import MAX_SENSOR_SIDE, as_flag, as_int, as_path, sensor_dims
 from evface.errors import EventsError, FormatError, ParameterError, counted, where
 from evface.events.core import EVENT_DTYPE, SensorSize, time_window
 from evface.io import evt as io_evt
-from evface.io.aedat4 import check_aedat4
+from evface.io.aedat4 import AEDAT_TRIGGERS, check_aedat4
 from evface.io.clip_reader import (clip_errors, event_counts, first_event_index, iter_clip_events, read_clip_meta,
                                    read_events)
 from evface.io.event_checks import (
@@ -90,7 +90,9 @@ class EventsFileReader:
         chunks are whatever the decoder produces.
     sensor : str, optional
         For a clip file: which sensor (needed when it has several); a name, anything else a
-        :class:`~evface.errors.ParameterError`.
+        :class:`~evface.errors.ParameterError`. For an AEDAT 4 file: which event track, by its
+        stream id (``"1"``; needed when it has several, one camera each, as DV records a stereo
+        rig in one file).
     sensor_size : tuple of int, optional
         ``(width, height)``, for files whose header gives no size (headerless CSV, DAT or ``.raw``); it takes the place
         of the size a Prophesee header's camera plugin implies (:data:`~evface.io.formats.PLUGIN_SIZES`),
@@ -108,6 +110,12 @@ class EventsFileReader:
     Attributes
     ----------
     path, format, sensor_size, sensor, known_count
+    trigger_edges : int
+        External trigger edges (EVT 2.0/2.1/3.0 ``EXT_TRIGGER`` words, AEDAT 4 trigger-track edges)
+        met while the events were decoded, counted as they pass; the events arrays hold none of them,
+        so a writer of these events drops them (``evface convert`` says so).
+    imu_samples, frames : int
+        Likewise the IMU samples and the APS frames of an AEDAT 4 file's other tracks.
 
     Examples
     --------
@@ -143,7 +151,8 @@ class EventsFileReader:
         self.t_start_us, self.t_end_us = time_window(t_start_us, t_end_us)
         self.sort = as_flag("sort", sort)
         if sensor is not None and not isinstance(sensor, str):  # was, for a clip, "the file is corrupt"
-            raise ParameterError(f"sensor must be the name of a clip's sensor (text), got {sensor!r}")
+            raise ParameterError(f"sensor must be the name of a clip's sensor, or an AEDAT 4 event track's id (text, "
+                                 f"'1'), got {sensor!r}")
         self.format = detect_format(self.path)
         if self.format in FAERY_READ_FORMATS:
             faery_name(self.path, self.format)  # refused before any work
@@ -153,6 +162,10 @@ class EventsFileReader:
         self._t0 = 0
         self._empty = False
         self._size_given = False
+        self._aedat_track = 0  # an AEDAT 4 file's event track: _open_aedat4_track chooses it
+        self.trigger_edges = 0
+        self.imu_samples = 0
+        self.frames = 0
         self.sensor_size = self._open(sensor, None if sensor_size is None else sensor_dims(sensor_size))
 
     # -- opening: find the sensor size without decoding events
@@ -161,11 +174,14 @@ class EventsFileReader:
         if fmt == "clip":
             with clip_errors(path):
                 return agreeing_sensor_size(path, self._open_clip(sensor), fallback)
-        if sensor is not None:
-            raise FormatError(where(path, f"sensor={sensor!r} applies to clip files only, not to {fmt}"))
+        if sensor is not None and fmt != "aedat4":
+            raise FormatError(where(path, f"sensor={sensor!r} applies to clip files only (and AEDAT 4 event tracks), not to {fmt}"))
         if fmt in EVT_VERSIONS or fmt == "dat":
             self._header, self._header_length = read_prophesee_header(path)
             self._t0 = header_t0(path, self._header)
+            if "size_problem" in self._header and fallback is None:  # was: read as no size line, or the last one's
+                raise FormatError(where(path, f"{self._header['size_problem']}; give the sensor's size with "
+                                              f"--sensor-size WxH (sensor_size=(width, height) from Python)"))
             header_size = agreeing_sensor_size(path, prophesee_header_size(self._header), fallback)
             size = header_size or fallback or plugin_sensor_size(self._header)  # the camera plugin's size: a guess
             self._size_given = header_size is None and fallback is not None
@@ -190,7 +206,8 @@ class EventsFileReader:
             with faery_errors(path):
                 from faery.file_decoder import Decoder  # lazy: faery (a native extension) only where a file of its formats is read
 
-                size = tuple(Decoder(faery_name(path, fmt), file_type="aedat" if fmt == "aedat4" else fmt).dimensions())
+                size = (self._open_aedat4_track(sensor) if fmt == "aedat4"
+                        else tuple(Decoder(faery_name(path, fmt), file_type=fmt).dimensions()))
             size = agreeing_sensor_size(path, size, fallback)
         if size is None:
             raise FormatError(where(path, f"the header gives no sensor size; {SIZE_HINT}"))
@@ -199,6 +216,33 @@ class EventsFileReader:
             raise FormatError(where(path, f"invalid sensor size {width}x{height} in the header (each side from 1 to "
                                           f"{MAX_SENSOR_SIDE}): a corrupt header"))
         return (width, height)
+
+    def _open_aedat4_track(self, sensor: str | None) -> SensorSize:
+        """The size of the AEDAT 4 event track this reader reads: the file's only one, or the one
+        ``sensor`` names by its stream id; a file of several without ``sensor`` is refused naming
+        them (was: the first read, the others' events dropped without a word)."""
+        from faery import aedat  # lazy: as _open's Decoder
+
+        path = self.path
+        with aedat.Decoder(faery_name(path, self.format)) as decoder:
+            tracks = [track for track in decoder.tracks() if track.data_type == "events"]
+        if not tracks:
+            raise FormatError(where(path, "the AEDAT4 file has no event track"))
+        listed = ", ".join(f"stream {t.id} ({t.dimensions[0]}x{t.dimensions[1]})" for t in tracks)
+        if sensor is None and len(tracks) > 1:
+            ids = [str(t.id) for t in tracks]
+            raise FormatError(where(path, f"holds {len(tracks)} event tracks, one camera each (a stereo rig DV recorded "
+                                          f"in one file): {listed}; evface reads one: choose it with --sensor "
+                                          f"{' or --sensor '.join(ids)} (sensor='{ids[-1]}' from Python); for import "
+                                          f"session, which takes one file a camera, first `evface convert {path.name} "
+                                          f"cam{ids[-1]}.aedat4 --sensor {ids[-1]}` (events alone: sync such a file "
+                                          "by --sync NAME=offset or xcorr, not its trigger edges)"))
+        track = tracks[0] if sensor is None else next((t for t in tracks if str(t.id) == sensor), None)
+        if track is None:
+            raise FormatError(where(path, f"no event track {sensor!r} in this AEDAT 4 file (--sensor ID, sensor=ID: "
+                                          f"its event tracks are {listed})"))
+        self._aedat_track = track.id
+        return (int(track.dimensions[0]), int(track.dimensions[1]))
 
     def _open_clip(self, sensor: str | None) -> SensorSize:
         meta = read_clip_meta(self.path)
@@ -326,6 +370,8 @@ class EventsFileReader:
             if fmt in ("evt3", "evt2"):
                 with evt.Decoder(name, size, fmt) as decoder:
                     for packet in decoder:
+                        if "triggers" in packet:
+                            self.trigger_edges += len(packet["triggers"])
                         if "events" in packet:
                             yield times_within_int64(path, from_faery(packet["events"]), self._t0)
             elif fmt == "dat":
@@ -346,12 +392,15 @@ class EventsFileReader:
                 check_event_stream_end(path)
             elif fmt == "aedat4":
                 with aedat.Decoder(name) as decoder:
-                    track_id = next((t.id for t in decoder.tracks() if t.data_type == "events"), None)
-                    if track_id is None:
-                        raise FormatError(where(path, "the AEDAT4 file has no event track"))
                     for track, packet in decoder:
-                        if track.id == track_id and len(packet):
+                        if track.id == self._aedat_track and len(packet):
                             yield self._fixed(packet)
+                        elif track.data_type == "triggers" and len(packet):
+                            self.trigger_edges += int(np.isin(packet["source"], list(AEDAT_TRIGGERS)).sum())
+                        elif track.data_type == "imus":
+                            self.imu_samples += len(packet)
+                        elif track.data_type == "frame":  # one APS frame a packet
+                            self.frames += 1
 
     def _fixed(self, packet: np.ndarray, flip_y: bool = False) -> np.ndarray:
         """A faery DAT/ES/AEDAT4 packet as checked evface events, in one numba pass."""
@@ -368,30 +417,56 @@ class EventsFileReader:
             self._decoded_count += events.size
         return events
 
+    def evt21_trigger_edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The external trigger edges of an EVT 2.1 file (``EXT_TRIGGER`` words,
+        :func:`~evface.io.evt.evt21_triggers`), on the events' clock (the header's ``t0`` added), in
+        one pass over its words, as faery gives those of EVT 2.0 and 3.0 files.
+
+        Returns
+        -------
+        t : ndarray of int64
+            Each edge's time in µs, in file order.
+        channel : ndarray of uint8
+            Its trigger input.
+        rising : ndarray of bool
+            True for a rising edge.
+        """
+        if self.format != "evt2.1":
+            raise FormatError(where(self.path, f"is {self.format}, not EVT 2.1"))
+        state = np.zeros(2, np.int64)
+        parts = [io_evt.evt21_triggers(words, state) for words in self._evt21_words()]
+        t, channel, rising = (np.concatenate([p[k] for p in parts]) if parts else np.zeros(0, dtype)
+                              for k, dtype in enumerate((np.int64, np.uint8, bool)))
+        return t + self._t0, channel, rising
+
+    def _evt21_words(self) -> Iterator[np.ndarray]:
+        """The words of an EVT 2.1 file's body in blocks of :data:`_EVT21_BLOCK_WORDS`, as uint64 in the
+        bit order OpenEB documents (the halves of a ``% endianness legacy`` file's words swapped)."""
+        legacy = self._header.get("endianness", "").lower() == "legacy"
+        if self._empty:
+            return
+        with open(self.path, "rb") as f:
+            f.seek(self._header_length)
+            while raw := f.read(8 * _EVT21_BLOCK_WORDS):
+                words = np.frombuffer(raw, dtype="<u8")
+                yield (words << np.uint64(32)) | (words >> np.uint64(32)) if legacy else words
+
     def _evt21_chunks(self) -> Iterator[np.ndarray]:
         path = self.path
-        legacy = self._header.get("endianness", "").lower() == "legacy"
         state = io_evt.evt21_new_decoder_state()
         count = 0
-        with open(path, "rb") as f:
-            f.seek(self._header_length)
-            while True:
-                raw = f.read(8 * _EVT21_BLOCK_WORDS)
-                if not raw:
-                    return
-                words = np.frombuffer(raw, dtype="<u8")
-                if legacy:
-                    words = (words << np.uint64(32)) | (words >> np.uint64(32))
-                events, outside = io_evt.evt21_decode(words, state, self.sensor_size, EVENT_DTYPE)
-                if self._t0:
-                    events["t"] += self._t0
-                    times_within_int64(path, events, self._t0)
-                if outside is not None:
-                    (t, x, y), (width, height) = outside, self.sensor_size
-                    raise FormatError(where(path, f"event {count + events.size} at t={t + self._t0} µs (x={x}, y={y}) "
-                                                  f"lies outside the {width}x{height} sensor: corrupt EVT2.1 data"))
-                count += events.size
-                yield events
+        for words in self._evt21_words():
+            events, outside = io_evt.evt21_decode(words, state, self.sensor_size, EVENT_DTYPE)
+            self.trigger_edges = int(state[6])  # its EXT_TRIGGER words, counted as the words are decoded
+            if self._t0:
+                events["t"] += self._t0
+                times_within_int64(path, events, self._t0)
+            if outside is not None:
+                (t, x, y), (width, height) = outside, self.sensor_size
+                raise FormatError(where(path, f"event {count + events.size} at t={t + self._t0} µs (x={x}, y={y}) "
+                                              f"lies outside the {width}x{height} sensor: corrupt EVT2.1 data"))
+            count += events.size
+            yield events
 
     def _csv_chunks(self) -> Iterator[np.ndarray]:
         """CSV rows ``t,x,y,on`` (on: 1/0 or 1/-1), parsed here: faery's CSV decoder silently

@@ -238,11 +238,12 @@ def _evt21_decode(words, state, width, height, out_t, out_x, out_y, out_p, write
     """Count or decode events of EVT2.1 words.
 
     ``state`` = [time-high (28-bit value as read), wrap count, last t, 1 after an event outside the
-    sensor (then its t, x and y are the last three), x, y].
+    sensor (then its t, x and y are the last three), x, y, external trigger words met so far].
     """
     th = state[0]
     wraps = state[1]
     last_t = state[2]
+    triggers = 0
     n = 0
     for i in range(words.shape[0]):
         w = words[i]
@@ -277,10 +278,13 @@ def _evt21_decode(words, state, width, height, out_t, out_x, out_y, out_p, write
             if new_th < th:
                 wraps += 1
             th = new_th
+        elif kind == 0xA:
+            triggers += 1
     if write:
         state[0] = th
         state[1] = wraps
         state[2] = last_t
+        state[6] += triggers
     return n
 
 
@@ -330,10 +334,59 @@ def evt21_new_decoder_state() -> np.ndarray:
 
     Examples
     --------
-    >>> evt21_new_decoder_state().tolist()  # time-high, wraps, last t, outside the sensor (no), its x, y
-    [0, 0, 0, 0, 0, 0]
+    >>> evt21_new_decoder_state().tolist()  # time-high, wraps, last t, outside the sensor (no), its x, y, triggers
+    [0, 0, 0, 0, 0, 0, 0]
     """
-    return np.array([0, 0, 0, 0, 0, 0], dtype=np.int64)
+    return np.array([0, 0, 0, 0, 0, 0, 0], dtype=np.int64)
+
+
+EVT21_TRIGGER = 0xA
+"""The EVT 2.1 word type of an external trigger edge (``EXT_TRIGGER``: time low in bits 59..54, channel
+id in 44..40, edge in 32; OpenEB's ``Evt21Raw::Event_EXT_TRIGGER``)."""
+
+
+def evt21_triggers(words: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The external trigger edges of a block of EVT 2.1 words, their times built from the time-high
+    words as :func:`evt21_decode` builds the events' (without the header's ``t0``).
+
+    Parameters
+    ----------
+    words : ndarray of uint64
+        The next block of the stream (legacy word halves already swapped).
+    state : ndarray of int64
+        ``[time-high, wraps]`` before the block (``[0, 0]`` before the first); updated in place.
+
+    Returns
+    -------
+    t : ndarray of int64
+        Each edge's time in µs.
+    channel : ndarray of uint8
+        Its trigger input (0 to 31).
+    rising : ndarray of bool
+        True for a rising edge.
+
+    Examples
+    --------
+    >>> th = (np.uint64(8) << np.uint64(60)) | (np.uint64(2) << np.uint64(32))  # time high 2: 128 µs
+    >>> edge = (np.uint64(0xA) << np.uint64(60)) | (np.uint64(5) << np.uint64(54)) | (np.uint64(1) << np.uint64(40))
+    >>> t, channel, rising = evt21_triggers(np.array([th, edge | np.uint64(1 << 32)], np.uint64), np.zeros(2, np.int64))
+    >>> t.tolist(), channel.tolist(), rising.tolist()
+    ([133], [1], [True])
+    """
+    kind = words >> np.uint64(60)
+    at = np.flatnonzero(kind == EVT21_TRIGGER)
+    highs = np.flatnonzero(kind == 8)
+    values = ((words[highs] >> np.uint64(32)) & np.uint64(0xFFFFFFF)).astype(np.int64)
+    wraps = state[1] + np.cumsum(values < np.concatenate([state[:1], values[:-1]]))  # a time high going back wraps
+    last = np.searchsorted(highs, at) - 1  # the time-high word before each edge (-1: the block's state)
+    high = np.concatenate([state[:1], values])[last + 1]
+    wrap = np.concatenate([state[1:2], wraps])[last + 1]
+    edges = words[at]
+    t = (wrap << 34) + (high << 6) + ((edges >> np.uint64(54)) & np.uint64(63)).astype(np.int64)
+    if highs.size:
+        state[0], state[1] = values[-1], wraps[-1]
+    return (t, ((edges >> np.uint64(40)) & np.uint64(31)).astype(np.uint8),
+            ((edges >> np.uint64(32)) & np.uint64(1)).astype(bool))
 
 
 @cached_jit()

@@ -124,7 +124,8 @@ def read_prophesee_header(path: Path) -> tuple[dict[str, str], int]:
 
     Returns the header as a dict (``version``, the EVT version of a ``.raw``; ``dat_version``, a
     DAT file's ``% Version``; ``width``, ``height``, ``t0``, ``endianness``, ``plugin`` when
-    present) and its length in bytes. Parsing stops at ``% end`` or the first line that
+    present; ``size_problem`` in the place of ``width`` and ``height`` where a size line states no
+    WIDTHxHEIGHT or two disagree, :func:`_stated_size`) and its length in bytes. Parsing stops at ``% end`` or the first line that
     does not start with ``%`` or is not text; a ``%`` line of text that the end of the file cuts is a
     :class:`~evface.errors.FormatError` (a file truncated inside its header, whose cut line was
     decoded as events or taken for another EVT version).
@@ -152,6 +153,7 @@ def read_prophesee_header(path: Path) -> tuple[dict[str, str], int]:
     ({'version': 'evt3', 'width': '1280', 'height': '720'}, 52)
     """
     fields: dict[str, str] = {}
+    stated: dict[str, tuple[str, str, str]] = {}  # the size each kind of line states: (line, width, height)
     length = 0
     with open(path, "rb") as f:
         while True:
@@ -177,20 +179,52 @@ def read_prophesee_header(path: Path) -> tuple[dict[str, str], int]:
                 name = words[1].upper().replace("EVT2.0", "EVT2").replace("EVT3.0", "EVT3")
                 fields["version"] = {"EVT2": "evt2", "EVT21": "evt2.1", "EVT2.1": "evt2.1", "EVT3": "evt3"}.get(
                     name, words[1])
-                for word in words[2:]:
-                    k, _, v = word.partition("=")
-                    if k in ("width", "height", "endianness"):
-                        fields[k] = v
-            elif key == "geometry" and len(words) > 1:
-                w, _, h = words[1].partition("x")
-                fields["width"], fields["height"] = w, h
-            elif key in ("Width", "Height") and len(words) > 1:
-                fields[key.lower()] = words[1]
+                sides = dict(word.partition("=")[::2] for word in words[2:])
+                if "endianness" in sides:
+                    fields["endianness"] = sides["endianness"]
+                if "width" in sides or "height" in sides:
+                    stated["format"] = (_shown(line), sides.get("width", ""), sides.get("height", ""))
+            elif key == "geometry":
+                w, _, h = " ".join(words[1:]).lower().partition("x")
+                stated["geometry"] = (_shown(line), w.strip(), h.strip())
+            elif key in ("Width", "Height"):
+                line_w, w, h = stated.get("dat", ("", "", ""))
+                side = words[1] if len(words) > 1 else ""
+                stated["dat"] = (f"{line_w}, {_shown(line)}".strip(", "), side if key == "Width" else w,
+                                 side if key == "Height" else h)
             elif key in ("t0", "T0") and len(words) > 1:
                 fields["t0"] = words[1]
             elif key == "plugin_name" and len(words) > 1:
                 fields["plugin"] = words[1]
+    fields.update(_stated_size(stated))
     return fields, length
+
+
+def _shown(line: bytes) -> str:
+    """A header line as an error names it: its text without the line end, cut at 80 characters."""
+    text = line.decode("ascii", "replace").rstrip("\r\n")
+    return text[:80] + ("..." if len(text) > 80 else "")
+
+
+def _stated_size(stated: dict[str, tuple[str, str, str]]) -> dict[str, str]:
+    """The ``width`` and ``height`` fields from the header's size lines (``% format ...;width=W;height=H``,
+    ``% geometry WxH``, DAT ``% Width``/``% Height``), or a ``size_problem`` field saying why they give
+    none: a line that states no WIDTHxHEIGHT (``% geometry 640X480``, a width without a height), or two
+    that disagree (``% format`` 640x480 and ``% geometry`` 1280x720, a header edited in one place)
+    (was: such a line read as no size line, "the header gives no sensor size" or the camera plugin's
+    size taken without a word, and of two sizes the last line's)."""
+    sizes: dict[tuple[int, int], str] = {}
+    for line, width, height in stated.values():
+        if not (width.isascii() and width.isdigit() and height.isascii() and height.isdigit()):
+            return {"size_problem": f"the header's size line {line!r} states no WIDTHxHEIGHT"}
+        sizes.setdefault((int(width), int(height)), line)
+    if len(sizes) > 1:
+        return {"size_problem": "the header states the sensor size " + " and ".join(
+            f"{w}x{h} ({line!r})" for (w, h), line in sizes.items()) + ", which disagree"}
+    if not sizes:
+        return {}
+    ((width_px, height_px),) = sizes
+    return {"width": str(width_px), "height": str(height_px)}
 
 
 def _header_line(path: Path, f: BinaryIO) -> bytes:

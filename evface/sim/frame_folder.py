@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from evface.errors import DatasetError, EvfaceWarning, FormatError, where
+from evface.errors import DatasetError, EvfaceWarning, FormatError, counted, where
 from evface.io.pictures import decoded_picture
 
 
@@ -57,7 +57,7 @@ def numbered_frames(folder: str | Path) -> list[tuple[int, Path]]:
     >>> numbered_frames(folder)
     Traceback (most recent call last):
     ...
-    evface.errors.DatasetError: ...: 2 frames but numbers 9..11 have a gap after 9
+    evface.errors.DatasetError: ...: 2 frames but numbers 9..11 have a gap after 9 (img9.jpg, then img11.jpg: ...
     >>> import shutil; shutil.rmtree(folder)
     """
     folder = Path(folder)
@@ -79,9 +79,22 @@ def numbered_frames(folder: str | Path) -> list[tuple[int, Path]]:
         i = int(np.flatnonzero(np.diff(numbers) == 0)[0])
         raise DatasetError(where(folder, f"frame number {numbers[i]} is in two files, {frames[i][1].name} and "
                                          f"{frames[i + 1][1].name}; keep one"))
-    if np.any(np.diff(numbers) != 1):
-        gap = int(numbers[np.flatnonzero(np.diff(numbers) != 1)[0]])
-        raise DatasetError(where(folder, f"{len(frames)} frames but numbers {numbers[0]}..{numbers[-1]} have a gap after {gap}"))
+    steps = np.diff(numbers)
+    if np.any(steps != 1):
+        i = int(np.flatnonzero(steps != 1)[0])
+        if steps.size >= 3 and np.all(steps > 1):  # was: a gap, as if frames were lost, for files named by times
+            low, high = int(steps.min()), int(steps.max())
+            step = f"{low:,}" if low == high else f"{low:,} to {high:,}"
+            raise DatasetError(where(folder, f"{len(frames)} frames numbered {numbers[0]}..{numbers[-1]} in steps of "
+                                             f"{step}, never of 1: no frame numbers (times, as a camera's export "
+                                             "names frames by their timestamps, or every k-th frame); evface takes "
+                                             "the file numbered N0 + k for frame k: rename the files 0, 1, 2, ... in "
+                                             "their order (and give import session their times with "
+                                             "--rgb-timestamps)"))
+        raise DatasetError(where(folder, f"{len(frames)} frames but numbers {numbers[0]}..{numbers[-1]} have a gap "
+                                         f"after {numbers[i]} ({frames[i][1].name}, then {frames[i + 1][1].name}: "
+                                         f"{counted(int(steps[i]) - 1, 'frame number')} missing): restore the "
+                                         "missing frames"))
     return frames
 
 

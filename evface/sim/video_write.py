@@ -66,6 +66,19 @@ def video_codec(path: str | Path) -> str:
     return VIDEO_CODECS[suffix]
 
 
+def _check_even_size(path: Path, width: int, height: int) -> None:
+    """Refuse frames of an odd width or height, before the video is begun: OpenCV's writer (every
+    codec of its FFmpeg backend) drops their last column or row without a word, so the video would
+    no longer be the frames (was: a 65x49 film written as 64x48, its geometry off the events' scene,
+    and a 1x1 one as "OpenCV cannot write this video")."""
+    if width % 2 or height % 2:
+        sides = " and ".join(side for side, odd in (("column", width % 2), ("row", height % 2)) if odd)
+        raise ParameterError(f"cannot write a video of {width}x{height} frames ({path.suffix}): the videos OpenCV "
+                             f"writes hold even sizes only (it would drop the last {sides} of every frame); give "
+                             f"frames of an even size, e.g. cropped to {width - width % 2}x{height - height % 2} "
+                             "(simulate --rgb-out: crop the video or the folder of frames)")
+
+
 def write_video(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float) -> Path:
     """Write uint8 (H, W, 3) RGB frames with OpenCV (:data:`VIDEO_CODECS`), atomically, into
     ``path``'s folder, made where missing and removed again (while empty) if the write fails, as
@@ -77,7 +90,8 @@ def write_video(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float) 
     path : str or Path
         The video file, ``.avi`` or ``.mp4``; replaced when it exists.
     frames_rgb : iterable of ndarray of uint8, shape (H, W, 3)
-        The frames in RGB order, all of one size; at least one.
+        The frames in RGB order, all of one size, its width and height even (an odd one is a
+        :class:`~evface.errors.ParameterError`: OpenCV would drop a column or row); at least one.
     fps : float
         The frame rate the video states.
 
@@ -103,6 +117,7 @@ def write_video(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float) 
         for frame in frames_rgb:
             if writer is None:
                 h, w = frame.shape[:2]
+                _check_even_size(path, w, h)
                 tmp = temporary_beside(path, keep_suffix=True)  # OpenCV picks the container from the extension
                 writer = cv2.VideoWriter(opencv_name(tmp), fourcc, float(fps), (w, h))
                 if not writer.isOpened():

@@ -126,7 +126,8 @@ def _size_from(source: EventSource) -> str:
     if stated:
         return " as its header states"
     if source.sensor_size is not None:
-        return " as --sensor-size gives (its header states none)"
+        return " as --sensor-size gives (its header states " + (
+            "no one size)" if "size_problem" in fields else "none)")
     return f", the size of the camera plugin its header names ({fields.get('plugin', '?')}; the header states no size)"
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from evface.datasets.importers.sync import SyncError, SyncResult
 from evface.errors import FormatError, ParameterError, where
-from evface.io.aedat4 import check_aedat4
+from evface.io.aedat4 import AEDAT_TRIGGERS, check_aedat4
 from evface.io.event_reader import EventsFileReader
 from evface.io.event_checks import refuse_lost_evt3_time
 from evface.io.formats import detect_format, read_prophesee_header
@@ -37,10 +37,11 @@ TRIGGER_DTYPE = np.dtype([("t", "<i8"), ("channel", "u1"), ("rising", "?")])
 
 
 def read_triggers(path: str | Path, sensor_size: tuple[int, int] | None = None) -> np.ndarray:
-    """External trigger events of an event file (``.raw`` EVT2/EVT3 or ``.aedat4``).
+    """External trigger events of an event file (``.raw`` EVT2/EVT2.1/EVT3 or ``.aedat4``).
 
-    Other formats (and EVT 2.1, which faery 0.7.1 cannot decode; evface decodes its CD events
-    itself but not its trigger words) give an empty array. ``sensor_size`` is for a ``.raw``
+    ``.raw`` EVT 2.1 too: evface decodes its words itself, faery 0.7.1 having no EVT 2.1 (until
+    2026-12-07 its trigger words were skipped, so an EVT 2.1 recording's pulses were "none"). Other
+    formats give an empty array. ``sensor_size`` is for a ``.raw``
     header without a size line; by default it is what evface's reader infers (the plugin name).
 
     Returns
@@ -68,6 +69,11 @@ def read_triggers(path: str | Path, sensor_size: tuple[int, int] | None = None) 
                         out["channel"] = trig["source"] if "source" in trig.dtype.names else trig["id"]
                         out["rising"] = trig["rising"]
                         chunks.append(out)
+        elif fmt == "evt2.1":
+            t, channel, rising = EventsFileReader(path, sensor_size=sensor_size).evt21_trigger_edges()
+            out = np.empty(t.size, dtype=TRIGGER_DTYPE)
+            out["t"], out["channel"], out["rising"] = t, channel, rising
+            chunks.append(out)
         elif fmt == "aedat4":
             from faery import aedat  # lazy: faery only where a file of its formats is read
 
@@ -89,20 +95,14 @@ def read_triggers(path: str | Path, sensor_size: tuple[int, int] | None = None) 
     return out[np.argsort(out["t"], kind="stable")]
 
 
-_AEDAT_TRIGGERS = {1: (0, True), 2: (0, False), 3: (0, True), 4: (1, True), 5: (1, False)}
-"""AEDAT4 trigger types (dv ``TriggerType``) kept: external input rising edge / falling edge / pulse
-(channel 0), external generator rising / falling edge (channel 1). Timestamp resets and APS frame
-or exposure markers are dropped."""
-
-
 def _aedat_triggers(packet: np.ndarray) -> np.ndarray:
     """AEDAT4 trigger packets (``t``, ``source`` = dv TriggerType) as TRIGGER_DTYPE."""
     source = packet["source"].astype(np.int64)
-    keep = np.isin(source, list(_AEDAT_TRIGGERS))
+    keep = np.isin(source, list(AEDAT_TRIGGERS))
     out = np.zeros(int(keep.sum()), dtype=TRIGGER_DTYPE)
     out["t"] = packet["t"][keep]
-    out["channel"] = [_AEDAT_TRIGGERS[int(s)][0] for s in source[keep]]
-    out["rising"] = [_AEDAT_TRIGGERS[int(s)][1] for s in source[keep]]
+    out["channel"] = [AEDAT_TRIGGERS[int(s)][0] for s in source[keep]]
+    out["rising"] = [AEDAT_TRIGGERS[int(s)][1] for s in source[keep]]
     return out
 
 
