@@ -266,7 +266,7 @@ def register(app: typer.Typer) -> None:
         """Paired difference A - B with subject-bootstrap intervals (over subjects and training seeds too
         for runs of several seeds): top-1, UF1, UAR and an exact McNemar test of two classification runs,
         or SSIM and PSNR per method of two reconstruction runs."""
-        from evface.tasks import class_compare, recon_compare, run_evaluation, run_folder  # lazy: scoring modules load for this command only
+        from evface.tasks import class_compare, recon_compare, run_evaluation, run_folder, run_scored  # lazy: scoring modules load for this command only
         from evface.tasks.run_resume import warn_of_version  # lazy: as above
         from evface.report import run_pairs, score_check  # lazy: as above
 
@@ -283,6 +283,8 @@ def register(app: typer.Typer) -> None:
             run_folder.check_not_other_folder(run)  # was: "no predictions ... evface eval RUN" of an evface run output
             _check_holds_a_run(run)  # was: "no predictions ... evface eval RUN" of an empty folder, or "... is not" a reconstruction run
             run_folder.check_written_together(run)  # was: a predictions.csv or scores.csv paired whatever metrics.json it lay beside
+            run_scored.check_scored(run, "compare another run")  # was: a reconstruction run stopped before its
+            # scores "is not" a reconstruction run; one resumed with more seeds compared as of every seed
         kinds = {run: recon_compare.is_reconstruction_run(run) for run in (run_a, run_b)}
         if kinds[run_a] != kinds[run_b]:
             recon, other = (run_a, run_b) if kinds[run_a] else (run_b, run_a)
