@@ -21,13 +21,14 @@ import datetime as _dt
 import json
 import math
 import os
+import warnings
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from evface.checks import is_number, source_date_epoch
-from evface.errors import DatasetError, FormatError, ParameterError, counted, where
+from evface.errors import DatasetError, EvfaceWarning, FormatError, ParameterError, counted, where
 from evface.inputs.flow import check_flow
 from evface.io.dataset import DatasetFolder
 from evface.report import figures
@@ -36,7 +37,7 @@ from evface.report.run_pairs import event_vs_frame_comparisons, hd_vs_lr_compari
 from evface.report.score_check import check_scores_agree
 from evface.tasks.configs import TASK_CONFIGS, as_run_recorded
 from evface.tasks.figure_format import checked_interval
-from evface.tasks.run_clips import is_training_data, prints_kept, seen_in_training
+from evface.tasks.run_clips import is_training_data, other_data, prints_kept, recorded_clips, seen_in_training
 from evface.tasks.run_evaluation import HELD_OUT, scored_by
 from evface.tasks.run_folder import (
     STAGE_DONE, TORCH_THREADS, check_fields, check_folder, check_path_text, check_threads, check_written_together,
@@ -409,12 +410,36 @@ def _describe_datasets(data: ReportData, folders: list[Path]) -> None:
     for (key, folder), name in zip(order.items(), names, strict=True):
         summary = (dataset_summary(DatasetFolder.open(folder)) if (folder / "manifest.csv").exists()
                    else {"root": str(folder), "missing": True})
-        summary |= {"label": name, "runs": [r["name"] for r in runs if Path(r["scored_on"]).resolve() == key]}
+        scored = [r for r in runs if Path(r["scored_on"]).resolve() == key]
+        summary |= {"label": name, "runs": [r["name"] for r in scored]}
+        if not summary.get("missing"):
+            summary |= _changed_since_training(folder, [r for r in scored if "elsewhere" not in r])
         data.datasets.append(summary)
     if len(data.datasets) > 1:
         label = dict(zip(order, names, strict=True))
         for r in runs:
             r["data_label"] = label[Path(r["scored_on"]).resolve()]
+
+
+def _changed_since_training(folder: Path, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """``{"changed": {why: [run names]}}`` where the dataset folder ``folder`` no longer holds the
+    clips that ``runs`` (runs scored on it as on their training data) were trained and tested on:
+    rows added or removed, or clip files of other sizes (rendered again) since; their sizes only, not
+    their hashes, so that a report does not read every clip (:func:`~evface.tasks.run_clips.other_data`);
+    a run older than that record (no ``data-clips.json``) is not checked: it knows its dataset by the
+    folder's path only, which a copied run does not keep.
+    Each such finding is also a warning line, for the page summarises the folder as it is now (was:
+    "11 clips" above the scores of the 12 the runs tested, without a word); ``{}`` where none differ."""
+    changed: dict[str, list[str]] = {}
+    for r in runs:
+        why = other_data(r["run"], folder, hashed=False) if recorded_clips(r["run"]) is not None else None
+        if why is not None:
+            changed.setdefault(why, []).append(r["name"])
+    for why, names in changed.items():
+        warnings.warn(where(folder, f"changed since {', '.join(names)} {'was' if len(names) == 1 else 'were'} trained "
+                                    f"on it ({why}): the report summarises the dataset as it is now, not the clips "
+                                    "those runs were trained and tested on"), EvfaceWarning, stacklevel=2)
+    return {"changed": changed} if changed else {}
 
 
 def short_names(folders: list[Path]) -> list[str]:
