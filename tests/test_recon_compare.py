@@ -470,3 +470,24 @@ def test_a_run_resumed_with_more_seeds_and_stopped_is_not_compared_as_of_every_s
     assert capsys.readouterr().err.strip() == (
         f"error: {grown / 'metrics.json'}: the scores of 1 of the run's 2 training seeds: it was resumed with more "
         "seeds and has not finished (interrupted?); finish it (its evface train command again), or compare another run")
+
+
+def test_a_run_and_its_evaluation_on_its_own_clips_are_not_compared(runs, tmp_path, capsys):
+    # was: compared, "no detectable difference" with every difference 0: the same models scoring the same
+    # samples again (a run given twice was refused already)
+    data = json.loads((runs["hd"] / "config.json").read_text())["data"]
+    ev = tmp_path / "ev"
+    assert main(["eval", str(runs["hd"]), "--data", data, "--out", str(ev)]) == 0
+    capsys.readouterr()
+    said = "hold the scores of one training run ({}) on the same clips: the same models scoring them again, every difference 0"
+    for a, b in ((runs["hd"], ev), (ev, runs["hd"])):
+        assert main(["compare", str(a), str(b)]) == 2
+        assert capsys.readouterr().err.strip().startswith(f"error: {a} and {b} {said.format(runs['hd'])}")
+    copy = tmp_path / "data-copy"  # the same clips in another folder
+    shutil.copytree(data, copy)
+    ev2 = tmp_path / "ev2"
+    assert main(["eval", str(runs["hd"]), "--data", str(copy), "--out", str(ev2)]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(ev), str(ev2)]) == 2
+    assert said.format(runs["hd"]) in capsys.readouterr().err
+    assert main(["compare", str(runs["hd"]), str(runs["lr"])]) == 0  # two runs: compared

@@ -436,7 +436,7 @@ def test_eval_and_report_of_a_run_with_settings_this_evface_does_not_know_warn_a
     assert main(["report", str(tmp_path / "ev"), "--out", str(tmp_path / "report.html")]) == 0  # an evaluation: its run
     assert said in capsys.readouterr().err.splitlines() and (tmp_path / "report.html").exists()
     # compare of the run or its evaluation (named by its absolute path): once (was: no word)
-    assert main(["compare", str(tmp_path / "ev"), str(tmp_path / "ev0")]) == 0
+    assert main(["compare", str(tmp_path / "ev"), str(trained_run[1])]) == 0  # beside the run it was copied from
     assert [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning")] == [said]
     fake = make_fake_run(tmp_path / "fake")  # an evface run: each stage named
     stage = fake / "stages" / "recon-hd-0" / "config.json"

@@ -285,6 +285,7 @@ def register(app: typer.Typer) -> None:
             run_folder.check_written_together(run)  # was: a predictions.csv or scores.csv paired whatever metrics.json it lay beside
             run_scored.check_scored(run, "compare another run")  # was: a reconstruction run stopped before its
             # scores "is not" a reconstruction run; one resumed with more seeds compared as of every seed
+        run_evaluation.check_not_one_run_twice(run_a, run_b)  # was: compared, every difference 0
         kinds = {run: recon_compare.is_reconstruction_run(run) for run in (run_a, run_b)}
         if kinds[run_a] != kinds[run_b]:
             recon, other = (run_a, run_b) if kinds[run_a] else (run_b, run_a)
