@@ -24,3 +24,16 @@ def test_a_command_into_a_stage_folder_of_a_run_going_on_is_refused(tmp_path, ca
     assert sorted(p.name for p in stage.iterdir()) == before
     with sole_writer(stage):  # once the run has ended, the stage folder is anyone's again
         pass
+
+
+def test_an_evaluation_inside_a_run_folder_is_refused_before_any_work(tmp_path, capsys):
+    # was: written (e.g. into RUN/models/fold0-s1), and the model a later `--seeds 2` trained there was put
+    # beside the evaluation's metrics.json, predictions.csv and seed_logits.csv without a word
+    root = make_fake_run(tmp_path / "quick", subjects=3)
+    stage = root / "stages" / "events-hd-0"
+    for inside in (stage / "models" / "fold0-s1", stage / "evals" / "d2"):
+        assert main(["eval", str(stage), "--data", str(root / "data"), "--out", str(inside)]) == 2
+        assert capsys.readouterr().err.strip() == (
+            f"error: {inside}: inside the run folder {stage} (it holds config.json), where this evaluation would lie "
+            "among that run's models; give --out a folder outside it")
+        assert not inside.exists()

@@ -168,8 +168,8 @@ def register(app: typer.Typer) -> None:
         """Evaluate a trained run on a dataset folder, write metrics.json, print what was scored by which models and the headline figures."""
         from evface.tasks.registry import task_of_run  # lazy: keeps torch out of `evface --help`
 
-        if out is not None:
-            outside_datasets(output_folder(out))
+        if out is not None:  # was: an evaluation inside a run folder, mixed with a model trained there later
+            outside_runs(outside_datasets(output_folder(out)), what="this evaluation")
         task = task_of_run(run)
         if frames and task.name != "reconstruct":
             raise ParameterError(f"--frames: {run} is a {task.name!r} run; only a reconstruction run has frames to write")
