@@ -617,3 +617,20 @@ def test_a_run_of_one_seed_resumed_with_fewer_counts_its_seed_in_the_singular(tm
     with pytest.raises(run_resume.ResumeRefused, match=r": holds a run of 1 training seed; --seeds 0 would leave"):
         run_resume.grown_by_seeds(tmp_path, {"task": "classify", "seeds": 0, "models": []}, "models",
                                   lambda old, new: old == new)  # was: "a run of 1 training seeds"
+
+
+@pytest.mark.xdist_group("reliability-trained")  # make test's workers train the run once, in one of them
+def test_an_evaluation_says_the_seeds_that_scored_it_after_its_run_is_given_more(tmp_path, capsys, trained_run):
+    """Was: an evaluation recorded no seeds, so `evface compare` read them from its run's config.json:
+    once the run was given more seeds, its earlier evaluation was said to be of all of them."""
+    data, run = trained_run[0], tmp_path / "run"
+    shutil.copytree(trained_run[1], run)
+    ev = tmp_path / "ev"
+    assert main(["eval", str(run), "--data", str(data), "--out", str(ev)]) == 0
+    assert json.loads((ev / "metrics.json").read_text())["seeds"] == [0]
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "seeds": 2}))  # the run given a second seed since
+    capsys.readouterr()
+    assert main(["compare", str(ev), str(trained_run[1])]) == 0
+    tested = capsys.readouterr().out.splitlines()[-1]
+    assert tested.startswith("tested: both ") and tested.endswith("training seed 0")

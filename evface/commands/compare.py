@@ -137,8 +137,10 @@ def _seed_lines(res: dict[str, Any], trainings: dict[str, int] | None) -> list[s
 def tested(run: Path, reconstruction: bool) -> dict[str, Any]:
     """What made the scores of the run or evaluation folder ``run``: how it was tested (its
     ``metrics.json`` ``evaluated_on``; a reconstruction's ``evaluation``, its split or folds) and the
-    training seeds of the run whose models scored it (its ``config.json`` ``seed`` and ``seeds``); each
-    ``None`` where not recorded. A value of another type is a :class:`FormatError` naming its file.
+    training seeds whose models scored it (its ``metrics.json`` ``seeds``; a reconstruction's that
+    records none, the first; else its run's ``config.json`` ``seed`` and ``seeds``, which a run given
+    more seeds after an evaluation outgrows); each ``None`` where not recorded. A value of another
+    type is a :class:`FormatError` naming its file.
 
     Parameters
     ----------
@@ -166,6 +168,12 @@ def tested(run: Path, reconstruction: bool) -> dict[str, Any]:
         with run_folder.reading(path):
             run_folder.check_fields(config, {"seed": int} | ({"seeds": int} if "seeds" in config else {}))
             seeds = list(range(config["seed"], config["seed"] + config.get("seeds", 1)))
+    if "seeds" in metrics:  # those whose models scored it: an evaluation's, made before its run was given more
+        with run_folder.reading(run / "metrics.json"):
+            run_folder.check_fields(metrics, {"seeds": list})
+            seeds = [int(seed) for seed in metrics["seeds"]]
+    elif reconstruction and seeds and metrics:  # a reconstruction records its seeds where it has several only
+        seeds = seeds[:1]
     return {"evaluated_on": metrics.get(key), "seeds": seeds}
 
 
