@@ -690,7 +690,8 @@ class ReconstructConfig(TaskConfig):
         """The fields the protocol leaves unused (``--step-us`` under interpolation, ``--stride``
         under the others), cross-validation (the test share) and ``--kl-beta 0`` (the KL term's),
         each group with what leaves it so."""
-        groups = [(("step_us",) if self.protocol == "interpolation" else ("stride",), f"--protocol {self.protocol}")]
+        unused: tuple[str, ...] = ("step_us",) if self.protocol == "interpolation" else ("stride",)
+        groups = [(unused, f"--protocol {self.protocol}")]
         if self.folds:
             groups.append((("test_fraction",), f"--folds {self.folds} (every subject is tested once)"))
         if self.kl_beta == 0:
