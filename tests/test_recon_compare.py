@@ -436,3 +436,58 @@ def test_every_row_shows_its_interval_apart_from_its_subjects_and_samples(runs):
             lo, hi = (float(x) for x in interval.strip("[]").split(", "))
             assert [lo, hi] == pytest.approx(d["ci"], abs=10 ** -DIGITS[metric])
     assert rows["cvae", "all", "face_ssim"][2:4] == ("-0.0000003", "[-0.0000005, -0.0000001]")
+
+
+def test_a_run_stopped_before_its_scores_is_named_so_not_as_of_another_task(runs, tmp_path, capsys):
+    # was: "HD is a reconstruction run and STOPPED is not: compare two runs of one task" (either order),
+    # and of two such runs "STOPPED/predictions.csv: no predictions of a classification run here"
+    stopped = tmp_path / "stopped"
+    shutil.copytree(runs["lr"], stopped)
+    for name in ("metrics.json", SCORES_CSV):
+        (stopped / name).unlink()
+    said = (f"error: {stopped / 'metrics.json'}: missing: this run was not evaluated (interrupted?); finish it, or run "
+            "'evface eval RUN', or compare another run")
+    for a, b in ((runs["hd"], stopped), (stopped, runs["hd"])):
+        assert main(["compare", str(a), str(b)]) == 2
+        assert capsys.readouterr().err.strip() == said
+    stage = tmp_path / "out" / "stages" / "recon-interpolation-lr-640c4c8616"  # a stage of an evface run stopped
+    shutil.copytree(stopped, stage)
+    (tmp_path / "out" / "started.json").write_text("{}")
+    assert main(["compare", str(runs["hd"]), str(stage)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {stage / 'metrics.json'}: missing: stage recon-interpolation-lr of the run {tmp_path / 'out'} was not "
+        f"evaluated (interrupted?); resume the run: 'evface run --out {tmp_path / 'out'}' again, with the options it "
+        "was started with")
+
+
+def test_a_run_resumed_with_more_seeds_and_stopped_is_not_compared_as_of_every_seed(runs, tmp_path, capsys):
+    # was: compared on the scores of its first seed, the closing line saying "training seeds 0, 1"
+    grown = tmp_path / "grown"
+    shutil.copytree(runs["lr"], grown)
+    config = json.loads((grown / "config.json").read_text())
+    (grown / "config.json").write_text(json.dumps(config | {"seeds": 2}))
+    assert main(["compare", str(runs["hd"]), str(grown)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {grown / 'metrics.json'}: the scores of 1 of the run's 2 training seeds: it was resumed with more "
+        "seeds and has not finished (interrupted?); finish it (its evface train command again), or compare another run")
+
+
+def test_a_run_and_its_evaluation_on_its_own_clips_are_not_compared(runs, tmp_path, capsys):
+    # was: compared, "no detectable difference" with every difference 0: the same models scoring the same
+    # samples again (a run given twice was refused already)
+    data = json.loads((runs["hd"] / "config.json").read_text())["data"]
+    ev = tmp_path / "ev"
+    assert main(["eval", str(runs["hd"]), "--data", data, "--out", str(ev)]) == 0
+    capsys.readouterr()
+    said = "hold the scores of one training run ({}) on the same clips: the same models scoring them again, every difference 0"
+    for a, b in ((runs["hd"], ev), (ev, runs["hd"])):
+        assert main(["compare", str(a), str(b)]) == 2
+        assert capsys.readouterr().err.strip().startswith(f"error: {a} and {b} {said.format(runs['hd'])}")
+    copy = tmp_path / "data-copy"  # the same clips in another folder
+    shutil.copytree(data, copy)
+    ev2 = tmp_path / "ev2"
+    assert main(["eval", str(runs["hd"]), "--data", str(copy), "--out", str(ev2)]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(ev), str(ev2)]) == 2
+    assert said.format(runs["hd"]) in capsys.readouterr().err
+    assert main(["compare", str(runs["hd"]), str(runs["lr"])]) == 0  # two runs: compared

@@ -436,7 +436,7 @@ def test_eval_and_report_of_a_run_with_settings_this_evface_does_not_know_warn_a
     assert main(["report", str(tmp_path / "ev"), "--out", str(tmp_path / "report.html")]) == 0  # an evaluation: its run
     assert said in capsys.readouterr().err.splitlines() and (tmp_path / "report.html").exists()
     # compare of the run or its evaluation (named by its absolute path): once (was: no word)
-    assert main(["compare", str(tmp_path / "ev"), str(tmp_path / "ev0")]) == 0
+    assert main(["compare", str(tmp_path / "ev"), str(trained_run[1])]) == 0  # beside the run it was copied from
     assert [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning")] == [said]
     fake = make_fake_run(tmp_path / "fake")  # an evface run: each stage named
     stage = fake / "stages" / "recon-hd-0" / "config.json"
@@ -617,3 +617,20 @@ def test_a_run_of_one_seed_resumed_with_fewer_counts_its_seed_in_the_singular(tm
     with pytest.raises(run_resume.ResumeRefused, match=r": holds a run of 1 training seed; --seeds 0 would leave"):
         run_resume.grown_by_seeds(tmp_path, {"task": "classify", "seeds": 0, "models": []}, "models",
                                   lambda old, new: old == new)  # was: "a run of 1 training seeds"
+
+
+@pytest.mark.xdist_group("reliability-trained")  # make test's workers train the run once, in one of them
+def test_an_evaluation_says_the_seeds_that_scored_it_after_its_run_is_given_more(tmp_path, capsys, trained_run):
+    """Was: an evaluation recorded no seeds, so `evface compare` read them from its run's config.json:
+    once the run was given more seeds, its earlier evaluation was said to be of all of them."""
+    data, run = trained_run[0], tmp_path / "run"
+    shutil.copytree(trained_run[1], run)
+    ev = tmp_path / "ev"
+    assert main(["eval", str(run), "--data", str(data), "--out", str(ev)]) == 0
+    assert json.loads((ev / "metrics.json").read_text())["seeds"] == [0]
+    config = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**config, "seeds": 2}))  # the run given a second seed since
+    capsys.readouterr()
+    assert main(["compare", str(ev), str(trained_run[1])]) == 0
+    tested = capsys.readouterr().out.splitlines()[-1]
+    assert tested.startswith("tested: both ") and tested.endswith("training seed 0")

@@ -1322,3 +1322,25 @@ def test_the_seeds_hint_of_an_evaluation_or_a_stage_folder_of_an_evface_run_name
         note = note[note.index("rests on one training per fold"):]
         assert "Train the arms with <code>evface run --seeds N</code> again, with the options the run was started" in note
         assert "evface train classify" not in note[:note.index("</p>")]
+
+
+def test_a_dataset_changed_since_its_runs_were_trained_is_said_so(tmp_path, capsys):
+    # was: the dataset section summarised the folder as it is now ("5 clips") above the scores of
+    # the 6 clips the runs tested, without a word
+    from evface.io.manifest import read_manifest, write_manifest
+    from evface.tasks.run_clips import record_clips
+
+    root = make_fake_run(tmp_path / "run")
+    record_clips(root / "stages" / "events-hd-0", root / "data", read_manifest(root / "data"))
+    assert main(["report", str(root), "--out", str(tmp_path / "same.html")]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert "Changed since" not in (tmp_path / "same.html").read_text()
+    write_manifest(root / "data", read_manifest(root / "data")[:-1])  # a clip taken out after training
+    assert main(["report", str(root), "--out", str(tmp_path / "r.html")]) == 0
+    assert capsys.readouterr().err.startswith(
+        f"warning: {root / 'data'}: changed since events-hd was trained on it (its manifest rows are not those the run "
+        "was trained on): the report summarises the dataset as it is now, not the clips those runs were trained and "
+        "tested on")
+    text = html.unescape(re.sub(r"<[^>]+>", "", (tmp_path / "r.html").read_text()))
+    assert ("Changed since events-hd was trained on it (its manifest rows are not those the run was trained on): what "
+            "follows summarises the folder as it is now") in text

@@ -164,7 +164,8 @@ def test_compare_says_each_runs_protocol_and_training_seeds(tmp_path, capsys):
         (run / "config.json").write_text(json.dumps(config | {"seed": seed, "seeds": seeds}))
         metrics = json.loads((run / "metrics.json").read_text())
         (run / "metrics.json").write_text(json.dumps(metrics | {"evaluated_on": "every subject, 2-fold subject-grouped "
-                                                                                "cross-validation"}))
+                                                                                "cross-validation",
+                                                                "seeds": list(range(seed, seed + seeds))}))
     out = tmp_path / "cmp.json"
     assert main(["compare", str(ev), str(fr), "--out", str(out)]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -174,6 +175,7 @@ def test_compare_says_each_runs_protocol_and_training_seeds(tmp_path, capsys):
         "a": {"evaluated_on": "every subject, 2-fold subject-grouped cross-validation", "seeds": [0]},
         "b": {"evaluated_on": "every subject, 2-fold subject-grouped cross-validation", "seeds": [3, 4]}}
     (fr / "config.json").write_text(json.dumps(json.loads((fr / "config.json").read_text()) | {"seed": 0, "seeds": 1}))
+    (fr / "metrics.json").write_text(json.dumps(json.loads((fr / "metrics.json").read_text()) | {"seeds": [0]}))
     assert main(["compare", str(ev), str(fr)]) == 0
     assert "tested: both every subject, 2-fold subject-grouped cross-validation, training seed 0" in capsys.readouterr().out
 

@@ -107,3 +107,16 @@ def test_a_dataset_its_disk_cannot_hold_is_refused_after_its_first_clip(tmp_path
                                  f"(about {size(each)} each, as those written), and its disk has 2.0 MB free; "
                                  "free space, or build the dataset on a larger disk (the clips written are kept: "
                                  "the same command resumes)")
+
+
+def test_seeds_past_the_largest_seed_are_refused_before_out_is_made(tmp_path, fake, capsys):
+    # was: OUT, its started.json and stages/ made, "events-hd: queued", then the stage refused as it started
+    # (without --data, after the dataset was built)
+    from evface.cli import main
+
+    out = tmp_path / "out"
+    args = ["run", "--preset", "tiny", "--data", str(fake / "data"), "--out", str(out), "--jobs", "1", "--stages", "events-hd"]
+    assert main([*args, "--seed", "2147483647", "--seeds", "2"]) == 2
+    assert capsys.readouterr().err.strip() == ("error: --seed 2147483647 with --seeds 2: the trainings' seeds would run to "
+                                               "2147483648, past 2147483647; give --seed 2147483646 or less")
+    assert not out.exists()

@@ -373,3 +373,22 @@ def test_each_field_of_a_task_config_is_in_its_docstring(config):
     doc = inspect.getdoc(config)
     assert doc.index("Parameters\n----------\n") < doc.index("Examples\n--------\n")
     assert all(f"\n{f.name} : " in doc for f in fields(config))
+
+
+@pytest.mark.parametrize("command, args, says", [
+    ("classify", ["--distill-weight", "0.5"], "--distill-weight: not used by a run without --teacher"),
+    ("classify", ["--rgb-camera", "webcam30"], "--rgb-camera: not used by --input events"),
+    ("classify", ["--gray"], "--gray: not used by --input events"),
+    ("classify", ["--model", "ann", "--beta", "0.5"], "--beta: not used by --model ann"),
+    ("classify", ["--no-augment", "--max-shift", "0.015625"], "--max-shift: not used by a run with --no-augment"),
+    ("classify", ["--folds", "3", "--test-fraction", "0.15"], "--test-fraction: not used by --folds 3"),
+    ("reconstruct", ["--stride", "2"], "--stride: not used by --protocol extrapolation"),
+    ("reconstruct", ["--kl-beta", "0", "--free-bits", "0.5"], "--free-bits: not used by --kl-beta 0"),
+])
+def test_an_unused_option_given_at_its_default_is_refused_as_at_another_value(tmp_path, capsys, command, args, says):
+    """Was: refused only away from its default, so the default given (a script's explicit
+    --distill-weight 0.5 without --teacher, --stride 2 under extrapolation) was ignored without a word."""
+    assert main(["train", command, "--data", str(tmp_path), "--out", str(tmp_path / "run"), *args]) == 2
+    assert capsys.readouterr().err.strip().startswith(f"error: {says}")
+    assert not (tmp_path / "run").exists()
+    assert ClassifyConfig(distill_weight=0.5).distill_weight == 0.5  # from Python, a default is no option given

@@ -137,8 +137,10 @@ def _seed_lines(res: dict[str, Any], trainings: dict[str, int] | None) -> list[s
 def tested(run: Path, reconstruction: bool) -> dict[str, Any]:
     """What made the scores of the run or evaluation folder ``run``: how it was tested (its
     ``metrics.json`` ``evaluated_on``; a reconstruction's ``evaluation``, its split or folds) and the
-    training seeds of the run whose models scored it (its ``config.json`` ``seed`` and ``seeds``); each
-    ``None`` where not recorded. A value of another type is a :class:`FormatError` naming its file.
+    training seeds whose models scored it (its ``metrics.json`` ``seeds``; a reconstruction's that
+    records none, the first; else its run's ``config.json`` ``seed`` and ``seeds``, which a run given
+    more seeds after an evaluation outgrows); each ``None`` where not recorded. A value of another
+    type is a :class:`FormatError` naming its file.
 
     Parameters
     ----------
@@ -166,6 +168,12 @@ def tested(run: Path, reconstruction: bool) -> dict[str, Any]:
         with run_folder.reading(path):
             run_folder.check_fields(config, {"seed": int} | ({"seeds": int} if "seeds" in config else {}))
             seeds = list(range(config["seed"], config["seed"] + config.get("seeds", 1)))
+    if "seeds" in metrics:  # those whose models scored it: an evaluation's, made before its run was given more
+        with run_folder.reading(run / "metrics.json"):
+            run_folder.check_fields(metrics, {"seeds": list})
+            seeds = [int(seed) for seed in metrics["seeds"]]
+    elif reconstruction and seeds and metrics:  # a reconstruction records its seeds where it has several only
+        seeds = seeds[:1]
     return {"evaluated_on": metrics.get(key), "seeds": seeds}
 
 
@@ -266,7 +274,7 @@ def register(app: typer.Typer) -> None:
         """Paired difference A - B with subject-bootstrap intervals (over subjects and training seeds too
         for runs of several seeds): top-1, UF1, UAR and an exact McNemar test of two classification runs,
         or SSIM and PSNR per method of two reconstruction runs."""
-        from evface.tasks import class_compare, recon_compare, run_evaluation, run_folder  # lazy: scoring modules load for this command only
+        from evface.tasks import class_compare, recon_compare, run_evaluation, run_folder, run_scored  # lazy: scoring modules load for this command only
         from evface.tasks.run_resume import warn_of_version  # lazy: as above
         from evface.report import run_pairs, score_check  # lazy: as above
 
@@ -283,6 +291,9 @@ def register(app: typer.Typer) -> None:
             run_folder.check_not_other_folder(run)  # was: "no predictions ... evface eval RUN" of an evface run output
             _check_holds_a_run(run)  # was: "no predictions ... evface eval RUN" of an empty folder, or "... is not" a reconstruction run
             run_folder.check_written_together(run)  # was: a predictions.csv or scores.csv paired whatever metrics.json it lay beside
+            run_scored.check_scored(run, "compare another run")  # was: a reconstruction run stopped before its
+            # scores "is not" a reconstruction run; one resumed with more seeds compared as of every seed
+        run_evaluation.check_not_one_run_twice(run_a, run_b)  # was: compared, every difference 0
         kinds = {run: recon_compare.is_reconstruction_run(run) for run in (run_a, run_b)}
         if kinds[run_a] != kinds[run_b]:
             recon, other = (run_a, run_b) if kinds[run_a] else (run_b, run_a)

@@ -122,9 +122,41 @@ def sole_writer(path: Path, option: str = "--out") -> Iterator[Path]:
                                                      f"it to finish or give {option} another folder")) from None
                 except OSError:  # a file system without locks (some network mounts): go on unguarded
                     pass
+                _check_no_writer_above(path, option)
             yield path
         finally:
             os.close(fd)
+
+
+def _check_no_writer_above(path: Path, option: str) -> None:
+    """Refuse ``path`` where a folder above it is held by another evface command's :func:`sole_writer`:
+    ``evface train --out`` or ``evface eval`` into a stage folder of an ``evface run`` that is
+    training it (was: let in, both writing the stage's checkpoints and scores; the lock was on
+    the folder given alone). A folder that cannot be opened or locked is passed over.
+
+    Examples
+    --------
+    >>> with sole_writer(Path("runs/quick")):
+    ...     with sole_writer(Path("runs/quick/stages/events-hd-3a")):
+    ...         pass
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: runs/quick/stages/events-hd-3a: inside runs/quick, which another evface command is writing into (evface run?); wait for it to finish or give --out another folder
+    """
+    for above in path.parents:
+        try:
+            fd = os.open(above, os.O_RDONLY)
+        except OSError:  # not ours to read: no evface command of this user holds it
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # taken only if no command holds it for writing
+        except BlockingIOError:
+            raise ParameterError(where(path, f"inside {above}, which another evface command is writing into (evface "
+                                             f"run?); wait for it to finish or give {option} another folder")) from None
+        except OSError:  # a file system without locks
+            pass
+        finally:
+            os.close(fd)  # the shared lock, if taken, ends with it
 
 
 @contextmanager

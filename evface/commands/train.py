@@ -21,6 +21,7 @@ from typing import Any
 import typer
 
 from evface.commands import environment, terminal
+from evface.commands.options import given
 from evface.commands.paths import (file_argument, made_folder, named_for, not_replacing, output_file, output_folder, outside_datasets,
                                    refusing_newcomer, sole_writer)
 from evface.errors import EvfaceWarning, ParameterError, counted
@@ -112,20 +113,25 @@ def with_config(config_class: type[TaskConfig]) -> Callable[[Callable[..., None]
 
     The decorated function's other parameters stay as they are; the command builds
     ``config_class(**fields)`` from the options (``--threads`` at most the CPUs this process may
-    use: :func:`threads_within_cpus`) and passes it as ``config``.
+    use: :func:`threads_within_cpus`), refuses an option given that the others leave unused, its
+    default value included (:meth:`~evface.tasks.configs.TaskConfig.refuse_unused`; was: refused
+    only away from its default, so ``--distill-weight 0.5`` without ``--teacher`` passed without a
+    word) and passes the config as ``config``.
     """
 
     def decorate(command: Callable[..., None]) -> Callable[..., None]:
         own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "config"]
         names = [f.name for f in fields(config_class)]
 
-        def run(**kwargs: Any) -> None:
+        def run(context: typer.Context, **kwargs: Any) -> None:
             if "threads" in kwargs:
                 kwargs["threads"] = threads_within_cpus(kwargs["threads"])
             config = config_class(**{name: kwargs.pop(name) for name in names})
+            config.refuse_unused({name for name in names if given(context, name)})
             command(**kwargs, config=config)
 
-        parameters = own + config_options(config_class)
+        context = inspect.Parameter("context", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)
+        parameters = [context] + own + config_options(config_class)
         run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]  # what typer reads
         run.__annotations__ = {p.name: p.annotation for p in parameters}
         run.__name__, run.__qualname__, run.__doc__ = command.__name__, command.__qualname__, command.__doc__
@@ -162,8 +168,8 @@ def register(app: typer.Typer) -> None:
         """Evaluate a trained run on a dataset folder, write metrics.json, print what was scored by which models and the headline figures."""
         from evface.tasks.registry import task_of_run  # lazy: keeps torch out of `evface --help`
 
-        if out is not None:
-            outside_datasets(output_folder(out))
+        if out is not None:  # was: an evaluation inside a run folder, mixed with a model trained there later
+            outside_runs(outside_datasets(output_folder(out)), what="this evaluation")
         task = task_of_run(run)
         if frames and task.name != "reconstruct":
             raise ParameterError(f"--frames: {run} is a {task.name!r} run; only a reconstruction run has frames to write")

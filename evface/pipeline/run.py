@@ -24,6 +24,7 @@ from evface.ray_cluster import RayCluster
 from evface.ray_connect import ray_session
 from evface.report.html import build_report
 from evface.tasks import run_folder, run_resume
+from evface.tasks.configs import TASK_CONFIGS
 
 STAGE_DONE = run_folder.STAGE_DONE
 POOLING_FIRST = 2
@@ -206,6 +207,7 @@ def run_pipeline(
         check_subjects(data, preset, stages)
         stages, left_out = stages_the_data_allows(data, stages, highspeed, log)
     planned, stages = stages, selected_stages(stages, only, preset, left_out)
+    _check_stage_settings(stages)
     _check_dataset_options(stages)
     check_same_options(out, preset, seed)  # was: a run on --data with another preset trained beside the earlier one
     _check_seeds_not_fewer(out, planned)
@@ -248,6 +250,16 @@ def _check_given_data(data: Path) -> None:
         raise DatasetError(where(data, ("is a file, not an evface" if data.exists() else "no such") + " dataset folder (--data)"))
     if not (data / "manifest.csv").is_file():  # was: "DATA/manifest.csv: no manifest: ...", no option named
         raise DatasetError(where(data, "holds no manifest.csv: not an evface dataset folder (--data)"))
+
+
+def _check_stage_settings(stages: list[Stage]) -> None:
+    """Build each training stage's task config (:data:`~evface.tasks.configs.TASK_CONFIGS`) before
+    anything is made, so that settings it refuses (``--seed 2147483647 --seeds 2``: the trainings'
+    seeds past 2^31 - 1) are refused before OUT is (was: OUT, its ``started.json`` and ``stages``
+    made, then the stage refused as it started, after "queued")."""
+    for stage in stages:
+        if stage.task != "synth":
+            TASK_CONFIGS[stage.task](**{k: v for k, v in stage.config.items() if k != "data"})
 
 
 def _check_dataset_options(stages: list[Stage]) -> None:

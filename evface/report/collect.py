@@ -21,13 +21,14 @@ import datetime as _dt
 import json
 import math
 import os
+import warnings
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from evface.checks import is_number, source_date_epoch
-from evface.errors import DatasetError, FormatError, ParameterError, counted, where
+from evface.errors import DatasetError, EvfaceWarning, FormatError, ParameterError, counted, where
 from evface.inputs.flow import check_flow
 from evface.io.dataset import DatasetFolder
 from evface.report import figures
@@ -36,13 +37,17 @@ from evface.report.run_pairs import event_vs_frame_comparisons, hd_vs_lr_compari
 from evface.report.score_check import check_scores_agree
 from evface.tasks.configs import TASK_CONFIGS, as_run_recorded
 from evface.tasks.figure_format import checked_interval
-from evface.tasks.run_clips import is_training_data, prints_kept, seen_in_training
+from evface.tasks.run_clips import is_training_data, other_data, prints_kept, recorded_clips, seen_in_training
 from evface.tasks.run_evaluation import HELD_OUT, scored_by
 from evface.tasks.run_folder import (
     STAGE_DONE, TORCH_THREADS, check_fields, check_folder, check_path_text, check_threads, check_written_together,
     finished_stages, reading,
 )
 from evface.tasks.run_resume import warn_of_version
+from evface.tasks.run_scored import check_all_seeds_scored, not_evaluated
+
+REPORT_INSTEAD = "leave it out of the report"
+"""What else a user may do with a training run whose scores are not whole (:mod:`evface.tasks.run_scored`)."""
 
 PACKAGES = ("evface", "numpy", "scipy", "numba", "torch", "snntorch", "h5py", "opencv-python-headless",
             "scikit-image", "faery", "matplotlib")
@@ -405,12 +410,36 @@ def _describe_datasets(data: ReportData, folders: list[Path]) -> None:
     for (key, folder), name in zip(order.items(), names, strict=True):
         summary = (dataset_summary(DatasetFolder.open(folder)) if (folder / "manifest.csv").exists()
                    else {"root": str(folder), "missing": True})
-        summary |= {"label": name, "runs": [r["name"] for r in runs if Path(r["scored_on"]).resolve() == key]}
+        scored = [r for r in runs if Path(r["scored_on"]).resolve() == key]
+        summary |= {"label": name, "runs": [r["name"] for r in scored]}
+        if not summary.get("missing"):
+            summary |= _changed_since_training(folder, [r for r in scored if "elsewhere" not in r])
         data.datasets.append(summary)
     if len(data.datasets) > 1:
         label = dict(zip(order, names, strict=True))
         for r in runs:
             r["data_label"] = label[Path(r["scored_on"]).resolve()]
+
+
+def _changed_since_training(folder: Path, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """``{"changed": {why: [run names]}}`` where the dataset folder ``folder`` no longer holds the
+    clips that ``runs`` (runs scored on it as on their training data) were trained and tested on:
+    rows added or removed, or clip files of other sizes (rendered again) since; their sizes only, not
+    their hashes, so that a report does not read every clip (:func:`~evface.tasks.run_clips.other_data`);
+    a run older than that record (no ``data-clips.json``) is not checked: it knows its dataset by the
+    folder's path only, which a copied run does not keep.
+    Each such finding is also a warning line, for the page summarises the folder as it is now (was:
+    "11 clips" above the scores of the 12 the runs tested, without a word); ``{}`` where none differ."""
+    changed: dict[str, list[str]] = {}
+    for r in runs:
+        why = other_data(r["run"], folder, hashed=False) if recorded_clips(r["run"]) is not None else None
+        if why is not None:
+            changed.setdefault(why, []).append(r["name"])
+    for why, names in changed.items():
+        warnings.warn(where(folder, f"changed since {', '.join(names)} {'was' if len(names) == 1 else 'were'} trained "
+                                    f"on it ({why}): the report summarises the dataset as it is now, not the clips "
+                                    "those runs were trained and tested on"), EvfaceWarning, stacklevel=2)
+    return {"changed": changed} if changed else {}
 
 
 def short_names(folders: list[Path]) -> list[str]:
@@ -524,7 +553,7 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
     """Add the run whose scores are in ``run`` (its settings and training in ``settings``, the run
     folder of an evaluation; else ``run`` itself), trained on the dataset folder ``trained_on``
     (default: the one its configuration names). ``stage_of``: the ``evface run`` folder and stage
-    name of a stage, for the words of a stage not evaluated (:func:`_not_evaluated`).
+    name of a stage, for the words of a stage not evaluated (:func:`~evface.tasks.run_scored.not_evaluated`).
 
     The entry's ``scored_on`` is the dataset folder its scores are of: ``trained_on``, or the one
     its ``metrics.json`` names where an evaluation (``evface eval``, into its own folder or into
@@ -535,11 +564,11 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
         check_fields(config, {key: str for key in ("task", "data") if key in config})
     metrics_path = run / "metrics.json"
     if not metrics_path.exists():
-        raise FormatError(where(metrics_path, _not_evaluated(run, stage_of)))
+        raise FormatError(where(metrics_path, not_evaluated(run, stage_of, REPORT_INSTEAD)))
     metrics = _read_json(metrics_path)
     check_written_together(run)  # was: scores.csv or predictions.csv of a later, stopped evaluation read with it
     if settings == run:  # a training run's own scores: of every training its config.json now lists
-        _check_all_seeds_scored(config, metrics, run, stage_of)
+        check_all_seeds_scored(config, metrics, run, stage_of, REPORT_INSTEAD)
     entry = {"name": name, "dir": str(run), "run": str(settings), "config": config, "metrics": metrics,
              "train_seconds": seconds if seconds is not None else metrics.get("train_seconds")}
     trained_by = stage_of[0] if stage_of is not None else _evface_run_of(settings)
@@ -654,60 +683,6 @@ def _evface_run_of(run: Path) -> Path | None:
     if run.parent.name == "stages" and ((out / "pipeline.json").is_file() or (run / STAGE_DONE).is_file()):
         return out
     return None
-
-
-def _not_evaluated(run: Path, stage_of: tuple[Path, str] | None) -> str:
-    """Why the run folder ``run``, which has no ``metrics.json``, cannot be shown, and what to do:
-    a training run may be evaluated or left out of the report; a stage (``stage_of``: its ``evface
-    run`` folder and name) cannot be left out: an interrupted one is finished by resuming its run,
-    a finished one (its ``stage.json`` there) lost the file in a copy.
-
-    Examples
-    --------
-    >>> _not_evaluated(Path("runs/quick/stages/events-hd-0"), (Path("runs/quick"), "events-hd"))
-    "missing: stage events-hd of the run runs/quick was not evaluated (interrupted?); resume the run: 'evface run --out runs/quick' again, with the options it was started with"
-    """
-    if stage_of is None:
-        return ("missing: this run was not evaluated (interrupted?); finish it, or run 'evface eval RUN', or leave it "
-                "out of the report")
-    root, stage = stage_of
-    again = f"'evface run --out {root}' again, with the options it was started with"
-    if (run / STAGE_DONE).exists():  # a finished stage: the pipeline would skip it
-        return (f"missing: stage {stage} of the run {root} finished, but its scores are not here (left out of a "
-                f"copy?); copy the file again, or delete the stage folder and resume the run: {again}")
-    return f"missing: stage {stage} of the run {root} was not evaluated (interrupted?); resume the run: {again}"
-
-
-def _check_all_seeds_scored(config: dict[str, Any], metrics: dict[str, Any], run: Path,
-                            stage_of: tuple[Path, str] | None) -> None:
-    """Refuse the run folder ``run`` where its ``metrics.json`` scores fewer training seeds than its
-    ``config.json`` lists (``seeds``; 1 where absent, as ``metrics.json``'s list of ``seeds``): the
-    run was resumed with more seeds and has not finished, so its scores are those of the run before
-    (was: shown beside the configuration of the larger run). One :class:`FormatError` naming the
-    file, and what to do, as :func:`_not_evaluated` says it.
-
-    Examples
-    --------
-    >>> _check_all_seeds_scored({"seeds": 3}, {"seeds": [0]}, Path("runs/k4"), None)
-    Traceback (most recent call last):
-    ...
-    evface.errors.FormatError: runs/k4/metrics.json: the scores of 1 of the run's 3 training seeds: it was resumed with more seeds and has not finished (interrupted?); finish it (its evface train command again), or leave it out of the report
-    """
-    with reading(run / "config.json"):
-        check_fields(config, {"seeds": int} if "seeds" in config else {})
-    with reading(run / "metrics.json"):
-        check_fields(metrics, {"seeds": list} if "seeds" in metrics else {})
-    listed, scored = config.get("seeds", 1), len(metrics.get("seeds") or [0])
-    if scored >= listed:
-        return
-    said = f"the scores of {scored} of the run's {listed} training seeds: it was resumed with more seeds and has not finished"
-    if stage_of is None:
-        raise FormatError(where(run / "metrics.json", f"{said} (interrupted?); finish it (its evface train command "
-                                                      "again), or leave it out of the report"))
-    root, stage = stage_of
-    raise FormatError(where(run / "metrics.json", f"stage {stage} of the run {root}: {said} (interrupted?); resume the "
-                                                  f"run: 'evface run --out {root}' again, with the options it was "
-                                                  "resumed with"))
 
 
 def _training(settings: Path, config: dict[str, Any]) -> dict[str, Any]:

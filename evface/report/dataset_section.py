@@ -57,6 +57,7 @@ def _dataset(ds: dict[str, Any], h: str) -> str:
         return f"<p>{html.escape(ds['root'])}: no longer there, so not summarised.</p>"
     parts = [
         f'<p>{html.escape(ds["description"])}</p>',
+        _changed_note(ds.get("changed", {})),
         f'<p>{count_text(ds["n_clips"], "clip")}, {count_text(ds["n_subjects"], "subject")}, classes {", ".join(map(html.escape, ds["labels"]))}.</p>',
         _class_counts(ds, h),
     ]
@@ -88,6 +89,21 @@ def _dataset(ds: dict[str, Any], h: str) -> str:
         figs.append(f'<figure>{embedded_image(ds["rate_plot"], "event rate")}<figcaption>Event rate over one clip, per sensor and polarity.</figcaption></figure>')
     parts.append(f'<div class="grid">{"".join(figs)}</div>')
     return "".join(parts)
+
+
+def _changed_note(changed: dict[str, list[str]]) -> str:
+    """What the page says of a dataset folder changed since runs were trained on it (``changed``:
+    why, and those runs' names; :func:`~evface.report.collect.collect`), ``""`` where none was.
+
+    Examples
+    --------
+    >>> _changed_note({"its manifest rows are not those the run was trained on": ["events-hd", "rgb"]})
+    '<p class="muted">Changed since events-hd, rgb were trained on it (its manifest rows are not those the run was trained on): what follows summarises the folder as it is now, not the clips those runs were trained and tested on.</p>'
+    """
+    said = [f"{', '.join(names)} {'was' if len(names) == 1 else 'were'} trained on it ({why})"
+            for why, names in changed.items()]
+    return (f'<p class="muted">Changed since {html.escape("; and since ".join(said))}: what follows summarises the '
+            "folder as it is now, not the clips those runs were trained and tested on.</p>") if said else ""
 
 
 def _class_counts(ds: dict[str, Any], h: str) -> str:

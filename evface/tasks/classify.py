@@ -824,7 +824,9 @@ def evaluate_run(run_dir: str | Path, data: str | Path | None = None, out: str |
     metrics.update(energy_metrics(main, net, cfg.model))
     metrics["per_sensor"] = {spec.camera: {k: metrics[k] for k in ("n", "top1", "macro_f1", "uar", "uf1")}}
     metrics["per_sensor"].update(others)
-    metrics.update(evaluated_on=where_, data=str(data), run=str(run_dir.resolve()))
+    # the trainings whose models scored it (was: unrecorded, so a run given more seeds later made its
+    # earlier evaluations read as theirs)
+    metrics.update(evaluated_on=where_, data=str(data), run=str(run_dir.resolve()), seeds=list(scoring.seeds))
     metrics.update(kept)
     _write_results(target, metrics, predictions_text(sel, [labels[p] for p in pred]),
                    seed_logits_text([r["clip_id"] for r in sel], fold_of, scoring.seeds, main["seed_logits"], labels))

@@ -20,7 +20,7 @@ import json
 import math
 import shlex
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
 
@@ -207,10 +207,34 @@ class TaskConfig:
             if problem:
                 raise ParameterError(f"{f.name} {problem}")
 
-    def _changed(self, names: tuple[str, ...]) -> list[str]:
-        """The options that set fields ``names`` away from their defaults."""
-        return [_option(f, getattr(self, f.name)) for f in fields(self)
-                if f.name in names and getattr(self, f.name) != f.default]
+    def _unused(self) -> list[tuple[tuple[str, ...], str]]:
+        """The fields this config's other settings leave unused, in groups, each with those settings
+        in words (``(("distill_weight", ...), "a run without --teacher")``); none here, a task's
+        config lists its own."""
+        return []
+
+    def refuse_unused(self, given: Collection[str] = ()) -> None:
+        """Refuse the fields this config's other settings leave unused (:meth:`_unused`) that are set
+        away from their defaults, or named in ``given`` (the fields whose options were given on the
+        command line, a default value included: ``--distill-weight 0.5`` without ``--teacher``; was
+        accepted without a word where the value given was the default): one ParameterError naming the
+        options and what leaves them unused, of the first such group.
+
+        Parameters
+        ----------
+        given : collection of str
+            Names of fields the user gave, whatever their values.
+
+        Examples
+        --------
+        >>> ClassifyConfig().refuse_unused({"distill_weight", "epochs"})
+        Traceback (most recent call last):
+        ...
+        evface.errors.ParameterError: --distill-weight: not used by a run without --teacher, which would ignore it; leave it out
+        """
+        for names, by in self._unused():
+            _refuse_ignored([_option(f, getattr(self, f.name)) for f in fields(self)
+                             if f.name in names and (getattr(self, f.name) != f.default or f.name in given)], by)
 
     @classmethod
     def given(cls: type[C], config: object) -> C:
@@ -518,26 +542,10 @@ class ClassifyConfig(TaskConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        ignored = [option for option, unused in (
-            ("--color", self.color and self.input not in ("rgb", "rgb-diff")),
-            ("--rgb-camera", self.rgb_camera != "webcam30" and self.input in ("events", "events-apex")),
-            ("--oracle-apex", self.oracle_apex and self.input not in ("events-apex", "rgb-flow")),
-            ("--flow", self.flow != "tvl1" and self.input != "rgb-flow"),
-            ("--drop-time", self.drop_time > 0 and self.input not in ("events", "events-apex")),
-            ("--drop-area", self.drop_area > 0 and self.input not in ("events", "events-apex"))) if unused]
-        _refuse_ignored(ignored, f"--input {self.input}")
-        if not self.augment:
-            _refuse_ignored(self._changed(("max_shift", "drop_time", "drop_area")), "a run with --no-augment")
-        if self.model == "ann":
-            _refuse_ignored(self._changed(SNN_ONLY), "--model ann")
-        if not self.teacher:
-            _refuse_ignored(self._changed(("distill_weight", "distill_temperature")), "a run without --teacher")
-        _check_seed_range(self.seed, self.seeds)
         if self.loso and self.folds:
             raise ParameterError(f"--loso and --folds {self.folds}: choose one (--loso is --folds <number of subjects>)")
-        if self.folds or self.loso:
-            by = "--loso" if self.loso else f"--folds {self.folds}"
-            _refuse_ignored(self._changed(("test_fraction",)), f"{by} (every subject is tested once)")
+        self.refuse_unused()
+        _check_seed_range(self.seed, self.seeds)
         if self.size < 2 ** self.depth:
             raise ParameterError(f"--size {self.size} is too small for --depth {self.depth}: each stage halves it, "
                                  f"so at least {2 ** self.depth}")
@@ -546,6 +554,29 @@ class ClassifyConfig(TaskConfig):
             raise ParameterError(f"--delays {self.delays} is more than --time-steps {self.time_steps}: the stem's "
                                  f"delays span at most the steps; give --delays {self.time_steps} or less, or more "
                                  "--time-steps")
+
+    def _unused(self) -> list[tuple[tuple[str, ...], str]]:
+        """The fields the run's input leaves unused (an option of another input), ``--no-augment``
+        (the augmentation's), ``--model ann`` (the SNN's), no ``--teacher`` (the distillation's) and
+        cross-validation (the test share), each group with what leaves it so."""
+        by_input = tuple(name for name, unused in (
+            ("color", self.input not in ("rgb", "rgb-diff")),
+            ("rgb_camera", self.input in ("events", "events-apex")),
+            ("oracle_apex", self.input not in ("events-apex", "rgb-flow")),
+            ("flow", self.input != "rgb-flow"),
+            ("drop_time", self.input not in ("events", "events-apex")),
+            ("drop_area", self.input not in ("events", "events-apex"))) if unused)
+        groups = [(by_input, f"--input {self.input}")]
+        if not self.augment:
+            groups.append((("max_shift", "drop_time", "drop_area"), "a run with --no-augment"))
+        if self.model == "ann":
+            groups.append((SNN_ONLY, "--model ann"))
+        if not self.teacher:
+            groups.append((("distill_weight", "distill_temperature"), "a run without --teacher"))
+        if self.folds or self.loso:
+            by = "--loso" if self.loso else f"--folds {self.folds}"
+            groups.append((("test_fraction",), f"{by} (every subject is tested once)"))
+        return groups
 
     def _check_last_stage_norm(self) -> None:
         """Refuse a network whose last stage is 1 x 1 pixel (``--size`` = 2 ** ``--depth``) with
@@ -649,16 +680,23 @@ class ReconstructConfig(TaskConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         self._check_crop()
-        unused = ("step_us",) if self.protocol == "interpolation" else ("stride",)
-        _refuse_ignored(self._changed(unused), f"--protocol {self.protocol}")
-        if self.folds:
-            _refuse_ignored(self._changed(("test_fraction",)), f"--folds {self.folds} (every subject is tested once)")
+        self.refuse_unused()
         _check_seed_range(self.seed, self.seeds)
         if self.k_samples == 1:
             raise ParameterError("--k-samples 1: the spread of one prior decoding is 0 whatever the latent holds; give "
                                  "--k-samples 0 (off) or 2 or more")
+
+    def _unused(self) -> list[tuple[tuple[str, ...], str]]:
+        """The fields the protocol leaves unused (``--step-us`` under interpolation, ``--stride``
+        under the others), cross-validation (the test share) and ``--kl-beta 0`` (the KL term's),
+        each group with what leaves it so."""
+        unused: tuple[str, ...] = ("step_us",) if self.protocol == "interpolation" else ("stride",)
+        groups = [(unused, f"--protocol {self.protocol}")]
+        if self.folds:
+            groups.append((("test_fraction",), f"--folds {self.folds} (every subject is tested once)"))
         if self.kl_beta == 0:
-            _refuse_ignored(self._changed(("warmup_epochs", "free_bits")), "--kl-beta 0 (the loss has no KL term)")
+            groups.append((("warmup_epochs", "free_bits"), "--kl-beta 0 (the loss has no KL term)"))
+        return groups
 
     def _check_crop(self) -> None:
         """Refuse a given ``crop`` too small for SSIM or not smaller than ``size`` (a crop that does

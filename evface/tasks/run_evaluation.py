@@ -228,3 +228,56 @@ def _recorded(folder: str | Path, key: str) -> str | None:
     except (EvfaceError, OSError, AttributeError):  # no file, not JSON, not an object
         return None
     return value if isinstance(value, str) and value else None
+
+
+def _on_training_data(folder: Path, run: Path) -> bool | None:
+    """Whether the scores in ``folder`` (the run ``run`` itself, or an evaluation of it) are of the
+    clips the run was trained on: the run's own test (its ``metrics.json`` naming no other ``data``
+    than its ``config.json``), or an evaluation on a folder holding those very clips
+    (:func:`~evface.tasks.run_clips.is_training_data`); ``None`` where that cannot be told (no
+    dataset named, or no longer there)."""
+    data = _recorded(folder, "data")
+    try:
+        trained = load_config(run).get("data")
+    except EvfaceError:  # its reader names what is wrong with it
+        return None
+    if folder.resolve() == run.resolve() and data in (None, trained):
+        return True
+    if data is None or not (Path(data) / "manifest.csv").is_file():
+        return None
+    return is_training_data(run, data)
+
+
+def check_not_one_run_twice(a: str | Path, b: str | Path) -> None:
+    """Refuse the run or evaluation folders ``a`` and ``b`` where their scores are of one training
+    run on the same clips (a run and its evaluation on the data it was trained on, or two such
+    evaluations): the same models scoring the same clips again, so every difference is 0 and the
+    comparison says nothing (was: compared, "no detectable difference" with intervals of
+    ``[+0.0, +0.0]``; the same folder given twice was refused already, and the report refuses such
+    an evaluation beside its run). One :class:`ParameterError` naming both and the run.
+
+    Parameters
+    ----------
+    a, b : str or Path
+        The two folders given to ``evface compare``.
+
+    Examples
+    --------
+    >>> _ = Path("r1").mkdir(), Path("r1/config.json").write_text('{"task": "classify", "data": "d1"}')
+    >>> _ = Path("r1/metrics.json").write_text('{"data": "d1", "top1": 0.5}')
+    >>> _ = Path("e1").mkdir(), Path("e1/metrics.json").write_text('{"run": "r1", "data": "d1"}')
+    >>> check_not_one_run_twice("r1", "e1")
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: r1 and e1 hold the scores of one training run (r1) on the same clips: the same models scoring them again, every difference 0; compare two different runs
+    """
+    runs = [trained_run(folder) for folder in (a, b)]
+    if runs[0] is None or runs[1] is None or runs[0].resolve() != runs[1].resolve():
+        return
+    run = runs[0]
+    data = [_recorded(folder, "data") for folder in (a, b)]
+    same = (data[0] is not None and data[0] == data[1]) or all(_on_training_data(Path(folder), run)
+                                                                 for folder in (a, b))
+    if same:
+        raise ParameterError(f"{a} and {b} hold the scores of one training run ({run}) on the same clips: the same "
+                             "models scoring them again, every difference 0; compare two different runs")

@@ -406,11 +406,13 @@ def check_not_other_folder(folder: str | Path) -> None:
                                         "(evface train ... --out RUN)"))
 
 
-def outside_runs(path: Path, option: str = "--out") -> Path:
+def outside_runs(path: Path, option: str = "--out", what: str = "this run") -> Path:
     """Return ``path`` unless it lies inside a run folder (a folder above it holds a run's
     ``config.json``, an object with a ``task``); a :class:`ParameterError` naming ``option`` and the
-    run then, before anything is written: a run there would lie among that run's models, where that
-    run, given more seeds, takes a folder such as ``models/fold0-s2`` for its own trained model.
+    run then, before anything is written: a run (or an evaluation, ``evface eval --out``) there
+    would lie among that run's models, where that run, given more seeds, takes a folder such as
+    ``models/fold0-s2`` for its own trained model (an evaluation there was mixed with that model's
+    files without a word).
 
     Parameters
     ----------
@@ -418,6 +420,8 @@ def outside_runs(path: Path, option: str = "--out") -> Path:
         The folder a new run would be written to.
     option : str, optional
         The option that gave it.
+    what : str, optional
+        What would be written there, for the message (``"this evaluation"``).
 
     Returns
     -------
@@ -437,7 +441,7 @@ def outside_runs(path: Path, option: str = "--out") -> Path:
     for folder in path.resolve().parents:
         if _is_run(folder):
             named = folder if path.is_absolute() else Path(os.path.relpath(folder))
-            raise ParameterError(where(path, f"inside the run folder {named} (it holds {CONFIG}), where this run "
+            raise ParameterError(where(path, f"inside the run folder {named} (it holds {CONFIG}), where {what} "
                                              f"would lie among that run's models; give {option} a folder outside it"))
     return path
 
