@@ -65,7 +65,7 @@ whole microseconds only up to 2^53."""
 STATE_BYTES_PER_PIXEL = 100
 """The memory a simulator holds per pixel (its state arrays, about 85 bytes, and a step's frame)."""
 STEP_BYTES_PER_EVENT = 32
-"""The memory a step takes per signal event: the overflow buffers of pass 1 (11 bytes), the events
+"""The memory a step takes per signal event: the overflow buffers of pass 1 (7 bytes), the events
 returned (13 bytes) and the sort's slots."""
 _UNCHECKED_EVENTS = 1 << 22
 """Steps with more signal events than this (100 MB) are checked against the machine's memory first."""
@@ -159,7 +159,7 @@ class DvsSimulator:
         self._s_tl = np.empty(shape, np.float64)
         self._rows = np.zeros((3, height), np.int64)
         cap = width + 64  # events a row may hold in pass 1 before it is re-run in _emit_*
-        self._row_t = np.empty((height, cap), np.float64)
+        self._row_k = np.empty((height, cap), np.int32)  # an event's µs bin in its step (dvs_kernels._time_key)
         self._row_p = np.empty((height, cap), np.int8)
         self._row_x = np.empty((height, cap), np.uint16)
         self._parallel = width * height >= PARALLEL_MIN_PIXELS
@@ -244,7 +244,7 @@ class DvsSimulator:
         parallel = self._parallel and parallel_regions_allowed()
         pass1 = pass1_parallel if parallel else pass1_serial
         n_sig, bad_rows = pass1(frame, self._st, self._tlast, self._lp_old, self._i_old, self._active, self._saved,
-                                self._s_tl, self._px_list, self._rows, prm, self._row_t, self._row_p, self._row_x)
+                                self._s_tl, self._px_list, self._rows, prm, self._row_k, self._row_p, self._row_x)
         if bad_rows:
             self._t_prev = None
             raise self._bad_frame(_count_bad(frame))
@@ -258,7 +258,7 @@ class DvsSimulator:
                     and (prm[PRM_GROUPS] + 1) * (dt + 1) <= _PARALLEL_SORT_BINS)
         emit = emit_parallel if parallel else emit_serial
         return emit(frame, self._st, self._saved, self._s_tl, self._px_list, self._rows, prm,
-                    self._row_t, self._row_p, self._row_x, *noise)
+                    self._row_k, self._row_p, self._row_x, *noise)
 
     def _check_memory(self, n_events: int, t_us: int) -> None:
         """Refuse a step whose ``n_events`` signal events would not fit in memory; the simulator then

@@ -142,9 +142,19 @@ def _lowpass(lp0, l1, i1, cwdt, lin_thr, bw_inv):
 
 
 @cached_jit(inline="always")
-def _crossings(lp_a, lp_b, base, tlast, ta, tb, thr_on, thr_off, refr, x, out_t, out_p, out_x, k):
+def _time_key(t, t_first, span):
+    """The µs bin (0..span) of an event at float time ``t`` in a step starting at ``t_first``."""
+    key = np.int64(math.floor(t + 0.5)) - t_first
+    return min(max(key, 0), span)
+
+
+@cached_jit(inline="always")
+def _crossings(lp_a, lp_b, base, tlast, ta, tb, thr_on, thr_off, refr, x, t_first, n_us, out_k, out_p, out_x, k):
     """Events of one segment lp_a -> lp_b over [ta, tb] of pixel column ``x``, written to
     ``out_*[k:]`` while they fit; return (base, tlast, n, k).
+
+    An event's time is written as its sort key, the µs bin :func:`_time_key` of a step starting at
+    ``t_first`` and ``n_us`` µs long (the sort then reads 4 bytes an event and rounds nothing).
 
     One event per threshold level crossed, at the time the linear segment reaches the level.
     A crossing closer than ``refr`` to the previous emitted event is dropped (the memorised
@@ -171,8 +181,8 @@ def _crossings(lp_a, lp_b, base, tlast, ta, tb, thr_on, thr_off, refr, x, out_t,
                 f = 1.0
             te = ta + f * (tb - ta)
             if te - tlast >= refr:
-                if k < out_t.shape[0]:  # a full row buffer (pass 1) is re-run in _emit_*
-                    out_t[k] = te
+                if k < out_k.shape[0]:  # a full row buffer (pass 1) is re-run in _emit_*
+                    out_k[k] = _time_key(te, t_first, n_us)
                     out_p[k] = pol
                     out_x[k] = x
                 k += 1
@@ -191,15 +201,18 @@ ST_I_PREV, ST_LP, ST_BASE, ST_THR_ON, ST_THR_OFF = range(5)
 
 @cached_jit(inline="always")
 def _advance(i0, lp0, lp1, base, tlast, i1, thr_on, thr_off, t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr,
-             inv_sub, x, out_t, out_p, out_x, k):
+             inv_sub, x, out_k, out_p, out_x, k):
     """Advance one pixel from (t0, i0) to (t0 + dt, i1); return (lp, base, tlast, n, k).
 
     ``lp0`` is the filtered log, ``lp1`` its one-step update (:func:`_lowpass` of ``L(i1)``),
     ``base`` the memorised log at the last event, ``tlast`` the time of the last emitted event
-    (float µs). The ``n`` events of column ``x`` are written to ``out_*[k:k+n]`` (while they fit). When
+    (float µs). The ``n`` events of column ``x`` are written to ``out_*[k:k+n]`` (while they fit; times as
+their µs bins in the step, :func:`_time_key`). When
     the one-step change of the filtered log exceeds ``1 / inv_sub`` of the smaller threshold, the
     step is split into sub-steps along a linear interpolation of the input.
     """
+    t_first = np.int64(t0)
+    n_us = np.int64(dt)
     m = 1
     if inv_sub > 0.0:
         d = abs(lp1 - lp0) * inv_sub / min(thr_on, thr_off)
@@ -207,7 +220,7 @@ def _advance(i0, lp0, lp1, base, tlast, i1, thr_on, thr_off, t0, dt, cwdt, lin_t
             m = math.ceil(min(d, np.float64(_MAX_SUBSTEPS)))
     if m == 1:
         base, tlast, n, k = _crossings(lp0, lp1, base, tlast, t0, t0 + dt, thr_on, thr_off, refr,
-                                       x, out_t, out_p, out_x, k)
+                                       x, t_first, n_us, out_k, out_p, out_x, k)
         return lp1, base, tlast, n, k
     n = 0
     lp_a = lp0
@@ -223,7 +236,7 @@ def _advance(i0, lp0, lp1, base, tlast, i1, thr_on, thr_off, t0, dt, cwdt, lin_t
         lj = _lin_log(ij, lin_thr, log_thr, inv_thr)
         lp_b = _lowpass(lp_a, lj, ij, sub_cwdt, lin_thr, bw_inv)
         base, tlast, c, k = _crossings(lp_a, lp_b, base, tlast, ta, tb, thr_on, thr_off, refr,
-                                       x, out_t, out_p, out_x, k)
+                                       x, t_first, n_us, out_k, out_p, out_x, k)
         n += c
         lp_a = lp_b
         ta = tb
@@ -231,7 +244,7 @@ def _advance(i0, lp0, lp1, base, tlast, i1, thr_on, thr_off, t0, dt, cwdt, lin_t
 
 
 @cached_jit(inline="always")
-def _pass1_rows(g, groups, frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p,
+def _pass1_rows(g, groups, frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_k, row_p,
                 row_x):
     """Pass 1 (see :func:`pass1_parallel`) on rows ``g, g + groups, g + 2 groups, ...``."""
     h = frame.shape[0]
@@ -255,7 +268,7 @@ def _pass1_rows(g, groups, frame, st, tlast, lp_old, i_old, active, saved, s_tl,
     for y in range(g, h, groups):
         _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast, active, words, saved, s_tl,
                    px_list, rows, use_lp, t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, inv_sub32,
-                   row_t[y], row_p[y], row_x[y])
+                   row_k[y], row_p[y], row_x[y])
 
 
 @cached_jit(inline="always")
@@ -275,7 +288,7 @@ def _pass1_totals(rows):
 # and CPU, not by its compile options, so two dispatchers of one function share one cache entry
 # and whichever was saved last (after `make test`, the serial one) is loaded for both.
 @cached_jit(parallel=True, fastmath=_FASTMATH)
-def pass1_parallel(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x):
+def pass1_parallel(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_k, row_p, row_x):
     """Update every pixel in place; record the old state of the pixels that emit events.
 
     Per row: a vectorised sweep, in blocks of 64 pixels that are skipped when they sit at a
@@ -284,7 +297,7 @@ def pass1_parallel(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list
     and flags the pixels that may fire or need sub-steps (``active``, a byte per
     pixel, rows padded to 8 bytes so that they can be scanned a word at a time); a scalar sweep
     runs the full pixel model on the flagged ones only and writes their events to the row's
-    buffer (``row_t``, ``row_p``, ``row_x``); the old state of the firing pixels is kept so that
+    buffer (``row_k``, ``row_p``, ``row_x``); the old state of the firing pixels is kept so that
     a row whose buffer overflows is re-run in :func:`emit_parallel`. ``rows`` receives per row the event
     count, the number of firing pixels and whether it holds bad (negative or non-finite) inputs.
     Returns (events, rows with bad inputs).
@@ -294,15 +307,15 @@ def pass1_parallel(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list
     """
     groups = min(frame.shape[0], max(int(prm[PRM_GROUPS]), 1))
     for g in prange(groups):
-        _pass1_rows(g, groups, frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t,
+        _pass1_rows(g, groups, frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_k,
                     row_p, row_x)
     return _pass1_totals(rows)
 
 
 @cached_jit(fastmath=_FASTMATH)
-def pass1_serial(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x):
+def pass1_serial(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_k, row_p, row_x):
     """:func:`pass1_parallel` on one thread."""
-    _pass1_rows(0, 1, frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x)
+    _pass1_rows(0, 1, frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_k, row_p, row_x)
     return _pass1_totals(rows)
 
 
@@ -361,7 +374,7 @@ def _sweep(fr, ipr, lpr, lor, br, onr, offr, actr, ior, xa, xb, use_lp, cwdt, li
 
 @cached_jit(inline="always")
 def _fire_run(y, xa, xb, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast, words, saved, s_tl, px_list,
-              t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, out_t, out_p, out_x, count, npx):
+              t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, out_k, out_p, out_x, count, npx):
     """The scalar sweep of pass 1 over pixels [xa, xb) of row ``y``: the full pixel model on the
     flagged pixels, found 8 flags at a time (the set bytes of a word, lowest first); returns the
     row's updated (event count, firing pixels)."""
@@ -376,7 +389,7 @@ def _fire_run(y, xa, xb, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old
             tl0 = tlast[y, x]
             lp1, b1, tl1, n, k = _advance(i0, lp0, lp[y, x], b0, tl0, frame[y, x], thr_on[y, x], thr_off[y, x],
                                           t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, x,
-                                          out_t, out_p, out_x, count)
+                                          out_k, out_p, out_x, count)
             lp[y, x] = lp1
             base[y, x] = b1
             tlast[y, x] = tl1
@@ -393,7 +406,7 @@ def _fire_run(y, xa, xb, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old
 
 @cached_jit(inline="always")
 def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast, active, words, saved, s_tl, px_list,
-               rows, use_lp, t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, inv_sub32, out_t, out_p,
+               rows, use_lp, t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, inv_sub32, out_k, out_p,
                out_x):
     """Pass 1 on row ``y`` (see :func:`pass1_parallel`); the row's events go to ``out_*`` while they fit.
 
@@ -430,7 +443,7 @@ def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast
             if any_act and not run_bad:
                 count, npx = _fire_run(y, xa, xb, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast,
                                        words, saved, s_tl, px_list, t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv,
-                                       refr, inv_sub, out_t, out_p, out_x, count, npx)
+                                       refr, inv_sub, out_k, out_p, out_x, count, npx)
         xa = x1
         xb = x1
     rows[0, y] = count
@@ -439,16 +452,10 @@ def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast
 
 
 @cached_jit(inline="always")
-def _time_key(t, t_first, span):
-    """The µs bin (0..span) of an event at float time ``t`` in a step starting at ``t_first``."""
-    key = np.int64(math.floor(t + 0.5)) - t_first
-    return min(max(key, 0), span)
-
-
-@cached_jit(inline="always")
 def _rerun_overflow(frame, st, saved, s_tl, px_list, rows, prm, cap):
     """Re-run the firing pixels of the rows whose pass-1 buffer overflowed from their saved state;
-    return their events (in row order) and, per row, where its events start in them."""
+    return their events (in row order; times as µs bins, :func:`_time_key`) and, per row, where its events
+    start in them."""
     h = frame.shape[0]
     n_ov = 0
     ov_start = np.zeros(h, np.int64)
@@ -456,7 +463,7 @@ def _rerun_overflow(frame, st, saved, s_tl, px_list, rows, prm, cap):
         ov_start[y] = n_ov
         if rows[0, y] > cap:
             n_ov += rows[0, y]
-    ov_t = np.empty(n_ov, np.float64)
+    ov_k = np.empty(n_ov, np.int32)
     ov_p = np.empty(n_ov, np.int8)
     ov_x = np.empty(n_ov, np.uint16)
     if n_ov > 0:
@@ -482,8 +489,8 @@ def _rerun_overflow(frame, st, saved, s_tl, px_list, rows, prm, cap):
                 lp1 = _lowpass(lp0, _lin_log(i1, lin_thr, log_thr, inv_thr), i1, cwdt, lin_thr, bw_inv)
                 _lp, _b, _tl, _n, k = _advance(saved[0, y, j], lp0, lp1, saved[2, y, j], s_tl[y, j], i1,
                                                thr_on[y, x], thr_off[y, x], t0, dt, cwdt, lin_thr, log_thr, inv_thr,
-                                               bw_inv, refr, inv_sub, x, ov_t, ov_p, ov_x, k)
-    return ov_t, ov_p, ov_x, ov_start
+                                               bw_inv, refr, inv_sub, x, ov_k, ov_p, ov_x, k)
+    return ov_k, ov_p, ov_x, ov_start
 
 
 @cached_jit(inline="always")
@@ -506,26 +513,26 @@ def _row_bands(rows, chunks):
 
 
 @cached_jit(inline="always")
-def _count_band(c, bounds, rows, cap, row_t, ov_t, ov_start, t_first, span, hist):
-    """Histogram of the µs bins of band ``c``'s events into ``hist[c]``."""
+def _count_band(c, bounds, rows, cap, row_k, ov_k, ov_start, hist):
+    """Histogram of the µs bins (the keys pass 1 wrote) of band ``c``'s events into ``hist[c]``."""
     for y in range(bounds[c], bounds[c + 1]):
         m = rows[0, y]
         if m <= cap:
             for e in range(m):
-                hist[c, _time_key(row_t[y, e], t_first, span)] += 1
+                hist[c, row_k[y, e]] += 1
         else:
             for e in range(ov_start[y], ov_start[y] + m):
-                hist[c, _time_key(ov_t[e], t_first, span)] += 1
+                hist[c, ov_k[e]] += 1
 
 
 @cached_jit(inline="always")
-def _place_band(c, bounds, rows, cap, row_t, row_p, row_x, ov_t, ov_p, ov_x, ov_start, t_first, span, slot, events):
+def _place_band(c, bounds, rows, cap, row_k, row_p, row_x, ov_k, ov_p, ov_x, ov_start, t_first, slot, events):
     """Write band ``c``'s events to ``events`` at the next free slot of their µs bin (``slot[c]``)."""
     for y in range(bounds[c], bounds[c + 1]):
         m = rows[0, y]
         if m <= cap:
             for e in range(m):
-                key = _time_key(row_t[y, e], t_first, span)
+                key = row_k[y, e]
                 j = slot[c, key]
                 slot[c, key] = j + 1
                 ev = events[j]
@@ -535,7 +542,7 @@ def _place_band(c, bounds, rows, cap, row_t, row_p, row_x, ov_t, ov_p, ov_x, ov_
                 ev.p = row_p[y, e]
         else:
             for e in range(ov_start[y], ov_start[y] + m):
-                key = _time_key(ov_t[e], t_first, span)
+                key = ov_k[e]
                 j = slot[c, key]
                 slot[c, key] = j + 1
                 ev = events[j]
@@ -546,17 +553,17 @@ def _place_band(c, bounds, rows, cap, row_t, row_p, row_x, ov_t, ov_p, ov_x, ov_
 
 
 @cached_jit(inline="always")
-def _emit_start(frame, st, saved, s_tl, px_list, rows, prm, row_t, noise_t, chunks):
+def _emit_start(frame, st, saved, s_tl, px_list, rows, prm, row_k, noise_t, chunks):
     """The overflow re-run, the row bands and a histogram with a last row for the noise events."""
-    cap = row_t.shape[1]
-    ov_t, ov_p, ov_x, ov_start = _rerun_overflow(frame, st, saved, s_tl, px_list, rows, prm, cap)
+    cap = row_k.shape[1]
+    ov_k, ov_p, ov_x, ov_start = _rerun_overflow(frame, st, saved, s_tl, px_list, rows, prm, cap)
     t_first = np.int64(prm[PRM_T0])
     span = np.int64(prm[PRM_DT])
     bounds = _row_bands(rows, chunks)
     hist = np.zeros((chunks + 1, span + 1), np.int64)
     for i in range(noise_t.shape[0]):
         hist[chunks, _time_key(noise_t[i], t_first, span)] += 1
-    return cap, ov_t, ov_p, ov_x, ov_start, t_first, span, bounds, hist
+    return cap, ov_k, ov_p, ov_x, ov_start, t_first, span, bounds, hist
 
 
 @cached_jit(inline="always")
@@ -591,31 +598,31 @@ def _place_noise(c, t_first, span, slot, noise_t, noise_x, noise_y, noise_p, eve
 # rows in order, then the noise events: the bands only split that sequence, so the events are
 # the same whatever the number of threads.
 @cached_jit(parallel=True, fastmath=_FASTMATH)
-def emit_parallel(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise_t, noise_x, noise_y, noise_p):
+def emit_parallel(frame, st, saved, s_tl, px_list, rows, prm, row_k, row_p, row_x, noise_t, noise_x, noise_y, noise_p):
     """The step's events, ordered by rounded time: bands of rows counted and placed in parallel.
 
     The firing pixels of a row whose buffer overflowed are first re-run from their saved state.
     """
     chunks = min(frame.shape[0], max(int(prm[PRM_GROUPS]), 1))
-    cap, ov_t, ov_p, ov_x, ov_start, t_first, span, bounds, hist = _emit_start(
-        frame, st, saved, s_tl, px_list, rows, prm, row_t, noise_t, chunks)
+    cap, ov_k, ov_p, ov_x, ov_start, t_first, span, bounds, hist = _emit_start(
+        frame, st, saved, s_tl, px_list, rows, prm, row_k, noise_t, chunks)
     for c in prange(chunks):
-        _count_band(c, bounds, rows, cap, row_t, ov_t, ov_start, t_first, span, hist)
+        _count_band(c, bounds, rows, cap, row_k, ov_k, ov_start, hist)
     events = np.empty(_emit_slots(hist), dtype=EVENT_DTYPE)
     for c in prange(chunks):
-        _place_band(c, bounds, rows, cap, row_t, row_p, row_x, ov_t, ov_p, ov_x, ov_start, t_first, span, hist, events)
+        _place_band(c, bounds, rows, cap, row_k, row_p, row_x, ov_k, ov_p, ov_x, ov_start, t_first, hist, events)
     _place_noise(chunks, t_first, span, hist, noise_t, noise_x, noise_y, noise_p, events)
     return events
 
 
 @cached_jit(fastmath=_FASTMATH)
-def emit_serial(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise_t, noise_x, noise_y, noise_p):
+def emit_serial(frame, st, saved, s_tl, px_list, rows, prm, row_k, row_p, row_x, noise_t, noise_x, noise_y, noise_p):
     """:func:`emit_parallel` on one thread (one band)."""
-    cap, ov_t, ov_p, ov_x, ov_start, t_first, span, bounds, hist = _emit_start(
-        frame, st, saved, s_tl, px_list, rows, prm, row_t, noise_t, 1)
-    _count_band(0, bounds, rows, cap, row_t, ov_t, ov_start, t_first, span, hist)
+    cap, ov_k, ov_p, ov_x, ov_start, t_first, span, bounds, hist = _emit_start(
+        frame, st, saved, s_tl, px_list, rows, prm, row_k, noise_t, 1)
+    _count_band(0, bounds, rows, cap, row_k, ov_k, ov_start, hist)
     events = np.empty(_emit_slots(hist), dtype=EVENT_DTYPE)
-    _place_band(0, bounds, rows, cap, row_t, row_p, row_x, ov_t, ov_p, ov_x, ov_start, t_first, span, hist, events)
+    _place_band(0, bounds, rows, cap, row_k, row_p, row_x, ov_k, ov_p, ov_x, ov_start, t_first, hist, events)
     _place_noise(1, t_first, span, hist, noise_t, noise_x, noise_y, noise_p, events)
     return events
 
