@@ -46,7 +46,6 @@ from evface.sim.dvs_kernels import (
     PRM_T0,
     ST_BASE,
     ST_I_PREV,
-    ST_LP,
     ST_THR_OFF,
     ST_THR_ON,
     emit_parallel,
@@ -132,7 +131,7 @@ class DvsSimulator:
         shape = (height, width)
         per_us = noise_per_step(p, width * height, 1.0)
         self._noisy_dt = MAX_NOISE_PER_STEP / per_us if per_us > 0 else math.inf  # a longer step draws too much
-        self._st = np.zeros((5, height, width), np.float32)
+        self._st = np.zeros((4, height, width), np.float32)
         self.threshold_on = self._st[ST_THR_ON]
         self.threshold_off = self._st[ST_THR_OFF]
         self.threshold_on[...] = np.maximum(rng.normal(p.threshold_on_log, p.threshold_on_sigma_log, shape),
@@ -151,7 +150,7 @@ class DvsSimulator:
         self._prm[PRM_REFR] = p.refractory_us
         self._prm[PRM_INVSUB] = 1.0 / p.substep_fraction if p.substep_fraction > 0 else 0.0
         self._cut_w = 2.0 * math.pi * p.cutoff_hz * 1e-6  # rad per µs
-        self._lp_old = np.empty(shape, np.float32)
+        self._lp = np.zeros((2, height, width), np.float32)  # the filtered log: its plane 0 now, 1 the step before
         self._i_old = np.empty(shape, np.float32)
         self._active = np.zeros((height, -(-width // 8) * 8), np.uint8)
         self._px_list = np.empty(shape, np.int32)
@@ -168,6 +167,7 @@ class DvsSimulator:
     def reset(self) -> None:
         """Forget the pixel state and restart the noise stream; thresholds are kept."""
         self._st[:ST_THR_ON] = 0.0
+        self._lp[...] = 0.0
         self._tlast = np.full(self._st.shape[1:], -1e300, np.float64)
         self._t_prev: int | None = None
         self._rng = np.random.default_rng(self._noise_seed)
@@ -217,10 +217,10 @@ class DvsSimulator:
             bad = _count_bad(frame)
             if bad:
                 raise self._bad_frame(bad)
-            init_log(frame, self._prm, self._st[ST_LP])
+            init_log(frame, self._prm, self._lp[0])
             self._st[ST_I_PREV] = frame
-            self._st[ST_BASE] = self._st[ST_LP]
-            self._lp_old[...] = self._st[ST_LP]
+            self._st[ST_BASE] = self._lp[0]
+            self._lp[1] = self._lp[0]
             self._tlast[...] = -1e300
             self._t_prev = t_us
             return empty_events()
@@ -243,8 +243,10 @@ class DvsSimulator:
         prm[PRM_GROUPS] = 4 * threads
         parallel = self._parallel and parallel_regions_allowed()
         pass1 = pass1_parallel if parallel else pass1_serial
-        n_sig, bad_rows = pass1(frame, self._st, self._tlast, self._lp_old, self._i_old, self._active, self._saved,
-                                self._s_tl, self._px_list, self._rows, prm, self._row_k, self._row_p, self._row_x)
+        n_sig, bad_rows = pass1(frame, self._st, self._lp[1], self._lp[0], self._tlast, self._i_old, self._active,
+                                self._saved, self._s_tl, self._px_list, self._rows, prm, self._row_k, self._row_p,
+                                self._row_x)
+        self._lp = self._lp[::-1]  # the plane pass 1 wrote is now plane 0: swapped, not copied
         if bad_rows:
             self._t_prev = None
             raise self._bad_frame(_count_bad(frame))

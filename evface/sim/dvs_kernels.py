@@ -195,8 +195,9 @@ def _crossings(lp_a, lp_b, base, tlast, ta, tb, thr_on, thr_off, refr, x, t_firs
 # Scalar parameters travel packed in one float64 array (fewer dispatcher arguments per step): its
 # indices (PRM_*).
 PRM_T0, PRM_DT, PRM_CWDT, PRM_LIN, PRM_LOGLIN, PRM_INVLIN, PRM_BWINV, PRM_REFR, PRM_INVSUB, PRM_GROUPS = range(10)
-# Planes of the packed float32 state array (ST_*).
-ST_I_PREV, ST_LP, ST_BASE, ST_THR_ON, ST_THR_OFF = range(5)
+# Planes of the packed float32 state array (ST_*). The filtered log is not among them: it lives in two planes
+# of its own that the simulator swaps after each pass 1 (``lp`` written, ``lp_old`` read; see pass1_parallel).
+ST_I_PREV, ST_BASE, ST_THR_ON, ST_THR_OFF = range(4)
 
 
 @cached_jit(inline="always")
@@ -244,7 +245,7 @@ their µs bins in the step, :func:`_time_key`). When
 
 
 @cached_jit(inline="always")
-def _pass1_rows(g, groups, frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_k, row_p,
+def _pass1_rows(g, groups, frame, st, lp, lp_old, tlast, i_old, active, saved, s_tl, px_list, rows, prm, row_k, row_p,
                 row_x):
     """Pass 1 (see :func:`pass1_parallel`) on rows ``g, g + groups, g + 2 groups, ...``."""
     h = frame.shape[0]
@@ -259,7 +260,6 @@ def _pass1_rows(g, groups, frame, st, tlast, lp_old, i_old, active, saved, s_tl,
     dt = prm[PRM_DT]
     refr = prm[PRM_REFR]
     i_prev = st[ST_I_PREV]
-    lp = st[ST_LP]
     base = st[ST_BASE]
     thr_on = st[ST_THR_ON]
     thr_off = st[ST_THR_OFF]
@@ -288,12 +288,14 @@ def _pass1_totals(rows):
 # and CPU, not by its compile options, so two dispatchers of one function share one cache entry
 # and whichever was saved last (after `make test`, the serial one) is loaded for both.
 @cached_jit(parallel=True, fastmath=_FASTMATH)
-def pass1_parallel(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_k, row_p, row_x):
+def pass1_parallel(frame, st, lp, lp_old, tlast, i_old, active, saved, s_tl, px_list, rows, prm, row_k, row_p, row_x):
     """Update every pixel in place; record the old state of the pixels that emit events.
 
     Per row: a vectorised sweep, in blocks of 64 pixels that are skipped when they sit at a
-    fixed point (same input, filtered log unchanged), computes the filtered log (kept in ``lp``,
-    the previous value in ``lp_old``; the previous input goes to ``i_old`` when sub-stepping)
+    fixed point (same input, filtered log unchanged), computes the filtered log from its value at
+    the step's start (``lp_old``) and writes it to ``lp``, the plane that held the value before that
+    one: the caller swaps the two planes after the pass instead of copying one into the other, and
+    a skipped block holds one value in both (the previous input goes to ``i_old`` when sub-stepping)
     and flags the pixels that may fire or need sub-steps (``active``, a byte per
     pixel, rows padded to 8 bytes so that they can be scanned a word at a time); a scalar sweep
     runs the full pixel model on the flagged ones only and writes their events to the row's
@@ -307,15 +309,15 @@ def pass1_parallel(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list
     """
     groups = min(frame.shape[0], max(int(prm[PRM_GROUPS]), 1))
     for g in prange(groups):
-        _pass1_rows(g, groups, frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_k,
+        _pass1_rows(g, groups, frame, st, lp, lp_old, tlast, i_old, active, saved, s_tl, px_list, rows, prm, row_k,
                     row_p, row_x)
     return _pass1_totals(rows)
 
 
 @cached_jit(fastmath=_FASTMATH)
-def pass1_serial(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_k, row_p, row_x):
+def pass1_serial(frame, st, lp, lp_old, tlast, i_old, active, saved, s_tl, px_list, rows, prm, row_k, row_p, row_x):
     """:func:`pass1_parallel` on one thread."""
-    _pass1_rows(0, 1, frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_k, row_p, row_x)
+    _pass1_rows(0, 1, frame, st, lp, lp_old, tlast, i_old, active, saved, s_tl, px_list, rows, prm, row_k, row_p, row_x)
     return _pass1_totals(rows)
 
 
@@ -327,7 +329,8 @@ _BLOCK = 64
 def _sweep(fr, ipr, lpr, lor, br, onr, offr, actr, ior, xa, xb, use_lp, cwdt, lin_thr, log_thr, inv_thr, bw_inv,
            inv_sub, inv_sub32):
     """The vectorised sweep of pass 1 over pixels [xa, xb) of one row; returns whether it met a
-    bad input and whether it flagged a pixel (boolean reductions: cheaper than counts).
+    bad input and whether it flagged a pixel (boolean reductions: cheaper than counts). The filtered
+    log is read from ``lor`` (its value at the step's start) and written to ``lpr``.
 
     Row views indexed by unsigned integers: no negative-index wraparound, so the loops vectorise.
     """
@@ -343,13 +346,12 @@ def _sweep(fr, ipr, lpr, lor, br, onr, offr, actr, ior, xa, xb, use_lp, cwdt, li
             v = fr[i]
             bad |= not (v >= _F32(0.0) and v <= _FMAX)
             l1 = _lin_log(v, lin_thr, log_thr, inv_thr)
-            lp0 = lpr[i]
+            lp0 = lor[i]
             lp1 = _lowpass_on(lp0, l1, v, cwdt, lin_thr, bw_inv)
             d = lp1 - br[i]
             ton = onr[i]
             toff = offr[i]
             fire = (d >= ton) | (d <= -toff) | (abs(lp1 - lp0) * inv_sub32 > min(ton, toff))
-            lor[i] = lp0
             lpr[i] = lp1
             ipr[i] = v
             actr[i] = fire
@@ -359,12 +361,11 @@ def _sweep(fr, ipr, lpr, lor, br, onr, offr, actr, ior, xa, xb, use_lp, cwdt, li
             v = fr[i]
             bad |= not (v >= _F32(0.0) and v <= _FMAX)
             l1 = _lin_log(v, lin_thr, log_thr, inv_thr)
-            lp0 = lpr[i]
+            lp0 = lor[i]
             d = l1 - br[i]
             ton = onr[i]
             toff = offr[i]
             fire = (d >= ton) | (d <= -toff) | (abs(l1 - lp0) * inv_sub32 > min(ton, toff))
-            lor[i] = lp0
             lpr[i] = l1
             ipr[i] = v
             actr[i] = fire
