@@ -67,12 +67,12 @@ still agree bit for bit."""
 def _log_f32(x):
     """Natural log of a positive, normal float32 (branch-free)."""
     b = _f2i(x)  # type: ignore[call-arg, var-annotated]  # numba passes an intrinsic its typing context
-    e = ((b >> 23) & 0xFF) - 127
-    m = _i2f((b & 0x7FFFFF) | 0x3F800000)
+    e = np.int32(((b >> 23) & 0xFF) - 127)  # numba widens int32 arithmetic to int64: narrowed for the vectors
+    m = _i2f(np.int32((b & 0x7FFFFF) | 0x3F800000))
     big = m > _F32(1.41421356)
     if big:
         m = m * _F32(0.5)
-        e = e + 1
+        e = np.int32(e + 1)
     f = m - _F32(1.0)
     z = f * f
     y = _F32(7.0376836292e-2)
@@ -112,7 +112,7 @@ def _one_minus_exp_neg(z):
     p = p * r + _F32(1.6666665459e-1)
     p = p * r + _F32(5.0000001201e-1)
     em1 = p * r * r + r
-    scale = _i2f((np.int32(n) + 127) << 23)  # type: ignore[call-arg, var-annotated]  # numba passes an intrinsic its typing context
+    scale = _i2f(np.int32((np.int32(n) + 127) << 23))  # type: ignore[call-arg, var-annotated]  # numba passes an intrinsic its typing context
     return (_F32(1.0) - scale) - scale * em1
 
 
