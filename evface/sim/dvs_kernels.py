@@ -207,10 +207,10 @@ def _advance(i0, lp0, lp1, base, tlast, i1, thr_on, thr_off, t0, dt, cwdt, lin_t
 
     ``lp0`` is the filtered log, ``lp1`` its one-step update (:func:`_lowpass` of ``L(i1)``),
     ``base`` the memorised log at the last event, ``tlast`` the time of the last emitted event
-    (float µs). The ``n`` events of column ``x`` are written to ``out_*[k:k+n]`` (while they fit; times as
-their µs bins in the step, :func:`_time_key`). When
-    the one-step change of the filtered log exceeds ``1 / inv_sub`` of the smaller threshold, the
-    step is split into sub-steps along a linear interpolation of the input.
+    (float µs). The ``n`` events of column ``x`` are written to ``out_*[k:k+n]`` (while they fit; times
+    as their µs bins in the step, :func:`_time_key`). When the one-step change of the filtered log
+    exceeds ``1 / inv_sub`` of the smaller threshold, the step is split into sub-steps along a
+    linear interpolation of the input.
     """
     t_first = np.int64(t0)
     n_us = np.int64(dt)
