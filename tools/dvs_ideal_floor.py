@@ -34,17 +34,17 @@ from evface.checks import as_int, within_memory
 from evface.errors import EvfaceError
 from evface.events.core import empty_events
 from evface.sim.dvs import DvsSimulator
-from evface.sim.dvs_kernels import (PRM_DT, PRM_GROUPS, PRM_INVLIN, PRM_LIN, PRM_LOGLIN, PRM_T0, _F32, _lin_log, _time_key,
+from evface.sim.dvs_kernels import (PRM_DT, PRM_GROUPS, PRM_INVLIN, PRM_LIN, PRM_LOGLIN, PRM_T0, _F32, _lin_log,
                                     emit_parallel, emit_serial, init_log)
 from evface.sim.dvs_params import DvsParams
 
 THRESHOLD = 0.2
-ALLOCATED_PER_PIXEL = 4 * 3 + 1 + 4 * (4 + 2 + 1 + 2) + 200
+ALLOCATED_PER_PIXEL = 4 * 3 + 1 + 4 * (8 + 2 + 1 + 2) + 200
 """Bytes per pixel: this kernel's state, its row buffers (4 events a pixel), the frames and evface's simulator."""
 
 
 @njit(inline="always")
-def _row(fr, lp_prev, lp, base, act, words, thr, lin, log_lin, inv_lin, t0, dt, out_k, out_p, out_x):
+def _row(fr, lp_prev, lp, base, act, words, thr, lin, log_lin, inv_lin, t0, dt, out_t, out_p, out_x):
     """One row: the vector sweep (log, flags) then the scalar sweep of the flagged pixels; returns its event count."""
     any_act = False
     for i in range(np.uint64(0), np.uint64(fr.shape[0])):
@@ -70,8 +70,8 @@ def _row(fr, lp_prev, lp, base, act, words, thr, lin, log_lin, inv_lin, t0, dt, 
             inv_span = 1.0 / span if span != 0.0 else 0.0
             for e in range(1, c + 1):
                 f = (np.float64(b) + pol * e * np.float64(thr) - lp_a) * inv_span if span != 0.0 else 1.0
-                if k < out_k.shape[0]:  # a fuller row is refused after the pass
-                    out_k[k] = _time_key(t0 + min(max(f, 0.0), 1.0) * dt, np.int64(t0), np.int64(dt))
+                if k < out_t.shape[0]:  # a fuller row is refused after the pass
+                    out_t[k] = t0 + min(max(f, 0.0), 1.0) * dt
                     out_p[k] = pol
                     out_x[k] = x
                 k += 1
@@ -80,7 +80,7 @@ def _row(fr, lp_prev, lp, base, act, words, thr, lin, log_lin, inv_lin, t0, dt, 
 
 
 @njit(parallel=True, fastmath={"contract"})
-def _pass(frame, lp_prev, lp, base, act, thr, prm, rows, row_k, row_p, row_x):
+def _pass(frame, lp_prev, lp, base, act, thr, prm, rows, row_t, row_p, row_x):
     """Pass 1 of the stripped model over interleaved bands of rows, as ``dvs_kernels.pass1_parallel`` deals them."""
     h = frame.shape[0]
     words = act.view(np.uint64)
@@ -89,7 +89,7 @@ def _pass(frame, lp_prev, lp, base, act, thr, prm, rows, row_k, row_p, row_x):
     for g in prange(groups):
         for y in range(g, h, groups):
             rows[0, y] = _row(frame[y], lp_prev[y], lp[y], base[y], act[y], words[y], thr, lin, log_lin, inv_lin,
-                              prm[PRM_T0], prm[PRM_DT], row_k[y], row_p[y], row_x[y])
+                              prm[PRM_T0], prm[PRM_DT], row_t[y], row_p[y], row_x[y])
 
 
 class IdealFloor:
@@ -102,7 +102,7 @@ class IdealFloor:
         self.act = np.zeros((height, -(-width // 8) * 8), np.uint8)
         cap = 4 * width + 64
         self.rows = np.zeros((3, height), np.int64)
-        self.row_k = np.empty((height, cap), np.int32)  # the events' µs bins, as dvs_kernels' pass 1 writes them
+        self.row_t = np.empty((height, cap))
         self.row_p = np.empty((height, cap), np.int8)
         self.row_x = np.empty((height, cap), np.uint16)
         lin = DvsParams.ideal(THRESHOLD).lin_log_lux
@@ -123,14 +123,14 @@ class IdealFloor:
         threads = numba.get_num_threads()
         self.prm[PRM_T0], self.prm[PRM_DT], self.prm[PRM_GROUPS] = self.t_prev, t_us - self.t_prev, 4 * threads
         _pass(frame, self.lp[0], self.lp[1], self.base, self.act, np.float32(THRESHOLD), self.prm, self.rows,
-              self.row_k, self.row_p, self.row_x)
-        if self.rows[0].max() > self.row_k.shape[1]:
+              self.row_t, self.row_p, self.row_x)
+        if self.rows[0].max() > self.row_t.shape[1]:
             raise RuntimeError("a row's buffer overflowed: this stripped kernel does not re-run rows")
         self.lp.reverse()
         self.t_prev = t_us
         emit = emit_parallel if threads > 1 and self.rows[0].sum() >= 16384 else emit_serial
         st, saved, s_tl, px_list = self.unused
-        return emit(frame, st, saved, s_tl, px_list, self.rows, self.prm, self.row_k, self.row_p, self.row_x, *self.noise)
+        return emit(frame, st, saved, s_tl, px_list, self.rows, self.prm, self.row_t, self.row_p, self.row_x, *self.noise)
 
 
 def _timed(sim: DvsSimulator | IdealFloor, frames: list[np.ndarray]) -> tuple[float, str]:

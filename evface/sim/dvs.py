@@ -46,6 +46,7 @@ from evface.sim.dvs_kernels import (
     PRM_T0,
     ST_BASE,
     ST_I_PREV,
+    ST_LP,
     ST_THR_OFF,
     ST_THR_ON,
     emit_parallel,
@@ -64,7 +65,7 @@ whole microseconds only up to 2^53."""
 STATE_BYTES_PER_PIXEL = 100
 """The memory a simulator holds per pixel (its state arrays, about 85 bytes, and a step's frame)."""
 STEP_BYTES_PER_EVENT = 32
-"""The memory a step takes per signal event: the overflow buffers of pass 1 (7 bytes), the events
+"""The memory a step takes per signal event: the overflow buffers of pass 1 (11 bytes), the events
 returned (13 bytes) and the sort's slots."""
 _UNCHECKED_EVENTS = 1 << 22
 """Steps with more signal events than this (100 MB) are checked against the machine's memory first."""
@@ -131,7 +132,7 @@ class DvsSimulator:
         shape = (height, width)
         per_us = noise_per_step(p, width * height, 1.0)
         self._noisy_dt = MAX_NOISE_PER_STEP / per_us if per_us > 0 else math.inf  # a longer step draws too much
-        self._st = np.zeros((4, height, width), np.float32)
+        self._st = np.zeros((5, height, width), np.float32)
         self.threshold_on = self._st[ST_THR_ON]
         self.threshold_off = self._st[ST_THR_OFF]
         self.threshold_on[...] = np.maximum(rng.normal(p.threshold_on_log, p.threshold_on_sigma_log, shape),
@@ -150,7 +151,7 @@ class DvsSimulator:
         self._prm[PRM_REFR] = p.refractory_us
         self._prm[PRM_INVSUB] = 1.0 / p.substep_fraction if p.substep_fraction > 0 else 0.0
         self._cut_w = 2.0 * math.pi * p.cutoff_hz * 1e-6  # rad per µs
-        self._lp = np.zeros((2, height, width), np.float32)  # the filtered log: its plane 0 now, 1 the step before
+        self._lp_old = np.empty(shape, np.float32)
         self._i_old = np.empty(shape, np.float32)
         self._active = np.zeros((height, -(-width // 8) * 8), np.uint8)
         self._px_list = np.empty(shape, np.int32)
@@ -158,7 +159,7 @@ class DvsSimulator:
         self._s_tl = np.empty(shape, np.float64)
         self._rows = np.zeros((3, height), np.int64)
         cap = width + 64  # events a row may hold in pass 1 before it is re-run in _emit_*
-        self._row_k = np.empty((height, cap), np.int32)  # an event's µs bin in its step (dvs_kernels._time_key)
+        self._row_t = np.empty((height, cap), np.float64)
         self._row_p = np.empty((height, cap), np.int8)
         self._row_x = np.empty((height, cap), np.uint16)
         self._parallel = width * height >= PARALLEL_MIN_PIXELS
@@ -167,7 +168,6 @@ class DvsSimulator:
     def reset(self) -> None:
         """Forget the pixel state and restart the noise stream; thresholds are kept."""
         self._st[:ST_THR_ON] = 0.0
-        self._lp[...] = 0.0
         self._tlast = np.full(self._st.shape[1:], -1e300, np.float64)
         self._t_prev: int | None = None
         self._rng = np.random.default_rng(self._noise_seed)
@@ -217,10 +217,10 @@ class DvsSimulator:
             bad = _count_bad(frame)
             if bad:
                 raise self._bad_frame(bad)
-            init_log(frame, self._prm, self._lp[0])
+            init_log(frame, self._prm, self._st[ST_LP])
             self._st[ST_I_PREV] = frame
-            self._st[ST_BASE] = self._lp[0]
-            self._lp[1] = self._lp[0]
+            self._st[ST_BASE] = self._st[ST_LP]
+            self._lp_old[...] = self._st[ST_LP]
             self._tlast[...] = -1e300
             self._t_prev = t_us
             return empty_events()
@@ -243,10 +243,8 @@ class DvsSimulator:
         prm[PRM_GROUPS] = 4 * threads
         parallel = self._parallel and parallel_regions_allowed()
         pass1 = pass1_parallel if parallel else pass1_serial
-        n_sig, bad_rows = pass1(frame, self._st, self._lp[1], self._lp[0], self._tlast, self._i_old, self._active,
-                                self._saved, self._s_tl, self._px_list, self._rows, prm, self._row_k, self._row_p,
-                                self._row_x)
-        self._lp = self._lp[::-1]  # the plane pass 1 wrote is now plane 0: swapped, not copied
+        n_sig, bad_rows = pass1(frame, self._st, self._tlast, self._lp_old, self._i_old, self._active, self._saved,
+                                self._s_tl, self._px_list, self._rows, prm, self._row_t, self._row_p, self._row_x)
         if bad_rows:
             self._t_prev = None
             raise self._bad_frame(_count_bad(frame))
@@ -260,7 +258,7 @@ class DvsSimulator:
                     and (prm[PRM_GROUPS] + 1) * (dt + 1) <= _PARALLEL_SORT_BINS)
         emit = emit_parallel if parallel else emit_serial
         return emit(frame, self._st, self._saved, self._s_tl, self._px_list, self._rows, prm,
-                    self._row_k, self._row_p, self._row_x, *noise)
+                    self._row_t, self._row_p, self._row_x, *noise)
 
     def _check_memory(self, n_events: int, t_us: int) -> None:
         """Refuse a step whose ``n_events`` signal events would not fit in memory; the simulator then

@@ -67,12 +67,12 @@ still agree bit for bit."""
 def _log_f32(x):
     """Natural log of a positive, normal float32 (branch-free)."""
     b = _f2i(x)  # type: ignore[call-arg, var-annotated]  # numba passes an intrinsic its typing context
-    e = np.int32(((b >> 23) & 0xFF) - 127)  # numba widens int32 arithmetic to int64: narrowed for the vectors
-    m = _i2f(np.int32((b & 0x7FFFFF) | 0x3F800000))
+    e = ((b >> 23) & 0xFF) - 127
+    m = _i2f((b & 0x7FFFFF) | 0x3F800000)
     big = m > _F32(1.41421356)
     if big:
         m = m * _F32(0.5)
-        e = np.int32(e + 1)
+        e = e + 1
     f = m - _F32(1.0)
     z = f * f
     y = _F32(7.0376836292e-2)
@@ -112,7 +112,7 @@ def _one_minus_exp_neg(z):
     p = p * r + _F32(1.6666665459e-1)
     p = p * r + _F32(5.0000001201e-1)
     em1 = p * r * r + r
-    scale = _i2f(np.int32((np.int32(n) + 127) << 23))  # type: ignore[call-arg, var-annotated]  # numba passes an intrinsic its typing context
+    scale = _i2f((np.int32(n) + 127) << 23)  # type: ignore[call-arg, var-annotated]  # numba passes an intrinsic its typing context
     return (_F32(1.0) - scale) - scale * em1
 
 
@@ -142,19 +142,9 @@ def _lowpass(lp0, l1, i1, cwdt, lin_thr, bw_inv):
 
 
 @cached_jit(inline="always")
-def _time_key(t, t_first, span):
-    """The µs bin (0..span) of an event at float time ``t`` in a step starting at ``t_first``."""
-    key = np.int64(math.floor(t + 0.5)) - t_first
-    return min(max(key, 0), span)
-
-
-@cached_jit(inline="always")
-def _crossings(lp_a, lp_b, base, tlast, ta, tb, thr_on, thr_off, refr, x, t_first, n_us, out_k, out_p, out_x, k):
+def _crossings(lp_a, lp_b, base, tlast, ta, tb, thr_on, thr_off, refr, x, out_t, out_p, out_x, k):
     """Events of one segment lp_a -> lp_b over [ta, tb] of pixel column ``x``, written to
     ``out_*[k:]`` while they fit; return (base, tlast, n, k).
-
-    An event's time is written as its sort key, the µs bin :func:`_time_key` of a step starting at
-    ``t_first`` and ``n_us`` µs long (the sort then reads 4 bytes an event and rounds nothing).
 
     One event per threshold level crossed, at the time the linear segment reaches the level.
     A crossing closer than ``refr`` to the previous emitted event is dropped (the memorised
@@ -181,8 +171,8 @@ def _crossings(lp_a, lp_b, base, tlast, ta, tb, thr_on, thr_off, refr, x, t_firs
                 f = 1.0
             te = ta + f * (tb - ta)
             if te - tlast >= refr:
-                if k < out_k.shape[0]:  # a full row buffer (pass 1) is re-run in _emit_*
-                    out_k[k] = _time_key(te, t_first, n_us)
+                if k < out_t.shape[0]:  # a full row buffer (pass 1) is re-run in _emit_*
+                    out_t[k] = te
                     out_p[k] = pol
                     out_x[k] = x
                 k += 1
@@ -195,25 +185,21 @@ def _crossings(lp_a, lp_b, base, tlast, ta, tb, thr_on, thr_off, refr, x, t_firs
 # Scalar parameters travel packed in one float64 array (fewer dispatcher arguments per step): its
 # indices (PRM_*).
 PRM_T0, PRM_DT, PRM_CWDT, PRM_LIN, PRM_LOGLIN, PRM_INVLIN, PRM_BWINV, PRM_REFR, PRM_INVSUB, PRM_GROUPS = range(10)
-# Planes of the packed float32 state array (ST_*). The filtered log is not among them: it lives in two planes
-# of its own that the simulator swaps after each pass 1 (``lp`` written, ``lp_old`` read; see pass1_parallel).
-ST_I_PREV, ST_BASE, ST_THR_ON, ST_THR_OFF = range(4)
+# Planes of the packed float32 state array (ST_*).
+ST_I_PREV, ST_LP, ST_BASE, ST_THR_ON, ST_THR_OFF = range(5)
 
 
 @cached_jit(inline="always")
 def _advance(i0, lp0, lp1, base, tlast, i1, thr_on, thr_off, t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr,
-             inv_sub, x, out_k, out_p, out_x, k):
+             inv_sub, x, out_t, out_p, out_x, k):
     """Advance one pixel from (t0, i0) to (t0 + dt, i1); return (lp, base, tlast, n, k).
 
     ``lp0`` is the filtered log, ``lp1`` its one-step update (:func:`_lowpass` of ``L(i1)``),
     ``base`` the memorised log at the last event, ``tlast`` the time of the last emitted event
-    (float µs). The ``n`` events of column ``x`` are written to ``out_*[k:k+n]`` (while they fit; times
-    as their µs bins in the step, :func:`_time_key`). When the one-step change of the filtered log
-    exceeds ``1 / inv_sub`` of the smaller threshold, the step is split into sub-steps along a
-    linear interpolation of the input.
+    (float µs). The ``n`` events of column ``x`` are written to ``out_*[k:k+n]`` (while they fit). When
+    the one-step change of the filtered log exceeds ``1 / inv_sub`` of the smaller threshold, the
+    step is split into sub-steps along a linear interpolation of the input.
     """
-    t_first = np.int64(t0)
-    n_us = np.int64(dt)
     m = 1
     if inv_sub > 0.0:
         d = abs(lp1 - lp0) * inv_sub / min(thr_on, thr_off)
@@ -221,7 +207,7 @@ def _advance(i0, lp0, lp1, base, tlast, i1, thr_on, thr_off, t0, dt, cwdt, lin_t
             m = math.ceil(min(d, np.float64(_MAX_SUBSTEPS)))
     if m == 1:
         base, tlast, n, k = _crossings(lp0, lp1, base, tlast, t0, t0 + dt, thr_on, thr_off, refr,
-                                       x, t_first, n_us, out_k, out_p, out_x, k)
+                                       x, out_t, out_p, out_x, k)
         return lp1, base, tlast, n, k
     n = 0
     lp_a = lp0
@@ -237,7 +223,7 @@ def _advance(i0, lp0, lp1, base, tlast, i1, thr_on, thr_off, t0, dt, cwdt, lin_t
         lj = _lin_log(ij, lin_thr, log_thr, inv_thr)
         lp_b = _lowpass(lp_a, lj, ij, sub_cwdt, lin_thr, bw_inv)
         base, tlast, c, k = _crossings(lp_a, lp_b, base, tlast, ta, tb, thr_on, thr_off, refr,
-                                       x, t_first, n_us, out_k, out_p, out_x, k)
+                                       x, out_t, out_p, out_x, k)
         n += c
         lp_a = lp_b
         ta = tb
@@ -245,7 +231,7 @@ def _advance(i0, lp0, lp1, base, tlast, i1, thr_on, thr_off, t0, dt, cwdt, lin_t
 
 
 @cached_jit(inline="always")
-def _pass1_rows(g, groups, frame, st, lp, lp_old, tlast, i_old, active, saved, s_tl, px_list, rows, prm, row_k, row_p,
+def _pass1_rows(g, groups, frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p,
                 row_x):
     """Pass 1 (see :func:`pass1_parallel`) on rows ``g, g + groups, g + 2 groups, ...``."""
     h = frame.shape[0]
@@ -260,6 +246,7 @@ def _pass1_rows(g, groups, frame, st, lp, lp_old, tlast, i_old, active, saved, s
     dt = prm[PRM_DT]
     refr = prm[PRM_REFR]
     i_prev = st[ST_I_PREV]
+    lp = st[ST_LP]
     base = st[ST_BASE]
     thr_on = st[ST_THR_ON]
     thr_off = st[ST_THR_OFF]
@@ -268,7 +255,7 @@ def _pass1_rows(g, groups, frame, st, lp, lp_old, tlast, i_old, active, saved, s
     for y in range(g, h, groups):
         _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast, active, words, saved, s_tl,
                    px_list, rows, use_lp, t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, inv_sub32,
-                   row_k[y], row_p[y], row_x[y])
+                   row_t[y], row_p[y], row_x[y])
 
 
 @cached_jit(inline="always")
@@ -288,18 +275,16 @@ def _pass1_totals(rows):
 # and CPU, not by its compile options, so two dispatchers of one function share one cache entry
 # and whichever was saved last (after `make test`, the serial one) is loaded for both.
 @cached_jit(parallel=True, fastmath=_FASTMATH)
-def pass1_parallel(frame, st, lp, lp_old, tlast, i_old, active, saved, s_tl, px_list, rows, prm, row_k, row_p, row_x):
+def pass1_parallel(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x):
     """Update every pixel in place; record the old state of the pixels that emit events.
 
     Per row: a vectorised sweep, in blocks of 64 pixels that are skipped when they sit at a
-    fixed point (same input, filtered log unchanged), computes the filtered log from its value at
-    the step's start (``lp_old``) and writes it to ``lp``, the plane that held the value before that
-    one: the caller swaps the two planes after the pass instead of copying one into the other, and
-    a skipped block holds one value in both (the previous input goes to ``i_old`` when sub-stepping)
+    fixed point (same input, filtered log unchanged), computes the filtered log (kept in ``lp``,
+    the previous value in ``lp_old``; the previous input goes to ``i_old`` when sub-stepping)
     and flags the pixels that may fire or need sub-steps (``active``, a byte per
     pixel, rows padded to 8 bytes so that they can be scanned a word at a time); a scalar sweep
     runs the full pixel model on the flagged ones only and writes their events to the row's
-    buffer (``row_k``, ``row_p``, ``row_x``); the old state of the firing pixels is kept so that
+    buffer (``row_t``, ``row_p``, ``row_x``); the old state of the firing pixels is kept so that
     a row whose buffer overflows is re-run in :func:`emit_parallel`. ``rows`` receives per row the event
     count, the number of firing pixels and whether it holds bad (negative or non-finite) inputs.
     Returns (events, rows with bad inputs).
@@ -309,15 +294,15 @@ def pass1_parallel(frame, st, lp, lp_old, tlast, i_old, active, saved, s_tl, px_
     """
     groups = min(frame.shape[0], max(int(prm[PRM_GROUPS]), 1))
     for g in prange(groups):
-        _pass1_rows(g, groups, frame, st, lp, lp_old, tlast, i_old, active, saved, s_tl, px_list, rows, prm, row_k,
+        _pass1_rows(g, groups, frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t,
                     row_p, row_x)
     return _pass1_totals(rows)
 
 
 @cached_jit(fastmath=_FASTMATH)
-def pass1_serial(frame, st, lp, lp_old, tlast, i_old, active, saved, s_tl, px_list, rows, prm, row_k, row_p, row_x):
+def pass1_serial(frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x):
     """:func:`pass1_parallel` on one thread."""
-    _pass1_rows(0, 1, frame, st, lp, lp_old, tlast, i_old, active, saved, s_tl, px_list, rows, prm, row_k, row_p, row_x)
+    _pass1_rows(0, 1, frame, st, tlast, lp_old, i_old, active, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x)
     return _pass1_totals(rows)
 
 
@@ -329,8 +314,7 @@ _BLOCK = 64
 def _sweep(fr, ipr, lpr, lor, br, onr, offr, actr, ior, xa, xb, use_lp, cwdt, lin_thr, log_thr, inv_thr, bw_inv,
            inv_sub, inv_sub32):
     """The vectorised sweep of pass 1 over pixels [xa, xb) of one row; returns whether it met a
-    bad input and whether it flagged a pixel (boolean reductions: cheaper than counts). The filtered
-    log is read from ``lor`` (its value at the step's start) and written to ``lpr``.
+    bad input and whether it flagged a pixel (boolean reductions: cheaper than counts).
 
     Row views indexed by unsigned integers: no negative-index wraparound, so the loops vectorise.
     """
@@ -346,12 +330,13 @@ def _sweep(fr, ipr, lpr, lor, br, onr, offr, actr, ior, xa, xb, use_lp, cwdt, li
             v = fr[i]
             bad |= not (v >= _F32(0.0) and v <= _FMAX)
             l1 = _lin_log(v, lin_thr, log_thr, inv_thr)
-            lp0 = lor[i]
+            lp0 = lpr[i]
             lp1 = _lowpass_on(lp0, l1, v, cwdt, lin_thr, bw_inv)
             d = lp1 - br[i]
             ton = onr[i]
             toff = offr[i]
             fire = (d >= ton) | (d <= -toff) | (abs(lp1 - lp0) * inv_sub32 > min(ton, toff))
+            lor[i] = lp0
             lpr[i] = lp1
             ipr[i] = v
             actr[i] = fire
@@ -361,11 +346,12 @@ def _sweep(fr, ipr, lpr, lor, br, onr, offr, actr, ior, xa, xb, use_lp, cwdt, li
             v = fr[i]
             bad |= not (v >= _F32(0.0) and v <= _FMAX)
             l1 = _lin_log(v, lin_thr, log_thr, inv_thr)
-            lp0 = lor[i]
+            lp0 = lpr[i]
             d = l1 - br[i]
             ton = onr[i]
             toff = offr[i]
             fire = (d >= ton) | (d <= -toff) | (abs(l1 - lp0) * inv_sub32 > min(ton, toff))
+            lor[i] = lp0
             lpr[i] = l1
             ipr[i] = v
             actr[i] = fire
@@ -375,7 +361,7 @@ def _sweep(fr, ipr, lpr, lor, br, onr, offr, actr, ior, xa, xb, use_lp, cwdt, li
 
 @cached_jit(inline="always")
 def _fire_run(y, xa, xb, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast, words, saved, s_tl, px_list,
-              t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, out_k, out_p, out_x, count, npx):
+              t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, out_t, out_p, out_x, count, npx):
     """The scalar sweep of pass 1 over pixels [xa, xb) of row ``y``: the full pixel model on the
     flagged pixels, found 8 flags at a time (the set bytes of a word, lowest first); returns the
     row's updated (event count, firing pixels)."""
@@ -390,7 +376,7 @@ def _fire_run(y, xa, xb, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old
             tl0 = tlast[y, x]
             lp1, b1, tl1, n, k = _advance(i0, lp0, lp[y, x], b0, tl0, frame[y, x], thr_on[y, x], thr_off[y, x],
                                           t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, x,
-                                          out_k, out_p, out_x, count)
+                                          out_t, out_p, out_x, count)
             lp[y, x] = lp1
             base[y, x] = b1
             tlast[y, x] = tl1
@@ -407,7 +393,7 @@ def _fire_run(y, xa, xb, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old
 
 @cached_jit(inline="always")
 def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast, active, words, saved, s_tl, px_list,
-               rows, use_lp, t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, inv_sub32, out_k, out_p,
+               rows, use_lp, t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv, refr, inv_sub, inv_sub32, out_t, out_p,
                out_x):
     """Pass 1 on row ``y`` (see :func:`pass1_parallel`); the row's events go to ``out_*`` while they fit.
 
@@ -444,7 +430,7 @@ def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast
             if any_act and not run_bad:
                 count, npx = _fire_run(y, xa, xb, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast,
                                        words, saved, s_tl, px_list, t0, dt, cwdt, lin_thr, log_thr, inv_thr, bw_inv,
-                                       refr, inv_sub, out_k, out_p, out_x, count, npx)
+                                       refr, inv_sub, out_t, out_p, out_x, count, npx)
         xa = x1
         xb = x1
     rows[0, y] = count
@@ -453,10 +439,16 @@ def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast
 
 
 @cached_jit(inline="always")
+def _time_key(t, t_first, span):
+    """The µs bin (0..span) of an event at float time ``t`` in a step starting at ``t_first``."""
+    key = np.int64(math.floor(t + 0.5)) - t_first
+    return min(max(key, 0), span)
+
+
+@cached_jit(inline="always")
 def _rerun_overflow(frame, st, saved, s_tl, px_list, rows, prm, cap):
     """Re-run the firing pixels of the rows whose pass-1 buffer overflowed from their saved state;
-    return their events (in row order; times as µs bins, :func:`_time_key`) and, per row, where its events
-    start in them."""
+    return their events (in row order) and, per row, where its events start in them."""
     h = frame.shape[0]
     n_ov = 0
     ov_start = np.zeros(h, np.int64)
@@ -464,7 +456,7 @@ def _rerun_overflow(frame, st, saved, s_tl, px_list, rows, prm, cap):
         ov_start[y] = n_ov
         if rows[0, y] > cap:
             n_ov += rows[0, y]
-    ov_k = np.empty(n_ov, np.int32)
+    ov_t = np.empty(n_ov, np.float64)
     ov_p = np.empty(n_ov, np.int8)
     ov_x = np.empty(n_ov, np.uint16)
     if n_ov > 0:
@@ -490,8 +482,8 @@ def _rerun_overflow(frame, st, saved, s_tl, px_list, rows, prm, cap):
                 lp1 = _lowpass(lp0, _lin_log(i1, lin_thr, log_thr, inv_thr), i1, cwdt, lin_thr, bw_inv)
                 _lp, _b, _tl, _n, k = _advance(saved[0, y, j], lp0, lp1, saved[2, y, j], s_tl[y, j], i1,
                                                thr_on[y, x], thr_off[y, x], t0, dt, cwdt, lin_thr, log_thr, inv_thr,
-                                               bw_inv, refr, inv_sub, x, ov_k, ov_p, ov_x, k)
-    return ov_k, ov_p, ov_x, ov_start
+                                               bw_inv, refr, inv_sub, x, ov_t, ov_p, ov_x, k)
+    return ov_t, ov_p, ov_x, ov_start
 
 
 @cached_jit(inline="always")
@@ -514,26 +506,26 @@ def _row_bands(rows, chunks):
 
 
 @cached_jit(inline="always")
-def _count_band(c, bounds, rows, cap, row_k, ov_k, ov_start, hist):
-    """Histogram of the µs bins (the keys pass 1 wrote) of band ``c``'s events into ``hist[c]``."""
+def _count_band(c, bounds, rows, cap, row_t, ov_t, ov_start, t_first, span, hist):
+    """Histogram of the µs bins of band ``c``'s events into ``hist[c]``."""
     for y in range(bounds[c], bounds[c + 1]):
         m = rows[0, y]
         if m <= cap:
             for e in range(m):
-                hist[c, row_k[y, e]] += 1
+                hist[c, _time_key(row_t[y, e], t_first, span)] += 1
         else:
             for e in range(ov_start[y], ov_start[y] + m):
-                hist[c, ov_k[e]] += 1
+                hist[c, _time_key(ov_t[e], t_first, span)] += 1
 
 
 @cached_jit(inline="always")
-def _place_band(c, bounds, rows, cap, row_k, row_p, row_x, ov_k, ov_p, ov_x, ov_start, t_first, slot, events):
+def _place_band(c, bounds, rows, cap, row_t, row_p, row_x, ov_t, ov_p, ov_x, ov_start, t_first, span, slot, events):
     """Write band ``c``'s events to ``events`` at the next free slot of their µs bin (``slot[c]``)."""
     for y in range(bounds[c], bounds[c + 1]):
         m = rows[0, y]
         if m <= cap:
             for e in range(m):
-                key = row_k[y, e]
+                key = _time_key(row_t[y, e], t_first, span)
                 j = slot[c, key]
                 slot[c, key] = j + 1
                 ev = events[j]
@@ -543,7 +535,7 @@ def _place_band(c, bounds, rows, cap, row_k, row_p, row_x, ov_k, ov_p, ov_x, ov_
                 ev.p = row_p[y, e]
         else:
             for e in range(ov_start[y], ov_start[y] + m):
-                key = ov_k[e]
+                key = _time_key(ov_t[e], t_first, span)
                 j = slot[c, key]
                 slot[c, key] = j + 1
                 ev = events[j]
@@ -554,17 +546,17 @@ def _place_band(c, bounds, rows, cap, row_k, row_p, row_x, ov_k, ov_p, ov_x, ov_
 
 
 @cached_jit(inline="always")
-def _emit_start(frame, st, saved, s_tl, px_list, rows, prm, row_k, noise_t, chunks):
+def _emit_start(frame, st, saved, s_tl, px_list, rows, prm, row_t, noise_t, chunks):
     """The overflow re-run, the row bands and a histogram with a last row for the noise events."""
-    cap = row_k.shape[1]
-    ov_k, ov_p, ov_x, ov_start = _rerun_overflow(frame, st, saved, s_tl, px_list, rows, prm, cap)
+    cap = row_t.shape[1]
+    ov_t, ov_p, ov_x, ov_start = _rerun_overflow(frame, st, saved, s_tl, px_list, rows, prm, cap)
     t_first = np.int64(prm[PRM_T0])
     span = np.int64(prm[PRM_DT])
     bounds = _row_bands(rows, chunks)
     hist = np.zeros((chunks + 1, span + 1), np.int64)
     for i in range(noise_t.shape[0]):
         hist[chunks, _time_key(noise_t[i], t_first, span)] += 1
-    return cap, ov_k, ov_p, ov_x, ov_start, t_first, span, bounds, hist
+    return cap, ov_t, ov_p, ov_x, ov_start, t_first, span, bounds, hist
 
 
 @cached_jit(inline="always")
@@ -599,31 +591,31 @@ def _place_noise(c, t_first, span, slot, noise_t, noise_x, noise_y, noise_p, eve
 # rows in order, then the noise events: the bands only split that sequence, so the events are
 # the same whatever the number of threads.
 @cached_jit(parallel=True, fastmath=_FASTMATH)
-def emit_parallel(frame, st, saved, s_tl, px_list, rows, prm, row_k, row_p, row_x, noise_t, noise_x, noise_y, noise_p):
+def emit_parallel(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise_t, noise_x, noise_y, noise_p):
     """The step's events, ordered by rounded time: bands of rows counted and placed in parallel.
 
     The firing pixels of a row whose buffer overflowed are first re-run from their saved state.
     """
     chunks = min(frame.shape[0], max(int(prm[PRM_GROUPS]), 1))
-    cap, ov_k, ov_p, ov_x, ov_start, t_first, span, bounds, hist = _emit_start(
-        frame, st, saved, s_tl, px_list, rows, prm, row_k, noise_t, chunks)
+    cap, ov_t, ov_p, ov_x, ov_start, t_first, span, bounds, hist = _emit_start(
+        frame, st, saved, s_tl, px_list, rows, prm, row_t, noise_t, chunks)
     for c in prange(chunks):
-        _count_band(c, bounds, rows, cap, row_k, ov_k, ov_start, hist)
+        _count_band(c, bounds, rows, cap, row_t, ov_t, ov_start, t_first, span, hist)
     events = np.empty(_emit_slots(hist), dtype=EVENT_DTYPE)
     for c in prange(chunks):
-        _place_band(c, bounds, rows, cap, row_k, row_p, row_x, ov_k, ov_p, ov_x, ov_start, t_first, hist, events)
+        _place_band(c, bounds, rows, cap, row_t, row_p, row_x, ov_t, ov_p, ov_x, ov_start, t_first, span, hist, events)
     _place_noise(chunks, t_first, span, hist, noise_t, noise_x, noise_y, noise_p, events)
     return events
 
 
 @cached_jit(fastmath=_FASTMATH)
-def emit_serial(frame, st, saved, s_tl, px_list, rows, prm, row_k, row_p, row_x, noise_t, noise_x, noise_y, noise_p):
+def emit_serial(frame, st, saved, s_tl, px_list, rows, prm, row_t, row_p, row_x, noise_t, noise_x, noise_y, noise_p):
     """:func:`emit_parallel` on one thread (one band)."""
-    cap, ov_k, ov_p, ov_x, ov_start, t_first, span, bounds, hist = _emit_start(
-        frame, st, saved, s_tl, px_list, rows, prm, row_k, noise_t, 1)
-    _count_band(0, bounds, rows, cap, row_k, ov_k, ov_start, hist)
+    cap, ov_t, ov_p, ov_x, ov_start, t_first, span, bounds, hist = _emit_start(
+        frame, st, saved, s_tl, px_list, rows, prm, row_t, noise_t, 1)
+    _count_band(0, bounds, rows, cap, row_t, ov_t, ov_start, t_first, span, hist)
     events = np.empty(_emit_slots(hist), dtype=EVENT_DTYPE)
-    _place_band(0, bounds, rows, cap, row_k, row_p, row_x, ov_k, ov_p, ov_x, ov_start, t_first, hist, events)
+    _place_band(0, bounds, rows, cap, row_t, row_p, row_x, ov_t, ov_p, ov_x, ov_start, t_first, span, hist, events)
     _place_noise(1, t_first, span, hist, noise_t, noise_x, noise_y, noise_p, events)
     return events
 
