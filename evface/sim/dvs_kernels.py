@@ -399,7 +399,8 @@ def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast
 
     The row is checked in blocks of 64 pixels. A block whose input equals the previous input
     and whose filtered log did not move in the previous step is at a fixed point of the model
-    (no state change, no event), so it is skipped after one vectorised comparison. Each run of
+    (no state change, no event), so it is skipped after one vectorised comparison (made only when
+    the block's first pixel is at its fixed point: in a dense step none is). Each run of
     consecutive changed blocks is swept in one vectorised loop, then (when it flagged pixels and
     holds no bad input) scanned by the scalar sweep.
     """
@@ -415,9 +416,10 @@ def _pass1_row(y, frame, lp, lp_old, base, thr_on, thr_off, i_prev, i_old, tlast
     npx = 0
     for x0 in range(0, w + _BLOCK, _BLOCK):  # one block past the end closes the last run
         x1 = min(x0 + _BLOCK, w)
-        same = True
-        for i in range(np.uint64(x0), np.uint64(x1)):
-            same &= (fr[i] == ipr[i]) & (lor[i] == lpr[i])
+        same = x0 >= w or ((fr[x0] == ipr[x0]) & (lor[x0] == lpr[x0]))  # a dense block differs at once
+        if same:
+            for i in range(np.uint64(x0), np.uint64(x1)):
+                same &= (fr[i] == ipr[i]) & (lor[i] == lpr[i])
         if not same:
             xb = x1
             continue
