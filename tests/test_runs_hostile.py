@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from evface.cli import main
 from evface.commands.paths import sole_writer
+from evface.pipeline.earlier_run import record_start
 from report_fixtures import make_fake_run
 
 
@@ -37,3 +38,23 @@ def test_an_evaluation_inside_a_run_folder_is_refused_before_any_work(tmp_path, 
             f"error: {inside}: inside the run folder {stage} (it holds config.json), where this evaluation would lie "
             "among that run's models; give --out a folder outside it")
         assert not inside.exists()
+
+
+def test_a_run_folder_given_as_a_dataset_names_its_dataset(tmp_path, capsys):
+    # was: `merge OUT A RUN` said "RUN/manifest.csv: no manifest: not an evface dataset folder" and `run --data RUN`
+    # "RUN: holds no manifest.csv: not an evface dataset folder (--data)", neither naming RUN/data, the dataset
+    root = make_fake_run(tmp_path / "quick", subjects=3)
+    merged, out = tmp_path / "merged", tmp_path / "again"
+    assert main(["merge", str(merged), str(root / "data"), str(root)]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {root}: the output folder of evface run, not a dataset: give its "
+                                               f"dataset, {root / 'data'}, as DATASET")
+    assert main(["run", "--preset", "tiny", "--data", str(root), "--out", str(out), "--jobs", "1"]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {root}: the output folder of evface run, not a dataset: give its "
+                                               f"dataset, {root / 'data'}, as --data")
+    on_given = tmp_path / "on-given"  # a run stopped early on a --data dataset: its record names that one
+    on_given.mkdir()
+    record_start(on_given, {"preset": "tiny", "seed": 0}, root / "data", built=False)
+    assert main(["merge", str(merged), str(root / "data"), str(on_given)]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {on_given}: the output folder of evface run, not a dataset: give "
+                                               f"its dataset, {(root / 'data').absolute()}, as DATASET")
+    assert not merged.exists() and not out.exists()

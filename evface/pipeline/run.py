@@ -14,9 +14,9 @@ from evface.datasets.synth_film import local_executor
 from evface.errors import DatasetError, ParameterError, byte_size, counted, where
 from evface.executor import Executor, InProcess, Job, ProcessPool, check_workers, of_this_machine, usable_cpus
 from evface.io.atomic_files import atomic_write_text
-from evface.pipeline.earlier_run import (check_out_folder, check_same_dataset, check_same_options, check_trained_on,
-                                         forget_gone_dataset, options_made_with, record_start, recorded_data,
-                                         seeds_started, stage_finished)
+from evface.pipeline.earlier_run import (check_not_run_output, check_out_folder, check_same_dataset, check_same_options,
+                                         check_trained_on, forget_gone_dataset, options_made_with, record_start,
+                                         recorded_data, seeds_started, stage_finished)
 from evface.pipeline.given_data import check_subjects, stages_the_data_allows
 from evface.pipeline.stage_plan import PRESETS, Stage, anywhere, plan, selected_stages
 from evface.pipeline.stage_steps import POOL, START, run_step, timed
@@ -245,9 +245,10 @@ def run_pipeline(
 
 def _check_given_data(data: Path) -> None:
     """Refuse the ``--data`` folder ``data`` where it holds no dataset (no folder, a file, or a folder
-    without ``manifest.csv``: an empty one, an ``evface run`` output), naming ``--data``."""
+    without ``manifest.csv``: an empty one, an ``evface run`` output, whose dataset is named), naming ``--data``."""
     if not data.is_dir():
         raise DatasetError(where(data, ("is a file, not an evface" if data.exists() else "no such") + " dataset folder (--data)"))
+    check_not_run_output(data, "--data")  # was: "holds no manifest.csv", RUN/data not named
     if not (data / "manifest.csv").is_file():  # was: "DATA/manifest.csv: no manifest: ...", no option named
         raise DatasetError(where(data, "holds no manifest.csv: not an evface dataset folder (--data)"))
 
