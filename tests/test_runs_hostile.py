@@ -58,3 +58,20 @@ def test_a_run_folder_given_as_a_dataset_names_its_dataset(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == (f"error: {on_given}: the output folder of evface run, not a dataset: give "
                                                f"its dataset, {(root / 'data').absolute()}, as DATASET")
     assert not merged.exists() and not out.exists()
+
+
+def test_a_run_into_a_folder_inside_which_another_command_writes_is_refused(tmp_path, capsys):
+    # was: `evface run --out OUT` started while `train --out OUT/stages/STAGE` (or an eval into it) went on: only the
+    # folders above the one given were looked at, so the run trained that stage beside the other command
+    root = make_fake_run(tmp_path / "quick", subjects=3)
+    stage = root / "stages" / "events-hd-0"
+    files = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    args = ["run", "--preset", "tiny", "--data", str(root / "data"), "--out", str(root), "--jobs", "1"]
+    for held in (stage, stage / "models"):  # the stage folder, or any folder deeper inside OUT
+        with sole_writer(held):  # as `evface train --out` holds it
+            assert main(args) == 2
+            assert capsys.readouterr().err.strip() == (f"error: {root}: another evface command is writing into {held}, "
+                                                       "inside it; wait for it to finish or give --out another folder")
+    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == files
+    with sole_writer(root):  # once the other command has ended, OUT is the run's again
+        pass
