@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from evface.cli import main
 from evface.commands.paths import sole_writer
 from evface.pipeline.earlier_run import record_start
@@ -75,3 +80,20 @@ def test_a_run_into_a_folder_inside_which_another_command_writes_is_refused(tmp_
     assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == files
     with sole_writer(root):  # once the other command has ended, OUT is the run's again
         pass
+
+
+def test_a_run_is_refused_while_another_process_holds_a_stage_folder_of_its_out(tmp_path, capsys):
+    # the same, the stage folder held by a second process as `evface train --out OUT/stages/STAGE` holds it
+    root = make_fake_run(tmp_path / "quick", subjects=3)
+    stage = root / "stages" / "events-hd-0"
+    script = ("import sys; from pathlib import Path; from evface.commands.paths import sole_writer\n"
+              "with sole_writer(Path(sys.argv[1])):\n    print('held', flush=True); sys.stdin.read()")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])}
+    with subprocess.Popen([sys.executable, "-c", script, str(stage)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          text=True, env=env) as other:
+        assert other.stdout is not None and other.stdout.readline() == "held\n"
+        code = main(["run", "--preset", "tiny", "--data", str(root / "data"), "--out", str(root), "--jobs", "1"])
+        other.communicate("", timeout=60)
+    assert code == 2 and capsys.readouterr().err.strip() == (
+        f"error: {root}: another evface command is writing into {stage}, inside it; wait for it to finish or give --out "
+        "another folder")
