@@ -574,7 +574,9 @@ def test_a_data_folder_holding_no_dataset_names_the_option(tmp_path, folder):
         (data / "data").mkdir()
     with pytest.raises(DatasetError) as caught:
         pipeline_run.run_pipeline(tmp_path / "out", preset="tiny", data_dir=data, jobs=1)
-    assert str(caught.value) == f"{data}: holds no manifest.csv: not an evface dataset folder (--data)"
+    assert str(caught.value) == (f"{data}: the output folder of evface run, not a dataset: give its dataset, {data / 'data'}, "
+                                 "as --data" if folder == "run" else
+                                 f"{data}: holds no manifest.csv: not an evface dataset folder (--data)")
     assert not (tmp_path / "out").exists()
 
 

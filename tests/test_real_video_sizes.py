@@ -62,3 +62,28 @@ def test_simulate_rgb_out_of_an_odd_sized_folder_of_real_frames_writes_nothing(t
     err = " ".join(capsys.readouterr().err.split())
     assert code == 2 and "cannot write a video of 81x61 frames (.avi)" in err and "cropped to 80x60" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["crop"]
+
+
+def test_simulate_rgb_out_of_odd_sized_real_frames_is_refused_before_any_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """`simulate FOLDER --rgb-out` of real face crops 65x48: refused with the writer's own words before the
+    input's timing is read or a frame simulated (was: every event simulated, then the video refused as it
+    was begun)."""
+    import evface.commands.sim as sim_command
+    import evface.sim.video as sim_video
+
+    folder = tmp_path / "crop"
+    folder.mkdir()
+    for k, frame in enumerate(_face_crops(65, 48)):
+        cv2.imwrite(str(folder / f"img{k}.png"), frame[:, :, ::-1])
+    work: list[str] = []
+    read_timing, iter_events = sim_command._read_timing, sim_video.iter_video_events
+    monkeypatch.setattr(sim_command, "_read_timing", lambda *a, **k: work.append("timing") or read_timing(*a, **k))
+    monkeypatch.setattr(sim_video, "iter_video_events", lambda *a, **k: work.append("simulated") or iter_events(*a, **k))
+    code = main(["simulate", str(folder), "--fps", "30", "--sensor", "64x48", "--out", str(tmp_path / "ev.raw"),
+                 "--rgb-out", str(tmp_path / "rgb.mp4")])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 2 and err == ("error: cannot write a video of 65x48 frames (.mp4): the videos OpenCV writes hold even "
+                                 "sizes only (it would drop the last column of every frame); give frames of an even "
+                                 "size, e.g. cropped to 64x48 (simulate --rgb-out: crop the video or the folder of frames)")
+    assert work == [] and sorted(p.name for p in tmp_path.iterdir()) == ["crop"]

@@ -120,3 +120,19 @@ def test_seeds_past_the_largest_seed_are_refused_before_out_is_made(tmp_path, fa
     assert capsys.readouterr().err.strip() == ("error: --seed 2147483647 with --seeds 2: the trainings' seeds would run to "
                                                "2147483648, past 2147483647; give --seed 2147483646 or less")
     assert not out.exists()
+
+
+def test_the_progress_counts_the_stages_this_run_runs(tmp_path, fake):
+    # was: `--stages rgb,events-hd` said "(1/9 stages done)", "(2/9 stages done)": every stage of the plan
+    # counted, as were those done before
+    out, calls, lines = tmp_path / "out", [], []
+    pipeline_run.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner(calls, fake), only="rgb,events-hd",
+                              log=lines.append)
+    done = [line.partition("s (")[2] for line in lines if ": finished in " in line]
+    assert sorted(calls) == ["events-hd", "rgb"] and done == ["1/2 stages done)", "2/2 stages done)"]
+    calls.clear()
+    lines.clear()
+    pipeline_run.run_pipeline(out, data_dir=fake / "data", jobs=1, runner=runner(calls, fake), only="rgb,events-hd,rgb-flow",
+                              log=lines.append)  # rgb and events-hd done before: skipped, not counted
+    assert calls == ["rgb-flow"] and [line.partition("s (")[2] for line in lines if ": finished in " in line] == [
+        "1/1 stage done)"]

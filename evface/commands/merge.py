@@ -25,9 +25,12 @@ def register(app: typer.Typer) -> None:
         """Join dataset folders (imported sessions, corpora, synthetic datasets) into one, clips hard-linked
         where possible; clip ids must be unique across them, regardless of case."""
         from evface.datasets.merge import merge_datasets  # lazy: h5py stays out of CLI start-up
+        from evface.pipeline.earlier_run import check_not_run_output  # lazy: the pipeline's plans off CLI start-up
 
         output_folder(out, "OUT")  # a file on the way to OUT: named first, as every command names it
         check_apart(out, datasets)  # a folder inside a source: named as overlapping it, before the check below
+        for folder in datasets:  # was: "RUN/manifest.csv: no manifest", the run's dataset not named
+            check_not_run_output(folder, "DATASET")
         with sole_writer(outside_datasets(out, "OUT", own=True), "OUT"):  # was: merged among another dataset's files
             report = merge_datasets(out, datasets, overwrite=overwrite)
         terminal.result(f"{out}: {counted(report['clips'], 'clip')} of {counted(len(report['subjects']), 'subject')}")

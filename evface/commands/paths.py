@@ -95,9 +95,12 @@ def sole_writer(path: Path, option: str = "--out") -> Iterator[Path]:
     """Check ``path`` as :func:`output_folder` does and hold it while the block runs: a second
     evface command writing into the same folder at the same time is refused naming ``option``
     (two trainings of one run trained the same fold at once and clashed on its checkpoint's
-    temporary file). The lock is ``flock`` on the folder itself, so nothing is written for it;
-    it ends with the process. Folders made for it and left empty are removed. Under ``torchrun``
-    only rank 0 holds it; on a file system that offers no locks the block runs unguarded.
+    temporary file), and so is one writing into a folder above it or inside it
+    (:func:`_check_no_writer_above`, :func:`_check_no_writer_below`), in whichever order the two
+    begin: each takes its own folder's lock before it looks for the other's. The lock is ``flock``
+    on the folder itself, so nothing is written for it; it ends with the process. Folders made for
+    it and left empty are removed. Under ``torchrun`` only rank 0 holds it; on a file system that
+    offers no locks the block runs unguarded.
 
     Examples
     --------
@@ -123,6 +126,7 @@ def sole_writer(path: Path, option: str = "--out") -> Iterator[Path]:
                 except OSError:  # a file system without locks (some network mounts): go on unguarded
                     pass
                 _check_no_writer_above(path, option)
+                _check_no_writer_below(path, option)
             yield path
         finally:
             os.close(fd)
@@ -153,6 +157,40 @@ def _check_no_writer_above(path: Path, option: str) -> None:
         except BlockingIOError:
             raise ParameterError(where(path, f"inside {above}, which another evface command is writing into (evface "
                                              f"run?); wait for it to finish or give {option} another folder")) from None
+        except OSError:  # a file system without locks
+            pass
+        finally:
+            os.close(fd)  # the shared lock, if taken, ends with it
+
+
+def _check_no_writer_below(path: Path, option: str) -> None:
+    """Refuse ``path`` where a folder inside it is held by another evface command's :func:`sole_writer`:
+    ``evface run --out OUT`` while ``evface train --out OUT/stages/STAGE`` or ``evface eval`` into a
+    stage folder goes on (was: let in, the run training that stage beside the other command; only a
+    folder above was looked at). Symbolic links are not followed; a folder that cannot be opened or
+    locked is passed over.
+
+    Examples
+    --------
+    >>> with sole_writer(Path("runs/quick/stages/events-hd-3a")):
+    ...     with sole_writer(Path("runs/quick")):
+    ...         pass
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: runs/quick: another evface command is writing into runs/quick/stages/events-hd-3a, inside it; wait for it to finish or give --out another folder
+    """
+    for folder, _, _ in os.walk(path):
+        if folder == os.fspath(path):  # held by this command
+            continue
+        try:
+            fd = os.open(folder, os.O_RDONLY)
+        except OSError:  # gone meanwhile, or not ours to read: no evface command of this user holds it
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # taken only if no command holds it for writing
+        except BlockingIOError:
+            raise ParameterError(where(path, f"another evface command is writing into {folder}, inside it; wait for it "
+                                             f"to finish or give {option} another folder")) from None
         except OSError:  # a file system without locks
             pass
         finally:

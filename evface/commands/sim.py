@@ -317,6 +317,19 @@ def _check_numbers(lux: float, seed: int, upsample: int) -> None:
         raise ParameterError(f"--upsample must be positive, got {upsample}")
 
 
+def _check_rgb_size(video: Path, rgb_out: Path | None) -> None:
+    """Refuse, before any work, an ``--rgb-out`` of the input's frames where their width or height is
+    odd, with :func:`~evface.sim.video_write.check_video_size`, the writer's own check (was: refused
+    by the writer as the video was begun, once every event had been simulated)."""
+    if rgb_out is None:
+        return
+    from evface.sim.video_read import video_info  # lazy: cv2, numba
+    from evface.sim.video_write import check_video_size  # lazy: cv2
+
+    info = video_info(video)
+    check_video_size(rgb_out, info.width, info.height)
+
+
 def _read_timing(video: Path, fps: float | None, upsample: int) -> _Timing:
     """Read the input's timing: what OpenCV reports of it, its rate (``--fps`` or the file's) and a
     variable-frame-rate video's container timestamps. Refuses an ``--upsample`` finer than a
@@ -495,6 +508,7 @@ def register(app: typer.Typer) -> None:
         run = _Simulation(video=video, out=out, rgb_out=rgb_out, force=force, relative_time=relative_time,
                           sensor=spec.name, full_size=spec.size, window=window, params=params, lux=lux, seed=seed,
                           upsample=upsample, camera=camera, camera_params=camera_params)
+        _check_rgb_size(video, rgb_out)
         timing = _read_timing(video, fps, upsample)
         _check_noise_per_step(run, timing)
         _warn_of_variable_rate(console, video, timing)

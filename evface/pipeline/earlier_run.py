@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from evface.datasets.synth_plan import get_preset
-from evface.errors import DatasetError, ParameterError, where
+from evface.errors import DatasetError, FormatError, ParameterError, where
 from evface.io.atomic_files import atomic_write_text
 from evface.io.dataset import read_dataset_json
 from evface.io.temporary_files import temporaries_of
@@ -91,6 +91,48 @@ def run_dataset(out: Path) -> tuple[Path, bool] | None:
         named, built = _recorded_dataset(run_folder.read_json(record), started=record.name == STARTED)
     data = out / "data" if built else out / named  # older records name it absolute (out / an absolute path is that path)
     return (data, built) if data.exists() else None
+
+
+def check_not_run_output(folder: Path, option: str) -> None:
+    """Refuse the output folder of ``evface run`` (it holds a run's record, ``pipeline.json`` or
+    :data:`STARTED`, or its ``stages``) given as a dataset, naming its dataset (``RUN/data``, or the
+    ``--data`` folder its record names; :func:`run_dataset`) as the folder to give ``option``
+    (``evface merge``'s DATASET, ``evface run --data``; was: "no manifest", the dataset inside not
+    named). A dataset folder, or any other, passes.
+
+    Parameters
+    ----------
+    folder : Path
+        The folder given as a dataset.
+    option : str
+        The argument or option that gave it, named in the message.
+
+    Raises
+    ------
+    DatasetError
+        ``folder`` is an ``evface run`` output and holds no ``manifest.csv``.
+
+    Examples
+    --------
+    >>> Path("quick/stages").mkdir(parents=True)
+    >>> Path("quick/data").mkdir()
+    >>> check_not_run_output(Path("quick"), "--data")
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: quick: the output folder of evface run, not a dataset: give its dataset, quick/data, as --data
+    """
+    if (folder / "manifest.csv").is_file() or not (any((folder / name).is_file() for name in ("pipeline.json", STARTED))
+                                                   or (folder / "stages").is_dir()):
+        return
+    try:
+        found = run_dataset(folder)
+    except FormatError:  # a record that cannot be read names no dataset: the one a run builds is named
+        found = (folder / "data", True) if (folder / "data").exists() else None
+    if found is None:
+        raise DatasetError(where(folder, f"the output folder of evface run, not a dataset, and its dataset "
+                                         f"({folder / 'data'}) is not there; give {option} a dataset folder"))
+    raise DatasetError(where(folder, f"the output folder of evface run, not a dataset: give its dataset, {found[0]}, "
+                                     f"as {option}"))
 
 
 def _recorded_dataset(written: Any, started: bool) -> tuple[str, bool]:

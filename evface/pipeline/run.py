@@ -14,9 +14,9 @@ from evface.datasets.synth_film import local_executor
 from evface.errors import DatasetError, ParameterError, byte_size, counted, where
 from evface.executor import Executor, InProcess, Job, ProcessPool, check_workers, of_this_machine, usable_cpus
 from evface.io.atomic_files import atomic_write_text
-from evface.pipeline.earlier_run import (check_out_folder, check_same_dataset, check_same_options, check_trained_on,
-                                         forget_gone_dataset, options_made_with, record_start, recorded_data,
-                                         seeds_started, stage_finished)
+from evface.pipeline.earlier_run import (check_not_run_output, check_out_folder, check_same_dataset, check_same_options,
+                                         check_trained_on, forget_gone_dataset, options_made_with, record_start,
+                                         recorded_data, seeds_started, stage_finished)
 from evface.pipeline.given_data import check_subjects, stages_the_data_allows
 from evface.pipeline.stage_plan import PRESETS, Stage, anywhere, plan, selected_stages
 from evface.pipeline.stage_steps import POOL, START, run_step, timed
@@ -57,6 +57,9 @@ class Loop:
         A finished stage's seconds, by its name.
     spent : dict of str to float
         A training stage's seconds so far (its jobs', summed; with those of its earlier seeds), by its name.
+    running : list of str
+        The names of the stages this run runs (``--stages``' and the dataset's, less those done
+        before): what its progress counts.
     left : dict of str to set of str, optional
         A training stage's parts still training, by its name.
     steps : dict of str to tuple of (Stage, str), optional
@@ -66,7 +69,7 @@ class Loop:
     --------
     >>> from evface.pipeline.stage_plan import plan
     >>> data, stages = plan("tiny", None, Path("out"))
-    >>> loop = Loop(Path("out"), stages, print, run_step, threads=1, seconds={}, spent={})
+    >>> loop = Loop(Path("out"), stages, print, run_step, threads=1, seconds={}, spent={}, running=["synth"])
     >>> loop.planned[0].name, loop.left, loop.steps
     ('synth', {}, {})
     """
@@ -78,6 +81,7 @@ class Loop:
     threads: int | None
     seconds: dict[str, float]
     spent: dict[str, float]
+    running: list[str]
     left: dict[str, set[str]] = field(default_factory=dict)
     steps: dict[str, tuple[Stage, str]] = field(default_factory=dict)
 
@@ -228,7 +232,8 @@ def run_pipeline(
         training = sorted((s for s in todo if s.task != "synth"), key=lambda s: s.task != "reconstruct")
         executor, threads = _training_executor(ray, jobs)
         loop = Loop(out, planned, log, runner, threads, seconds,
-                    spent={stage.name: earlier.get(stage.name, 0.0) for stage in training})
+                    spent={stage.name: earlier.get(stage.name, 0.0) for stage in training},
+                    running=[stage.name for stage in todo])
         for stage in [s for s in todo if s.task == "synth"]:  # everything else reads the dataset
             _build_dataset(loop, stage, ray, jobs)
         for stage in training:
@@ -245,9 +250,10 @@ def run_pipeline(
 
 def _check_given_data(data: Path) -> None:
     """Refuse the ``--data`` folder ``data`` where it holds no dataset (no folder, a file, or a folder
-    without ``manifest.csv``: an empty one, an ``evface run`` output), naming ``--data``."""
+    without ``manifest.csv``: an empty one, an ``evface run`` output, whose dataset is named), naming ``--data``."""
     if not data.is_dir():
         raise DatasetError(where(data, ("is a file, not an evface" if data.exists() else "no such") + " dataset folder (--data)"))
+    check_not_run_output(data, "--data")  # was: "holds no manifest.csv", RUN/data not named
     if not (data / "manifest.csv").is_file():  # was: "DATA/manifest.csv: no manifest: ...", no option named
         raise DatasetError(where(data, "holds no manifest.csv: not an evface dataset folder (--data)"))
 
@@ -422,8 +428,10 @@ def _job_done(loop: Loop, job: Job, result: tuple[float, list[str]]) -> list[Job
 
 
 def _finish(loop: Loop, stage: Stage, wall_s: float) -> None:
-    """Record ``stage`` finished in ``wall_s`` seconds: its ``stage.json``, and a log line."""
+    """Record ``stage`` finished in ``wall_s`` seconds: its ``stage.json``, and a log line that counts the
+    stages this run has finished of those it runs (``--stages``', not the plan's)."""
     loop.seconds[stage.name] = wall_s
     info = {"name": stage.name, "task": stage.task, "config": stage.config, "seconds": wall_s}
     atomic_write_text(loop.out / stage.dirname / STAGE_DONE, json.dumps(info, indent=2, sort_keys=True))
-    loop.log(f"{stage.name}: finished in {wall_s:.0f} s ({len(loop.seconds)}/{counted(len(loop.planned), 'stage')} done)")
+    done = sum(name in loop.seconds for name in loop.running)  # was: of every stage planned, and done before
+    loop.log(f"{stage.name}: finished in {wall_s:.0f} s ({done}/{counted(len(loop.running), 'stage')} done)")

@@ -66,14 +66,36 @@ def video_codec(path: str | Path) -> str:
     return VIDEO_CODECS[suffix]
 
 
-def _check_even_size(path: Path, width: int, height: int) -> None:
-    """Refuse frames of an odd width or height, before the video is begun: OpenCV's writer (every
-    codec of its FFmpeg backend) drops their last column or row without a word, so the video would
-    no longer be the frames (was: a 65x49 film written as 64x48, its geometry off the events' scene,
-    and a 1x1 one as "OpenCV cannot write this video")."""
+def check_video_size(path: str | Path, width: int, height: int) -> None:
+    """Refuse frames of an odd width or height for the video ``path``, before it is begun (by
+    :func:`write_video`, and by ``evface simulate --rgb-out`` before any simulation): OpenCV's writer
+    (every codec of its FFmpeg backend) drops their last column or row without a word, so the video
+    would no longer be the frames (was: a 65x49 film written as 64x48, its geometry off the events'
+    scene, and a 1x1 one as "OpenCV cannot write this video").
+
+    Parameters
+    ----------
+    path : str or Path
+        The video file to write.
+    width, height : int
+        The frames' size in pixels.
+
+    Raises
+    ------
+    ParameterError
+        For an odd width or height, naming the size and an even one to crop to.
+
+    Examples
+    --------
+    >>> check_video_size("rgb.avi", 64, 48)
+    >>> check_video_size("rgb.avi", 65, 48)
+    Traceback (most recent call last):
+    ...
+    evface.errors.ParameterError: cannot write a video of 65x48 frames (.avi): the videos OpenCV writes hold even sizes only (it would drop the last column of every frame); give frames of an even size, e.g. cropped to 64x48 (simulate --rgb-out: crop the video or the folder of frames)
+    """
     if width % 2 or height % 2:
         sides = " and ".join(side for side, odd in (("column", width % 2), ("row", height % 2)) if odd)
-        raise ParameterError(f"cannot write a video of {width}x{height} frames ({path.suffix}): the videos OpenCV "
+        raise ParameterError(f"cannot write a video of {width}x{height} frames ({Path(path).suffix}): the videos OpenCV "
                              f"writes hold even sizes only (it would drop the last {sides} of every frame); give "
                              f"frames of an even size, e.g. cropped to {width - width % 2}x{height - height % 2} "
                              "(simulate --rgb-out: crop the video or the folder of frames)")
@@ -117,7 +139,7 @@ def write_video(path: str | Path, frames_rgb: Iterator[np.ndarray], fps: float) 
         for frame in frames_rgb:
             if writer is None:
                 h, w = frame.shape[:2]
-                _check_even_size(path, w, h)
+                check_video_size(path, w, h)
                 tmp = temporary_beside(path, keep_suffix=True)  # OpenCV picks the container from the extension
                 writer = cv2.VideoWriter(opencv_name(tmp), fourcc, float(fps), (w, h))
                 if not writer.isOpened():
