@@ -109,10 +109,10 @@ def check_all_seeds_scored(config: dict[str, Any], metrics: dict[str, Any], run:
     ...
     evface.errors.FormatError: runs/k4/metrics.json: the scores of 1 of the run's 3 training seeds: it was resumed with more seeds and has not finished (interrupted?); finish it (its evface train command again), or leave it out of the report
     """
-    with reading(run / CONFIG):
-        check_fields(config, {"seeds": int} if "seeds" in config else {})
-    with reading(run / METRICS):
-        check_fields(metrics, {"seeds": list} if "seeds" in metrics else {})
+    for path, record, kind in ((run / CONFIG, config, int), (run / METRICS, metrics, list)):
+        with reading(path):
+            check_fields(record, {})  # an object first: was "argument of type 'NoneType' is not iterable"
+            check_fields(record, {"seeds": kind} if "seeds" in record else {})
     listed, scored = config.get("seeds", 1), len(metrics.get("seeds") or [0])
     if scored >= listed:
         return
