@@ -51,14 +51,29 @@ def _row(spec: ClipSpec, meta: Clip) -> dict[str, Any]:
     }
 
 
-def _clip_ok(path: Path) -> Clip | None:
-    """The metadata of the clip file ``path``, or ``None`` when it is missing or unreadable."""
+def _clip_ok(path: Path, spec: ClipSpec) -> Clip | None:
+    """The metadata of the clip file ``path`` of the planned clip ``spec``, or ``None`` when it is
+    missing or unreadable (then it is filmed). A readable file holding another clip (a clip copied
+    over it by hand, one of another dataset or preset) is a :class:`DatasetError` naming it: it is
+    neither kept as ``spec`` (was: "dataset ready", and a manifest row contradicting its clip that
+    every reader of the dataset refused) nor filmed over."""
     if not path.exists():
         return None
     try:
-        return read_clip_meta(path)
+        meta = read_clip_meta(path)
     except EvfaceError:
         return None
+    planned = {"clip_id": spec.clip_id, "subject": spec.subject, "label": spec.label, "aus": list(spec.aus),
+               "lighting": spec.lighting, "generator": GENERATOR, "repetition": spec.repetition}
+    held = {**{key: getattr(meta, key) for key in ("clip_id", "subject", "label", "aus", "lighting")},
+            "generator": meta.extra.get("generator"), "repetition": meta.extra.get("repetition")}
+    wrong = [key for key in planned if held[key] != planned[key]]
+    if wrong:
+        raise DatasetError(where(path, f"holds another clip than the {spec.clip_id} this dataset plans under that name "
+                                       f"({', '.join(f'{key} {held[key]!r}, not {planned[key]!r}' for key in wrong)}); "
+                                       "move it out of the dataset folder, then run the same command again to film "
+                                       "this clip"))
+    return meta
 
 
 def _dataset_info(preset: SynthPreset, seed: int, subjects: list[Subject], classes: dict[str, list[int]],
@@ -194,7 +209,7 @@ def _manifest_rows(plan: list[ClipSpec], paths: dict[str, Path]) -> list[dict[st
     :class:`DatasetError` naming the first clip that is missing or unreadable."""
     rows = []
     for spec in plan:
-        meta = _clip_ok(paths[spec.clip_id])
+        meta = _clip_ok(paths[spec.clip_id], spec)
         if meta is None:
             raise DatasetError(where(paths[spec.clip_id], "clip missing after generation"))
         rows.append(_row(spec, meta))
@@ -278,7 +293,7 @@ def other_dataset(out_dir: str | Path, preset: str = "quick", seed: int = 0, noi
 def _make_clips(plan: list[ClipSpec], paths: dict[str, Path], subjects: dict[str, Subject], preset: SynthPreset,
                 seed: int, executor: Executor, progress: ProgressFn | None) -> None:
     """Film and write the clips of ``plan`` not yet on disk, one job each on ``executor``."""
-    todo = [spec for spec in plan if _clip_ok(paths[spec.clip_id]) is None]
+    todo = [spec for spec in plan if _clip_ok(paths[spec.clip_id], spec) is None]
     done = len(plan) - len(todo)
     total = len(plan)
     if progress:
