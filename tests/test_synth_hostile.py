@@ -37,3 +37,19 @@ def test_a_clip_copied_over_another_is_refused_on_resume(two_clips, tmp_path):
     synthesize(out, **TWO)
     assert bright.read_bytes() == (two_clips / "clips" / bright.name).read_bytes()
     assert (out / "manifest.csv").read_bytes() == (two_clips / "manifest.csv").read_bytes()
+
+
+def test_faces_given_a_folder_of_documents_is_refused_in_a_short_line(tmp_path):
+    """``--faces`` given a folder of hundreds of files, none a photo (a slip of the path: a folder of
+    documents or code): the one error line named every file and its reason, tens of kilobytes. Now
+    the first three and a count of the rest."""
+    from evface.datasets.synth_plan import load_face_photos
+
+    for i in range(200):
+        (tmp_path / f"notes{i:03d}.txt").write_text("not a face")
+    with pytest.raises(DatasetError) as err:
+        load_face_photos(tmp_path)
+    said = str(err.value)
+    assert said.startswith(f"{tmp_path}: no usable face photo (notes000.txt: skipped: not an image file")
+    assert "notes002.txt" in said and "notes003.txt" not in said
+    assert said.endswith("; and 197 more skipped, 197 of them not image files)") and len(said) < 600

@@ -265,9 +265,24 @@ def load_face_photos(faces_dir: str | Path) -> tuple[list[tuple[str, Identity]],
         taken.add(face)
         identities.append((face.name, face.identity))
     if not identities:
-        detail = "; ".join(f"{Path(p.file).name}: {p.reason}" for p in problems) or _nothing_read(root)
-        raise DatasetError(where(root, f"no usable face photo ({detail})"))
+        raise DatasetError(where(root, f"no usable face photo ({_skipped_detail(problems) or _nothing_read(root)})"))
     return identities, problems
+
+
+SKIPS_NAMED = 3
+"""How many skipped ``--faces`` files the "no usable face photo" line names; it counts the others."""
+
+
+def _skipped_detail(problems: list[FaceProblem]) -> str:
+    """The first :data:`SKIPS_NAMED` skipped files of ``problems`` with their reasons, then how many
+    more (and how many of those are no image files): one line for a folder of hundreds (was: every
+    file and its reason, a line of tens of kilobytes for ``--faces`` given a folder of documents)."""
+    named = "; ".join(f"{Path(p.file).name}: {p.reason}" for p in problems[:SKIPS_NAMED])
+    rest = problems[SKIPS_NAMED:]
+    if not rest:
+        return named
+    not_images = sum(p.reason.startswith("skipped: not an image file") for p in rest)
+    return named + f"; and {len(rest)} more skipped" + f", {not_images} of them not image files" * bool(not_images)
 
 
 class _Skipped(Exception):
