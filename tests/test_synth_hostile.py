@@ -53,3 +53,45 @@ def test_faces_given_a_folder_of_documents_is_refused_in_a_short_line(tmp_path):
     assert said.startswith(f"{tmp_path}: no usable face photo (notes000.txt: skipped: not an image file")
     assert "notes002.txt" in said and "notes003.txt" not in said
     assert said.endswith("; and 197 more skipped, 197 of them not image files)") and len(said) < 600
+
+
+def _couple():
+    """Two copies of the astronaut's face side by side, a photo of two people cheek to cheek."""
+    import numpy as np
+    from skimage import data
+
+    half, pad = np.ascontiguousarray(data.astronaut()[:, 150:300]), np.full((512, 200, 3), 128, np.uint8)
+    return np.concatenate([pad, half, half, pad], axis=1)
+
+
+def test_a_face_photo_of_two_people_is_skipped(tmp_path):
+    """``synth --faces`` given a photo of two people side by side: the larger face became the
+    subject, and its clips showed the other face beside it, still while the subject's moved. Now
+    skipped with one warning naming where the other face lies; the photos of one person are used."""
+    import cv2
+    from skimage import data
+
+    from evface.datasets.synth_plan import load_face_photos
+
+    cv2.imwrite(str(tmp_path / "couple.png"), _couple()[:, :, ::-1])
+    cv2.imwrite(str(tmp_path / "solo.png"), data.astronaut()[:, :, ::-1])
+    faces, problems = load_face_photos(tmp_path)
+    assert [name for name, _ in faces] == ["photo-solo"]
+    assert [(p.file, p.reason[:71]) for p in problems] == [
+        (str(tmp_path / "couple.png"), "skipped: another face (100x100 px at x=225, y=64) lies within the canva")]
+    assert problems[0].reason.endswith("which would show it beside this one; crop the photo to one person")
+
+
+def test_faces_warns_of_a_photo_of_two_people(tmp_path):
+    """``evface faces --photo couple.png`` draws the photo, as for a mirrored face, with one warning."""
+    import cv2
+    from typer.testing import CliRunner
+
+    from evface.cli import app
+
+    cv2.imwrite(str(tmp_path / "couple.png"), _couple()[:, :, ::-1])
+    result = CliRunner().invoke(app, ["faces", str(tmp_path / "sheet.png"), "--seeds", "0", "--aus", "12",
+                                      "--pose", "yaw=4", "--size", "32", "--photo", str(tmp_path / "couple.png")])
+    assert result.exit_code == 0, result.output
+    assert "couple.png: another face (100x100 px at x=225, y=64) lies within the canvas" in " ".join(result.output.split())
+    assert (tmp_path / "sheet.png").is_file()

@@ -27,7 +27,7 @@ import numpy as np
 from evface.checks import as_flag, as_int, whole_number
 from evface.errors import DatasetError, EvfaceError, FaceNotFoundError, FormatError, ParameterError, choose_from, where
 from evface.face.aus import DEFAULT_CLASSES
-from evface.face.identity import Identity, mirrored_face, photo_identity, read_photo
+from evface.face.identity import Identity, mirrored_face, other_face, photo_identity, read_photo
 from evface.rig.geometry import RigParams
 from evface.rig.lighting import DEFAULT_LIGHTING, LIGHTING
 from evface.rig.record import ClipSpec, int_seed
@@ -356,16 +356,17 @@ def _read_photo(path: Path) -> np.ndarray:
 
 
 def _face_identity(rgb: np.ndarray, name: str, path: Path) -> Identity:
-    """The identity of the face in ``rgb``, or :class:`_Skipped` when none is found or it is a mirrored face."""
+    """The identity of the face in ``rgb``, or :class:`_Skipped` when none is found, it is a mirrored
+    face, or its canvas would show another person's face too."""
     try:
         identity = photo_identity(rgb, name, source=str(path))
     except FaceNotFoundError as exc:
         raise _Skipped(f"no face found ({_about(exc, path)})") from None
     except EvfaceError as exc:
         raise _Skipped(_about(exc, path)) from None
-    mirrored = mirrored_face(identity)
-    if mirrored is not None:
-        raise _Skipped(mirrored)
+    why = mirrored_face(identity) or other_face(identity)
+    if why is not None:
+        raise _Skipped(why)
     return identity
 
 
