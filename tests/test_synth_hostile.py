@@ -95,3 +95,16 @@ def test_faces_warns_of_a_photo_of_two_people(tmp_path):
     assert result.exit_code == 0, result.output
     assert "couple.png: another face (100x100 px at x=225, y=64) lies within the canvas" in " ".join(result.output.split())
     assert (tmp_path / "sheet.png").is_file()
+
+
+def test_toy_dataset_into_a_used_folder_gives_advice_it_can_follow(tmp_path):
+    """``toy_dataset(OUT)`` where OUT holds files: the refusal said to give "--force, overwrite=True",
+    neither of which ``toy_dataset`` takes (``overwrite=True`` a TypeError). Now it says to give another folder."""
+    from evface.datasets.toy import toy_dataset
+
+    (tmp_path / "notes.txt").write_text("keep")
+    with pytest.raises(DatasetError) as err:
+        toy_dataset(tmp_path)
+    assert "overwrite" not in str(err.value) and "--force" not in str(err.value)
+    assert str(err.value).endswith("toy_dataset writes only a new or empty folder: give out another")
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
