@@ -108,3 +108,19 @@ def test_toy_dataset_into_a_used_folder_gives_advice_it_can_follow(tmp_path):
     assert "overwrite" not in str(err.value) and "--force" not in str(err.value)
     assert str(err.value).endswith("toy_dataset writes only a new or empty folder: give out another")
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_a_clip_of_another_seed_under_the_planned_name_is_refused_on_resume(two_clips, tmp_path):
+    """A clip of the same name from a dataset of another ``--seed`` (two builds' ``clips/`` copied
+    together): kept without a word, the dataset no longer the one its seed gives. Now refused by
+    the times its timeline draws (cheap: no frame rendered), the file kept."""
+    other = synthesize(tmp_path / "seed1", **{**TWO, "seed": 1, "lighting": ["bright"]})
+    out = tmp_path / "data"
+    shutil.copytree(two_clips, out)
+    bright = out / "clips" / "s000_AU4_bright_r0.h5"
+    shutil.copyfile(other / "clips" / bright.name, bright)
+    with pytest.raises(DatasetError, match=r"s000_AU4_bright_r0\.h5: holds another clip than the s000_AU4_bright_r0 "
+                                           r"this dataset plans under that name \(onset_us \d+, not \d+.*another "
+                                           r"--seed or --preset\); move it out"):
+        synthesize(out, **TWO)
+    assert bright.read_bytes() == (other / "clips" / bright.name).read_bytes()
