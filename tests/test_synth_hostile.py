@@ -124,3 +124,20 @@ def test_a_clip_of_another_seed_under_the_planned_name_is_refused_on_resume(two_
                                            r"--seed or --preset\); move it out"):
         synthesize(out, **TWO)
     assert bright.read_bytes() == (other / "clips" / bright.name).read_bytes()
+
+
+def test_synth_merge_refuses_a_shard_clip_copied_over_another(tmp_path):
+    """``synth-merge`` of a shard whose clip file was replaced by another clip (shard 0's copied
+    over shard 1's): "merged 2 shards", and the merged dataset's manifest row contradicted its
+    clip, which every reader refused. Now one line naming the file, what differs and how to film it
+    again; OUT not made."""
+    from evface.datasets.synth_shards import merge_shards
+
+    shards = [synthesize(tmp_path / f"sh{i}", **TWO, shard=f"{i}/2") for i in range(2)]
+    (clip0,), (clip1,) = (sorted((s / "clips").glob("*.h5")) for s in shards)
+    shutil.copyfile(clip0, clip1)
+    with pytest.raises(DatasetError, match=rf"{clip1.name}: holds another clip than its shard's manifest row names "
+                                           r"\(clip_id 's000_AU4_bright_r0', not 's000_AU4_dim_r0'.*move it out of the "
+                                           r"shard folder, then run its evface synth --shard 1/2 command again"):
+        merge_shards(tmp_path / "merged", shards)
+    assert not (tmp_path / "merged").exists()
