@@ -141,3 +141,28 @@ def test_synth_merge_refuses_a_shard_clip_copied_over_another(tmp_path):
                                            r"shard folder, then run its evface synth --shard 1/2 command again"):
         merge_shards(tmp_path / "merged", shards)
     assert not (tmp_path / "merged").exists()
+
+
+@pytest.mark.parametrize("record, said", [
+    ({"generator": "evface merge", "seed": None, "classes": {"AU4": [4]}}, "made by evface merge"),
+    ({"generator": "evface import session", "seed": None}, "made by evface import session"),
+    ({"toy": True, "seed": 0}, "a toy dataset of evface.datasets.toy"),
+    ({"seed": 0}, "its dataset.json names no generator"),
+])
+def test_synth_into_a_dataset_it_did_not_make_says_so(tmp_path, record, said):
+    """``evface synth OUT`` (or ``synth-merge OUT``) where OUT holds a merged, imported or toy
+    dataset: "holds a dataset made with --preset None, --subjects 0, --classes None, --lighting
+    None, ... other generator", options no one gave. Now what made it, and to give a new folder."""
+    from evface.datasets.synth_shards import merge_shards
+    from evface.io.dataset import write_dataset_json
+
+    out = tmp_path / "data"
+    write_dataset_json(out, record)
+    (out / "manifest.csv").write_text("clip_id\n")
+    before = sorted((p.name, p.read_bytes()) for p in out.iterdir())
+    line = rf"^{out}: holds a dataset evface synth did not make \({said}\); give OUT a new or empty folder$"
+    with pytest.raises(DatasetError, match=line):
+        synthesize(out, **TWO)
+    with pytest.raises(DatasetError, match=line):
+        merge_shards(out, [synthesize(tmp_path / "sh0", **{**TWO, "lighting": ["bright"]}, shard="0/1")])
+    assert sorted((p.name, p.read_bytes()) for p in out.iterdir()) == before

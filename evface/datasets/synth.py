@@ -477,6 +477,9 @@ def claim_dataset_folder(out: Path, info: dict[str, Any], keys: tuple[str, ...],
     if (out / "dataset.json").exists():
         found = read_dataset_json(out)
         diff = differing_keys(found, info, keys)
+        if "generator" in diff:  # was: "made with --preset None, --subjects 0, --classes None, ..., other generator"
+            raise DatasetError(where(out, f"holds a dataset evface synth did not make ({_made_by(found)}); give OUT a "
+                                          "new or empty folder"))
         if diff:
             earlier, this = made_with(found, info, diff)
             raise DatasetError(where(out, f"holds a dataset made with {earlier}" + f", this run gives {this}" * bool(this) +
@@ -486,6 +489,15 @@ def claim_dataset_folder(out: Path, info: dict[str, Any], keys: tuple[str, ...],
         raise DatasetError(where(out, "is not empty and holds no evface synthetic dataset (no dataset.json); "
                                       "give OUT a new or empty folder"))
     out.mkdir(parents=True, exist_ok=True)
+
+
+def _made_by(found: dict[str, Any]) -> str:
+    """What made the dataset whose ``dataset.json`` record is ``found``, said for a refusal:
+    ``made by evface merge``, ``a toy dataset of evface.datasets.toy``, or that it names nothing."""
+    made = found.get("generator")
+    if isinstance(made, str) and made:
+        return f"made by {made}"
+    return "a toy dataset of evface.datasets.toy" if found.get("toy") is True else "its dataset.json names no generator"
 
 
 def check_same_version(folder: Path, what: str, found: dict[str, Any], other: str, info: dict[str, Any],
