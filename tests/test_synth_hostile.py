@@ -1,6 +1,7 @@
 """A hostile user's round on `evface synth`: datasets edited by hand, then resumed or extended."""
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -166,3 +167,21 @@ def test_synth_into_a_dataset_it_did_not_make_says_so(tmp_path, record, said):
     with pytest.raises(DatasetError, match=line):
         merge_shards(out, [synthesize(tmp_path / "sh0", **{**TWO, "lighting": ["bright"]}, shard="0/1")])
     assert sorted((p.name, p.read_bytes()) for p in out.iterdir()) == before
+
+
+def test_the_astronaut_among_the_faces_of_the_paper_preset_is_one_subject(tmp_path):
+    """``synth --preset paper --faces DIR`` where DIR holds scikit-image's astronaut (a common test
+    photo): the preset films it as ``builtin-astronaut`` and the photo made ``photo-astronaut`` too,
+    one person as two subjects, on both sides of a subject split. Now the photo is skipped with a
+    warning; without the built-in subject (``tiny``) it is used."""
+    import cv2
+    from skimage import data
+
+    from evface.datasets.synth_plan import get_preset, plan_subjects
+
+    cv2.imwrite(str(tmp_path / "astronaut.png"), data.astronaut()[:, :, ::-1])
+    subjects, problems = plan_subjects(get_preset("paper"), 0, 0, tmp_path)
+    assert [s.name for s in subjects] == ["builtin-astronaut"]
+    assert [(Path(p.file).name, p.reason[:65]) for p in problems] == [
+        ("astronaut.png", "skipped: the same photo as the built-in subject builtin-astronaut")]
+    assert [s.name for s in plan_subjects(get_preset("tiny"), 0, 0, tmp_path)[0]] == ["photo-astronaut"]

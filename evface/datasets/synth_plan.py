@@ -27,7 +27,8 @@ import numpy as np
 from evface.checks import as_flag, as_int, whole_number
 from evface.errors import DatasetError, EvfaceError, FaceNotFoundError, FormatError, ParameterError, choose_from, where
 from evface.face.aus import DEFAULT_CLASSES
-from evface.face.identity import Identity, mirrored_face, other_face, photo_identity, read_photo
+from evface.face.identity import (Identity, builtin_photo_identities, mirrored_face, other_face, photo_identity,
+                                  read_photo)
 from evface.rig.geometry import RigParams
 from evface.rig.lighting import DEFAULT_LIGHTING, LIGHTING
 from evface.rig.record import ClipSpec, int_seed
@@ -285,6 +286,25 @@ def _skipped_detail(problems: list[FaceProblem]) -> str:
     return named + f"; and {len(rest)} more skipped" + f", {not_images} of them not image files" * bool(not_images)
 
 
+def _apart_from_builtin(photos: list[tuple[str, Identity]], problems: list[FaceProblem]) -> list[tuple[str, Identity]]:
+    """The ``photos`` but those holding the pixels of the built-in astronaut (in any orientation),
+    each of those added to ``problems``: with a preset of built-in photos (``paper``) the astronaut
+    is a subject already, and one person as two subjects would sit on both sides of a subject split
+    (was: ``--faces`` holding scikit-image's astronaut made ``photo-astronaut`` beside ``builtin-astronaut``)."""
+    astronaut = builtin_photo_identities()[0].photo
+    assert astronaut is not None, "the built-in identities are photos"
+    builtin = turned_digests(astronaut)
+    kept = []
+    for name, ident in photos:
+        if ident.photo is not None and photo_digest(ident.photo) in builtin:
+            problems.append(FaceProblem(str(ident.source), "skipped: the same photo as the built-in subject "
+                                                           "builtin-astronaut (scikit-image's astronaut, which this "
+                                                           "preset films; one person would be two subjects)"))
+        else:
+            kept.append((name, ident))
+    return kept
+
+
 class _Skipped(Exception):
     """Why a ``--faces`` file is skipped (the text after ``skipped: ``)."""
 
@@ -423,6 +443,8 @@ def plan_subjects(preset: SynthPreset, seed: int, n_subjects: int | None = None,
     problems: list[FaceProblem] = []
     if faces_dir is not None:
         photos, problems = load_face_photos(faces_dir)
+        if preset.builtin_photos:
+            photos = _apart_from_builtin(photos, problems)
         for i, (name, ident) in enumerate(photos):
             assert ident.source is not None and ident.photo is not None, "load_face_photos: identities of photo files"
             subjects.append(Subject(name, 1000 + i, "photo", photo=str(Path(ident.source).absolute()),
