@@ -237,16 +237,17 @@ def _check_sheet_size(rows: int, columns: int, size: int) -> None:
 
 def _identities(seed_list: Sequence[int], photo: list[Path], astronaut: bool) -> list:
     """The sheet's rows: the procedural identities of ``seed_list``, then those of the photos
-    (a mirrored one warned of), then scikit-image's astronaut where asked."""
-    from evface.face.identity import (builtin_photo_identities, mirrored_face, photo_identity,  # lazy: cv2 stays out of CLI start-up
-                                      procedural_identity, read_photo)
+    (a mirrored one, or one whose canvas shows another face, warned of), then scikit-image's
+    astronaut where asked."""
+    from evface.face.identity import (builtin_photo_identities, mirrored_face, other_face,  # lazy: cv2 stays out of CLI start-up
+                                      photo_identity, procedural_identity, read_photo)
 
     idents = [procedural_identity(s) for s in seed_list]
     for p in photo:  # a JPEG cut short is refused (was drawn, its missing rows grey)
         idents.append(photo_identity(read_photo(p), p.stem, source=str(p)))
-        mirrored = mirrored_face(idents[-1])
-        if mirrored:  # a preview still draws it; evface synth skips such a photo
-            terminal.warn(terminal.console(), f"{p}: {mirrored}")
+        for why in (mirrored_face(idents[-1]), other_face(idents[-1])):
+            if why:  # a preview still draws it; evface synth skips such a photo
+                terminal.warn(terminal.console(), f"{p}: {why}")
     if astronaut:
         idents.extend(builtin_photo_identities())
     return idents

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from evface import __version__
-from evface.datasets.synth_film import film_clip, local_executor
+from evface.datasets.synth_film import clip_timeline, film_clip, local_executor
 from evface.datasets.synth_options import made_with
 from evface.datasets.synth_plan import (
     FaceProblem, Subject, SynthPreset, check_names, choose_classes, choose_lightings, get_preset, parse_shard,
@@ -51,14 +51,34 @@ def _row(spec: ClipSpec, meta: Clip) -> dict[str, Any]:
     }
 
 
-def _clip_ok(path: Path) -> Clip | None:
-    """The metadata of the clip file ``path``, or ``None`` when it is missing or unreadable."""
+def _clip_ok(path: Path, spec: ClipSpec, preset: SynthPreset, seed: int) -> Clip | None:
+    """The metadata of the clip file ``path`` of the planned clip ``spec`` (of the dataset of
+    ``preset`` and ``seed``), or ``None`` when it is missing or unreadable (then it is filmed). A
+    readable file holding another clip is a :class:`DatasetError` naming it: another name, subject,
+    class or lighting (a clip copied over it by hand), or other times than the clip's timeline
+    draws (a clip of another ``--seed`` or ``--preset`` under the same name). It is neither kept
+    as ``spec`` (was: "dataset ready", the manifest row contradicting its clip, or a clip of the
+    other seed kept without a word) nor filmed over."""
     if not path.exists():
         return None
     try:
-        return read_clip_meta(path)
+        meta = read_clip_meta(path)
     except EvfaceError:
         return None
+    timeline = clip_timeline(spec, preset, seed)[0]
+    planned = {"clip_id": spec.clip_id, "subject": spec.subject, "label": spec.label, "aus": list(spec.aus),
+               "lighting": spec.lighting, "generator": GENERATOR, "repetition": spec.repetition,
+               "onset_us": timeline.expression.onset_us, "apex_us": timeline.expression.apex_us,
+               "offset_us": timeline.expression.offset_us, "duration_us": timeline.duration_us}
+    held = {**{key: getattr(meta, key) for key in planned if hasattr(meta, key)},
+            "generator": meta.extra.get("generator"), "repetition": meta.extra.get("repetition")}
+    wrong = [key for key in planned if held[key] != planned[key]]
+    if wrong:
+        raise DatasetError(where(path, f"holds another clip than the {spec.clip_id} this dataset plans under that name "
+                                       f"({', '.join(f'{key} {held[key]!r}, not {planned[key]!r}' for key in wrong)}; "
+                                       "a clip of another dataset, or of another --seed or --preset); move it out of "
+                                       "the dataset folder, then run the same command again to film this clip"))
+    return meta
 
 
 def _dataset_info(preset: SynthPreset, seed: int, subjects: list[Subject], classes: dict[str, list[int]],
@@ -175,7 +195,7 @@ def synthesize(
         clips_dir.mkdir(exist_ok=True)
         _remove_partial(paths.values())  # left by a run that was killed
         _make_clips(plan, paths, {s.name: s for s in subject_list}, spec_preset, int(seed), executor, progress)
-        write_manifest(out, _manifest_rows(plan, paths))
+        write_manifest(out, _manifest_rows(plan, paths, spec_preset, int(seed)))
     except BaseException:
         _remove_partial(paths.values())
         raise
@@ -189,12 +209,12 @@ def _warn_skipped_faces(info: dict[str, Any], warn: Callable[[str], None] | None
             warn(f"{problem['file']}: {problem['reason']}")
 
 
-def _manifest_rows(plan: list[ClipSpec], paths: dict[str, Path]) -> list[dict[str, Any]]:
-    """The manifest rows of the clips of ``plan``, read back from their files ``paths``; a
-    :class:`DatasetError` naming the first clip that is missing or unreadable."""
+def _manifest_rows(plan: list[ClipSpec], paths: dict[str, Path], preset: SynthPreset, seed: int) -> list[dict[str, Any]]:
+    """The manifest rows of the clips of ``plan`` (of ``preset`` and ``seed``), read back from their
+    files ``paths``; a :class:`DatasetError` naming the first clip that is missing, unreadable or another clip."""
     rows = []
     for spec in plan:
-        meta = _clip_ok(paths[spec.clip_id])
+        meta = _clip_ok(paths[spec.clip_id], spec, preset, seed)
         if meta is None:
             raise DatasetError(where(paths[spec.clip_id], "clip missing after generation"))
         rows.append(_row(spec, meta))
@@ -278,7 +298,7 @@ def other_dataset(out_dir: str | Path, preset: str = "quick", seed: int = 0, noi
 def _make_clips(plan: list[ClipSpec], paths: dict[str, Path], subjects: dict[str, Subject], preset: SynthPreset,
                 seed: int, executor: Executor, progress: ProgressFn | None) -> None:
     """Film and write the clips of ``plan`` not yet on disk, one job each on ``executor``."""
-    todo = [spec for spec in plan if _clip_ok(paths[spec.clip_id]) is None]
+    todo = [spec for spec in plan if _clip_ok(paths[spec.clip_id], spec, preset, seed) is None]
     done = len(plan) - len(todo)
     total = len(plan)
     if progress:
@@ -457,6 +477,9 @@ def claim_dataset_folder(out: Path, info: dict[str, Any], keys: tuple[str, ...],
     if (out / "dataset.json").exists():
         found = read_dataset_json(out)
         diff = differing_keys(found, info, keys)
+        if "generator" in diff:  # was: "made with --preset None, --subjects 0, --classes None, ..., other generator"
+            raise DatasetError(where(out, f"holds a dataset evface synth did not make ({_made_by(found)}); give OUT a "
+                                          "new or empty folder"))
         if diff:
             earlier, this = made_with(found, info, diff)
             raise DatasetError(where(out, f"holds a dataset made with {earlier}" + f", this run gives {this}" * bool(this) +
@@ -466,6 +489,15 @@ def claim_dataset_folder(out: Path, info: dict[str, Any], keys: tuple[str, ...],
         raise DatasetError(where(out, "is not empty and holds no evface synthetic dataset (no dataset.json); "
                                       "give OUT a new or empty folder"))
     out.mkdir(parents=True, exist_ok=True)
+
+
+def _made_by(found: dict[str, Any]) -> str:
+    """What made the dataset whose ``dataset.json`` record is ``found``, said for a refusal:
+    ``made by evface merge``, ``a toy dataset of evface.datasets.toy``, or that it names nothing."""
+    made = found.get("generator")
+    if isinstance(made, str) and made:
+        return f"made by {made}"
+    return "a toy dataset of evface.datasets.toy" if found.get("toy") is True else "its dataset.json names no generator"
 
 
 def check_same_version(folder: Path, what: str, found: dict[str, Any], other: str, info: dict[str, Any],

@@ -9,6 +9,7 @@ from functools import lru_cache
 
 import cv2
 import numba
+import numpy as np
 
 from evface.checks import as_int
 from evface.datasets.synth_plan import Subject, SynthPreset, photo_digest
@@ -20,6 +21,7 @@ from evface.io.clip_writer import write_clip
 from evface.rig.geometry import RigParams
 from evface.rig.lighting import get_lighting
 from evface.rig.record import ClipSpec, Rig, clip_seed
+from evface.rig.timeline import Timeline
 from evface.rig.timeline_draw import draw_timeline
 from evface.sim.dvs import num_threads
 
@@ -53,11 +55,17 @@ def subject_rig(subject: Subject, params: RigParams) -> Rig:
     return Rig(subject_identity(subject), params)
 
 
+def clip_timeline(spec: ClipSpec, preset: SynthPreset, dataset_seed: int) -> tuple[Timeline, np.random.SeedSequence]:
+    """The timeline of the planned clip ``spec`` and the seed of its cameras, both from the clip's
+    seed (:func:`~evface.rig.record.clip_seed`): drawing the timeline alone is cheap (no frame is
+    rendered), so a resume can tell a clip file of this dataset from another's by its times."""
+    timeline_ss, camera_ss = clip_seed(dataset_seed, spec).spawn(2)
+    return draw_timeline(spec.aus, preset.timeline, timeline_ss), camera_ss
+
+
 def make_clip(spec: ClipSpec, subject: Subject, preset: SynthPreset, dataset_seed: int) -> Clip:
     """Film one clip of the plan (the subject's rig comes from :func:`subject_rig`)."""
-    ss = clip_seed(dataset_seed, spec)
-    timeline_ss, camera_ss = ss.spawn(2)
-    timeline = draw_timeline(spec.aus, preset.timeline, timeline_ss)
+    timeline, camera_ss = clip_timeline(spec, preset, dataset_seed)
     return subject_rig(subject, preset.rig).record(spec, timeline, get_lighting(spec.lighting), camera_ss)
 
 

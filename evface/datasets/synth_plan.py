@@ -27,7 +27,8 @@ import numpy as np
 from evface.checks import as_flag, as_int, whole_number
 from evface.errors import DatasetError, EvfaceError, FaceNotFoundError, FormatError, ParameterError, choose_from, where
 from evface.face.aus import DEFAULT_CLASSES
-from evface.face.identity import Identity, mirrored_face, photo_identity, read_photo
+from evface.face.identity import (Identity, builtin_photo_identities, mirrored_face, other_face, photo_identity,
+                                  read_photo)
 from evface.rig.geometry import RigParams
 from evface.rig.lighting import DEFAULT_LIGHTING, LIGHTING
 from evface.rig.record import ClipSpec, int_seed
@@ -265,9 +266,43 @@ def load_face_photos(faces_dir: str | Path) -> tuple[list[tuple[str, Identity]],
         taken.add(face)
         identities.append((face.name, face.identity))
     if not identities:
-        detail = "; ".join(f"{Path(p.file).name}: {p.reason}" for p in problems) or _nothing_read(root)
-        raise DatasetError(where(root, f"no usable face photo ({detail})"))
+        raise DatasetError(where(root, f"no usable face photo ({_skipped_detail(problems) or _nothing_read(root)})"))
     return identities, problems
+
+
+SKIPS_NAMED = 3
+"""How many skipped ``--faces`` files the "no usable face photo" line names; it counts the others."""
+
+
+def _skipped_detail(problems: list[FaceProblem]) -> str:
+    """The first :data:`SKIPS_NAMED` skipped files of ``problems`` with their reasons, then how many
+    more (and how many of those are no image files): one line for a folder of hundreds (was: every
+    file and its reason, a line of tens of kilobytes for ``--faces`` given a folder of documents)."""
+    named = "; ".join(f"{Path(p.file).name}: {p.reason}" for p in problems[:SKIPS_NAMED])
+    rest = problems[SKIPS_NAMED:]
+    if not rest:
+        return named
+    not_images = sum(p.reason.startswith("skipped: not an image file") for p in rest)
+    return named + f"; and {len(rest)} more skipped" + f", {not_images} of them not image files" * bool(not_images)
+
+
+def _apart_from_builtin(photos: list[tuple[str, Identity]], problems: list[FaceProblem]) -> list[tuple[str, Identity]]:
+    """The ``photos`` but those holding the pixels of the built-in astronaut (in any orientation),
+    each of those added to ``problems``: with a preset of built-in photos (``paper``) the astronaut
+    is a subject already, and one person as two subjects would sit on both sides of a subject split
+    (was: ``--faces`` holding scikit-image's astronaut made ``photo-astronaut`` beside ``builtin-astronaut``)."""
+    astronaut = builtin_photo_identities()[0].photo
+    assert astronaut is not None, "the built-in identities are photos"
+    builtin = turned_digests(astronaut)
+    kept = []
+    for name, ident in photos:
+        if ident.photo is not None and photo_digest(ident.photo) in builtin:
+            problems.append(FaceProblem(str(ident.source), "skipped: the same photo as the built-in subject "
+                                                           "builtin-astronaut (scikit-image's astronaut, which this "
+                                                           "preset films; one person would be two subjects)"))
+        else:
+            kept.append((name, ident))
+    return kept
 
 
 class _Skipped(Exception):
@@ -341,16 +376,17 @@ def _read_photo(path: Path) -> np.ndarray:
 
 
 def _face_identity(rgb: np.ndarray, name: str, path: Path) -> Identity:
-    """The identity of the face in ``rgb``, or :class:`_Skipped` when none is found or it is a mirrored face."""
+    """The identity of the face in ``rgb``, or :class:`_Skipped` when none is found, it is a mirrored
+    face, or its canvas would show another person's face too."""
     try:
         identity = photo_identity(rgb, name, source=str(path))
     except FaceNotFoundError as exc:
         raise _Skipped(f"no face found ({_about(exc, path)})") from None
     except EvfaceError as exc:
         raise _Skipped(_about(exc, path)) from None
-    mirrored = mirrored_face(identity)
-    if mirrored is not None:
-        raise _Skipped(mirrored)
+    why = mirrored_face(identity) or other_face(identity)
+    if why is not None:
+        raise _Skipped(why)
     return identity
 
 
@@ -407,6 +443,8 @@ def plan_subjects(preset: SynthPreset, seed: int, n_subjects: int | None = None,
     problems: list[FaceProblem] = []
     if faces_dir is not None:
         photos, problems = load_face_photos(faces_dir)
+        if preset.builtin_photos:
+            photos = _apart_from_builtin(photos, problems)
         for i, (name, ident) in enumerate(photos):
             assert ident.source is not None and ident.photo is not None, "load_face_photos: identities of photo files"
             subjects.append(Subject(name, 1000 + i, "photo", photo=str(Path(ident.source).absolute()),

@@ -14,9 +14,10 @@ from evface.datasets.merge import all_skipped_faces
 from evface.datasets.synth_options import made_with
 from evface.errors import DatasetError, EvfaceError, ParameterError, counted, where
 from evface.io.clip_reader import read_clip_meta
+from evface.io.clip_schema import Clip
 from evface.io.dataset import read_dataset_json, write_dataset_json
 from evface.io.dataset_output import check_apart
-from evface.io.manifest import read_manifest, write_manifest
+from evface.io.manifest import aus_to_str, read_manifest, write_manifest
 
 
 def merge_shards(out_dir: str | Path, shard_dirs: Sequence[str | Path]) -> Path:
@@ -151,12 +152,28 @@ def _finished_shards(shard_dirs: list[Path]) -> list[tuple[Path, dict[str, Any],
             raise DatasetError(where(d / gone, f"clip file missing; {again}"))
         for row in rows:
             try:
-                read_clip_meta(d / row["file"])  # was: a clip cut short (a copy interrupted) merged unread
+                meta = read_clip_meta(d / row["file"])  # was: a clip cut short (a copy interrupted) merged unread
             except EvfaceError as exc:
                 raise DatasetError(f"{exc}; {again} (it films the clip anew)") from None
+            _check_row_is_its_clip(d / row["file"], row, meta, f"then run its evface synth --shard {i}/{n} command "
+                                                               "again to film the clip")
         result.append((d, info, rows))
     _check_apart_clips(result)
     return result
+
+
+def _check_row_is_its_clip(path: Path, row: dict[str, Any], meta: Clip, then: str) -> None:
+    """A :class:`DatasetError` naming the clip file ``path`` when what it holds (``meta``) is not the
+    clip its shard's manifest ``row`` names (a clip copied over it by hand: was merged, and the merged
+    dataset's manifest row contradicted its clip, which every reader refused); ``then`` ends the advice."""
+    fields = ("clip_id", "subject", "label", "aus", "lighting", "onset_us", "apex_us", "offset_us", "duration_us")
+    held = {key: aus_to_str(getattr(meta, key)) if key == "aus" else getattr(meta, key) for key in fields}
+    named = {key: aus_to_str(row[key]) if key == "aus" else row[key] for key in fields}
+    wrong = [key for key in fields if held[key] != named[key]]
+    if wrong:
+        raise DatasetError(where(path, f"holds another clip than its shard's manifest row names "
+                                       f"({', '.join(f'{key} {held[key]!r}, not {named[key]!r}' for key in wrong)}); "
+                                       f"move it out of the shard folder, {then}"))
 
 
 def _check_apart_clips(shards: list[tuple[Path, dict[str, Any], list[dict[str, Any]]]]) -> None:

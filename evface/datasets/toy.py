@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from evface.checks import as_int, as_path
-from evface.errors import ParameterError
+from evface.errors import DatasetError, ParameterError, where
 from evface.events.core import make_events
 from evface.io.clip_schema import Clip, FrameSeries, SensorInfo
 from evface.io.clip_writer import write_clip
@@ -68,12 +68,15 @@ def toy_dataset(out: str | Path, subjects: int = 4, classes: Sequence[str] = ("A
     >>> toy_dataset("toy")
     Traceback (most recent call last):
     ...
-    evface.errors.DatasetError: toy: output folder exists and is not empty; give a new one (--force, overwrite=True, replaces an earlier dataset there)
+    evface.errors.DatasetError: toy: exists and is not empty; toy_dataset writes only a new or empty folder: give out another
     """
     out = as_path("out", out)
     n_subjects = as_int("subjects", subjects, 1, 99)
     labels = _labels(classes)
     rng = np.random.default_rng(as_int("seed", seed, 0))
+    if out.is_dir() and any(out.iterdir()):  # was: check_replaceable's advice, "--force, overwrite=True", neither of which it takes
+        raise DatasetError(where(out, "exists and is not empty; toy_dataset writes only a new or empty folder: give out "
+                                      "another"))
     check_replaceable(out, overwrite=False)
     tmp = partial_of(out)
     remove_partial(tmp)

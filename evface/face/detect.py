@@ -165,6 +165,10 @@ class FaceDetection:
         ``((xl, yl), (xr, yr))``: the eye centres, the image left first; None when not found.
     mouth : tuple of float or None
         ``(x, y)`` of the mouth centre; None when not found.
+    others : tuple of tuple of int, optional
+        ``(x, y, w, h)`` of every other face found in the image, the largest first (a second
+        person beside the face: :func:`~evface.face.identity.other_face` tells whether a canvas
+        would show it).
 
     Examples
     --------
@@ -175,6 +179,7 @@ class FaceDetection:
     face_box: tuple[int, int, int, int]
     eyes: tuple[tuple[float, float], tuple[float, float]] | None
     mouth: tuple[float, float] | None
+    others: tuple[tuple[int, int, int, int], ...] = ()
 
 
 def _eyes(gray, box):
@@ -223,7 +228,8 @@ def locate_face(image_rgb: np.ndarray, source: str | None = None) -> FaceDetecti
     Returns
     -------
     FaceDetection
-        The face box of the largest face, its eyes and mouth (None where not found).
+        The face box of the largest face, its eyes and mouth (None where not found), and the
+        boxes of the other faces found.
 
     Raises
     ------
@@ -266,4 +272,5 @@ def locate_face(image_rgb: np.ndarray, source: str | None = None) -> FaceDetecti
         raise FaceNotFoundError(where(source, "no frontal face found by the Haar cascade"))
     x, y, w, h = (int(t) for t in faces[0])
     box = (x, y, w, h)
-    return FaceDetection(box, _eyes(gray, box), _mouth(gray, box))
+    others = tuple(tuple(int(t) for t in face) for face in faces[1:])
+    return FaceDetection(box, _eyes(gray, box), _mouth(gray, box), others)  # type: ignore[arg-type]

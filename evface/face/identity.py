@@ -315,7 +315,8 @@ def photo_identity(image_rgb_uint8: np.ndarray, name: str, source: str | None = 
     lm = landmarks_from_geometry(g)
     params = {"face_box": tuple(int(t) for t in det.face_box),
               "eyes": None if det.eyes is None else np.asarray(det.eyes).tolist(),
-              "mouth": None if det.mouth is None else [float(t) for t in det.mouth]}
+              "mouth": None if det.mouth is None else [float(t) for t in det.mouth],
+              "other_faces": [list(box) for box in det.others]}
     return Identity(name=name, kind="photo", landmarks=lm, params=params, photo=img.copy(),
                     photo_from_face=A, source=source)
 
@@ -520,6 +521,9 @@ def builtin_photo_identities() -> list[Identity]:
     return [_astronaut()]
 
 
+_CANVAS_FW = (-0.5 / FACE_FRACTION, V_CENTER - 0.5 / FACE_FRACTION, 0.5 / FACE_FRACTION, V_CENTER + 0.5 / FACE_FRACTION)
+"""The square canvas (:mod:`evface.face.canvas`) in face-normalised ``(u0, v0, u1, v1)``."""
+
 FACE_REGION_FW = (-0.5, -0.35, 0.5, 0.75)
 """The face (cheek to cheek, brows to chin) in face-normalised ``(u0, v0, u1, v1)``: what must not
 be drawn twice (mirrored hair or forehead at a canvas's edge is no second face)."""
@@ -563,8 +567,7 @@ def mirrored_face(identity: Identity) -> str | None:
     if identity.photo is None or identity.photo_from_face is None:  # was a ValueError from matmul
         return None  # a procedural face: no photo to mirror
     half = 0.5 / FACE_FRACTION
-    canvas = (-half, V_CENTER - half, half, V_CENTER + half)
-    (cx0, cy0, cx1, cy1), (fx0, fy0, fx1, fy1) = (_photo_box(identity, box) for box in (canvas, FACE_REGION_FW))
+    (cx0, cy0, cx1, cy1), (fx0, fy0, fx1, fy1) = (_photo_box(identity, box) for box in (_CANVAS_FW, FACE_REGION_FW))
     h, w = identity.photo.shape[:2]
     for side, beyond, inside in (("left", -cx0, fx0), ("top", -cy0, fy0), ("right", cx1 - (w - 1), (w - 1) - fx1),
                                  ("bottom", cy1 - (h - 1), (h - 1) - fy1)):
@@ -573,6 +576,51 @@ def mirrored_face(identity: Identity) -> str | None:
             return (f"the face {where_face} the photo's {side} edge, and the canvas reaches {beyond:.0f} px beyond "
                     "it, where the photo is drawn mirrored: a second face would show; use a photo with more room "
                     f"around the face (about {half:.1f} face widths from its centre to each side)")
+    return None
+
+
+def other_face(identity: Identity) -> str | None:
+    """Why a photo identity's canvas would show a second person, or None: another face found in
+    the photo (``params["other_faces"]``: :func:`~evface.face.detect.locate_face`) lies, in part
+    at least, within the square canvas around the face (was: a couple's photo filmed with the
+    other face beside the subject's, still while the subject's face moved).
+
+    Parameters
+    ----------
+    identity : Identity
+        The identity to check; a procedural one has no photo and passes.
+
+    Returns
+    -------
+    str or None
+        Where the other face lies, and the advice; None when the canvas shows no other face.
+
+    Raises
+    ------
+    ParameterError
+        For an ``identity`` that is not an :class:`Identity`.
+
+    Examples
+    --------
+    >>> from skimage import data
+    >>> print(other_face(photo_identity(data.astronaut(), "astronaut")))
+    None
+    >>> half = np.ascontiguousarray(data.astronaut()[:, 150:300])
+    >>> pair = np.concatenate([np.full((512, 200, 3), 128, np.uint8), half, half,
+    ...                        np.full((512, 200, 3), 128, np.uint8)], axis=1)
+    >>> other_face(photo_identity(pair, "pair"))[:70]
+    'another face (100x100 px at x=225, y=64) lies within the canvas around'
+    """
+    if not isinstance(identity, Identity):
+        raise ParameterError(f"identity must be an Identity, got {type(identity).__name__}")
+    if identity.photo is None or identity.photo_from_face is None:
+        return None  # a procedural face: no photo, no other face
+    cx0, cy0, cx1, cy1 = _photo_box(identity, _CANVAS_FW)
+    for x, y, w, h in identity.params.get("other_faces", []):  # type: ignore[attr-defined]
+        if x < cx1 and x + w > cx0 and y < cy1 and y + h > cy0:
+            return (f"another face ({w}x{h} px at x={x}, y={y}) lies within the canvas around the face "
+                    f"(x {max(cx0, 0):.0f}..{cx1:.0f}, y {max(cy0, 0):.0f}..{cy1:.0f}), which would show it "
+                    "beside this one; crop the photo to one person")
     return None
 
 
