@@ -148,19 +148,9 @@ def _check_no_writer_above(path: Path, option: str) -> None:
     evface.errors.ParameterError: runs/quick/stages/events-hd-3a: inside runs/quick, which another evface command is writing into (evface run?); wait for it to finish or give --out another folder
     """
     for above in path.parents:
-        try:
-            fd = os.open(above, os.O_RDONLY)
-        except OSError:  # not ours to read: no evface command of this user holds it
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # taken only if no command holds it for writing
-        except BlockingIOError:
+        if _held_by_another(above):
             raise ParameterError(where(path, f"inside {above}, which another evface command is writing into (evface "
-                                             f"run?); wait for it to finish or give {option} another folder")) from None
-        except OSError:  # a file system without locks
-            pass
-        finally:
-            os.close(fd)  # the shared lock, if taken, ends with it
+                                             f"run?); wait for it to finish or give {option} another folder"))
 
 
 def _check_no_writer_below(path: Path, option: str) -> None:
@@ -182,19 +172,28 @@ def _check_no_writer_below(path: Path, option: str) -> None:
     for folder, _, _ in os.walk(path):
         if folder == os.fspath(path):  # held by this command
             continue
-        try:
-            fd = os.open(folder, os.O_RDONLY)
-        except OSError:  # gone meanwhile, or not ours to read: no evface command of this user holds it
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # taken only if no command holds it for writing
-        except BlockingIOError:
+        if _held_by_another(Path(folder)):
             raise ParameterError(where(path, f"another evface command is writing into {folder}, inside it; wait for it "
-                                             f"to finish or give {option} another folder")) from None
-        except OSError:  # a file system without locks
-            pass
-        finally:
-            os.close(fd)  # the shared lock, if taken, ends with it
+                                             f"to finish or give {option} another folder"))
+
+
+def _held_by_another(folder: Path) -> bool:
+    """Whether another evface command's :func:`sole_writer` holds ``folder``: its shared lock cannot
+    be taken. A folder that cannot be opened (gone meanwhile, or not ours to read: no evface command
+    of this user holds it) or locked (a file system without locks) is not held."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # taken only if no command holds it for writing
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # the shared lock, if taken, ends with it
+    return False
 
 
 @contextmanager

@@ -45,6 +45,7 @@ from evface.tasks.run_folder import (
 )
 from evface.tasks.run_resume import warn_of_version
 from evface.tasks.run_scored import check_all_seeds_scored, not_evaluated
+from evface.tasks.run_scored import stage_of as evface_stage_of
 
 REPORT_INSTEAD = "leave it out of the report"
 """What else a user may do with a training run whose scores are not whole (:mod:`evface.tasks.run_scored`)."""
@@ -571,9 +572,9 @@ def _add_run(data: ReportData, run: Path, name: str, seconds: float | None, sett
         check_all_seeds_scored(config, metrics, run, stage_of, REPORT_INSTEAD)
     entry = {"name": name, "dir": str(run), "run": str(settings), "config": config, "metrics": metrics,
              "train_seconds": seconds if seconds is not None else metrics.get("train_seconds")}
-    trained_by = stage_of[0] if stage_of is not None else _evface_run_of(settings)
+    trained_by = stage_of or evface_stage_of(settings)
     if trained_by is not None:  # trained by evface run: more seeds by evface run --seeds N, not evface train
-        entry["stage_of"] = str(trained_by)
+        entry["stage_of"] = str(trained_by[0])
     named = config.get("data") if isinstance(config.get("data"), str) else None
     trained_on = trained_on or (Path(named) if named else None)
     scored = metrics.get("data") if isinstance(metrics.get("data"), str) else None
@@ -653,36 +654,6 @@ def _fraction(value: object) -> bool:
     """Whether ``value``, a score of a received ``metrics.json``, may stand as a fraction: in [0, 1],
     NaN or infinite (shown as not finite), ``None`` or no number (the page's formats name that)."""
     return not is_number(value) or not math.isfinite(value) or 0 <= value <= 1
-
-
-def _evface_run_of(run: Path) -> Path | None:
-    """The ``evface run`` output whose stage the training run folder ``run`` is (``OUT/stages/<name>-<key>``,
-    ``OUT`` holding ``pipeline.json`` or the stage its ``stage.json``), else ``None``: the run that trains
-    it with more seeds (``evface run --seeds N``, not ``evface train``), also where it is given alone or
-    through an evaluation of it (was: worded as a training run's, ``evface train classify ... --seeds N``).
-
-    Parameters
-    ----------
-    run : Path
-        A training run folder.
-
-    Returns
-    -------
-    Path or None
-
-    Examples
-    --------
-    >>> Path("quick/stages/rgb-3a").mkdir(parents=True)
-    >>> _evface_run_of(Path("quick/stages/rgb-3a")) is None  # no run there yet
-    True
-    >>> _ = Path("quick/pipeline.json").write_text("{}")
-    >>> _evface_run_of(Path("quick/stages/rgb-3a"))
-    PosixPath('quick')
-    """
-    out = run.parent.parent
-    if run.parent.name == "stages" and ((out / "pipeline.json").is_file() or (run / STAGE_DONE).is_file()):
-        return out
-    return None
 
 
 def _training(settings: Path, config: dict[str, Any]) -> dict[str, Any]:
