@@ -7,7 +7,9 @@ folder, in this process (one thread), after one warm-up clip (numba compilation,
 that is not timed. Per preset: ``clips``, ``seconds``, ``seconds_per_clip``, ``cpu_seconds_per_clip``
 (process CPU time), ``bytes_per_clip``, ``events`` (``{"hd": .., "lr": ..}`` per clip) and the whole
 preset extrapolated from them: ``preset_clips``, ``preset_hours_one_process`` (wall time),
-``preset_cpu_hours`` (steadier on a shared machine) and ``preset_gb``.
+``preset_cpu_hours`` (steadier on a shared machine), both to 0.01 h, the same as
+``preset_minutes_one_process`` and ``preset_cpu_minutes`` to 3 significant figures (a preset of minutes,
+``tiny``, is 0.0 hours), and ``preset_gb``.
 Keys (stable): ``presets`` (the entries above by name) and, for the first preset, the older flat keys
 ``preset``, ``clips``, ``seconds``, ``clips_per_s``, ``seconds_per_clip``, ``events`` and
 ``events_per_s`` (totals), ``bytes_per_clip``.
@@ -27,6 +29,29 @@ from evface.io.clip_reader import event_counts
 
 PRESETS = ("quick", "full", "paper")
 """Presets measured by ``evface bench synth`` (``--quick``: ``tiny`` only)."""
+
+
+def _significant(value: float, digits: int = 3) -> float:
+    """``value`` rounded to ``digits`` significant figures: what a figure of any size says (a fixed number
+    of decimals said 0.0 hours for the ``tiny`` preset's minute).
+
+    Parameters
+    ----------
+    value : float
+        The figure.
+    digits : int
+        Significant figures kept.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> _significant(0.0031234), _significant(1234.5), _significant(0.0)
+    (0.00312, 1230.0, 0.0)
+    """
+    return float(f"{value:.{digits}g}")
 
 
 def measure_preset(name: str, root: Path) -> dict[str, Any]:
@@ -61,6 +86,8 @@ def measure_preset(name: str, root: Path) -> dict[str, Any]:
         "preset_clips": total,
         "preset_hours_one_process": round(total * seconds / n / 3600, 2),
         "preset_cpu_hours": round(total * cpu / n / 3600, 2),
+        "preset_minutes_one_process": _significant(total * seconds / n / 60),
+        "preset_cpu_minutes": _significant(total * cpu / n / 60),
         "preset_gb": round(total * size / n / 1e9, 2),
     }
 
