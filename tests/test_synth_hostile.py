@@ -122,7 +122,7 @@ def test_a_clip_of_another_seed_under_the_planned_name_is_refused_on_resume(two_
     shutil.copyfile(other / "clips" / bright.name, bright)
     with pytest.raises(DatasetError, match=r"s000_AU4_bright_r0\.h5: holds another clip than the s000_AU4_bright_r0 "
                                            r"this dataset plans under that name \(onset_us \d+, not \d+.*another "
-                                           r"--seed or --preset\); move it out"):
+                                           r"--seed, --preset, --noise or --rgb-hd-cameras\); move it out"):
         synthesize(out, **TWO)
     assert bright.read_bytes() == (other / "clips" / bright.name).read_bytes()
 
@@ -165,7 +165,8 @@ def test_synth_into_a_dataset_it_did_not_make_says_so(tmp_path, record, said):
     with pytest.raises(DatasetError, match=line):
         synthesize(out, **TWO)
     with pytest.raises(DatasetError, match=line):
-        merge_shards(out, [synthesize(tmp_path / "sh0", **{**TWO, "lighting": ["bright"]}, shard="0/1")])
+        merge_shards(out, [synthesize(tmp_path / f"sh{i}", **{**TWO, "lighting": ["bright"]}, shard=f"{i}/2")
+                           for i in range(2)])
     assert sorted((p.name, p.read_bytes()) for p in out.iterdir()) == before
 
 
@@ -185,3 +186,26 @@ def test_the_astronaut_among_the_faces_of_the_paper_preset_is_one_subject(tmp_pa
     assert [(Path(p.file).name, p.reason[:65]) for p in problems] == [
         ("astronaut.png", "skipped: the same photo as the built-in subject builtin-astronaut")]
     assert [s.name for s in plan_subjects(get_preset("tiny"), 0, 0, tmp_path)[0]] == ["photo-astronaut"]
+
+
+@pytest.mark.parametrize(("option", "said"), [
+    ({"noise": "noisy"}, r"noise 'noisy', not 'typical'"),
+    ({"rgb_hd_cameras": []}, r"rgb_hd_cameras \[\], not \['webcam30'\]"),
+])
+def test_a_clip_of_other_camera_options_under_the_planned_name_is_refused_on_resume(two_clips, tmp_path, option, said):
+    """A clip of the same name from a dataset of another ``--noise`` (or ``--rgb-hd-cameras``): its
+    timeline is the same, so the check of its times kept it as this dataset's, events of another
+    noise level among the dataset's. Now refused by the noise level its event sensors record (the
+    cameras its calibration lists), the file kept."""
+    other = synthesize(tmp_path / "other", **{**TWO, "lighting": ["bright"], **option})
+    out = tmp_path / "data"
+    shutil.copytree(two_clips, out)
+    bright = out / "clips" / "s000_AU4_bright_r0.h5"
+    shutil.copyfile(other / "clips" / bright.name, bright)
+    manifest = (out / "manifest.csv").read_bytes()
+    with pytest.raises(DatasetError, match=rf"s000_AU4_bright_r0\.h5: holds another clip than the s000_AU4_bright_r0 "
+                                           rf"this dataset plans under that name \({said}; a clip of another dataset, "
+                                           r"or of another --seed, --preset, --noise or --rgb-hd-cameras\); move it out"):
+        synthesize(out, **TWO)
+    assert bright.read_bytes() == (other / "clips" / bright.name).read_bytes()
+    assert (out / "manifest.csv").read_bytes() == manifest

@@ -171,3 +171,25 @@ def test_shards_of_two_splits_are_refused_naming_both(built, tmp_path, capsys):
     assert f"{third}: shard 1/3 is one of 3 shards, {built / 'shard0'} one of 2; give the shards of one split, all " \
            "made with --shard I/2" in _one_line(capsys)
     assert not (tmp_path / "out").exists()
+
+
+def test_one_shard_of_one_is_the_whole_dataset(built, tmp_path, capsys):
+    """``--shard 0/1`` (one shard of one: an array of one task, or N from a count that is 1): recorded
+    as a shard, a dataset that then needed a synth-merge before anything could use it. Now the whole
+    dataset, as without ``--shard``; a folder an earlier ``--shard 0/1`` began resumes into it."""
+    from evface.io.dataset import read_dataset_json, write_dataset_json
+
+    one = tmp_path / "one"
+    assert _synth(one, "--shard", "0/1") == 0
+    assert f"dataset ready: {one} (2 clips)" in " ".join(capsys.readouterr().err.split())
+    made, whole = DatasetFolder.open(one), DatasetFolder.open(built / "whole")
+    assert made.info == whole.info and made.info["shard"] is None and made.rows == whole.rows
+    assert _synth(one, "--shard", "0/1") == 0 and "dataset ready" in capsys.readouterr().err  # it resumes as itself
+    assert main(["synth-merge", str(tmp_path / "merged"), str(one)]) == 2  # a script's merge after an array of one
+    assert _one_line(capsys) == (f"error: {one}: not a shard (dataset.json has no 'shard'): a whole dataset, made "
+                                 "without --shard or with --shard 0/1; use it as it is")
+    assert not (tmp_path / "merged").exists()
+    write_dataset_json(one, {**read_dataset_json(one), "shard": [0, 1]})  # as an earlier --shard 0/1 recorded it
+    (one / "manifest.csv").unlink()
+    assert _synth(one) == 0 and read_dataset_json(one)["shard"] is None
+    assert (one / "manifest.csv").read_bytes() == (built / "whole" / "manifest.csv").read_bytes()

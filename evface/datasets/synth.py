@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import MISSING, asdict, fields, replace
+from dataclasses import MISSING, asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from evface.io.temporary_files import temporaries_of
 from evface.rig.geometry import RigParams
 from evface.rig.lighting import get_lighting
 from evface.rig.record import GENERATOR, ClipSpec
+from evface.sim.dvs_noise import NOISE_LEVELS
 from evface.sim.rgb import RGB_PRESETS
 
 ProgressFn = Callable[[int, int, str], None]
@@ -51,33 +52,77 @@ def _row(spec: ClipSpec, meta: Clip) -> dict[str, Any]:
     }
 
 
-def _clip_ok(path: Path, spec: ClipSpec, preset: SynthPreset, seed: int) -> Clip | None:
-    """The metadata of the clip file ``path`` of the planned clip ``spec`` (of the dataset of
-    ``preset`` and ``seed``), or ``None`` when it is missing or unreadable (then it is filmed). A
+@dataclass(frozen=True)
+class _Planned:
+    """What each clip file of a plan must hold (:func:`_planned`): by clip id, its names and the times
+    its timeline draws, and the ``--noise`` level and hd-view RGB cameras of every clip; and, for each
+    noise level, the ``(model, DVS parameters)`` of the hd and lr sensors that a clip records."""
+
+    clips: dict[str, dict[str, Any]]
+    sensors_at: dict[str, dict[str, list[Any]]]
+
+
+def _planned(plan: list[ClipSpec], preset: SynthPreset, seed: int) -> _Planned:
+    """What the clip files of ``plan`` (of ``preset`` and ``seed``) must hold, each clip's timeline drawn
+    once (was twice a run: for the clips to film and again for the manifest rows)."""
+    rig = preset.rig
+    cameras = {"noise": rig.cameras.noise, "rgb_hd_cameras": list(rig.rgb_hd_presets)}
+    clips = {}
+    for spec in plan:
+        timeline = clip_timeline(spec, preset, seed)[0]
+        clips[spec.clip_id] = {
+            "clip_id": spec.clip_id, "subject": spec.subject, "label": spec.label, "aus": list(spec.aus),
+            "lighting": spec.lighting, "generator": GENERATOR, "repetition": spec.repetition,
+            "onset_us": timeline.expression.onset_us, "apex_us": timeline.expression.apex_us,
+            "offset_us": timeline.expression.offset_us, "duration_us": timeline.duration_us, **cameras}
+    sensors_at = {level: {role: [model, json.loads(json.dumps(replace(rig.cameras, noise=level).event_params(model)
+                                                              .to_dict()))]
+                          for role, model in (("hd", rig.hd_preset), ("lr", rig.lr_preset))}
+                  for level in NOISE_LEVELS}
+    return _Planned(clips, sensors_at)
+
+
+def _held(meta: Clip, planned: _Planned) -> dict[str, Any]:
+    """What the clip file of metadata ``meta`` holds, said as :func:`_planned` says a planned clip: its
+    ``noise`` is the level whose sensor models and DVS parameters its hd and lr sensors record (none
+    of them: their models or parameters are no level's), its ``rgb_hd_cameras`` the presets of the
+    frame cameras its calibration films at the hd view."""
+    recorded = {role: [info.model, info.params] for role, info in meta.sensors.items()}
+    noise = next((level for level, sensors in planned.sensors_at.items() if recorded == sensors),
+                 f"none of {', '.join(NOISE_LEVELS)}")
+    frame_cameras = meta.calibration.get("frame_cameras")
+    rgb_hd = [c.get("preset") for c in frame_cameras.values() if isinstance(c, dict) and c.get("view") == "hd"] \
+        if isinstance(frame_cameras, dict) else None
+    return {"clip_id": meta.clip_id, "subject": meta.subject, "label": meta.label, "aus": meta.aus,
+            "lighting": meta.lighting, "generator": meta.extra.get("generator"),
+            "repetition": meta.extra.get("repetition"), "onset_us": meta.onset_us, "apex_us": meta.apex_us,
+            "offset_us": meta.offset_us, "duration_us": meta.duration_us, "noise": noise, "rgb_hd_cameras": rgb_hd}
+
+
+def _clip_ok(path: Path, spec: ClipSpec, planned: _Planned) -> Clip | None:
+    """The metadata of the clip file ``path`` of the planned clip ``spec`` (``planned``: what each clip
+    of its dataset must hold), or ``None`` when it is missing or unreadable (then it is filmed). A
     readable file holding another clip is a :class:`DatasetError` naming it: another name, subject,
-    class or lighting (a clip copied over it by hand), or other times than the clip's timeline
-    draws (a clip of another ``--seed`` or ``--preset`` under the same name). It is neither kept
-    as ``spec`` (was: "dataset ready", the manifest row contradicting its clip, or a clip of the
-    other seed kept without a word) nor filmed over."""
+    class or lighting (a clip copied over it by hand), other times than the clip's timeline draws (a
+    clip of another ``--seed`` or ``--preset`` under the same name), or event sensors of another
+    noise level or other hd-view RGB cameras (of another ``--noise`` or ``--rgb-hd-cameras``: was kept
+    as this dataset's, its timeline being the same). It is neither kept as ``spec`` (was: "dataset
+    ready", the manifest row contradicting its clip, or a clip of the other seed kept without a
+    word) nor filmed over."""
     if not path.exists():
         return None
     try:
         meta = read_clip_meta(path)
     except EvfaceError:
         return None
-    timeline = clip_timeline(spec, preset, seed)[0]
-    planned = {"clip_id": spec.clip_id, "subject": spec.subject, "label": spec.label, "aus": list(spec.aus),
-               "lighting": spec.lighting, "generator": GENERATOR, "repetition": spec.repetition,
-               "onset_us": timeline.expression.onset_us, "apex_us": timeline.expression.apex_us,
-               "offset_us": timeline.expression.offset_us, "duration_us": timeline.duration_us}
-    held = {**{key: getattr(meta, key) for key in planned if hasattr(meta, key)},
-            "generator": meta.extra.get("generator"), "repetition": meta.extra.get("repetition")}
-    wrong = [key for key in planned if held[key] != planned[key]]
+    wanted, held = planned.clips[spec.clip_id], _held(meta, planned)
+    wrong = [key for key in wanted if held[key] != wanted[key]]
     if wrong:
         raise DatasetError(where(path, f"holds another clip than the {spec.clip_id} this dataset plans under that name "
-                                       f"({', '.join(f'{key} {held[key]!r}, not {planned[key]!r}' for key in wrong)}; "
-                                       "a clip of another dataset, or of another --seed or --preset); move it out of "
-                                       "the dataset folder, then run the same command again to film this clip"))
+                                       f"({', '.join(f'{key} {held[key]!r}, not {wanted[key]!r}' for key in wrong)}; "
+                                       "a clip of another dataset, or of another --seed, --preset, --noise or "
+                                       "--rgb-hd-cameras); move it out of the dataset folder, then run the same "
+                                       "command again to film this clip"))
     return meta
 
 
@@ -194,8 +239,10 @@ def synthesize(
         write_dataset_json(out, info)
         clips_dir.mkdir(exist_ok=True)
         _remove_partial(paths.values())  # left by a run that was killed
-        _make_clips(plan, paths, {s.name: s for s in subject_list}, spec_preset, int(seed), executor, progress)
-        write_manifest(out, _manifest_rows(plan, paths, spec_preset, int(seed)))
+        planned = _planned(plan, spec_preset, int(seed))
+        _make_clips(plan, paths, planned, {s.name: s for s in subject_list}, spec_preset, int(seed), executor,
+                    progress)
+        write_manifest(out, _manifest_rows(plan, paths, planned))
     except BaseException:
         _remove_partial(paths.values())
         raise
@@ -209,12 +256,12 @@ def _warn_skipped_faces(info: dict[str, Any], warn: Callable[[str], None] | None
             warn(f"{problem['file']}: {problem['reason']}")
 
 
-def _manifest_rows(plan: list[ClipSpec], paths: dict[str, Path], preset: SynthPreset, seed: int) -> list[dict[str, Any]]:
-    """The manifest rows of the clips of ``plan`` (of ``preset`` and ``seed``), read back from their
-    files ``paths``; a :class:`DatasetError` naming the first clip that is missing, unreadable or another clip."""
+def _manifest_rows(plan: list[ClipSpec], paths: dict[str, Path], planned: _Planned) -> list[dict[str, Any]]:
+    """The manifest rows of the clips of ``plan`` (which must hold what ``planned`` says), read back from
+    their files ``paths``; a :class:`DatasetError` naming the first clip that is missing, unreadable or another clip."""
     rows = []
     for spec in plan:
-        meta = _clip_ok(paths[spec.clip_id], spec, preset, seed)
+        meta = _clip_ok(paths[spec.clip_id], spec, planned)
         if meta is None:
             raise DatasetError(where(paths[spec.clip_id], "clip missing after generation"))
         rows.append(_row(spec, meta))
@@ -233,6 +280,8 @@ def _plan(preset: str, seed: int, subjects: int | None, classes: Sequence[str] |
     lightings = choose_lightings(spec_preset, lighting)
     plan = plan_clips(subject_list, class_map, lightings, spec_preset.repetitions, spec_preset.rotate_lightings)
     shard_t = parse_shard(shard)
+    if shard_t == (0, 1):  # one shard of one is the whole dataset (was: recorded as a shard, to synth-merge)
+        shard_t = None
     if shard_t is not None:
         plan = plan[shard_t[0] :: shard_t[1]]
     info = _dataset_info(spec_preset, seed, subject_list, class_map, lightings, problems)
@@ -295,10 +344,11 @@ def other_dataset(out_dir: str | Path, preset: str = "quick", seed: int = 0, noi
     return differing_keys(read_dataset_json(out_dir), info, SAME_DATASET_KEYS + ("shard",))
 
 
-def _make_clips(plan: list[ClipSpec], paths: dict[str, Path], subjects: dict[str, Subject], preset: SynthPreset,
-                seed: int, executor: Executor, progress: ProgressFn | None) -> None:
-    """Film and write the clips of ``plan`` not yet on disk, one job each on ``executor``."""
-    todo = [spec for spec in plan if _clip_ok(paths[spec.clip_id], spec, preset, seed) is None]
+def _make_clips(plan: list[ClipSpec], paths: dict[str, Path], planned: _Planned, subjects: dict[str, Subject],
+                preset: SynthPreset, seed: int, executor: Executor, progress: ProgressFn | None) -> None:
+    """Film and write the clips of ``plan`` not yet on disk (or unreadable: :func:`_clip_ok` with
+    ``planned``), one job each on ``executor``."""
+    todo = [spec for spec in plan if _clip_ok(paths[spec.clip_id], spec, planned) is None]
     done = len(plan) - len(todo)
     total = len(plan)
     if progress:
@@ -393,7 +443,8 @@ def differing_keys(a: dict[str, Any], b: dict[str, Any], keys: tuple[str, ...]) 
     """The ``keys`` on which two ``dataset.json`` records differ. A :class:`SynthPreset` or
     :class:`Subject` field added after a record was written (``rotate_lightings``,
     ``photo_sha256``) counts as its default there, which plans the same clips, and a record without
-    ``plan_order`` (written before 2026-12-07) agrees with any order. A photo subject
+    ``plan_order`` (written before 2026-12-07) agrees with any order, and a ``shard`` of ``[0, 1]`` (one
+    shard of one, recorded as a shard before 2026-12-08) is the whole dataset's ``None``. A photo subject
     whose pixels are recorded is that photo from any path (``--faces photos`` here,
     ``--faces /data/photos`` on another node).
 
@@ -431,6 +482,8 @@ def differing_keys(a: dict[str, Any], b: dict[str, Any], keys: tuple[str, ...]) 
         v = json.loads(json.dumps(info.get(key)))
         if key == "subjects" and isinstance(v, list):
             return [subject(s) for s in v]
+        if key == "shard" and v == [0, 1]:  # one shard of one, as recorded before 2026-12-08: the whole dataset
+            return None
         return {**defaults, **v} if key == "params" and isinstance(v, dict) else v
 
     return [k for k in keys if value(a, k) != value(b, k) and not (k == "plan_order" and None in (a.get(k), b.get(k)))]

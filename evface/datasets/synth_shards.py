@@ -100,7 +100,8 @@ def _shard_pair(d: Path, info: dict[str, Any]) -> tuple[int, int]:
     """
     sh = info.get("shard")
     if not sh:
-        raise DatasetError(where(d, "not a shard (dataset.json has no 'shard')"))
+        raise DatasetError(where(d, "not a shard (dataset.json has no 'shard'): a whole dataset, made without --shard "
+                                    "or with --shard 0/1; use it as it is"))
     if not (isinstance(sh, list) and len(sh) == 2 and all(type(v) is int for v in sh) and 0 <= sh[0] < sh[1]):
         raise DatasetError(where(d, f"dataset.json's shard {sh!r} is no [I, N] with 0 <= I < N: not a shard evface "
                                     "made; make it again with evface synth --shard I/N"))
