@@ -209,3 +209,18 @@ def test_a_clip_of_other_camera_options_under_the_planned_name_is_refused_on_res
         synthesize(out, **TWO)
     assert bright.read_bytes() == (other / "clips" / bright.name).read_bytes()
     assert (out / "manifest.csv").read_bytes() == manifest
+
+
+def test_a_resume_draws_each_clips_timeline_once(two_clips, tmp_path, monkeypatch):
+    """The check of the clips there (which to film) and the manifest rows drew each clip's timeline
+    again, twice a run (0.7 ms a clip). Now once: a resume of a finished 2-clip dataset draws 2."""
+    from evface.datasets import synth
+
+    drawn = []
+    real = synth.clip_timeline
+    monkeypatch.setattr(synth, "clip_timeline", lambda spec, *args: drawn.append(spec.clip_id) or real(spec, *args))
+    out = tmp_path / "data"
+    shutil.copytree(two_clips, out)
+    synthesize(out, **TWO)
+    assert sorted(drawn) == ["s000_AU4_bright_r0", "s000_AU4_dim_r0"]
+    assert (out / "manifest.csv").read_bytes() == (two_clips / "manifest.csv").read_bytes()
