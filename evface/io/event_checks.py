@@ -197,6 +197,59 @@ def first_off_sensor(path: Path, fmt: str, start: int, size: SensorSize) -> tupl
     return None
 
 
+_WORD_TYPES = {"evt3": (0x0, 0x2, 0x3, 0x4, 0x5, 0x6, 0x7, 0x8, 0xA, 0xE, 0xF), "evt2": (0x0, 0x1, 0x8, 0xA, 0xE, 0xF),
+               "evt2.1": (0x0, 0x1, 0x8, 0xA, 0xE, 0xF)}
+"""The word types of each EVT version (OpenEB's documentation: bits 15..12, 31..28, 63..60)."""
+_WORD_BYTES = {"evt3": 2, "evt2": 4, "evt2.1": 8}
+_NAMES = {"evt3": "EVT 3.0", "evt2": "EVT 2.0", "evt2.1": "EVT 2.1"}
+PROBE_BYTES = 1 << 16
+"""Bytes at a body's start that :func:`refuse_mislabelled_body` reads (where a decoder met trouble)."""
+
+
+def _misfit(data: bytes, fmt: str) -> tuple[int, str] | None:
+    """Where the body bytes ``data`` stop reading as EVT ``fmt`` words and why, as ``(byte, reason)``,
+    or None: a word of a type the version has not, or a time high that goes back by less than half
+    its period (a wrap goes back by more). EVT 3.0 time highs as
+    :func:`~evface.io.evt.evt3_time_high_lost` takes them."""
+    size = _WORD_BYTES[fmt]
+    words = np.frombuffer(data, dtype=f"<u{size}", count=len(data) // size).astype(np.uint64)
+    kinds = (words >> np.uint64(8 * size - 4)).astype(np.int64)
+    wrong = np.flatnonzero(~np.isin(kinds, _WORD_TYPES[fmt]))
+    if wrong.size:
+        return size * int(wrong[0]), f"a word of type 0x{kinds[wrong[0]]:X}, which {_NAMES[fmt]} has not,"
+    if fmt == "evt3":
+        at = int(io_evt.evt3_time_high_lost(words.astype(np.uint16), 0)[0])
+        return None if at < 0 else (2 * at, "a time high that no camera writes")
+    highs = np.flatnonzero(kinds == 8)
+    values = ((words[highs] >> np.uint64(32 if fmt == "evt2.1" else 0)) & np.uint64(0xFFFFFFF)).astype(np.int64)
+    back = np.flatnonzero((values[1:] < values[:-1]) & (values[:-1] - values[1:] < 1 << 27))
+    return (size * int(highs[back[0] + 1]), "a time high that goes back") if back.size else None
+
+
+def refuse_mislabelled_body(path: Path, fmt: str, start: int) -> None:
+    """Refuse the EVT file ``path`` in one line where the first :data:`PROBE_BYTES` of its body (from
+    ``start``) do not read as the version its header names, ``fmt``, and do read as another (an EVT
+    2.0 body under an EVT 3.0 header, or the reverse: a mislabelled file), naming that version;
+    nothing otherwise, for the caller to raise the trouble it found (was: "the time high steps from
+    0x94B to 0x000 ...", "N trailing bytes", "x overflow": what the wrong decoder met)."""
+    with open(path, "rb") as f:
+        f.seek(start)
+        data = f.read(PROBE_BYTES)
+    misfit = _misfit(data, fmt)
+    if misfit is None:
+        return
+    fits = [other for other in _WORD_BYTES if other != fmt and len(data) >= _WORD_BYTES[other]
+            and _misfit(data[:len(data) - len(data) % _WORD_BYTES[other]], other) is None]
+    if fits:
+        at, reason = misfit
+        likely = " or ".join(_NAMES[other] for other in fits)
+        raise FormatError(where(path, f"the header says {_NAMES[fmt]}, but its events do not read as {_NAMES[fmt]} "
+                                      f"({reason} at byte {start + at:,}) and read as {likely}: a body written in "
+                                      "another format than its header names (a mislabelled file); give it the "
+                                      f"header of its format ('% evt' and '% format' lines), or decode it with "
+                                      "the tools of the camera that wrote it"))
+
+
 def refuse_lost_evt3_time(path: Path, start: int) -> None:
     """Refuse the EVT 3.0 file ``path`` (its body from ``start``) in one line where a time-high word
     moves time in a way faery's decoder, which evface reads EVT 3.0 with, drops

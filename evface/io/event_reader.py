@@ -49,6 +49,7 @@ from evface.io.event_checks import (
     refuse_joined_event_streams,
     refuse_joined_files,
     refuse_lost_evt3_time,
+    refuse_mislabelled_body,
     times_within_int64,
 )
 from evface.io.event_chunks import join_chunks, rechunk_by_count, rechunk_by_time, window_chunks
@@ -72,6 +73,9 @@ on a sensor of 1920x1080 or more, the second's times after the first's, read as 
 events from the second header's text (a word ``% `` is an x address, 37, at the last event's y).
 The search would add 10 to 14 % to EVT 2.0 and 22 % to DAT, whose decoders are faster, so that
 these are searched only where trouble is met."""
+_WORD_VERSIONS = ("evt3", "evt2", "evt2.1")
+"""The formats whose body is tested against the version its header names where trouble is met
+(:func:`~evface.io.event_checks.refuse_mislabelled_body`)."""
 SORT_BYTES_PER_EVENT = 40
 """Peak memory per event of ``sort=True``: the decoded chunks and their join (13 bytes each), then
 the join, its argsort (8) and the sorted copy (13) at once."""
@@ -194,6 +198,8 @@ class EventsFileReader:
             extra = body % word
             if extra:
                 refuse_joined_files(path, self._header_length)
+                if fmt in _WORD_VERSIONS:
+                    refuse_mislabelled_body(path, fmt, self._header_length)
                 end = path.stat().st_size
                 raise FormatError(where(path, f"truncated: {counted(extra, 'trailing byte')} after the last whole "
                                               f"{word}-byte {fmt} word, which ends at byte {end - extra:,} (the file "
@@ -317,13 +323,15 @@ class EventsFileReader:
         elif fmt in EVT_VERSIONS or fmt == "dat":
             if fmt in _SOUGHT_BEFORE_DECODING:  # found whether or not its text decodes as events on the sensor
                 refuse_joined_files(self.path, self._header_length, anywhere=False)
-            if fmt == "evt3":  # was: read up to 16.8 s early after a wrap faery's decoder misses
-                refuse_lost_evt3_time(self.path, self._header_length)
             try:
+                if fmt == "evt3":  # was: read up to 16.8 s early after a wrap faery's decoder misses
+                    refuse_lost_evt3_time(self.path, self._header_length)
                 chunks = self._evt21_chunks() if fmt == "evt2.1" else self._faery_chunks()
                 yield from self._refused_if_wrapped_back(chunks) if fmt == "evt2" else chunks
             except (FormatError, EventsError):
                 refuse_joined_files(self.path, self._header_length)  # what most likely went wrong, if so
+                if fmt in _WORD_VERSIONS:
+                    refuse_mislabelled_body(self.path, fmt, self._header_length)
                 raise
         else:
             try:
