@@ -265,6 +265,12 @@ class EventsFileReader:
         return meta.sensors[sensor].size
 
     @property
+    def aedat_track(self) -> int | None:
+        """The stream id of the AEDAT 4 event track this reader reads (the file's only one, or the one
+        ``sensor`` names; a file of several without it is refused as it opens); None for other formats."""
+        return self._aedat_track if self.format == "aedat4" else None
+
+    @property
     def _clip_sensor(self) -> str:
         """The sensor of a clip file that this reader reads: :meth:`_open_clip` chose it."""
         assert self.sensor is not None, "a clip's reader has its sensor from _open_clip"
