@@ -78,3 +78,19 @@ def test_events_off_a_given_sensor_size_are_named(tmp_path: Path, capsys: pytest
     assert code == 2 and len(errors) == 1 and errors[0].startswith(says), errors
     assert not (tmp_path / "o.h5").exists()
     assert _run(["convert", str(bare), str(tmp_path / "o.h5"), "--sensor-size", "640x480"], capsys)[0] == 0
+
+
+@pytest.mark.parametrize("version", ["evt3", "evt2", "evt2.1"])
+def test_events_off_the_camera_plugins_size_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      version: str) -> None:
+    """A header of no size line naming the Gen3 plugin (640x480, a guess) on a wider recording."""
+    events = make_events([0, 10, 20], [3, 700, 5], [2, 100, 7], [1, -1, 1])
+    src = write_events_file(tmp_path / "src" / "a.raw", events, (1280, 720), version=version)
+    path = _edited(src, [(rb"% format [^\n]*\n", b"% plugin_name hal_plugin_gen3_fx3\n"),
+                         (rb"% geometry [^\n]*\n", b"")], tmp_path / "a.raw")
+    code, errors = _run(["info", str(path)], capsys)
+    assert code == 2 and errors == [
+        f"error: {path}: event 1 at t=10 µs (x=700, y=100) lies outside the 640x480 sensor of the camera plugin its "
+        "header names (hal_plugin_gen3_fx3; no size line): give the sensor's full size with --sensor-size WxH "
+        "(sensor_size=(width, height) from Python)"], errors
+    assert _run(["info", str(path), "--sensor-size", "1280x720"], capsys)[0] == 0
