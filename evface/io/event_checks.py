@@ -16,7 +16,7 @@ from evface.checks import INT64
 from evface.errors import EventsError, FormatError, counted, where
 from evface.events.core import SensorSize, check_stream
 from evface.io import evt as io_evt
-from evface.io.formats import MAX_HEADER_LINE, is_header_text
+from evface.io.formats import MAX_HEADER_LINE, is_header_text, plugin_sensor_size, prophesee_header_size
 
 _ES_DVS_HEADER = 20
 _Stated = TypeVar("_Stated", bound=SensorSize | None)
@@ -30,6 +30,42 @@ def agreeing_sensor_size(path: Path, stated: _Stated, given: SensorSize | None) 
                                       f"{given[0]}x{given[1]} given (--sensor-size, sensor_size=) disagrees: leave "
                                       "it out"))
     return stated
+
+
+def prophesee_sensor_size(path: Path, header: dict[str, str],
+                          given: SensorSize | None) -> tuple[SensorSize | None, str]:
+    """The sensor size of a Prophesee file (``header`` as :func:`~evface.io.formats.read_prophesee_header`
+    gives it) and where it comes from: ``"header"`` (a size line; a size given must agree,
+    :func:`agreeing_sensor_size`), ``"given"`` (``--sensor-size``, ``sensor_size=``) or ``"plugin"``
+    (the camera plugin's size, a guess; None without one), for :func:`off_sensor_error`."""
+    stated = agreeing_sensor_size(path, prophesee_header_size(header), given)
+    if stated is not None:
+        return stated, "header"
+    if given is not None:
+        return given, "given"
+    return plugin_sensor_size(header), "plugin"
+
+
+def off_sensor_error(path: Path, index: int, event: tuple[int, int, int], size: SensorSize, source: str,
+                     plugin: str = "") -> FormatError:
+    """The error for event ``index`` of the Prophesee file ``path``, ``event`` = (t, x, y), off the
+    sensor of ``size`` that ``source`` gave (:func:`prophesee_sensor_size`; ``plugin``: the plugin
+    the header names): one line naming the event and ``--sensor-size`` (was: faery's "x overflow
+    (x=500 must be strictly smaller than width=320)", no event named, and "the file is corrupt")."""
+    (t, x, y), (width, height) = event, size
+    off = f"event {index} at t={t} µs (x={x}, y={y}) lies outside the {width}x{height} sensor"
+    option = "give the sensor's full size with --sensor-size WxH (sensor_size=(width, height) from Python)"
+    if source == "given":
+        return FormatError(where(path, f"{off}: the sensor size {width}x{height} was given (--sensor-size), not read "
+                                       f"from the file, and events outside it do not decode: {option}"))
+    if source == "plugin":
+        return FormatError(where(path, f"{off} of the camera plugin its header names ({plugin}; no size line): "
+                                       f"{option}"))
+    return FormatError(where(path, f"{off} its header states: a header that understates its sensor (a size line "
+                                   "edited, or written for another camera), or a corrupt file; correct the header's "
+                                   "size lines ('% format ...;width=W;height=H', '% geometry WxH'; a DAT file's "
+                                   "'% Width', '% Height') to the sensor's full size (--sensor-size cannot replace "
+                                   "a size the header states: faery, which decodes the file, takes the header's)"))
 
 
 def header_t0(path: Path, header: dict[str, str]) -> int:
@@ -128,6 +164,90 @@ def refuse_joined_files(path: Path, start: int, *, anywhere: bool = True) -> Non
     if joined is not None:
         at, line = joined
         raise FormatError(where(path, _joined(path, f"Prophesee header ({line!r})", at)))
+
+
+def first_off_sensor(path: Path, fmt: str, start: int, size: SensorSize) -> tuple[int, tuple[int, int, int]] | None:
+    """The first event of the EVT 2.0/3.0 or DAT file ``path`` (its events from byte ``start``) off
+    a sensor of ``size``, as ``(index, (t, x, y))`` (t without the header's ``t0``), or None. The body
+    is read in blocks of :data:`SEARCH_BLOCK` bytes, on the error path only: faery's decoder, which
+    takes the size a header states over any given, says "x overflow" without the event
+    (:func:`~evface.io.evt.evt2_first_off`, :func:`~evface.io.evt.evt3_first_off`; a DAT event is
+    t (32 bits, wrapping), then x (14 bits), y (14 bits) and polarity)."""
+    (width, height), state = size, np.zeros(6, np.int64)
+    dtype = {"evt3": "<u2", "evt2": "<u4", "dat": "<u4"}[fmt]
+    with open(path, "rb") as f:
+        for _, block in _blocks(f, start, 0):
+            count = len(block) // np.dtype(dtype).itemsize
+            words = np.frombuffer(block, dtype=dtype, count=count - count % 2 if fmt == "dat" else count)
+            if fmt == "dat":
+                t, xy = words[0::2].astype(np.int64), words[1::2]
+                x, y = xy & 0x3FFF, (xy >> 14) & 0x3FFF
+                wraps = state[1] + np.cumsum(t < np.concatenate([state[:1], t[:-1]]))
+                off = np.flatnonzero((x >= width) | (y >= height))
+                if off.size:
+                    i = int(off[0])
+                    return int(state[2]) + i, (int((wraps[i] << 32) + t[i]), int(x[i]), int(y[i]))
+                if t.size:
+                    state[0], state[1], state[2] = t[-1], wraps[-1], state[2] + t.size
+                continue
+            kernel = io_evt.evt3_first_off if fmt == "evt3" else io_evt.evt2_first_off
+            index, t_us, x_at, y_at = kernel(words, width, height, state)
+            if index >= 0:
+                return int(index), (int(t_us), int(x_at), int(y_at))
+    return None
+
+
+_WORD_TYPES = {"evt3": (0x0, 0x2, 0x3, 0x4, 0x5, 0x6, 0x7, 0x8, 0xA, 0xE, 0xF), "evt2": (0x0, 0x1, 0x8, 0xA, 0xE, 0xF),
+               "evt2.1": (0x0, 0x1, 0x8, 0xA, 0xE, 0xF)}
+"""The word types of each EVT version (OpenEB's documentation: bits 15..12, 31..28, 63..60)."""
+_WORD_BYTES = {"evt3": 2, "evt2": 4, "evt2.1": 8}
+_NAMES = {"evt3": "EVT 3.0", "evt2": "EVT 2.0", "evt2.1": "EVT 2.1"}
+PROBE_BYTES = 1 << 16
+"""Bytes at a body's start that :func:`refuse_mislabelled_body` reads (where a decoder met trouble)."""
+
+
+def _misfit(data: bytes, fmt: str) -> tuple[int, str] | None:
+    """Where the body bytes ``data`` stop reading as EVT ``fmt`` words and why, as ``(byte, reason)``,
+    or None: a word of a type the version has not, or a time high that goes back by less than half
+    its period (a wrap goes back by more). EVT 3.0 time highs as
+    :func:`~evface.io.evt.evt3_time_high_lost` takes them."""
+    size = _WORD_BYTES[fmt]
+    words = np.frombuffer(data, dtype=f"<u{size}", count=len(data) // size).astype(np.uint64)
+    kinds = (words >> np.uint64(8 * size - 4)).astype(np.int64)
+    wrong = np.flatnonzero(~np.isin(kinds, _WORD_TYPES[fmt]))
+    if wrong.size:
+        return size * int(wrong[0]), f"a word of type 0x{kinds[wrong[0]]:X}, which {_NAMES[fmt]} has not,"
+    if fmt == "evt3":
+        at = int(io_evt.evt3_time_high_lost(words.astype(np.uint16), 0)[0])
+        return None if at < 0 else (2 * at, "a time high that no camera writes")
+    highs = np.flatnonzero(kinds == 8)
+    values = ((words[highs] >> np.uint64(32 if fmt == "evt2.1" else 0)) & np.uint64(0xFFFFFFF)).astype(np.int64)
+    back = np.flatnonzero((values[1:] < values[:-1]) & (values[:-1] - values[1:] < 1 << 27))
+    return (size * int(highs[back[0] + 1]), "a time high that goes back") if back.size else None
+
+
+def refuse_mislabelled_body(path: Path, fmt: str, start: int) -> None:
+    """Refuse the EVT file ``path`` in one line where the first :data:`PROBE_BYTES` of its body (from
+    ``start``) do not read as the version its header names, ``fmt``, and do read as another (an EVT
+    2.0 body under an EVT 3.0 header, or the reverse: a mislabelled file), naming that version;
+    nothing otherwise, for the caller to raise the trouble it found (was: "the time high steps from
+    0x94B to 0x000 ...", "N trailing bytes", "x overflow": what the wrong decoder met)."""
+    with open(path, "rb") as f:
+        f.seek(start)
+        data = f.read(PROBE_BYTES)
+    misfit = _misfit(data, fmt)
+    if misfit is None:
+        return
+    fits = [other for other in _WORD_BYTES if other != fmt and len(data) >= _WORD_BYTES[other]
+            and _misfit(data[:len(data) - len(data) % _WORD_BYTES[other]], other) is None]
+    if fits:
+        at, reason = misfit
+        likely = " or ".join(_NAMES[other] for other in fits)
+        raise FormatError(where(path, f"the header says {_NAMES[fmt]}, but its events do not read as {_NAMES[fmt]} "
+                                      f"({reason} at byte {start + at:,}) and read as {likely}: a body written in "
+                                      "another format than its header names (a mislabelled file); give it the "
+                                      f"header of its format ('% evt' and '% format' lines), or decode it with "
+                                      "the tools of the camera that wrote it"))
 
 
 def refuse_lost_evt3_time(path: Path, start: int) -> None:

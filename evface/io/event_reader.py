@@ -40,19 +40,22 @@ from evface.io.event_checks import (
     agreeing_sensor_size,
     check_dat_event_bytes,
     check_event_stream_end,
+    first_off_sensor,
     header_t0,
+    off_sensor_error,
+    prophesee_sensor_size,
     raise_if_bad_scan,
     refuse_bad_polarity,
     refuse_joined_event_streams,
     refuse_joined_files,
     refuse_lost_evt3_time,
+    refuse_mislabelled_body,
     times_within_int64,
 )
 from evface.io.event_chunks import join_chunks, rechunk_by_count, rechunk_by_time, window_chunks
 from evface.io.event_csv import csv_header_size, csv_rows_start, parse_csv_rows
 from evface.io.faery_bridge import FAERY_DTYPE, FAERY_READ_FORMATS, faery_errors, faery_name, from_faery
-from evface.io.formats import (EVT_VERSIONS, detect_format, plugin_sensor_size, prophesee_header_size,
-                               read_prophesee_header)
+from evface.io.formats import EVT_VERSIONS, detect_format, read_prophesee_header
 
 
 SIZE_HINT = "give it with --sensor-size WxH (sensor_size=(width, height) from Python)"
@@ -70,6 +73,9 @@ on a sensor of 1920x1080 or more, the second's times after the first's, read as 
 events from the second header's text (a word ``% `` is an x address, 37, at the last event's y).
 The search would add 10 to 14 % to EVT 2.0 and 22 % to DAT, whose decoders are faster, so that
 these are searched only where trouble is met."""
+_WORD_VERSIONS = ("evt3", "evt2", "evt2.1")
+"""The formats whose body is tested against the version its header names where trouble is met
+(:func:`~evface.io.event_checks.refuse_mislabelled_body`)."""
 SORT_BYTES_PER_EVENT = 40
 """Peak memory per event of ``sort=True``: the decoded chunks and their join (13 bytes each), then
 the join, its argsort (8) and the sorted copy (13) at once."""
@@ -161,7 +167,7 @@ class EventsFileReader:
         self._header: dict[str, str] = {}
         self._t0 = 0
         self._empty = False
-        self._size_given = False
+        self._size_source = ""  # a Prophesee file's: "header", "given" or "plugin" (prophesee_sensor_size)
         self._aedat_track = 0  # an AEDAT 4 file's event track: _open_aedat4_track chooses it
         self.trigger_edges = 0
         self.imu_samples = 0
@@ -182,9 +188,7 @@ class EventsFileReader:
             if "size_problem" in self._header and fallback is None:  # was: read as no size line, or the last one's
                 raise FormatError(where(path, f"{self._header['size_problem']}; give the sensor's size with "
                                               f"--sensor-size WxH (sensor_size=(width, height) from Python)"))
-            header_size = agreeing_sensor_size(path, prophesee_header_size(self._header), fallback)
-            size = header_size or fallback or plugin_sensor_size(self._header)  # the camera plugin's size: a guess
-            self._size_given = header_size is None and fallback is not None
+            size, self._size_source = prophesee_sensor_size(path, self._header, fallback)
             word = {"evt3": 2, "evt2": 4, "evt2.1": 8, "dat": 8}[fmt]
             body = path.stat().st_size - self._header_length
             if fmt == "dat" and body:
@@ -194,6 +198,8 @@ class EventsFileReader:
             extra = body % word
             if extra:
                 refuse_joined_files(path, self._header_length)
+                if fmt in _WORD_VERSIONS:
+                    refuse_mislabelled_body(path, fmt, self._header_length)
                 end = path.stat().st_size
                 raise FormatError(where(path, f"truncated: {counted(extra, 'trailing byte')} after the last whole "
                                               f"{word}-byte {fmt} word, which ends at byte {end - extra:,} (the file "
@@ -259,6 +265,12 @@ class EventsFileReader:
         return meta.sensors[sensor].size
 
     @property
+    def aedat_track(self) -> int | None:
+        """The stream id of the AEDAT 4 event track this reader reads (the file's only one, or the one
+        ``sensor`` names; a file of several without it is refused as it opens); None for other formats."""
+        return self._aedat_track if self.format == "aedat4" else None
+
+    @property
     def _clip_sensor(self) -> str:
         """The sensor of a clip file that this reader reads: :meth:`_open_clip` chose it."""
         assert self.sensor is not None, "a clip's reader has its sensor from _open_clip"
@@ -317,13 +329,15 @@ class EventsFileReader:
         elif fmt in EVT_VERSIONS or fmt == "dat":
             if fmt in _SOUGHT_BEFORE_DECODING:  # found whether or not its text decodes as events on the sensor
                 refuse_joined_files(self.path, self._header_length, anywhere=False)
-            if fmt == "evt3":  # was: read up to 16.8 s early after a wrap faery's decoder misses
-                refuse_lost_evt3_time(self.path, self._header_length)
             try:
+                if fmt == "evt3":  # was: read up to 16.8 s early after a wrap faery's decoder misses
+                    refuse_lost_evt3_time(self.path, self._header_length)
                 chunks = self._evt21_chunks() if fmt == "evt2.1" else self._faery_chunks()
                 yield from self._refused_if_wrapped_back(chunks) if fmt == "evt2" else chunks
             except (FormatError, EventsError):
                 refuse_joined_files(self.path, self._header_length)  # what most likely went wrong, if so
+                if fmt in _WORD_VERSIONS:
+                    refuse_mislabelled_body(self.path, fmt, self._header_length)
                 raise
         else:
             try:
@@ -364,12 +378,10 @@ class EventsFileReader:
         name = faery_name(path, fmt)  # as faery opens it
         self._last_t: int | None = None
         self._decoded_count = 0  # events yielded before the next packet: its first one's index in the file
-        given = (f"the sensor size {size[0]}x{size[1]} was given (--sensor-size), not read from the file, and events "
-                 "outside it do not decode: give the sensor's full size") if self._size_given else ""
-        with faery_errors(path, cause=given):
+        with faery_errors(path):
             if fmt in ("evt3", "evt2"):
                 with evt.Decoder(name, size, fmt) as decoder:
-                    for packet in decoder:
+                    for packet in self._prophesee_packets(decoder):
                         if "triggers" in packet:
                             self.trigger_edges += len(packet["triggers"])
                         if "events" in packet:
@@ -379,7 +391,7 @@ class EventsFileReader:
                     if decoder.event_type not in ("cd", "2d"):
                         raise FormatError(where(path, f"DAT event type {decoder.event_type!r}: not supported, evface "
                                                       "reads polarity events ('cd', type byte 0x0C, and 'Event2d', 0x00)"))
-                    for packet in decoder:
+                    for packet in self._prophesee_packets(decoder):
                         if packet["payload"].size and packet["payload"].max() > 1:
                             raise FormatError(where(path, "DAT polarity values above 1: corrupt file"))
                         yield self._fixed(times_within_int64(path, packet.view(FAERY_DTYPE), self._t0))
@@ -401,6 +413,34 @@ class EventsFileReader:
                             self.imu_samples += len(packet)
                         elif track.data_type == "frame":  # one APS frame a packet
                             self.frames += 1
+
+    def _prophesee_packets(self, decoder: Iterator) -> Iterator:
+        """The packets of faery's EVT 2.0/3.0 or DAT ``decoder``; where the decoder fails, the file is
+        refused naming its first event off the sensor if that is what failed it
+        (:meth:`_refuse_off_sensor`), otherwise the decoder's error goes on."""
+        packets = iter(decoder)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                return
+            except (KeyboardInterrupt, SystemExit, GeneratorExit):
+                raise
+            except BaseException:  # faery's errors, pyo3 panics among them (raised again)
+                self._refuse_off_sensor()
+                raise
+            yield packet
+
+    def _refuse_off_sensor(self) -> None:
+        """Refuse the EVT 2.0/3.0 or DAT file in one line naming its first event off the sensor
+        (:func:`~evface.io.event_checks.first_off_sensor`, :func:`~evface.io.event_checks.off_sensor_error`);
+        nothing if there is none (the decoder's error is then the file's)."""
+        start = self._header_length + (2 if self.format == "dat" else 0)  # DAT: its event type and size bytes
+        found = first_off_sensor(self.path, self.format, start, self.sensor_size)
+        if found is not None:
+            index, (t, x, y) = found
+            raise off_sensor_error(self.path, index, (t + self._t0, x, y), self.sensor_size, self._size_source,
+                                   self._header.get("plugin", ""))
 
     def _fixed(self, packet: np.ndarray, flip_y: bool = False) -> np.ndarray:
         """A faery DAT/ES/AEDAT4 packet as checked evface events, in one numba pass."""
@@ -462,9 +502,9 @@ class EventsFileReader:
                 events["t"] += self._t0
                 times_within_int64(path, events, self._t0)
             if outside is not None:
-                (t, x, y), (width, height) = outside, self.sensor_size
-                raise FormatError(where(path, f"event {count + events.size} at t={t + self._t0} µs (x={x}, y={y}) "
-                                              f"lies outside the {width}x{height} sensor: corrupt EVT2.1 data"))
+                t, x, y = outside
+                raise off_sensor_error(path, count + events.size, (t + self._t0, x, y), self.sensor_size,
+                                       self._size_source, self._header.get("plugin", ""))
             count += events.size
             yield events
 

@@ -515,6 +515,79 @@ def es_dvs_walk(data, start, overflows):
     return i, (overflows if i == n else 0)
 
 
+@cached_jit()
+def evt2_first_off(words, width, height, state):
+    """The first CD event of the EVT 2.0 ``words`` (uint32) off a ``width`` x ``height`` sensor, as
+    ``(index, t, x, y)`` (index from ``state[1]``, t without the header's ``t0``), or ``(-1, 0, 0, 0)``.
+    ``state`` = [time high, its 2^28 wraps, events counted] before ``words`` is updated in place.
+    A time high that goes back is a wrap, as faery's decoder takes it.
+
+    Examples
+    --------
+    >>> words = np.array([0x80000002, (1 << 28) | (5 << 22) | (7 << 11) | 3, (9 << 11) | 1], dtype=np.uint32)
+    >>> [int(v) for v in evt2_first_off(words, 8, 8, np.zeros(3, np.int64))]  # t = 2 * 64 + 0
+    [1, 128, 9, 1]
+    """
+    th, wraps, n = state[0], state[1], state[2]
+    for i in range(words.shape[0]):
+        w = np.int64(words[i])
+        kind = w >> 28
+        if kind == 8:
+            value = w & 0xFFFFFFF
+            wraps += value < th
+            th = value
+        elif kind <= 1:
+            x, y = (w >> 11) & 0x7FF, w & 0x7FF
+            if x >= width or y >= height:
+                return n, (((wraps << 28) + th) << 6) + ((w >> 22) & 63), x, y
+            n += 1
+    state[0], state[1], state[2] = th, wraps, n
+    return -1, 0, 0, 0
+
+
+@cached_jit()
+def evt3_first_off(words, width, height, state):
+    """The first event of the EVT 3.0 ``words`` (uint16) off a ``width`` x ``height`` sensor, as
+    ``(index, t, x, y)`` (index from ``state[5]``, t without the header's ``t0``), or ``(-1, 0, 0, 0)``:
+    ``ADDR_X`` words one event each, ``VECT_12``/``VECT_8`` one a set bit from ``VECT_BASE_X``.
+    ``state`` = [time high, its 2^12 wraps, time low, y, vector base x, events counted] is updated
+    in place.
+
+    Examples
+    --------
+    >>> words = np.array([0x8001, 0x6005, 0x0003, 0x2004, 0x3006, 0x4005], dtype=np.uint16)  # y 3; x 4; x 6, 8
+    >>> [int(v) for v in evt3_first_off(words, 8, 8, np.zeros(6, np.int64))]  # t = 1 * 4096 + 5
+    [2, 4101, 8, 3]
+    """
+    th, wraps, tl, y, base, n = state[0], state[1], state[2], state[3], state[4], state[5]
+    for i in range(words.shape[0]):
+        w = np.int64(words[i])
+        kind = w >> 12
+        if kind == 8:
+            value = w & 0xFFF
+            wraps += value < th
+            th = value
+        elif kind == 6:
+            tl = w & 0xFFF
+        elif kind == 0:
+            y = w & 0x7FF
+        elif kind == 3:
+            base = w & 0x7FF
+        elif kind == 2 or kind == 4 or kind == 5:
+            bits = 1 if kind == 2 else (12 if kind == 4 else 8)
+            first = (w & 0x7FF) if kind == 2 else base
+            for b in range(bits):
+                if kind == 2 or (w >> b) & 1:
+                    x = first + b
+                    if x >= width or y >= height:
+                        return n, (((wraps << 12) + th) << 12) + tl, x, y
+                    n += 1
+            if kind != 2:
+                base += bits
+    state[0], state[1], state[2], state[3], state[4], state[5] = th, wraps, tl, y, base, n
+    return -1, 0, 0, 0
+
+
 EVT3_LOST_STEP = 2048
 """The least time-high step (in 4096 µs units) that faery's EVT 3.0 decoder drops while a robust
 reading takes it (:func:`evt3_time_high_lost`): half the 24-bit period."""
