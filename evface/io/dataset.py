@@ -63,9 +63,9 @@ def read_dataset_json(root: str | Path) -> dict[str, Any]:
     """Read ``dataset.json`` of ``root``.
 
     A missing file (in the output folder of ``evface run``, named as such, with its dataset:
-    :func:`~evface.io.run_output.check_not_run_output`), text that is no JSON object (also a number of more than 4300 digits, which
-    ``int()`` refuses, or lists nested past Python's stack) or ``classes`` that do not map names to
-    lists of AU numbers are a ``DatasetError`` naming the file.
+    :func:`~evface.io.run_output.check_not_run_output`), text that is no JSON object (also a number
+    of more than 4300 digits, which ``int()`` refuses, or lists nested past Python's stack) or
+    ``classes`` that do not map names to lists of AU numbers are a ``DatasetError`` naming the file.
 
     Parameters
     ----------

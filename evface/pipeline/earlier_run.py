@@ -23,6 +23,7 @@ from evface.io.temporary_files import temporaries_of
 from evface.pipeline.stage_plan import HIGHSPEED, Stage
 from evface.tasks import run_clips, run_folder
 
+
 def recorded_data(data: Path, out: Path) -> str:
     """The dataset folder ``data`` as the records of the run in ``out`` name it: relative to ``out``
     when inside it (it moves with the run), else absolute.
