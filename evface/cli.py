@@ -98,7 +98,12 @@ def main(argv: list[str] | None = None) -> int:
     scheduler ending the job) the same with exit 143, after the same clean-up, and SIGXCPU (the
     soft CPU-time limit, ``ulimit -St``) with exit 152 and a line naming the limit; SIGHUP (the
     terminal gone) with exit 129, silent where the terminal no longer takes the line; a signal the
-    process was started ignoring (``nohup``) stays ignored. ``evface --debug
+    process was started ignoring (``nohup``) stays ignored. Called without ``argv`` (as the ``evface``
+    script and ``python -m evface`` call it: the process ends after the command), SIGXCPU is ignored
+    once the command's work is done, so that the process ends with the command's exit status though
+    its shutdown passes the soft CPU-time limit (was: the signal's default action there, exit -24 and
+    a core dump after a whole output; the 152 above is for a command the limit stopped, and this one
+    was not). ``evface --debug
     ...`` shows the traceback instead. Characters the terminal's encoding cannot take (a file name
     that is not UTF-8, a 'µ' in the C locale) print as backslash escapes. What the library warns
     of (:class:`~evface.errors.EvfaceWarning`) is one ``warning:`` line each.
@@ -110,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     terminated = {"by": 0}
     try:
-        with (_sigterm_as_ctrl_c(terminated), terminal.warnings_shown(err_console), terminal.stdout_named(),
+        with (_sigterm_as_ctrl_c(terminated, last=argv is None), terminal.warnings_shown(err_console), terminal.stdout_named(),
               memory_kept_for_the_error()):  # given back before the error's line is made
             _run_app(argv)
     except SystemExit as exc:  # every run ends this way (_run_app), usage errors and Ctrl-C included
@@ -231,7 +236,7 @@ def _named(args: list[str]) -> tuple[list[str], object]:
 
 
 @contextmanager
-def _sigterm_as_ctrl_c(terminated: dict[str, int]) -> Iterator[None]:
+def _sigterm_as_ctrl_c(terminated: dict[str, int], last: bool = False) -> Iterator[None]:
     """Inside the block, SIGTERM, SIGHUP (the terminal gone) and SIGXCPU (a soft CPU-time limit
     reached) raise ``KeyboardInterrupt`` as Ctrl-C does, so that its clean-up runs (temporary files
     removed, worker processes ended; the default action left half-written ``.tmp`` files);
@@ -240,7 +245,9 @@ def _sigterm_as_ctrl_c(terminated: dict[str, int]) -> Iterator[None]:
     and then this process again as they end; SIGXCPU comes again every second of CPU time until the
     hard limit). A signal this process was started ignoring stays ignored, as Python leaves an
     ignored Ctrl-C: ``nohup evface ...`` goes on when the terminal goes (was, for SIGTERM and SIGXCPU
-    started ignored: taken all the same).
+    started ignored: taken all the same). Where the process ends after the block (``last``), SIGXCPU
+    is ignored after it rather than given back its default action, which dumps core: the command is
+    done, and the interpreter's shutdown (torch's and numba's teardown) may pass the soft limit.
     Only the main thread can take signals."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -258,7 +265,7 @@ def _sigterm_as_ctrl_c(terminated: dict[str, int]) -> Iterator[None]:
         yield
     finally:
         for number, handler in previous.items():
-            signal.signal(number, handler)
+            signal.signal(number, signal.SIG_IGN if last and number == getattr(signal, "SIGXCPU", None) else handler)
 
 
 _STOPS = [number for number in STOP_SIGNALS if number != signal.SIGINT]

@@ -1159,3 +1159,36 @@ def test_an_array_beyond_the_machine_stays_a_bug(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("evface.io.file_info.file_info", huge)
     assert cli.main(["info", str(tmp_path / "x.raw")]) == 1
     assert "internal error: " in capsys.readouterr().err
+
+
+CPU_LIMIT_AT_EXIT = """
+import atexit, resource, sys
+from evface import cli
+
+
+def over_the_limit():  # as an interpreter's shutdown spends CPU (torch's, numba's teardown) past the soft limit
+    resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+    used = lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+    limit = int(used()) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (limit, resource.RLIM_INFINITY))
+    while used() < limit + 2:  # SIGXCPU comes as the soft limit is passed, and again every second after it
+        pass
+
+
+atexit.register(over_the_limit)
+sys.argv = ["evface", *sys.argv[1:]]
+sys.exit(cli.main())  # as the evface script calls it
+"""
+"""``python -c CPU_LIMIT_AT_EXIT ARGS``: ``evface ARGS``, then 3 s of CPU time spent at the interpreter's
+shutdown under a soft CPU-time limit passed after the first of them."""
+
+
+def test_a_cpu_time_limit_reached_after_the_command_ended_keeps_its_exit_status(tmp_path):
+    """SIGXCPU arriving after the command's work was done (at the interpreter's shutdown, the
+    handlers given back) took the signal's default action: exit -24 and a core dump, though the
+    output was whole (seen in the suite: synth's "dataset ready", then the default action)."""
+    _small_file(tmp_path / "a.raw")
+    done = subprocess.run([sys.executable, "-c", CPU_LIMIT_AT_EXIT, "info", "a.raw"], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120, env={**os.environ, "PYTHONPATH": str(Path(cli.__file__).parents[1])})
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert "a.raw" in done.stdout and done.stderr == ""

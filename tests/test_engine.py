@@ -464,3 +464,49 @@ def test_fit_under_torchrun_two_cpu_processes(tmp_path):
     assert ranks[0]["weight"] == ranks[1]["weight"]  # DDP kept the replicas identical
     assert len(json.loads((tmp_path / "run" / "history.json").read_text())) == 3
     assert (tmp_path / "run" / "best.pt").exists()
+
+
+def _stage(folder: Path, **settings) -> Path:
+    """A training run of ``_run``'s model in ``folder`` whose ``config.json`` gives ``settings``."""
+    folder.mkdir(parents=True)
+    run_folder.save_config(folder, {"task": "classify", "input": "events", "model": "snn", "seeds": 1, **settings})
+    _run(folder, epochs=1)
+    return folder
+
+
+def test_a_checkpoint_of_another_stage_is_refused_naming_both_files_and_the_setting(tmp_path):
+    # was: events-lr's best.pt copied over events-hd's loaded without a word (the same network's weights), and
+    # eval, resume and export used the other stage's model
+    lr, hd = _stage(tmp_path / "events-lr-0", sensor="lr"), _stage(tmp_path / "events-hd-0", sensor="hd")
+    assert checkpoints.load_checkpoint(hd / "best.pt")["trained_with"]["sensor"] == "hd"
+    for name in ("best.pt", engine.CHECKPOINT):
+        shutil.copy(lr / name, hd / name)
+        with pytest.raises(FormatError) as refused:
+            checkpoints.load_model_state(hd, torch.nn.Linear(3, 1), name)
+        assert str(refused.value) == (f"{hd / name}: was trained with --sensor lr, and the run's {hd / 'config.json'} "
+                                      "gives --sensor hd: not a checkpoint of this run (another run's, copied here?); "
+                                      f"put this run's own back, or {checkpoints.NEW_OUT}")
+    with pytest.raises(FormatError, match=r"was trained with --sensor lr, and the run's .*config.json gives --sensor hd"):
+        _run(hd, epochs=2)  # its resume
+    models = hd / "models" / "fold0-s0"  # a model of a cross-validated run: checked against the run's config.json
+    models.mkdir(parents=True)
+    shutil.copy(lr / "best.pt", models / "best.pt")
+    with pytest.raises(FormatError, match=r"fold0-s0/best.pt: was trained with --sensor lr, and the run's "):
+        checkpoints.load_model_state(models, torch.nn.Linear(3, 1))
+
+
+def test_a_checkpoint_written_before_its_run_was_recorded_still_loads(tmp_path):
+    hd = _stage(tmp_path / "events-hd-0", sensor="hd")
+    old = {key: value for key, value in checkpoints.load_checkpoint(hd / "best.pt").items() if key != "trained_with"}
+    checkpoints.save_checkpoint(hd / "best.pt", old)  # as evface wrote it before: its weights checked alone
+    assert sorted(checkpoints.load_model_state(hd, torch.nn.Linear(3, 1))) == sorted(old)
+    with pytest.raises(FormatError, match="does not fit the run's network"):
+        checkpoints.load_model_state(hd, torch.nn.Linear(4, 1))
+
+
+@pytest.mark.parametrize("record, said", [([1, 2], "expected a JSON object"), ({"sensor": 3}, "'sensor' is 3")])
+def test_a_damaged_record_of_its_run_is_refused_naming_the_checkpoint(tmp_path, record, said):
+    hd = _stage(tmp_path / "events-hd-0", sensor="hd")
+    checkpoints.save_checkpoint(hd / "best.pt", {**checkpoints.load_checkpoint(hd / "best.pt"), "trained_with": record})
+    with pytest.raises(FormatError, match=f"^{hd / 'best.pt'}: not as evface writes it .*{said}"):
+        checkpoints.load_model_state(hd, torch.nn.Linear(3, 1))

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from evface.cli import main
 from evface.commands.paths import sole_writer
+from evface.errors import DatasetError
+from evface.io.dataset import DatasetFolder, read_dataset_json
+from evface.io.manifest import read_manifest
 from evface.pipeline.earlier_run import record_start
 from report_fixtures import make_fake_run
 
@@ -63,6 +69,28 @@ def test_a_run_folder_given_as_a_dataset_names_its_dataset(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == (f"error: {on_given}: the output folder of evface run, not a dataset: give "
                                                f"its dataset, {(root / 'data').absolute()}, as DATASET")
     assert not merged.exists() and not out.exists()
+
+
+def test_a_run_folder_given_as_a_dataset_to_any_command_names_its_dataset(tmp_path, capsys):
+    # was: "RUN/manifest.csv: no manifest: not an evface dataset folder" (train classify, train reconstruct, eval)
+    # and "RUN/dataset.json: no dataset.json: not an evface dataset folder" (synth-merge), RUN/data not named
+    root = make_fake_run(tmp_path / "quick", subjects=3)
+    stage, out = root / "stages" / "events-hd-0", tmp_path / "out"
+    files = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    said = f"error: {root}: the output folder of evface run, not a dataset: give its dataset, {root / 'data'}, "
+    for args, option in ((["train", "classify", "--data", str(root), "--out", str(out)], "as --data"),
+                         (["train", "reconstruct", "--data", str(root), "--out", str(out)], "in its place"),
+                         (["eval", str(stage), "--data", str(root), "--out", str(out)], "as --data"),
+                         (["synth-merge", str(out), str(root)], "in its place")):
+        assert main(args) == 2, args
+        assert capsys.readouterr().err.strip() == said + option, args
+    assert not out.exists() and {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == files
+    for read in (DatasetFolder.open, read_dataset_json, read_manifest):  # every reader of a dataset folder
+        with pytest.raises(DatasetError, match=f"^{re.escape(said[7:])}in its place$"):
+            read(root)
+    (root / "data").rename(tmp_path / "moved")  # its dataset gone: named as not there
+    with pytest.raises(DatasetError, match=re.escape(f"its dataset ({root / 'data'}) is not there; give a dataset folder")):
+        DatasetFolder.open(root)
 
 
 def test_a_run_into_a_folder_inside_which_another_command_writes_is_refused(tmp_path, capsys):

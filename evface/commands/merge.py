@@ -11,6 +11,7 @@ from evface.commands import terminal
 from evface.commands.paths import output_folder, outside_datasets, sole_writer
 from evface.errors import counted
 from evface.io.dataset_output import check_apart
+from evface.io.run_output import check_not_run_output
 
 
 def register(app: typer.Typer) -> None:
@@ -25,7 +26,6 @@ def register(app: typer.Typer) -> None:
         """Join dataset folders (imported sessions, corpora, synthetic datasets) into one, clips hard-linked
         where possible; clip ids must be unique across them, regardless of case."""
         from evface.datasets.merge import merge_datasets  # lazy: h5py stays out of CLI start-up
-        from evface.pipeline.earlier_run import check_not_run_output  # lazy: the pipeline's plans off CLI start-up
 
         output_folder(out, "OUT")  # a file on the way to OUT: named first, as every command names it
         check_apart(out, datasets)  # a folder inside a source: named as overlapping it, before the check below

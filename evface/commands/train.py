@@ -26,6 +26,7 @@ from evface.commands.paths import (file_argument, made_folder, named_for, not_re
                                    refusing_newcomer, sole_writer)
 from evface.errors import EvfaceWarning, ParameterError, counted
 from evface.executor import usable_cpus
+from evface.io.run_output import check_not_run_output
 from evface.tasks.configs import ClassifyConfig, TaskConfig, value_problem
 from evface.tasks.run_folder import outside_runs
 
@@ -150,6 +151,7 @@ def classify(
     """Train the AU classifier and evaluate it on held-out subjects (RUN/metrics.json)."""
     from evface.tasks.classify import train_and_evaluate  # lazy: keeps torch out of `evface --help`
 
+    check_not_run_output(data, "--data")  # was: "no manifest", the run's dataset not named
     with sole_writer(outside_runs(outside_datasets(out))):  # was: among the dataset's clips or another run's models
         train_and_evaluate(data, out, config, log=log_line)
 
@@ -168,6 +170,7 @@ def register(app: typer.Typer) -> None:
         """Evaluate a trained run on a dataset folder, write metrics.json, print what was scored by which models and the headline figures."""
         from evface.tasks.registry import task_of_run  # lazy: keeps torch out of `evface --help`
 
+        check_not_run_output(data, "--data")  # was: "no manifest", the run's dataset not named
         if out is not None:  # was: an evaluation inside a run folder, mixed with a model trained there later
             outside_runs(outside_datasets(output_folder(out)), what="this evaluation")
         task = task_of_run(run)

@@ -24,6 +24,7 @@ from evface.errors import DatasetError, EvfaceError, where
 from evface.io.atomic_files import atomic_write_text
 from evface.io.clip_reader import indexed_event_times, read_clip_meta
 from evface.io.manifest import aus_to_str, read_manifest_lines
+from evface.io.run_output import check_not_run_output
 
 _CLIP_FIELDS = ("clip_id", "subject", "label", "aus", "lighting", "onset_us", "apex_us", "offset_us", "duration_us")
 """Manifest columns that repeat a clip file's own attributes (and must agree with them)."""
@@ -61,9 +62,10 @@ def write_dataset_json(root: str | Path, info: dict[str, Any]) -> Path:
 def read_dataset_json(root: str | Path) -> dict[str, Any]:
     """Read ``dataset.json`` of ``root``.
 
-    A missing file, text that is no JSON object (also a number of more than 4300 digits, which
-    ``int()`` refuses, or lists nested past Python's stack) or ``classes`` that do not map names to
-    lists of AU numbers are a ``DatasetError`` naming the file.
+    A missing file (in the output folder of ``evface run``, named as such, with its dataset:
+    :func:`~evface.io.run_output.check_not_run_output`), text that is no JSON object (also a number
+    of more than 4300 digits, which ``int()`` refuses, or lists nested past Python's stack) or
+    ``classes`` that do not map names to lists of AU numbers are a ``DatasetError`` naming the file.
 
     Parameters
     ----------
@@ -87,6 +89,7 @@ def read_dataset_json(root: str | Path) -> dict[str, Any]:
     """
     path = Path(root) / "dataset.json"
     if not path.exists():
+        check_not_run_output(Path(root))  # was: "no dataset.json" (evface synth-merge of a run's folder)
         raise DatasetError(where(path, "no dataset.json: not an evface dataset folder"))
     try:
         info = json.loads(path.read_text(encoding="utf-8-sig"))  # a BOM: as Windows editors save it

@@ -19,6 +19,7 @@ from typing import Any, cast
 
 from evface.errors import DatasetError, ParameterError, where
 from evface.io.atomic_files import atomic_write_text
+from evface.io.run_output import check_not_run_output
 
 MANIFEST_COLUMNS = (
     "clip_id",
@@ -322,7 +323,8 @@ def read_manifest(root: str | Path) -> list[dict[str, Any]]:
     Raises
     ------
     DatasetError
-        No manifest in ``root``, or one that breaks a rule above, naming its line.
+        No manifest in ``root`` (the output folder of ``evface run`` named as such, with its dataset:
+        :func:`~evface.io.run_output.check_not_run_output`), or one that breaks a rule above, naming its line.
 
     Examples
     --------
@@ -378,6 +380,7 @@ def read_manifest_lines(root: str | Path) -> tuple[list[dict[str, Any]], list[in
                                        "(its dataset.json is there); run the evface synth or synth-merge command that "
                                        "began it again to finish it"))
     if not path.exists():
+        check_not_run_output(Path(root))  # was: "no manifest", the run's dataset not named
         raise DatasetError(where(path, "no manifest: not an evface dataset folder"))
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:  # a spreadsheet's byte-order mark is dropped

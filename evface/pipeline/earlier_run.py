@@ -14,17 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from evface.datasets.synth_plan import get_preset
-from evface.errors import DatasetError, FormatError, ParameterError, where
+from evface.errors import DatasetError, ParameterError, where
 from evface.io.atomic_files import atomic_write_text
 from evface.io.dataset import read_dataset_json
+from evface.io.run_output import STARTED, recorded_dataset
+from evface.io.run_output import check_not_run_output as check_not_run_output  # pipeline/run.py checks --data with it
 from evface.io.temporary_files import temporaries_of
 from evface.pipeline.stage_plan import HIGHSPEED, Stage
 from evface.tasks import run_clips, run_folder
-
-STARTED = "started.json"
-"""The record of the options and dataset a run into ``OUT`` was started with (``{"config": ..., "data": ...}``,
-as ``pipeline.json``'s, and ``"built"``: whether the run builds it), written before its first stage starts:
-a run stopped before it wrote ``pipeline.json`` is checked against it."""
 
 
 def recorded_data(data: Path, out: Path) -> str:
@@ -88,61 +85,17 @@ def run_dataset(out: Path) -> tuple[Path, bool] | None:
     if not record.is_file():  # no run, or one from before the started record
         return (out / "data", True) if (out / "data").exists() else None
     with run_folder.reading(record):
-        named, built = _recorded_dataset(run_folder.read_json(record), started=record.name == STARTED)
-    data = out / "data" if built else out / named  # older records name it absolute (out / an absolute path is that path)
+        data, built = _recorded_dataset(out, run_folder.read_json(record), started=record.name == STARTED)
     return (data, built) if data.exists() else None
 
 
-def check_not_run_output(folder: Path, option: str) -> None:
-    """Refuse the output folder of ``evface run`` (it holds a run's record, ``pipeline.json`` or
-    :data:`STARTED`, or its ``stages``) given as a dataset, naming its dataset (``RUN/data``, or the
-    ``--data`` folder its record names; :func:`run_dataset`) as the folder to give ``option``
-    (``evface merge``'s DATASET, ``evface run --data``; was: "no manifest", the dataset inside not
-    named). A dataset folder, or any other, passes.
-
-    Parameters
-    ----------
-    folder : Path
-        The folder given as a dataset.
-    option : str
-        The argument or option that gave it, named in the message.
-
-    Raises
-    ------
-    DatasetError
-        ``folder`` is an ``evface run`` output and holds no ``manifest.csv``.
-
-    Examples
-    --------
-    >>> Path("quick/stages").mkdir(parents=True)
-    >>> Path("quick/data").mkdir()
-    >>> check_not_run_output(Path("quick"), "--data")
-    Traceback (most recent call last):
-    ...
-    evface.errors.DatasetError: quick: the output folder of evface run, not a dataset: give its dataset, quick/data, as --data
-    """
-    if (folder / "manifest.csv").is_file() or not (any((folder / name).is_file() for name in ("pipeline.json", STARTED))
-                                                   or (folder / "stages").is_dir()):
-        return
-    try:
-        found = run_dataset(folder)
-    except FormatError:  # a record that cannot be read names no dataset: the one a run builds is named
-        found = (folder / "data", True) if (folder / "data").exists() else None
-    if found is None:
-        raise DatasetError(where(folder, f"the output folder of evface run, not a dataset, and its dataset "
-                                         f"({folder / 'data'}) is not there; give {option} a dataset folder"))
-    raise DatasetError(where(folder, f"the output folder of evface run, not a dataset: give its dataset, {found[0]}, "
-                                     f"as {option}"))
-
-
-def _recorded_dataset(written: Any, started: bool) -> tuple[str, bool]:
-    """The dataset a run's record ``written`` names and whether the run built it: a :data:`STARTED`
-    record (``started``) says so, ``pipeline.json`` lists the synth stage among those done."""
+def _recorded_dataset(out: Path, written: Any, started: bool) -> tuple[Path, bool]:
+    """The dataset the record ``written`` of the run in ``out`` names and whether the run built it
+    (:func:`~evface.io.run_output.recorded_dataset`), its fields checked first (a ``ValueError``,
+    which :func:`~evface.tasks.run_folder.reading` turns into one line naming the file)."""
     run_folder.check_fields(written, {"data": str, "built": bool} if started else {"data": str, "stages": list})
     run_folder.check_path_text(written["data"])  # was: "File name too long" of a name of thousands of characters
-    if started:
-        return written["data"], written["built"]
-    return written["data"], any(isinstance(stage, dict) and stage.get("task") == "synth" for stage in written["stages"])
+    return recorded_dataset(out, written, started)
 
 
 def check_out_folder(out: Path, data_dir: Path | None = None, option: str = "--out") -> None:

@@ -6,7 +6,9 @@ whole zip archive as ``torch.save`` writes, one with a compressed member (which 
 whole into memory: gigabytes from a few megabytes) or one whose member fails its CRC (:func:`_check_archive`),
 before ``torch.load(weights_only=True)`` reads it (a received file cannot run code);
 :func:`load_model_state` loads ``RUN/best.pt`` (or another) into a model and refuses weights that
-do not fit it: another network, other neuron settings, numbers that are not finite. The state dicts
+do not fit it: another network, other neuron settings, numbers that are not finite, or a checkpoint
+whose record of its run (:data:`TRAINED_WITH`: the settings that define the run, :data:`RUN_SETTINGS`)
+differs from the run's ``config.json`` (another stage's ``best.pt`` copied in). The state dicts
 are always those of the unwrapped model, so a checkpoint written by a DDP run loads into a plain
 model and vice versa.
 
@@ -28,9 +30,21 @@ from torch import nn
 
 from evface.errors import FormatError, counted, printable, train_again, where
 from evface.io.atomic_files import atomic_write
+from evface.tasks import run_folder
+from evface.tasks.configs import ClassifyConfig, ReconstructConfig
 from evface.tasks.parallel import unwrap
 
 BEST = "best.pt"
+
+TRAINED_WITH = "trained_with"
+"""The key of a checkpoint that records the run it was trained in: its :data:`RUN_SETTINGS` as its
+``config.json`` gave them (:func:`run_settings`), written by :func:`evface.tasks.engine.fit` and checked by
+:func:`load_model_state`. A checkpoint written before it was recorded has none."""
+
+RUN_SETTINGS = ("task", "input", "sensor", "rgb_camera", "oracle_apex", "flow", "model", "protocol")
+"""The settings of a run's ``config.json`` that define the stage of ``evface run`` it is (its task,
+its input or modality, its sensor and RGB camera, its network, its reconstruction protocol):
+a checkpoint trained with others is another stage's, whatever its weights' shapes."""
 
 
 def save_checkpoint(path: str | Path, state: Mapping[str, Any]) -> Path:
@@ -173,7 +187,12 @@ def _first_sentence(exc: BaseException) -> str:
 def load_model_state(run_dir: str | Path, model: nn.Module, which: str = BEST) -> dict[str, Any]:
     """Load ``RUN/best.pt`` (or ``which``) into ``model``; return the checkpoint dict. A checkpoint
     whose weights do not fit ``model`` (another network, not a model's checkpoint, or a spiking
-    network trained with other neuron settings) is a :class:`FormatError` naming it.
+    network trained with other neuron settings) is a :class:`FormatError` naming it, as is one whose
+    record of its run (:data:`TRAINED_WITH`) differs from the run's ``config.json`` on a setting of
+    :data:`RUN_SETTINGS`, naming both files and the setting (was: another stage's ``best.pt`` of
+    the same network, events-lr's copied over events-hd's, loaded without a word). A checkpoint
+    written before runs were recorded, or in a folder without a run's ``config.json``, is checked
+    by its weights alone, as before.
 
     Parameters
     ----------
@@ -205,6 +224,7 @@ def load_model_state(run_dir: str | Path, model: nn.Module, which: str = BEST) -
     state = ckpt.get("model") if isinstance(ckpt, dict) else None
     if not isinstance(state, dict):
         raise FormatError(where(path, "holds no model weights ('model'): not a checkpoint evface wrote"))
+    _check_trained_with(path, ckpt, run_settings(Path(run_dir)))
     ours = unwrap(model).state_dict()
     missing, unexpected = sorted(set(ours) - set(state)), sorted(set(state) - set(ours), key=str)  # a received key may be no str
     misshapen = sorted(k for k in set(ours) & set(state)  # complex weights were cast to real without a word
@@ -222,6 +242,68 @@ def load_model_state(run_dir: str | Path, model: nn.Module, which: str = BEST) -
                                       f"{broken[0]}): not a usable checkpoint; {NEW_OUT}"))
     unwrap(model).load_state_dict(state)
     return ckpt
+
+
+def run_settings(model_dir: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The ``config.json`` of the training run a model in ``model_dir`` belongs to (the folder's
+    own, or that of the run folder above it: ``RUN/models/fold0-s0``, ``RUN/fold0/e2vid``) and its
+    :data:`RUN_SETTINGS`; None where neither the folder nor the two above it (within the path as
+    given) holds one.
+
+    Parameters
+    ----------
+    model_dir : Path
+        The folder of a model's checkpoints.
+
+    Returns
+    -------
+    tuple of (Path, dict) or None
+        The run's ``config.json`` and the settings it gives of :data:`RUN_SETTINGS`.
+
+    Raises
+    ------
+    FormatError
+        The ``config.json`` is not a JSON object, naming it.
+
+    Examples
+    --------
+    >>> Path("cv/models/fold0-s0").mkdir(parents=True)
+    >>> _ = Path("cv/config.json").write_text('{"task": "classify", "sensor": "lr", "epochs": 3}')
+    >>> run_settings(Path("cv/models/fold0-s0"))
+    (PosixPath('cv/config.json'), {'task': 'classify', 'sensor': 'lr'})
+    >>> run_settings(Path("cv/models")), run_settings(Path("elsewhere")) is None
+    ((PosixPath('cv/config.json'), {'task': 'classify', 'sensor': 'lr'}), True)
+    """
+    parts = model_dir.parts
+    for up in range(min(3, len(parts))):
+        config = Path(*parts[:len(parts) - up]) / run_folder.CONFIG
+        if config.is_file():
+            with run_folder.reading(config):
+                written = run_folder.read_json(config)
+                run_folder.check_fields(written, {})  # a JSON object
+            return config, {key: written[key] for key in RUN_SETTINGS if key in written}
+    return None
+
+
+def _check_trained_with(path: Path, ckpt: Mapping[str, Any], run: tuple[Path, dict[str, Any]] | None) -> None:
+    """A :class:`FormatError` naming the checkpoint ``path``, its run's ``config.json`` and the
+    setting where the checkpoint's record of its run (:data:`TRAINED_WITH`) differs from what that
+    file gives (``run``: :func:`run_settings`), or where the record is not as evface writes it. A
+    setting that only one of them holds (a record of another evface version) is not compared."""
+    if TRAINED_WITH not in ckpt or run is None:
+        return  # written before runs were recorded, or not in a run's folder: its weights are checked alone
+    config, settings = run
+    record = ckpt[TRAINED_WITH]
+    with run_folder.reading(path):
+        run_folder.check_fields(record, {})  # a JSON object
+        run_folder.check_fields(record, {key: (str, bool, type(None)) for key in RUN_SETTINGS if key in record})
+    differ = [key for key in RUN_SETTINGS if key in record and key in settings and record[key] != settings[key]]
+    if differ:
+        typed = (ReconstructConfig if settings.get("task") == "reconstruct" else ClassifyConfig).as_typed
+        key = differ[0]
+        raise FormatError(where(path, f"was trained with {typed(key, record[key])}, and the run's {config} gives "
+                                      f"{typed(key, settings[key])}: not a checkpoint of this run (another run's, "
+                                      f"copied here?); put this run's own back, or {NEW_OUT}"))
 
 
 def _check_settings(path: Path, model: nn.Module, state: Mapping[str, torch.Tensor]) -> None:

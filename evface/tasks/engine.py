@@ -39,8 +39,10 @@ Typical use (a task module)::
                             monitor="val_acc", mode="max", patience=5, generators={"augment": aug_rng}, log=print)
 
 ``fit`` returns ``{"best_epoch", "best_score", "monitor", "epochs_run", "stopped_early",
-"history", "resumed_seconds"}``. ``best.pt`` holds ``{"model": state_dict, "epoch", "score", "extra"}`` and is what an
-evaluation loads (:func:`~evface.tasks.checkpoints.load_model_state`). The state dicts are always those of the unwrapped
+"history", "resumed_seconds"}``. ``best.pt`` holds ``{"model": state_dict, "epoch", "score", "extra"}`` and, as
+``checkpoint.pt`` does, the settings of the run it was trained in (``"trained_with"``, where the run folder has its
+``config.json``), and is what an evaluation loads (:func:`~evface.tasks.checkpoints.load_model_state`: a checkpoint
+of another run's settings refused). The state dicts are always those of the unwrapped
 model, so a checkpoint written by a DDP run loads into a plain model and vice versa.
 """
 
@@ -58,7 +60,7 @@ from torch import nn
 
 from evface.checks import as_int, as_real
 from evface.errors import FormatError, ParameterError, counted, train_again, where
-from evface.tasks.checkpoints import BEST, load_model_state, non_finite_tensors, save_checkpoint
+from evface.tasks.checkpoints import BEST, TRAINED_WITH, load_model_state, non_finite_tensors, run_settings, save_checkpoint
 from evface.tasks.parallel import DistInfo, barrier, broadcast_object, gather_object, main_log, unwrap
 from evface.tasks.random_states import RandomGenerator, restore_rng_state, rng_state
 from evface.tasks.resume_checks import loop_fields_misfit, optimizer_misfit
@@ -130,7 +132,8 @@ class _Start:
 class _Run:
     """What a fit trains and where, fixed from its start to its end: the run folder, the (possibly
     DDP-wrapped) model, its optimiser and schedule, the ranks, what every checkpoint carries besides
-    (``extra``) and the task's own random generators."""
+    (``extra``; ``trained_with``, the settings of the run's ``config.json`` on rank 0:
+    :func:`~evface.tasks.checkpoints.run_settings`) and the task's own random generators."""
 
     run_dir: Path
     model: nn.Module
@@ -139,6 +142,7 @@ class _Run:
     dist: DistInfo
     extra: Mapping[str, Any] | None
     generators: Mapping[str, RandomGenerator] | None
+    trained_with: Mapping[str, Any] | None = None
 
 
 # --------------------------------------------------------------------------- epoch loop
@@ -204,7 +208,8 @@ def fit(
     """
     # set-up: the checked rules, the run, and where it starts (a checkpoint's epoch when resumed)
     rules = _rules(epochs, monitor, mode, patience, min_delta)
-    run = _Run(Path(run_dir), model, optimizer, scheduler, dist, extra, generators)
+    found = run_settings(Path(run_dir)) if dist.is_main else None  # the run's config.json, written before its fit
+    run = _Run(Path(run_dir), model, optimizer, scheduler, dist, extra, generators, found[1] if found else None)
     say = main_log(log, dist)
     start = _Start()
     if resume and (run.run_dir / CHECKPOINT).exists():
@@ -369,10 +374,11 @@ def _save_epoch(run: _Run, rules: _Rules, epoch: int, best: _Best, better: bool,
     if not run.dist.is_main:
         return
     state = unwrap(run.model).state_dict()
+    record = {TRAINED_WITH: dict(run.trained_with)} if run.trained_with is not None else {}  # its run, checked on loading
     if better:
         save_checkpoint(run.run_dir / BEST, {"model": state, "epoch": epoch, "score": best.score,
-                                             "monitor": rules.monitor, "extra": dict(run.extra or {})})
-    save_checkpoint(run.run_dir / CHECKPOINT, {
+                                             "monitor": rules.monitor, "extra": dict(run.extra or {}), **record})
+    save_checkpoint(run.run_dir / CHECKPOINT, {**record,
         "model": state, "optimizer": run.optimizer.state_dict(),
         "scheduler": run.scheduler.state_dict() if run.scheduler is not None else None,
         "epoch": epoch, "epochs": rules.epochs, "best_score": best.score, "best_epoch": best.epoch,
