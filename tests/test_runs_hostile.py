@@ -79,7 +79,7 @@ def test_a_run_folder_given_as_a_dataset_to_any_command_names_its_dataset(tmp_pa
     files = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
     said = f"error: {root}: the output folder of evface run, not a dataset: give its dataset, {root / 'data'}, "
     for args, option in ((["train", "classify", "--data", str(root), "--out", str(out)], "as --data"),
-                         (["train", "reconstruct", "--data", str(root), "--out", str(out)], "in its place"),
+                         (["train", "reconstruct", "--data", str(root), "--out", str(out)], "as --data"),
                          (["eval", str(stage), "--data", str(root), "--out", str(out)], "as --data"),
                          (["synth-merge", str(out), str(root)], "in its place")):
         assert main(args) == 2, args

@@ -9,6 +9,7 @@ import typer
 
 from evface.commands.paths import outside_datasets, sole_writer
 from evface.commands.train import log_line, train_app, with_config
+from evface.io.run_output import check_not_run_output
 from evface.tasks.configs import ReconstructConfig
 from evface.tasks.run_folder import outside_runs
 
@@ -29,6 +30,7 @@ def register(app: typer.Typer) -> None:
         """
         from evface.tasks.reconstruct import figures, headline, train_and_evaluate  # lazy: keeps torch out of `evface --help`
 
+        check_not_run_output(data, "--data")  # was: "give its dataset in its place", the option not named
         with sole_writer(outside_runs(outside_datasets(out))):  # was: among the dataset's clips or another run's models
             metrics = train_and_evaluate(data, out, config, log=log_line)
         if metrics:

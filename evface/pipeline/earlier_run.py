@@ -18,7 +18,6 @@ from evface.errors import DatasetError, ParameterError, where
 from evface.io.atomic_files import atomic_write_text
 from evface.io.dataset import read_dataset_json
 from evface.io.run_output import STARTED, recorded_dataset
-from evface.io.run_output import check_not_run_output as check_not_run_output  # pipeline/run.py checks --data with it
 from evface.io.temporary_files import temporaries_of
 from evface.pipeline.stage_plan import HIGHSPEED, Stage
 from evface.tasks import run_clips, run_folder

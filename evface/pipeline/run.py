@@ -14,7 +14,8 @@ from evface.datasets.synth_film import local_executor
 from evface.errors import DatasetError, ParameterError, byte_size, counted, where
 from evface.executor import Executor, InProcess, Job, ProcessPool, check_workers, of_this_machine, usable_cpus
 from evface.io.atomic_files import atomic_write_text
-from evface.pipeline.earlier_run import (check_not_run_output, check_out_folder, check_same_dataset, check_same_options,
+from evface.io.run_output import check_not_run_output
+from evface.pipeline.earlier_run import (check_out_folder, check_same_dataset, check_same_options,
                                          check_trained_on, forget_gone_dataset, options_made_with, record_start,
                                          recorded_data, seeds_started, stage_finished)
 from evface.pipeline.given_data import check_subjects, stages_the_data_allows
