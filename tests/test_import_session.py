@@ -1677,3 +1677,28 @@ def test_a_frame_decoded_with_damage_is_kept_in_the_datasets_warnings(session, f
     said = f"{damaged}: decoded with damage ({DAMAGED_SCAN_SAYS}): check the frame"
     assert capfd.readouterr().err.splitlines() == [f"warning: {said}"]
     assert json.loads((tmp_path / "ds" / "dataset.json").read_text())["import"]["warnings"] == [said]
+
+
+@pytest.mark.parametrize("sync", ["offset", "xcorr"])
+def test_a_sync_that_takes_no_pulse_reads_no_trigger(session, tmp_path, monkeypatch, sync):
+    """--sync NAME=offset or xcorr: the event file's trigger pulses are not read (was: one more pass
+    over the whole file for them, a third of the decoding of a long EVT 3.0 recording synced by a
+    given offset), and the clips are those of the import that read them."""
+    import evface.datasets.importers.event_scan as event_scan
+
+    root, truth = session
+    hd = truth["hd"]
+    src = [EventSource("hd", root / "hd.raw", sync=sync, offset_us=hd.offset_us, registration="given",
+                       homography=hd.homography)]
+    reads = []
+    real_triggers = event_scan.read_triggers
+    monkeypatch.setattr(event_scan, "read_triggers", lambda *args: reads.append(1) or real_triggers(*args))
+    run(root, tmp_path / "ds", src=src)
+    assert reads == []
+    auto = [EventSource("hd", root / "hd.raw", registration="given", homography=hd.homography)]
+    run(root, tmp_path / "by_triggers", src=auto)
+    assert len(reads) == 1
+    if sync == "offset":  # the pulses give the same offset: the same clips
+        for name in ("s01_a", "s01_b"):
+            a, b = read_clip(tmp_path / "ds" / "clips" / f"{name}.h5"), read_clip(tmp_path / "by_triggers" / "clips" / f"{name}.h5")
+            assert np.array_equal(a.events["hd"], b.events["hd"]) and a.events["hd"].size

@@ -23,7 +23,8 @@ from evface.io.event_reader import EventsFileReader
 
 @dataclass
 class EventScan:
-    """What one pass over an event file tells: geometry, time range, event rate, triggers."""
+    """What one pass over an event file tells: geometry, time range, event rate, triggers (none
+    where they were not read: a sync that takes none)."""
 
     sensor_size: tuple[int, int]
     n_events: int
