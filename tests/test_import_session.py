@@ -1702,3 +1702,21 @@ def test_a_sync_that_takes_no_pulse_reads_no_trigger(session, tmp_path, monkeypa
         for name in ("s01_a", "s01_b"):
             a, b = read_clip(tmp_path / "ds" / "clips" / f"{name}.h5"), read_clip(tmp_path / "by_triggers" / "clips" / f"{name}.h5")
             assert np.array_equal(a.events["hd"], b.events["hd"]) and a.events["hd"].size
+
+
+def test_the_event_scan_reads_no_trigger_pulses_from_a_file_it_decoded_without_one(session, tmp_path, monkeypatch):
+    """--sync auto with an estimated homography (the defaults, a webcam without a trigger wire): the
+    pulses are looked for in the event scan, and where its pass met no trigger edge
+    (``EventsFileReader.trigger_edges``) they are not read in another pass over the whole file
+    (was: read, none found); a file with pulses still has them read once, and synced by them."""
+    import evface.datasets.importers.event_scan as event_scan
+
+    root, truth = session
+    write_evt3(tmp_path / "quiet.raw", truth["hd_events"], truth["hd"].size)
+    reads = []
+    real_triggers = event_scan.read_triggers
+    monkeypatch.setattr(event_scan, "read_triggers", lambda *args: reads.append(args[0]) or real_triggers(*args))
+    quiet = run(root, tmp_path / "quiet", src=[EventSource("hd", tmp_path / "quiet.raw")], min_confidence=0.0)
+    assert reads == [] and quiet["sensors"]["hd"]["sync"]["method"] == "xcorr"
+    pulsed = run(root, tmp_path / "pulsed", src=[EventSource("hd", root / "hd.raw")])
+    assert reads == [root / "hd.raw"] and pulsed["sensors"]["hd"]["sync"]["method"] == "trigger"

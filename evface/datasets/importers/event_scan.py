@@ -38,10 +38,16 @@ def iter_event_file(path: str | Path, t_start_us: int | None = None, t_end_us: i
                     sensor_size: tuple[int, int] | None = None) -> tuple[tuple[int, int], Iterator[np.ndarray]]:
     """Sensor size and an iterator of event chunks (EVENT_DTYPE, sensor clock) of an event file,
     optionally only ``t_start_us <= t < t_end_us``; ``sensor_size`` for a header that gives none."""
-    path = input_file(path, "event file", FormatError)
-    reader = EventsFileReader(path, sensor_size=sensor_size, t_start_us=t_start_us, t_end_us=t_end_us)
+    reader = _reader(path, t_start_us, t_end_us, sensor_size)
     width, height = reader.sensor_size
     return (int(width), int(height)), iter(reader)
+
+
+def _reader(path: str | Path, t_start_us: int | None = None, t_end_us: int | None = None,
+            sensor_size: tuple[int, int] | None = None) -> EventsFileReader:
+    """The reader of :func:`iter_event_file`, the file checked first."""
+    path = input_file(path, "event file", FormatError)
+    return EventsFileReader(path, sensor_size=sensor_size, t_start_us=t_start_us, t_end_us=t_end_us)
 
 
 RATE_DTYPE = np.dtype(np.uint32)
@@ -92,14 +98,15 @@ def scan_event_file(path: str | Path, *, bin_us: int = 100, sensor_size: tuple[i
                     triggers: np.ndarray | None = None) -> EventScan:
     """One streaming pass: sensor size (``sensor_size`` for a header that gives none), event
     count, time range, rate histogram, triggers (``triggers`` when already read by
-    :func:`event_file_triggers`, else read here)."""
+    :func:`event_file_triggers`, else read here: in another pass only where this one met a trigger
+    edge, ``EventsFileReader.trigger_edges``; was: in every file that can hold them)."""
     path = Path(path)
-    size, chunks = iter_event_file(path, sensor_size=sensor_size)
-    width, height = size
+    reader = _reader(path, sensor_size=sensor_size)
+    width, height = size = (int(reader.sensor_size[0]), int(reader.sensor_size[1]))
     counts = _RateCounts()
     t0 = None
     t_last = 0
-    for ev in chunks:
+    for ev in reader:
         if ev.size == 0:
             continue
         if t0 is None:
@@ -114,8 +121,9 @@ def scan_event_file(path: str | Path, *, bin_us: int = 100, sensor_size: tuple[i
     if t0 is None:
         raise FormatError(where(path, "the event file holds no events"))
     nbins = (t_last - t0) // bin_us + 1
-    return EventScan(size, counts.n, t0, t_last, EventRate(t0, bin_us, counts.first(nbins)),
-                     read_triggers(path, size) if triggers is None else triggers)
+    if triggers is None:
+        triggers = read_triggers(path, size) if reader.trigger_edges else np.zeros(0, dtype=TRIGGER_DTYPE)
+    return EventScan(size, counts.n, t0, t_last, EventRate(t0, bin_us, counts.first(nbins)), triggers)
 
 
 def event_file_triggers(path: str | Path, sensor_size: tuple[int, int] | None = None) -> np.ndarray:
