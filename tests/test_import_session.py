@@ -1720,3 +1720,27 @@ def test_the_event_scan_reads_no_trigger_pulses_from_a_file_it_decoded_without_o
     assert reads == [] and quiet["sensors"]["hd"]["sync"]["method"] == "xcorr"
     pulsed = run(root, tmp_path / "pulsed", src=[EventSource("hd", root / "hd.raw")])
     assert reads == [root / "hd.raw"] and pulsed["sensors"]["hd"]["sync"]["method"] == "trigger"
+
+
+def test_the_event_rate_histogram_is_counted_only_for_a_cross_correlation_and_dropped_once_synced(session, tmp_path,
+                                                                                                  monkeypatch):
+    """The scan's 100 µs event-rate histogram (4 bytes a bin: 144 MB an hour) is counted only where
+    the sync may cross-correlate (``xcorr``, ``auto`` without an offset or trigger settings), and no
+    scan holds it while the clips are cut (was: counted for every file, held to the end)."""
+    import evface.datasets.importers.session as mod
+    from evface.datasets.importers.calibration import scan_event_camera
+
+    root, truth = session
+    hd = truth["hd"]
+    assert scan_event_camera(EventSource("hd", root / "hd.raw", sync="offset", offset_us=0)).rate is None
+    assert scan_event_camera(EventSource("hd", root / "hd.raw", offset_us=0)).rate is None
+    assert scan_event_camera(EventSource("hd", root / "hd.raw", sync="trigger")).rate is None
+    counted = scan_event_camera(EventSource("hd", root / "hd.raw", sync="xcorr"))
+    assert counted.rate is not None and counted.rate.counts.sum() == counted.n_events
+    held = []
+    real_write = mod._write_clips
+    monkeypatch.setattr(mod, "_write_clips", lambda *args: held.extend(args[7].scans.values()) or real_write(*args))
+    src = [EventSource("hd", root / "hd.raw", sync="xcorr", offset_us=hd.offset_us, registration="given",
+                       homography=hd.homography)]
+    report = run(root, tmp_path / "ds", src=src)
+    assert report["sensors"]["hd"]["sync"]["method"] == "xcorr" and [s.rate for s in held] == [None]

@@ -520,6 +520,7 @@ def _calibrate_cameras(events: list[EventSource], pulses: dict[str, np.ndarray],
         if note:
             warnings.append(note)
         syncs[s.name] = sync = synchronise(s, scan, t_frames, video, recording.exposure_us, options)
+        scans[s.name] = scan = replace(scan, rate=None)  # its histogram was the sync's: not held while the clips are cut
         _check_clips_in_recording(s, scan, sync, rows, recording.period_us, annotations)
         reg = register(s, scan, video, (int(sync.to_sensor_us(int(t_frames[0]))), int(sync.to_sensor_us(recording.end_us))))
         regs[s.name], notes = check_registration(s, reg, video.size, scan.sensor_size, options)
