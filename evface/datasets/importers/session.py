@@ -14,9 +14,10 @@ cutting; nothing is held whole in memory, and at most one clip's events at a tim
    video: frame count, and the frame-difference energy and change image when a sync or
    registration may use them; find each clip's face box (the table's, ``face_box`` or the
    detector's in the video's own frames: a clip without one is refused before any event is read);
-   scan each event file: sensor size, time range, event-rate histogram and external triggers (read
-   only where its sync takes them, ``auto``, ``trigger``, in a pass of their own only where the scan
-   met a trigger edge);
+   scan each event file: sensor size, time range, event-rate histogram (only where its sync may
+   cross-correlate, and dropped once it is synchronised) and external triggers (read only where its
+   sync takes them, ``auto``, ``trigger``, in a pass of their own only where the scan met a trigger
+   edge);
 3. synchronise each event camera (:mod:`~evface.datasets.importers.sync`) and check that every clip
    lies inside every recording;
 4. register each event camera to the RGB frame (:mod:`~evface.datasets.importers.registration`;
