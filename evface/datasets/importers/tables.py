@@ -11,7 +11,7 @@ import codecs
 import csv
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
@@ -220,7 +220,7 @@ def table_rows(reader: csv.DictReader, refuse_beyond: Path | None = None) -> Ite
             yield line, cells
 
 
-def _beyond_header(path: Path, line: int, columns: int, beyond: list[str]) -> None:
+def _beyond_header(path: Path, line: int, columns: int, beyond: Sequence[str]) -> None:
     """Refuse the row on ``line`` of the table at ``path`` whose cells ``beyond`` its header's
     ``columns`` are not all blank: a comma inside an unquoted cell (an AU list ``1,2``) shifts the
     cells after it (was: AU 1 imported, the label '2', the lighting the next cell's, the last one
