@@ -1744,3 +1744,32 @@ def test_the_event_rate_histogram_is_counted_only_for_a_cross_correlation_and_dr
                        homography=hd.homography)]
     report = run(root, tmp_path / "ds", src=src)
     assert report["sensors"]["hd"]["sync"]["method"] == "xcorr" and [s.rate for s in held] == [None]
+
+
+@pytest.mark.parametrize(("table", "says"), [
+    (None, "annotation file not found"),
+    ("", "empty annotation file"),
+    ("subject,clip_id,start_us,onset_us,apex_us,offset_us,end_us,aus,lighting\n", "no annotation rows"),
+    ("subject,clip_id,start_us,end_us,aus\ns01,a,0,9,1\n", "onset_us"),
+    ("subject,clip_id,start_us,onset_us,apex_us,offset_us,end_us,aus,lighting\n"
+     "s01,a,100000,300000,400000,600000,900000,1,2,office\n", r"line 2: 10 cells, but the header names 9 columns"),
+], ids=["missing", "empty", "no rows", "a column missing", "a row past the header"])
+def test_an_annotation_table_that_cannot_be_read_is_refused_before_any_pass_over_a_file(session, tmp_path, monkeypatch,
+                                                                                        table, says):
+    """A missing annotation file, or one whose header or cells are wrong whatever the video, is
+    refused before the trigger pass and the RGB scan (was: after both, minutes into an hour's
+    recording), as a missing event file or video is."""
+    import evface.datasets.importers.session as mod
+
+    root, _ = session
+    ann = tmp_path / "clips.csv"
+    if table is not None:
+        ann.write_text(table)
+    passes = []
+    monkeypatch.setattr(mod, "scan_video", lambda *args, **kw: passes.append("rgb scan"))
+    monkeypatch.setattr(mod, "event_camera_triggers", lambda *args: passes.append("triggers"))
+    with pytest.raises(DatasetError, match=says):
+        run(root, tmp_path / "ds", src=[EventSource("hd", root / "hd.raw", registration="given",
+                                                    homography=np.eye(3))], ann=ann)
+    assert passes == []
+    assert_nothing_written(tmp_path / "ds")

@@ -195,6 +195,29 @@ def read_annotations(
     return out
 
 
+def check_annotation_table(path: str | Path, default_subject: str | None = None) -> None:
+    """Refuse, before any pass over a recording, what :func:`read_annotations` refuses without the
+    RGB frame times: a missing or unreadable file, a header without a needed column, no rows, a row
+    with cells beyond the header (was: found only after the trigger pass and the RGB scan of a
+    session import, minutes into an hour's recording).
+
+    Parameters
+    ----------
+    path : str or Path
+        The annotation CSV.
+    default_subject : str, optional
+        The subject of a table without a ``subject`` column (``--subject``).
+
+    Raises
+    ------
+    DatasetError
+        Naming the file (and the line) and the problem.
+    """
+    path = Path(path)
+    header, rows = _table(path)
+    _check_header(path, header, rows, True, default_subject)  # frame-indexed rows are checked once the frames are timed
+
+
 def _made_of(row: dict[str, str], subject: str) -> tuple[str, str]:
     """The column a row's clip id is made of and its text: its ``clip_id``, or else its subject, or
     else the default subject (``<subject>_c<NNN>``)."""

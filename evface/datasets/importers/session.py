@@ -64,7 +64,7 @@ from evface.io.clip_writer import write_clip
 from evface.io.dataset import write_dataset_json
 from evface.io.dataset_output import check_inputs_outside, check_replaceable, partial_of, publish_partial, remove_partial
 from evface.io.manifest import write_manifest
-from evface.datasets.importers.annotations import read_annotations
+from evface.datasets.importers.annotations import check_annotation_table, read_annotations
 from evface.datasets.importers.au_labels import class_set, label_from_classes
 from evface.datasets.importers.calibration import (
     always_uses_motion,
@@ -388,7 +388,8 @@ def _check_request(events: list[EventSource], rgb: RgbSource, annotations: str |
                    options: SessionOptions) -> None:
     """Refuse, before any pass over a file, what the options and file names decide: no sensor,
     sensor names twice or ``rgb``, an ``out`` that may not be replaced or holds an input, a missing
-    event file, one file for two sensors, a ``face_box`` outside the frame, a
+    event file, an annotation table that cannot be read whatever the video
+    (:func:`~evface.datasets.importers.annotations.check_annotation_table`), one file for two sensors, a ``face_box`` outside the frame, a
     ``trigger_first_frame`` past frames counted without a pass, and a folder of frames whose
     frames' headers give another size than the first's or more than 8 bits a sample
     (:func:`~evface.datasets.importers.rgb_scan.folder_frame_size`; was: found only where a
@@ -404,6 +405,7 @@ def _check_request(events: list[EventSource], rgb: RgbSource, annotations: str |
     check_inputs_outside(out, _inputs(events, rgb, annotations))
     for s in events:
         input_file(s.path, f"event file of sensor {s.name!r}", FormatError)
+    check_annotation_table(annotations, options.subject)
     _check_one_file_per_sensor(events)
     _check_face_box_option(options, rgb)
     _check_first_frames_up_front(events, rgb)
