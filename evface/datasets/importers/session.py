@@ -388,12 +388,14 @@ def _check_request(events: list[EventSource], rgb: RgbSource, annotations: str |
                    options: SessionOptions) -> None:
     """Refuse, before any pass over a file, what the options and file names decide: no sensor,
     sensor names twice or ``rgb``, an ``out`` that may not be replaced or holds an input, a missing
-    event file, an annotation table that cannot be read whatever the video
-    (:func:`~evface.datasets.importers.annotations.check_annotation_table`), one file for two sensors, a ``face_box`` outside the frame, a
+    event file, one file for two sensors, a ``face_box`` outside the frame, a
     ``trigger_first_frame`` past frames counted without a pass, and a folder of frames whose
     frames' headers give another size than the first's or more than 8 bits a sample
     (:func:`~evface.datasets.importers.rgb_scan.folder_frame_size`; was: found only where a
-    clip's frames were read, after the event files' passes, or never outside every clip)."""
+    clip's frames were read, after the event files' passes, or never outside every clip), and an
+    annotation table that cannot be read whatever the video
+    (:func:`~evface.datasets.importers.annotations.check_annotation_table`; was: after the trigger
+    pass and the RGB scan)."""
     names = [s.name for s in events]
     if not events:
         raise ParameterError("a session needs at least one event file")
@@ -405,12 +407,12 @@ def _check_request(events: list[EventSource], rgb: RgbSource, annotations: str |
     check_inputs_outside(out, _inputs(events, rgb, annotations))
     for s in events:
         input_file(s.path, f"event file of sensor {s.name!r}", FormatError)
-    check_annotation_table(annotations, options.subject)
     _check_one_file_per_sensor(events)
     _check_face_box_option(options, rgb)
     _check_first_frames_up_front(events, rgb)
     if rgb.path.is_dir():
         folder_frame_size(rgb.path)
+    check_annotation_table(annotations, options.subject)
 
 
 def _deciding_pulses(events: list[EventSource], tell: Progress) -> dict[str, np.ndarray]:
