@@ -488,6 +488,7 @@ def test_read_triggers_from_evt3(tmp_path):
     got = read_triggers(tmp_path / "a.raw")
     assert got["t"].tolist() == [15, 4096, 8191]
     assert got["channel"].tolist() == [0, 1, 0] and got["rising"].tolist() == [True, False, True]
+    assert np.array_equal(scan_event_file(tmp_path / "a.raw").triggers, got)  # the scan met the edges: read
     from evface.io.event_reader import read_events_file
 
     back, size = read_events_file(tmp_path / "a.raw")
@@ -563,6 +564,7 @@ def test_read_triggers_from_aedat4(tmp_path):
     got = read_triggers(tmp_path / "a.aedat4")
     assert got["t"].tolist() == [5, 9, 20, 30]
     assert got["rising"].tolist() == [True, False, True, True] and got["channel"].tolist() == [0, 0, 1, 0]
+    assert np.array_equal(scan_event_file(tmp_path / "a.aedat4").triggers, got)  # the scan met the edges: read
 
 
 def test_read_triggers_none_and_bad(tmp_path):
