@@ -984,7 +984,7 @@ def test_a_failed_cross_correlation_names_the_options(monkeypatch, tmp_path):
         raise SyncError("lr.aedat4: the event stream and the RGB video overlap in fewer than 10 frame pairs")
 
     monkeypatch.setattr(importer, "sync_by_xcorr", no_overlap)
-    scan = SimpleNamespace(triggers=np.zeros(0, [("t", "<i8"), ("channel", "u1"), ("rising", "?")]), rate=None)
+    scan = SimpleNamespace(triggers=np.zeros(0, [("t", "<i8"), ("channel", "u1"), ("rising", "?")]), rate=object())  # counted: xcorr may run
     with pytest.raises(SyncError, match=r"frame pairs \(--offset lr=US centres the search, --max-offset-us widens it, "
                                         r"--sync lr=offset takes the offset as given\)$"):
         importer.synchronise(EventSource("lr", tmp_path / "lr.aedat4", sync="xcorr"), scan, np.arange(3),
@@ -1677,3 +1677,99 @@ def test_a_frame_decoded_with_damage_is_kept_in_the_datasets_warnings(session, f
     said = f"{damaged}: decoded with damage ({DAMAGED_SCAN_SAYS}): check the frame"
     assert capfd.readouterr().err.splitlines() == [f"warning: {said}"]
     assert json.loads((tmp_path / "ds" / "dataset.json").read_text())["import"]["warnings"] == [said]
+
+
+@pytest.mark.parametrize("sync", ["offset", "xcorr"])
+def test_a_sync_that_takes_no_pulse_reads_no_trigger(session, tmp_path, monkeypatch, sync):
+    """--sync NAME=offset or xcorr: the event file's trigger pulses are not read (was: one more pass
+    over the whole file for them, a third of the decoding of a long EVT 3.0 recording synced by a
+    given offset), and the clips are those of the import that read them."""
+    import evface.datasets.importers.event_scan as event_scan
+
+    root, truth = session
+    hd = truth["hd"]
+    src = [EventSource("hd", root / "hd.raw", sync=sync, offset_us=hd.offset_us, registration="given",
+                       homography=hd.homography)]
+    reads = []
+    real_triggers = event_scan.read_triggers
+    monkeypatch.setattr(event_scan, "read_triggers", lambda *args: reads.append(1) or real_triggers(*args))
+    run(root, tmp_path / "ds", src=src)
+    assert reads == []
+    auto = [EventSource("hd", root / "hd.raw", registration="given", homography=hd.homography)]
+    run(root, tmp_path / "by_triggers", src=auto)
+    assert len(reads) == 1
+    if sync == "offset":  # the pulses give the same offset: the same clips
+        for name in ("s01_a", "s01_b"):
+            a, b = read_clip(tmp_path / "ds" / "clips" / f"{name}.h5"), read_clip(tmp_path / "by_triggers" / "clips" / f"{name}.h5")
+            assert np.array_equal(a.events["hd"], b.events["hd"]) and a.events["hd"].size
+
+
+def test_the_event_scan_reads_no_trigger_pulses_from_a_file_it_decoded_without_one(session, tmp_path, monkeypatch):
+    """--sync auto with an estimated homography (the defaults, a webcam without a trigger wire): the
+    pulses are looked for in the event scan, and where its pass met no trigger edge
+    (``EventsFileReader.trigger_edges``) they are not read in another pass over the whole file
+    (was: read, none found); a file with pulses still has them read once, and synced by them."""
+    import evface.datasets.importers.event_scan as event_scan
+
+    root, truth = session
+    write_evt3(tmp_path / "quiet.raw", truth["hd_events"], truth["hd"].size)
+    reads = []
+    real_triggers = event_scan.read_triggers
+    monkeypatch.setattr(event_scan, "read_triggers", lambda *args: reads.append(args[0]) or real_triggers(*args))
+    quiet = run(root, tmp_path / "quiet", src=[EventSource("hd", tmp_path / "quiet.raw")], min_confidence=0.0)
+    assert reads == [] and quiet["sensors"]["hd"]["sync"]["method"] == "xcorr"
+    pulsed = run(root, tmp_path / "pulsed", src=[EventSource("hd", root / "hd.raw")])
+    assert reads == [root / "hd.raw"] and pulsed["sensors"]["hd"]["sync"]["method"] == "trigger"
+
+
+def test_the_event_rate_histogram_is_counted_only_for_a_cross_correlation_and_dropped_once_synced(session, tmp_path,
+                                                                                                  monkeypatch):
+    """The scan's 100 µs event-rate histogram (4 bytes a bin: 144 MB an hour) is counted only where
+    the sync may cross-correlate (``xcorr``, ``auto`` without an offset or trigger settings), and no
+    scan holds it while the clips are cut (was: counted for every file, held to the end)."""
+    import evface.datasets.importers.session as mod
+    from evface.datasets.importers.calibration import scan_event_camera
+
+    root, truth = session
+    hd = truth["hd"]
+    assert scan_event_camera(EventSource("hd", root / "hd.raw", sync="offset", offset_us=0)).rate is None
+    assert scan_event_camera(EventSource("hd", root / "hd.raw", offset_us=0)).rate is None
+    assert scan_event_camera(EventSource("hd", root / "hd.raw", sync="trigger")).rate is None
+    counted = scan_event_camera(EventSource("hd", root / "hd.raw", sync="xcorr"))
+    assert counted.rate is not None and counted.rate.counts.sum() == counted.n_events
+    held = []
+    real_write = mod._write_clips
+    monkeypatch.setattr(mod, "_write_clips", lambda *args: held.extend(args[7].scans.values()) or real_write(*args))
+    src = [EventSource("hd", root / "hd.raw", sync="xcorr", offset_us=hd.offset_us, registration="given",
+                       homography=hd.homography)]
+    report = run(root, tmp_path / "ds", src=src)
+    assert report["sensors"]["hd"]["sync"]["method"] == "xcorr" and [s.rate for s in held] == [None]
+
+
+@pytest.mark.parametrize(("table", "says"), [
+    (None, "annotation file not found"),
+    ("", "empty annotation file"),
+    ("subject,clip_id,start_us,onset_us,apex_us,offset_us,end_us,aus,lighting\n", "no annotation rows"),
+    ("subject,clip_id,start_us,end_us,aus\ns01,a,0,9,1\n", "onset_us"),
+    ("subject,clip_id,start_us,onset_us,apex_us,offset_us,end_us,aus,lighting\n"
+     "s01,a,100000,300000,400000,600000,900000,1,2,office\n", r"line 2: 10 cells, but the header names 9 columns"),
+], ids=["missing", "empty", "no rows", "a column missing", "a row past the header"])
+def test_an_annotation_table_that_cannot_be_read_is_refused_before_any_pass_over_a_file(session, tmp_path, monkeypatch,
+                                                                                        table, says):
+    """A missing annotation file, or one whose header or cells are wrong whatever the video, is
+    refused before the trigger pass and the RGB scan (was: after both, minutes into an hour's
+    recording), as a missing event file or video is."""
+    import evface.datasets.importers.session as mod
+
+    root, _ = session
+    ann = tmp_path / "clips.csv"
+    if table is not None:
+        ann.write_text(table)
+    passes = []
+    monkeypatch.setattr(mod, "scan_video", lambda *args, **kw: passes.append("rgb scan"))
+    monkeypatch.setattr(mod, "event_camera_triggers", lambda *args: passes.append("triggers"))
+    with pytest.raises(DatasetError, match=says):
+        run(root, tmp_path / "ds", src=[EventSource("hd", root / "hd.raw", registration="given",
+                                                    homography=np.eye(3))], ann=ann)
+    assert passes == []
+    assert_nothing_written(tmp_path / "ds")

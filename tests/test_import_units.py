@@ -322,6 +322,10 @@ def test_a_frame_indexed_clip_holds_its_frames_and_no_more(tmp_path):
     # a subject is named by import corpus's rule (was: any text imported beside a clip_id)
     (HEADER_US + "../s 1,c,0,1,2,3,4,1,,\n", r"line 2: subject '\.\./s 1' must use only letters, digits, '_', '\.', '-' and "
                                           "start with a letter or digit$"),
+    # a comma inside an unquoted AU list: was imported as AU 1, label '2', lighting 'office', 'dim' dropped
+    (HEADER_US + "s,c,0,1,2,3,4,1,2,office,dim\n",
+     r"line 2: 11 cells, but the header names 10 columns \(cell 11: 'dim'\); a comma inside a cell splits it \(an AU "
+     r"list 1,2\): join the AUs with '\+' \(1\+2\) or quote the cell, or name the column in the header$"),
 ])
 def test_read_annotations_errors(tmp_path, text, match):
     p = tmp_path / "ann.csv"
@@ -422,6 +426,8 @@ def test_blank_and_empty_rows_of_a_table_are_skipped_and_lines_named_as_in_the_f
     p.write_text("rgb_x,rgb_y,X,y,x\n0,0,0,0,1\n")
     with pytest.raises(RegistrationError, match="ann.csv: the header names column 'x' twice"):
         read_point_pairs(p)
+    p.write_text(HEADER_US + "s1,c1,0,10,20,30,40,1+2,,dim,,\n")  # empty cells past the header: a spreadsheet's
+    assert [(r.clip_id, r.aus, r.lighting) for r in read_annotations(p)] == [("c1", (1, 2), "dim")]
 
 
 def test_annotation_frame_outside_video(tmp_path):
@@ -482,6 +488,7 @@ def test_read_triggers_from_evt3(tmp_path):
     got = read_triggers(tmp_path / "a.raw")
     assert got["t"].tolist() == [15, 4096, 8191]
     assert got["channel"].tolist() == [0, 1, 0] and got["rising"].tolist() == [True, False, True]
+    assert np.array_equal(scan_event_file(tmp_path / "a.raw").triggers, got)  # the scan met the edges: read
     from evface.io.event_reader import read_events_file
 
     back, size = read_events_file(tmp_path / "a.raw")
@@ -557,6 +564,7 @@ def test_read_triggers_from_aedat4(tmp_path):
     got = read_triggers(tmp_path / "a.aedat4")
     assert got["t"].tolist() == [5, 9, 20, 30]
     assert got["rising"].tolist() == [True, False, True, True] and got["channel"].tolist() == [0, 0, 1, 0]
+    assert np.array_equal(scan_event_file(tmp_path / "a.aedat4").triggers, got)  # the scan met the edges: read
 
 
 def test_read_triggers_none_and_bad(tmp_path):

@@ -165,7 +165,8 @@ def read_annotations(
         twice, a subject :func:`check_name` refuses, a non-integer time, times out of order, a
         frame index outside the video, a duplicate clip id (or two that differ only in case), a
         subject's clip window listed twice, a face box that is not four numbers with a positive size,
-        a clip id too long for its clip's file name (:func:`check_clip_file`).
+        a clip id too long for its clip's file name (:func:`check_clip_file`), a cell that is not
+        blank beyond the header's columns (a comma inside an unquoted AU list).
     """
     path = Path(path)
     header, rows = _table(path)
@@ -194,6 +195,29 @@ def read_annotations(
     return out
 
 
+def check_annotation_table(path: str | Path, default_subject: str | None = None) -> None:
+    """Refuse, before any pass over a recording, what :func:`read_annotations` refuses without the
+    RGB frame times: a missing or unreadable file, a header without a needed column, no rows, a row
+    with cells beyond the header (was: found only after the trigger pass and the RGB scan of a
+    session import, minutes into an hour's recording).
+
+    Parameters
+    ----------
+    path : str or Path
+        The annotation CSV.
+    default_subject : str, optional
+        The subject of a table without a ``subject`` column (``--subject``).
+
+    Raises
+    ------
+    DatasetError
+        Naming the file (and the line) and the problem.
+    """
+    path = Path(path)
+    header, rows = _table(path)
+    _check_header(path, header, rows, True, default_subject)  # frame-indexed rows are checked once the frames are timed
+
+
 def _made_of(row: dict[str, str], subject: str) -> tuple[str, str]:
     """The column a row's clip id is made of and its text: its ``clip_id``, or else its subject, or
     else the default subject (``<subject>_c<NNN>``)."""
@@ -206,13 +230,14 @@ def _table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """The annotation table's header (names stripped, lower case) and rows
     (:func:`~evface.datasets.importers.tables.table_rows`: each with its line, cells by those names,
     stripped, a missing one empty); a header that names a column twice is refused
-    (:func:`~evface.datasets.importers.tables.columns_once`)."""
+    (:func:`~evface.datasets.importers.tables.columns_once`), and a row with cells beyond the
+    header's columns that are not blank."""
     input_file(path, "annotation file")
     with open_table(path) as reader:
         header = [h.strip().lower() for h in (reader.fieldnames or [])]
         columns_once(path, header, {"subject", "aus", "clip_id", "label", "lighting", *FACE_FIELDS,
                                     *(f"{n}_{unit}" for n in TIME_FIELDS for unit in ("us", "frame"))})
-        rows = [(line, {k.strip().lower(): (v or "").strip() for k, v in row.items()}) for line, row in table_rows(reader)]
+        rows = [(line, {k.strip().lower(): (v or "").strip() for k, v in row.items()}) for line, row in table_rows(reader, path)]
     return header, rows
 
 

@@ -35,7 +35,7 @@ from evface.datasets.importers.registration import (
 from evface.datasets.importers.rgb_scan import VideoScan
 from evface.datasets.importers.session_options import EventSource, SessionOptions
 from evface.datasets.importers.sync import SyncError, SyncResult
-from evface.datasets.importers.sync_triggers import sync_from_triggers
+from evface.datasets.importers.sync_triggers import TRIGGER_DTYPE, sync_from_triggers
 from evface.datasets.importers.sync_xcorr import sync_by_xcorr
 from evface.errors import FormatError, ParameterError, where
 from evface.io.event_csv import csv_header_size
@@ -72,10 +72,24 @@ def always_uses_motion(source: EventSource) -> bool:
         source.registration == "auto" and source.points is None and source.homography is None)
 
 
+def _sync_takes_triggers(source: EventSource) -> bool:
+    """Whether the sync of ``source`` looks at its file's trigger pulses: ``trigger``, and ``auto``
+    (which takes them where the file has them, and refuses an ``--offset`` they would overrule);
+    ``offset`` and ``xcorr`` do not."""
+    return source.sync in ("auto", "trigger")
+
+
 def scan_event_camera(source: EventSource, triggers: np.ndarray | None = None) -> EventScan:
     """:func:`~evface.datasets.importers.event_scan.scan_event_file` of one event camera (its
-    ``triggers`` when already read); a file without a size asks for ``--sensor-size NAME=WxH``."""
-    return _asking_size(source, lambda: scan_event_file(source.path, sensor_size=source.sensor_size, triggers=triggers))
+    ``triggers`` when already read; none where its sync takes none, :func:`_sync_takes_triggers`:
+    was one more pass over the whole file for them), with the event-rate histogram only where its
+    sync may cross-correlate (``xcorr``, :func:`sync_depends_on_triggers`; was counted for every
+    file, 144 MB an hour); a file without a size asks for ``--sensor-size NAME=WxH``."""
+    if triggers is None and not _sync_takes_triggers(source):
+        triggers = np.zeros(0, dtype=TRIGGER_DTYPE)
+    rate = source.sync == "xcorr" or sync_depends_on_triggers(source)  # the histogram: cross-correlation's alone
+    return _asking_size(source, lambda: scan_event_file(source.path, sensor_size=source.sensor_size, triggers=triggers,
+                                                        rate=rate))
 
 
 def event_camera_triggers(source: EventSource) -> np.ndarray:
@@ -155,6 +169,7 @@ def synchronise(source: EventSource, scan: EventScan, t_frames: np.ndarray, vide
         assert source.offset_us is not None, "sync 'offset' needs offset_us (EventSource), auto takes it where given"
         return SyncResult(int(source.offset_us), "given", 1.0)
     assert video.energy is not None, "cross-correlation may be chosen: the video's motion was scanned (may_use_motion)"
+    assert scan.rate is not None, "cross-correlation may be chosen: the scan counted the event rate (scan_event_camera)"
     try:
         result = sync_by_xcorr(scan.rate, t_frames, video.energy, exposure_us=exposure_us, guess_us=source.offset_us or 0,
                                max_offset_us=options.max_offset_us, source=str(source.path))

@@ -23,13 +23,15 @@ from evface.io.event_reader import EventsFileReader
 
 @dataclass
 class EventScan:
-    """What one pass over an event file tells: geometry, time range, event rate, triggers."""
+    """What one pass over an event file tells: geometry, time range, event rate (None where not
+    counted, or dropped once no longer needed: it is only cross-correlation's), triggers (none
+    where they were not read: a sync that takes none)."""
 
     sensor_size: tuple[int, int]
     n_events: int
     t_first_us: int
     t_last_us: int
-    rate: EventRate
+    rate: EventRate | None
     triggers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=TRIGGER_DTYPE))
 
 
@@ -37,10 +39,16 @@ def iter_event_file(path: str | Path, t_start_us: int | None = None, t_end_us: i
                     sensor_size: tuple[int, int] | None = None) -> tuple[tuple[int, int], Iterator[np.ndarray]]:
     """Sensor size and an iterator of event chunks (EVENT_DTYPE, sensor clock) of an event file,
     optionally only ``t_start_us <= t < t_end_us``; ``sensor_size`` for a header that gives none."""
-    path = input_file(path, "event file", FormatError)
-    reader = EventsFileReader(path, sensor_size=sensor_size, t_start_us=t_start_us, t_end_us=t_end_us)
+    reader = _reader(path, t_start_us, t_end_us, sensor_size)
     width, height = reader.sensor_size
     return (int(width), int(height)), iter(reader)
+
+
+def _reader(path: str | Path, t_start_us: int | None = None, t_end_us: int | None = None,
+            sensor_size: tuple[int, int] | None = None) -> EventsFileReader:
+    """The reader of :func:`iter_event_file`, the file checked first."""
+    path = input_file(path, "event file", FormatError)
+    return EventsFileReader(path, sensor_size=sensor_size, t_start_us=t_start_us, t_end_us=t_end_us)
 
 
 RATE_DTYPE = np.dtype(np.uint32)
@@ -88,33 +96,38 @@ class _RateCounts:
 
 
 def scan_event_file(path: str | Path, *, bin_us: int = 100, sensor_size: tuple[int, int] | None = None,
-                    triggers: np.ndarray | None = None) -> EventScan:
+                    triggers: np.ndarray | None = None, rate: bool = True) -> EventScan:
     """One streaming pass: sensor size (``sensor_size`` for a header that gives none), event
-    count, time range, rate histogram, triggers (``triggers`` when already read by
-    :func:`event_file_triggers`, else read here)."""
+    count, time range, rate histogram (with ``rate``: 4 bytes a ``bin_us`` bin, 144 MB an hour of
+    100 µs bins), triggers (``triggers`` when already read by
+    :func:`event_file_triggers`, else read here: in another pass only where this one met a trigger
+    edge, ``EventsFileReader.trigger_edges``; was: in every file that can hold them)."""
     path = Path(path)
-    size, chunks = iter_event_file(path, sensor_size=sensor_size)
-    width, height = size
+    reader = _reader(path, sensor_size=sensor_size)
+    width, height = size = (int(reader.sensor_size[0]), int(reader.sensor_size[1]))
     counts = _RateCounts()
+    n = 0
     t0 = None
     t_last = 0
-    for ev in chunks:
+    for ev in reader:
         if ev.size == 0:
             continue
         if t0 is None:
             t0 = int(ev["t"][0])
         if int(ev["x"].max()) >= width or int(ev["y"].max()) >= height:
             raise FormatError(where(path, f"event coordinates outside the {width}x{height} sensor"))
-        idx = (ev["t"].astype(np.int64) - t0) // bin_us
-        if int(idx.min()) < 0:
+        if int(ev["t"].min()) < t0:
             raise FormatError(where(path, "timestamps go backwards"))
-        counts.add(idx)
+        if rate:
+            counts.add((ev["t"].astype(np.int64) - t0) // bin_us)
+        n += ev.size
         t_last = int(ev["t"][-1])
     if t0 is None:
         raise FormatError(where(path, "the event file holds no events"))
-    nbins = (t_last - t0) // bin_us + 1
-    return EventScan(size, counts.n, t0, t_last, EventRate(t0, bin_us, counts.first(nbins)),
-                     read_triggers(path, size) if triggers is None else triggers)
+    if triggers is None:
+        triggers = read_triggers(path, size) if reader.trigger_edges else np.zeros(0, dtype=TRIGGER_DTYPE)
+    histogram = EventRate(t0, bin_us, counts.first((t_last - t0) // bin_us + 1)) if rate else None
+    return EventScan(size, n, t0, t_last, histogram, triggers)
 
 
 def event_file_triggers(path: str | Path, sensor_size: tuple[int, int] | None = None) -> np.ndarray:

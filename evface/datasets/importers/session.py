@@ -14,7 +14,10 @@ cutting; nothing is held whole in memory, and at most one clip's events at a tim
    video: frame count, and the frame-difference energy and change image when a sync or
    registration may use them; find each clip's face box (the table's, ``face_box`` or the
    detector's in the video's own frames: a clip without one is refused before any event is read);
-   scan each event file: sensor size, time range, event-rate histogram and external triggers;
+   scan each event file: sensor size, time range, event-rate histogram (only where its sync may
+   cross-correlate, and dropped once it is synchronised) and external triggers (read only where its
+   sync takes them, ``auto``, ``trigger``, in a pass of their own only where the scan met a trigger
+   edge);
 3. synchronise each event camera (:mod:`~evface.datasets.importers.sync`) and check that every clip
    lies inside every recording;
 4. register each event camera to the RGB frame (:mod:`~evface.datasets.importers.registration`;
@@ -61,7 +64,7 @@ from evface.io.clip_writer import write_clip
 from evface.io.dataset import write_dataset_json
 from evface.io.dataset_output import check_inputs_outside, check_replaceable, partial_of, publish_partial, remove_partial
 from evface.io.manifest import write_manifest
-from evface.datasets.importers.annotations import read_annotations
+from evface.datasets.importers.annotations import check_annotation_table, read_annotations
 from evface.datasets.importers.au_labels import class_set, label_from_classes
 from evface.datasets.importers.calibration import (
     always_uses_motion,
@@ -389,7 +392,10 @@ def _check_request(events: list[EventSource], rgb: RgbSource, annotations: str |
     ``trigger_first_frame`` past frames counted without a pass, and a folder of frames whose
     frames' headers give another size than the first's or more than 8 bits a sample
     (:func:`~evface.datasets.importers.rgb_scan.folder_frame_size`; was: found only where a
-    clip's frames were read, after the event files' passes, or never outside every clip)."""
+    clip's frames were read, after the event files' passes, or never outside every clip), and an
+    annotation table that cannot be read whatever the video
+    (:func:`~evface.datasets.importers.annotations.check_annotation_table`; was: after the trigger
+    pass and the RGB scan)."""
     names = [s.name for s in events]
     if not events:
         raise ParameterError("a session needs at least one event file")
@@ -406,6 +412,7 @@ def _check_request(events: list[EventSource], rgb: RgbSource, annotations: str |
     _check_first_frames_up_front(events, rgb)
     if rgb.path.is_dir():
         folder_frame_size(rgb.path)
+    check_annotation_table(annotations, options.subject)
 
 
 def _deciding_pulses(events: list[EventSource], tell: Progress) -> dict[str, np.ndarray]:
@@ -518,6 +525,7 @@ def _calibrate_cameras(events: list[EventSource], pulses: dict[str, np.ndarray],
         if note:
             warnings.append(note)
         syncs[s.name] = sync = synchronise(s, scan, t_frames, video, recording.exposure_us, options)
+        scans[s.name] = scan = replace(scan, rate=None)  # its histogram was the sync's: not held while the clips are cut
         _check_clips_in_recording(s, scan, sync, rows, recording.period_us, annotations)
         reg = register(s, scan, video, (int(sync.to_sensor_us(int(t_frames[0]))), int(sync.to_sensor_us(recording.end_us))))
         regs[s.name], notes = check_registration(s, reg, video.size, scan.sensor_size, options)

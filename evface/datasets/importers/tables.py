@@ -11,7 +11,7 @@ import codecs
 import csv
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
@@ -193,13 +193,14 @@ def open_table(path: Path, error: type[Exception] = DatasetError) -> Iterator[cs
         raise error(where(path, f"not a readable CSV file ({exc})")) from exc
 
 
-def table_rows(reader: csv.DictReader) -> Iterator[tuple[int, dict[str, str | None]]]:
+def table_rows(reader: csv.DictReader, refuse_beyond: Path | None = None) -> Iterator[tuple[int, dict[str, str | None]]]:
     """Each row of ``reader`` (:func:`table_reader`) that holds a cell, with the line in the file it
     starts on (a quoted cell may hold line breaks; was: the line it ends on),
     and its cells by the header's names (cells beyond the header dropped, a short row's missing
     ones None). csv skips blank lines, so rows counted from line 2 named the wrong line after one;
     a row of bare delimiters (``,,,,``: spreadsheets export the empty rows they once formatted) is
-    skipped like a blank line.
+    skipped like a blank line. With ``refuse_beyond`` (the table's path), a row with a cell that is
+    not blank beyond the header is refused (:func:`_beyond_header`), not dropped.
 
     Examples
     --------
@@ -213,7 +214,32 @@ def table_rows(reader: csv.DictReader) -> Iterator[tuple[int, dict[str, str | No
         cells = {k: v for k, v in row.items() if k is not None}
         every = [c or "" for c in [*cells.values(), *(row.get(None) or [])]]
         if any(c.strip() for c in every):  # csv counts the line a row ends on: a quoted cell may hold line breaks
-            yield row_start_line(reader.line_num, every), cells
+            line = row_start_line(reader.line_num, every)
+            if refuse_beyond is not None:
+                _beyond_header(refuse_beyond, line, len(cells), row.get(None) or [])
+            yield line, cells
+
+
+def _beyond_header(path: Path, line: int, columns: int, beyond: Sequence[str]) -> None:
+    """Refuse the row on ``line`` of the table at ``path`` whose cells ``beyond`` its header's
+    ``columns`` are not all blank: a comma inside an unquoted cell (an AU list ``1,2``) shifts the
+    cells after it (was: AU 1 imported, the label '2', the lighting the next cell's, the last one
+    dropped without a word).
+
+    Examples
+    --------
+    >>> _beyond_header(Path("ann.csv"), 2, 3, ["", " "])
+    >>> _beyond_header(Path("ann.csv"), 2, 3, ["dim"])
+    Traceback (most recent call last):
+    ...
+    evface.errors.DatasetError: ann.csv: line 2: 4 cells, but the header names 3 columns (cell 4: 'dim'); a comma inside a cell splits it (an AU list 1,2): join the AUs with '+' (1+2) or quote the cell, or name the column in the header
+    """
+    filled = [(columns + 1 + k, c) for k, c in enumerate(beyond) if (c or "").strip()]
+    if filled:
+        cells = ", ".join(f"cell {k}: {c!r}" for k, c in filled[:3])
+        raise DatasetError(f"{path}: line {line}: {columns + len(beyond)} cells, but the header names {columns} columns "
+                           f"({cells}); a comma inside a cell splits it (an AU list 1,2): join the AUs with '+' (1+2) "
+                           "or quote the cell, or name the column in the header")
 
 
 def columns_once(path: Path, names: list[str], used: set[str] | dict[str, str], error: type[Exception] = DatasetError) -> None:
