@@ -12,6 +12,7 @@ import pytest
 from import_fixtures import write_evt3
 
 from evface.cli import main
+from evface.errors import FormatError
 from evface.datasets.importers.sync_triggers import read_triggers
 from evface.io.event_reader import EventsFileReader, read_events_file
 
@@ -313,3 +314,22 @@ def test_a_recording_without_trigger_edges_converts_to_the_same_bytes(tmp_path: 
     options = ["--version", "evt2.1"] if out_name == "o21.raw" else []
     assert main(["convert", str(_real(name)), str(out), *options]) == 0
     assert hashlib.sha256(out.read_bytes()).hexdigest() == _NO_TRIGGER_DIGESTS[name, out_name]
+
+
+def test_one_camera_of_a_stereo_aedat4_file_is_converted_with_its_trigger_edges(tmp_path: Path) -> None:
+    """A stereo rig DV recorded in one file (the real DVXplorer events as stream 0, the real Gen3
+    ones as stream 1) with a trigger track: `convert --sensor 1` writes the second camera's events
+    and the file's edges, which the refusal of the file without --sensor now says go along (was:
+    "events alone: sync such a file by --sync NAME=offset or xcorr, not its trigger edges")."""
+    dv, dv_size = read_events_file(_real("tonic_sample.aedat4"))
+    gen3, gen3_size = read_events_file(_real("faery_evt2.raw"))
+    gen3 = gen3[:30_000].copy()
+    trig = np.zeros(3, dtype=[("t", "<u8"), ("source", "u1")])
+    trig["t"], trig["source"] = int(gen3["t"][0]) + np.array([0, 40, 90]), [1, 2, 4]  # the rig's one clock
+    stereo = tmp_path / "stereo.aedat4"
+    _aedat4(stereo, [(dv, dv_size), (gen3, gen3_size), (trig, None)])
+    with pytest.raises(FormatError, match="--sensor 1` \\(the file's trigger edges go along, for --sync NAME=trigger\\)"):
+        EventsFileReader(stereo)
+    assert main(["convert", str(stereo), str(tmp_path / "cam1.raw"), "--sensor", "1"]) == 0
+    assert _edges(tmp_path / "cam1.raw") == _edges(stereo) and len(_edges(stereo)) == 3
+    assert np.array_equal(read_events_file(tmp_path / "cam1.raw")[0], gen3)

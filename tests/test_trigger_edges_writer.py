@@ -66,3 +66,15 @@ def test_a_format_or_track_that_holds_no_edge_counts_none_written(tmp_path: Path
         writer.write_triggers(_edges([5, 50], [0, 1], [True, False]))
         writer.write(events)
     assert writer.trigger_edges == 0 and np.array_equal(read_events_file(tmp_path / name)[0], events)
+
+
+def test_an_edge_far_from_the_events_is_refused_where_its_gap_would_be_padded(tmp_path: Path) -> None:
+    """An edge 10^15 µs after the last event (a trigger track on another clock) in EVT 3.0 is refused
+    as a gap between events is, naming the formats that hold it, and the file is not made (was: the
+    gap walked with time-high words: a 477 MB file for 2 events)."""
+    with pytest.raises(EventsError, match=r"o.raw: a gap of 999,999,999,999,910 µs between events and trigger edges "
+                                          r"\(t=90 to 1,000,000,000,000,000 µs\).*write .aedat4, .h5 or .csv"):
+        with open_events_writer(tmp_path / "o.raw", (8, 8)) as writer:
+            writer.write(make_events([10, 90], [1, 2], [1, 2], [1, 1]))
+            writer.write_triggers(_edges([10**15], [0], [True]))
+    assert not list(tmp_path.iterdir())

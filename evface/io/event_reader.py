@@ -251,8 +251,8 @@ class EventsFileReader:
                                           f"in one file): {listed}; evface reads one: choose it with --sensor "
                                           f"{' or --sensor '.join(ids)} (sensor='{ids[-1]}' from Python); for import "
                                           f"session, which takes one file a camera, first `evface convert {path.name} "
-                                          f"cam{ids[-1]}.aedat4 --sensor {ids[-1]}` (events alone: sync such a file "
-                                          "by --sync NAME=offset or xcorr, not its trigger edges)"))
+                                          f"cam{ids[-1]}.aedat4 --sensor {ids[-1]}` (the file's trigger edges go "
+                                          "along, for --sync NAME=trigger)"))
         track = tracks[0] if sensor is None else next((t for t in tracks if str(t.id) == sensor), None)
         if track is None:
             raise FormatError(where(path, f"no event track {sensor!r} in this AEDAT 4 file (--sensor ID, sensor=ID: "

@@ -292,6 +292,9 @@ class EventsFileWriter:
             events["t"] -= self._shift
             edges["t"] -= self._shift
         try:
+            if edges.size and self.format in MAX_GAP_US:  # an edge before the first event or after the last
+                times = np.sort(np.concatenate([events["t"], edges["t"]]), kind="stable") + (self._shift or 0)
+                self._check_gaps(times, "events and trigger edges")
             with faery_errors(self.path, writing=True):
                 self._encode(events, edges)
         except BaseException:
@@ -381,7 +384,7 @@ class EventsFileWriter:
         event 4 ...``; was: ``x.h5: event 4 ...``, the sensor unnamed)."""
         return refused_chunk(self.path, self.sensor, text) if self.format == "clip" else EventsError(where(self.path, text))
 
-    def _check_gaps(self, t: np.ndarray) -> None:
+    def _check_gaps(self, t: np.ndarray, between: str = "events") -> None:
         """Refuse a gap (within the chunk or from the previous one) longer than the format holds."""
         times = t if self._last_t is None else np.concatenate(([self._last_t], t))
         limit = MAX_GAP_US[self.format]
@@ -397,7 +400,7 @@ class EventsFileWriter:
         evt = next((v for v in EVT_VERSIONS if MAX_GAP_US[v] >= b - a), None)
         raw = "" if evt is None else ", or .raw" if evt == "evt3" else f", or .raw with --version {evt}"
         holders = f".aedat4, .h5 or .csv{raw}"
-        raise EventsError(where(self.path, f"a gap of {b - a:,} µs between events (t={a:,} to {b:,} µs): {why}; "
+        raise EventsError(where(self.path, f"a gap of {b - a:,} µs between {between} (t={a:,} to {b:,} µs): {why}; "
                                            f"write {holders}, which hold it"))
 
     def close(self) -> Path:
