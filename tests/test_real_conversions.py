@@ -12,6 +12,7 @@ import pytest
 from import_fixtures import write_evt3
 
 from evface.cli import main
+from evface.errors import FormatError
 from evface.datasets.importers.sync_triggers import read_triggers
 from evface.io.event_reader import EventsFileReader, read_events_file
 
@@ -61,11 +62,13 @@ def _aedat4_with_triggers(path: Path, events: np.ndarray, size: tuple[int, int])
     _aedat4(path, [(events, size), (trig, None)])
 
 
-@pytest.mark.parametrize("out_name", ["o.h5", "o.raw", "o.aedat4", "o.csv"])
+@pytest.mark.parametrize("out_name, options", [("o.h5", []), ("o.csv", []), ("o.dat", []), ("o.es", []),
+                                               ("o.raw", ["--version", "evt2"])])
 def test_convert_says_it_drops_the_trigger_edges_of_a_real_recording(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                                      out_name: str) -> None:
+                                                                      out_name: str, options: list[str]) -> None:
     """The first 20,000 events of the real Gen3 recording with 3 trigger edges (an RGB camera's
-    strobe on the EVK4's trigger input) converted: OUT holds the events alone, and convert now says
+    strobe on the EVK4's trigger input) converted to a format that holds no edge (an evface clip,
+    CSV, DAT, Event Stream, EVT 2.0 through faery): OUT holds the events alone, and convert says
     the edges are not in OUT (was: dropped without a word; `info --triggers` of OUT then asked whether
     the camera's trigger input was enabled, and `import session --sync trigger` found no pulse)."""
     events, size = read_events_file(_real("faery_evt2.raw"))
@@ -75,7 +78,7 @@ def test_convert_says_it_drops_the_trigger_edges_of_a_real_recording(tmp_path: P
     trig["t"], trig["rising"] = [100, 2_000, 3_900], [True, False, True]
     source = tmp_path / "evk4.raw"
     write_evt3(source, events, size, trig)
-    assert main(["convert", str(source), str(tmp_path / out_name)]) == 0
+    assert main(["convert", str(source), str(tmp_path / out_name), *options]) == 0
     err = capsys.readouterr().err
     assert "wrote 20,000 events" in err
     assert (f"warning: evk4.raw holds 3 external trigger edges, which {out_name} does not: evface converts events "
@@ -95,8 +98,8 @@ def test_convert_says_it_drops_the_trigger_edges_of_an_aedat4_file(tmp_path: Pat
     _aedat4_with_triggers(source, events[:5_000], size)
     reader = EventsFileReader(source)
     assert sum(chunk.size for chunk in reader) == 5_000 and reader.trigger_edges == 4
-    assert main(["convert", str(source), str(tmp_path / "o.raw")]) == 0
-    assert "dv.aedat4 holds 4 external trigger edges, which o.raw does not" in " ".join(capsys.readouterr().err.split())
+    assert main(["convert", str(source), str(tmp_path / "o.csv")]) == 0
+    assert "dv.aedat4 holds 4 external trigger edges, which o.csv does not" in " ".join(capsys.readouterr().err.split())
     assert main(["convert", str(_real("tonic_sample.aedat4")), str(tmp_path / "plain.raw")]) == 0
     err = " ".join(capsys.readouterr().err.split())
     assert ("warning: tonic_sample.aedat4 holds 475 IMU samples, which plain.raw does not: evface converts events "
@@ -220,3 +223,113 @@ def test_a_geometry_line_in_capitals_or_with_spaces_is_read(tmp_path: Path) -> N
         edited.write_bytes(real.replace(b"% evt 2.0\n", b"% evt 2.0\n" + line, 1))
         back, size = read_events_file(edited)
         assert size == (640, 480) and np.array_equal(back, events)
+
+
+def _edges(path: Path) -> list[tuple[int, int, bool]]:
+    """The external trigger edges of ``path`` as ``read_triggers`` (so `import session --sync
+    trigger`) reads them: (time, channel, rising), in time order."""
+    trig = read_triggers(path)
+    return list(zip(trig["t"].tolist(), trig["channel"].tolist(), trig["rising"].tolist(), strict=True))
+
+
+def _sources(tmp_path: Path) -> dict[str, Path]:
+    """Recordings with trigger edges on inputs 0 and 1, made of real events: the real Gen3 events
+    in EVT 3.0 (times from 0) and in EVT 2.1 (the camera clock at 913 s, written as the header's
+    ``% t0``), the real DVXplorer events in AEDAT 4 with a TRIG track (UNIX-epoch µs)."""
+    gen3, size = read_events_file(_real("faery_evt2.raw"))
+    gen3 = gen3[:20_000].copy()
+    t0 = int(gen3["t"][0])
+    trig = np.zeros(6, dtype=[("t", "<i8"), ("channel", "u1"), ("rising", "?")])
+    trig["t"] = [0, 100, 2_000, 3_900, 3_900, int(gen3["t"][-1] - t0)]  # at the first event, ..., at the last
+    trig["channel"], trig["rising"] = [0, 0, 1, 0, 1, 0], [True, False, True, False, False, True]
+    evt3 = gen3.copy()
+    evt3["t"] -= t0  # the fixture's EVT 3.0 writer holds times below 2^24 µs
+    write_evt3(tmp_path / "evk4.raw", evt3, size, trig)
+    trig["t"] += t0
+    _write_evt21(tmp_path / "evk4_21.raw", gen3, size, trig, t0)
+    dv, dv_size = read_events_file(_real("tonic_sample.aedat4"))
+    _aedat4_with_triggers(tmp_path / "dv.aedat4", dv[:5_000], dv_size)
+    return {"evt3": tmp_path / "evk4.raw", "evt2.1": tmp_path / "evk4_21.raw", "aedat4": tmp_path / "dv.aedat4"}
+
+
+@pytest.mark.parametrize("source_format", ["evt3", "evt2.1", "aedat4"])
+@pytest.mark.parametrize("out_name, options", [("o.aedat4", []), ("o.raw", ["--chunk-us", "997"]), ("o.raw", []),
+                                               ("o21.raw", ["--version", "evt2.1", "--chunk-us", "997"])])
+def test_convert_carries_the_trigger_edges_into_a_format_that_holds_them(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], source_format: str, out_name: str, options: list[str]) -> None:
+    """A recording with an RGB camera's strobe on the trigger input (real events, edges on inputs 0
+    and 1, one at the first event's time, one at the last's) converted to AEDAT 4 (a TRIG track, as
+    DV writes one), EVT 3.0 or EVT 2.1 (``EXT_TRIGGER`` words among the events, streamed in windows
+    of 997 µs or the default chunks): `read_triggers` of OUT, so `import session --sync NAME=trigger`,
+    reads IN's edges exactly, the events are kept exactly, and convert warns of nothing (was: the
+    edges dropped with a warning; OUT had "no trigger events")."""
+    source = _sources(tmp_path)[source_format]
+    out = tmp_path / out_name
+    assert main(["convert", str(source), str(out), *options]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert _edges(out) == _edges(source) and len(_edges(source)) in (4, 6)
+    assert np.array_equal(read_events_file(out)[0], read_events_file(source)[0])
+    reader = EventsFileReader(out)
+    assert sum(chunk.size for chunk in reader) and reader.trigger_edges == len(_edges(source))
+
+
+def test_convert_names_the_trigger_edges_an_aedat4_file_cannot_hold(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """An EVK4 recording (the real Gen3 events) with edges on trigger inputs 0, 1 and 3 converted to
+    AEDAT 4, whose trigger track has types for an external input and an external generator only:
+    the edges of inputs 0 and 1 are in OUT, and convert names the 2 of input 3 it leaves out (was:
+    all dropped with a warning)."""
+    events, size = read_events_file(_real("faery_evt2.raw"))
+    events = events[:20_000].copy()
+    events["t"] -= events["t"][0]
+    trig = np.zeros(5, dtype=[("t", "<i8"), ("channel", "u1"), ("rising", "?")])
+    trig["t"], trig["channel"], trig["rising"] = [10, 20, 30, 40, 50], [0, 3, 1, 3, 0], [True, True, True, False, False]
+    source = tmp_path / "evk4.raw"
+    write_evt3(source, events, size, trig)
+    assert main(["convert", str(source), str(tmp_path / "o.aedat4")]) == 0
+    assert ("warning: evk4.raw holds 2 external trigger edges, which o.aedat4 does not (AEDAT 4 holds those of "
+            "inputs 0 and 1: an external input and an external generator)") in " ".join(capsys.readouterr().err.split())
+    assert _edges(tmp_path / "o.aedat4") == [(10, 0, True), (30, 1, True), (50, 0, False)]
+
+
+# sha256 of what convert wrote before trigger edges were carried (fix-trig83's first commit, dev at b23314be)
+_NO_TRIGGER_DIGESTS = {
+    ("faery_evt2.raw", "o.raw"): "70ffd4d1a8d1abf8210d9b7cae52018c5270cea481cfe601874fac7c995530d6",
+    ("faery_evt2.raw", "o.aedat4"): "794cbfbd37661922a7a4507253b5c233b0da93f7de5467a5598a9d8e66e33b98",
+    ("faery_evt2.raw", "o21.raw"): "5f2f348209e2939102f38dd37d1923cae042cd30590e8bfabc4361d2443bd496",
+    ("tonic_sample.aedat4", "o.raw"): "6828c996b3e12cd6c1b23372e9d95c6da05f35fd5de8bba8dce0dd050a3d89cc",
+    ("tonic_sample.aedat4", "o.aedat4"): "207e7bcc041bbf7cd992888015fb5d9d3e47928bcf89122873e305ed87c6a9b3",
+    ("tonic_sample.aedat4", "o21.raw"): "272442e7c4b3380e05da940b52d6bc45853d5fc2b5be97295e6bcaf7132b7202",
+}
+
+
+@pytest.mark.parametrize("name, out_name", sorted(_NO_TRIGGER_DIGESTS))
+def test_a_recording_without_trigger_edges_converts_to_the_same_bytes(tmp_path: Path, name: str, out_name: str) -> None:
+    """The real recordings without trigger edges (the DVXplorer's TRIG stream declared but empty)
+    converted to the formats that now carry edges: byte for byte what convert wrote before (no TRIG
+    track declared, no word added)."""
+    import hashlib  # lazy: this check only
+
+    out = tmp_path / out_name
+    options = ["--version", "evt2.1"] if out_name == "o21.raw" else []
+    assert main(["convert", str(_real(name)), str(out), *options]) == 0
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == _NO_TRIGGER_DIGESTS[name, out_name]
+
+
+def test_one_camera_of_a_stereo_aedat4_file_is_converted_with_its_trigger_edges(tmp_path: Path) -> None:
+    """A stereo rig DV recorded in one file (the real DVXplorer events as stream 0, the real Gen3
+    ones as stream 1) with a trigger track: `convert --sensor 1` writes the second camera's events
+    and the file's edges, which the refusal of the file without --sensor now says go along (was:
+    "events alone: sync such a file by --sync NAME=offset or xcorr, not its trigger edges")."""
+    dv, dv_size = read_events_file(_real("tonic_sample.aedat4"))
+    gen3, gen3_size = read_events_file(_real("faery_evt2.raw"))
+    gen3 = gen3[:30_000].copy()
+    trig = np.zeros(3, dtype=[("t", "<u8"), ("source", "u1")])
+    trig["t"], trig["source"] = int(gen3["t"][0]) + np.array([0, 40, 90]), [1, 2, 4]  # the rig's one clock
+    stereo = tmp_path / "stereo.aedat4"
+    _aedat4(stereo, [(dv, dv_size), (gen3, gen3_size), (trig, None)])
+    with pytest.raises(FormatError, match="--sensor 1` \\(the file's trigger edges go along, for --sync NAME=trigger\\)"):
+        EventsFileReader(stereo)
+    assert main(["convert", str(stereo), str(tmp_path / "cam1.raw"), "--sensor", "1"]) == 0
+    assert _edges(tmp_path / "cam1.raw") == _edges(stereo) and len(_edges(stereo)) == 3
+    assert np.array_equal(read_events_file(tmp_path / "cam1.raw")[0], gen3)

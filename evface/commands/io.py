@@ -216,14 +216,14 @@ def register(app: typer.Typer) -> None:
         in_clip = in_format == "clip"
         reader = EventsFileReader(source, chunk_us=chunk_us, chunk_events=None if chunk_us else CHUNK_EVENTS,
                                   sensor=sensor if in_format in ("clip", "aedat4") else None,
-                                  sensor_size=_parse_size(sensor_size), sort=sort)
+                                  sensor_size=_parse_size(sensor_size), sort=sort, keep_triggers=True)
         named = sensor is not None and in_format != "aedat4"  # an AEDAT 4 IN's --sensor is its track's id, no name
         out_sensor = reader.sensor if in_clip else sensor if named else DEFAULT_CLIP_SENSOR
         assert out_sensor is not None  # a clip's reader names the sensor it chose on opening
         writer = _copy_events(reader, source, dest, version=version, sensor=out_sensor, relative_time=relative_time,
                               force=force)
         terminal.console().print(_wrote_line(writer, source, dest), soft_wrap=True)
-        left = _left_out(reader, source, dest)
+        left = _left_out(reader, writer, source, dest)
         if left:  # was: dropped without a word, and `info --triggers` of OUT asked about the camera
             terminal.warn(terminal.console(), left)
 
@@ -402,20 +402,27 @@ def _check_conversion(source: Path, dest: Path, sensor: str | None, version: str
 
 def _copy_events(reader: EventsFileReader, source: Path, dest: Path, *, version: str | None, sensor: str,
                  relative_time: bool, force: bool) -> EventsFileWriter:
-    """Write the events of ``reader`` to ``dest`` under a progress bar; returns the closed writer."""
+    """Write the events of ``reader`` to ``dest`` under a progress bar, and its external trigger
+    edges where ``dest``'s format holds them (an AEDAT 4 file's trigger track declared where
+    ``reader`` may hold edges); returns the closed writer."""
     from evface.io.event_writer import open_events_writer  # lazy: as _check_info_input
+    from evface.io.formats import output_format  # lazy: as above
 
     total = reader.known_count
+    trigger_track = output_format(dest, version=version) == "aedat4" and reader.may_hold_trigger_edges()
     columns = [TextColumn("{task.description}", style="bold", markup=False), BarColumn(),
                TextColumn("{task.completed:,.0f} events"), TimeElapsedColumn()]
     with refusing_newcomer(dest, "OUT"), open_events_writer(  # a bad OUT before the bar
             dest, reader.sensor_size, version=version, sensor=sensor, relative_time=relative_time, force=force,
-            replace=force) as writer:  # was: a file made at OUT meanwhile replaced without --force
+            replace=force, trigger_track=trigger_track) as writer:  # was: a file made at OUT meanwhile replaced
+        # without --force
         with terminal.progress(*columns, transient=False) as progress:
             task = progress.add_task(f"{source.name} -> {dest.name}", total=total)
-            for chunk in reader:
+            for chunk in reader:  # the edges met as the chunk was decoded go before it (was: dropped)
+                writer.write_triggers(reader.take_trigger_edges())
                 writer.write(chunk)
                 progress.advance(task, chunk.size)
+            writer.write_triggers(reader.take_trigger_edges())
             progress.update(task, total=writer.count)
     return writer
 
@@ -428,15 +435,21 @@ def _wrote_line(writer: EventsFileWriter, source: Path, dest: Path) -> str:
     return f"wrote {counted(writer.count, 'event')} to {dest} ({writer.format}){origin}"
 
 
-def _left_out(reader: EventsFileReader, source: Path, dest: Path) -> str:
-    """The warning of ``evface convert`` whose IN holds external trigger edges, IMU samples or APS
-    frames (an AEDAT 4 file's other tracks), which no format evface writes keeps: OUT holds the events
-    alone; ``""`` where IN holds none."""
-    held = [counted(n, what) for n, what in ((reader.trigger_edges, "external trigger edge"),
+def _left_out(reader: EventsFileReader, writer: EventsFileWriter, source: Path, dest: Path) -> str:
+    """The warning of ``evface convert`` whose IN holds what OUT does not: external trigger edges
+    where OUT's format holds none or not their trigger input (:data:`~evface.io.event_writer.TRIGGER_INPUTS`),
+    IMU samples or APS frames (an AEDAT 4 file's other tracks), which no format evface writes keeps;
+    ``""`` where OUT holds all IN does."""
+    from evface.io.event_writer import TRIGGER_INPUTS_HELD  # lazy: as _check_info_input
+
+    edges = reader.trigger_edges - writer.trigger_edges
+    held = [counted(n, what) for n, what in ((edges, "external trigger edge"),
                                              (reader.imu_samples, "IMU sample"), (reader.frames, "APS frame")) if n]
     if not held:
         return ""
     keep = (f"; keep {source.name} for `evface import session --sync NAME=trigger` and `evface info --triggers`"
-            if reader.trigger_edges else "")
+            if edges else "")
+    inputs = f" ({TRIGGER_INPUTS_HELD[writer.format]})" if edges and writer.format in TRIGGER_INPUTS_HELD else ""
+    alone = "" if writer.trigger_edges else ": evface converts events alone"
     listed = held[0] if len(held) == 1 else f"{', '.join(held[:-1])} and {held[-1]}"
-    return f"{source.name} holds {listed}, which {dest.name} does not: evface converts events alone{keep}"
+    return f"{source.name} holds {listed}, which {dest.name} does not{inputs}{alone}{keep}"

@@ -33,7 +33,7 @@ from evface.checks import MAX_SENSOR_SIDE, as_flag, as_int, as_path, sensor_dims
 from evface.errors import EventsError, FormatError, ParameterError, counted, where
 from evface.events.core import EVENT_DTYPE, SensorSize, time_window
 from evface.io import evt as io_evt
-from evface.io.aedat4 import AEDAT_TRIGGERS, check_aedat4
+from evface.io.aedat4 import AEDAT_TRIGGERS, check_aedat4, packet_counts
 from evface.io.clip_reader import (clip_errors, event_counts, first_event_index, iter_clip_events, read_clip_meta,
                                    read_events)
 from evface.io.event_checks import (
@@ -61,6 +61,8 @@ from evface.io.formats import EVT_VERSIONS, detect_format, read_prophesee_header
 SIZE_HINT = "give it with --sensor-size WxH (sensor_size=(width, height) from Python)"
 _EVT21_BLOCK_WORDS = 1 << 20
 _CSV_BLOCK_BYTES = 1 << 24
+_TRIGGER_SCAN_BYTES = 1 << 23
+"""Bytes of an EVT body read at once where :meth:`EventsFileReader.may_hold_trigger_edges` seeks a trigger word."""
 _EVT2_WRAP_SUSPECT_US = 1 << 33
 """A jump ahead of EVT 2.0 time this long (half the 2^34 µs period of its time-high) is sought as a
 join of two files (:meth:`EventsFileReader._refused_if_wrapped_back`)."""
@@ -112,14 +114,19 @@ class EventsFileReader:
         without it such a file raises :class:`~evface.errors.EventsError`. True or False (a
         NumPy bool too); anything else is a :class:`~evface.errors.ParameterError`, not read by
         its truth value.
+    keep_triggers : bool
+        Also keep the external trigger edges met while the events are decoded, for
+        :meth:`take_trigger_edges` (``evface convert`` writes them into an output that holds them);
+        True or False, as ``sort``.
 
     Attributes
     ----------
     path, format, sensor_size, sensor, known_count
     trigger_edges : int
         External trigger edges (EVT 2.0/2.1/3.0 ``EXT_TRIGGER`` words, AEDAT 4 trigger-track edges)
-        met while the events were decoded, counted as they pass; the events arrays hold none of them,
-        so a writer of these events drops them (``evface convert`` says so).
+        met while the events were decoded, counted as they pass; the events arrays hold none of them:
+        with ``keep_triggers`` :meth:`take_trigger_edges` gives them, for a writer that holds them
+        (``evface convert`` names those its OUT does not).
     imu_samples, frames : int
         Likewise the IMU samples and the APS frames of an AEDAT 4 file's other tracks.
 
@@ -146,6 +153,7 @@ class EventsFileReader:
         t_start_us: int | None = None,
         t_end_us: int | None = None,
         sort: bool = False,
+        keep_triggers: bool = False,
     ) -> None:
         self.path = as_path("path", path)
         chunk_us = None if chunk_us is None else as_int("chunk_us", chunk_us, 1)
@@ -156,6 +164,8 @@ class EventsFileReader:
         self.chunk_events = chunk_events
         self.t_start_us, self.t_end_us = time_window(t_start_us, t_end_us)
         self.sort = as_flag("sort", sort)
+        self.keep_triggers = as_flag("keep_triggers", keep_triggers)
+        self._edges: list[np.ndarray] = []  # trigger edges kept and not yet taken (keep_triggers)
         if sensor is not None and not isinstance(sensor, str):  # was, for a clip, "the file is corrupt"
             raise ParameterError(f"sensor must be the name of a clip's sensor, or an AEDAT 4 event track's id (text, "
                                  f"'1'), got {sensor!r}")
@@ -241,8 +251,8 @@ class EventsFileReader:
                                           f"in one file): {listed}; evface reads one: choose it with --sensor "
                                           f"{' or --sensor '.join(ids)} (sensor='{ids[-1]}' from Python); for import "
                                           f"session, which takes one file a camera, first `evface convert {path.name} "
-                                          f"cam{ids[-1]}.aedat4 --sensor {ids[-1]}` (events alone: sync such a file "
-                                          "by --sync NAME=offset or xcorr, not its trigger edges)"))
+                                          f"cam{ids[-1]}.aedat4 --sensor {ids[-1]}` (the file's trigger edges go "
+                                          "along, for --sync NAME=trigger)"))
         track = tracks[0] if sensor is None else next((t for t in tracks if str(t.id) == sensor), None)
         if track is None:
             raise FormatError(where(path, f"no event track {sensor!r} in this AEDAT 4 file (--sensor ID, sensor=ID: "
@@ -384,6 +394,7 @@ class EventsFileReader:
                     for packet in self._prophesee_packets(decoder):
                         if "triggers" in packet:
                             self.trigger_edges += len(packet["triggers"])
+                            self._keep_edges(packet["triggers"])
                         if "events" in packet:
                             yield times_within_int64(path, from_faery(packet["events"]), self._t0)
             elif fmt == "dat":
@@ -403,6 +414,8 @@ class EventsFileReader:
                         yield self._fixed(packet, flip_y=True)
                 check_event_stream_end(path)
             elif fmt == "aedat4":
+                if self.keep_triggers:
+                    self._keep_aedat4_edges(name)
                 with aedat.Decoder(name) as decoder:
                     for track, packet in decoder:
                         if track.id == self._aedat_track and len(packet):
@@ -479,6 +492,96 @@ class EventsFileReader:
                               for k, dtype in enumerate((np.int64, np.uint8, bool)))
         return t + self._t0, channel, rising
 
+    def _evt21_edges(self, words: np.ndarray, state: np.ndarray) -> None:
+        """Keep the trigger edges of a block of EVT 2.1 ``words`` (``state`` as
+        :func:`~evface.io.evt.evt21_triggers` carries it), on the events' clock."""
+        t, channel, rising = io_evt.evt21_triggers(words, state)
+        edges = np.empty(t.size, io_evt.TRIGGER_EDGE_DTYPE)
+        edges["t"], edges["channel"], edges["rising"] = t + self._t0, channel, rising
+        self._edges.append(edges)
+
+    def _keep_edges(self, packet: np.ndarray) -> None:
+        """Keep (``keep_triggers``) the trigger edges of a faery packet: EVT 2.0/3.0 ``triggers``
+        (``t``, ``source`` or ``id``, ``rising``), or an AEDAT 4 trigger packet (``t``, ``source``: a
+        dv trigger type, those of :data:`~evface.io.aedat4.AEDAT_TRIGGERS` edges)."""
+        if not self.keep_triggers or not len(packet):
+            return
+        names = packet.dtype.names or ()
+        if "rising" in names:
+            edges = np.empty(len(packet), io_evt.TRIGGER_EDGE_DTYPE)
+            edges["channel"] = packet["source"] if "source" in names else packet["id"]
+            edges["t"], edges["rising"] = packet["t"], packet["rising"]
+        else:
+            kinds = packet["source"].astype(np.int64)
+            keep = np.isin(kinds, list(AEDAT_TRIGGERS))
+            edges = np.empty(int(keep.sum()), io_evt.TRIGGER_EDGE_DTYPE)
+            edges["t"] = packet["t"][keep]
+            edges["channel"] = [AEDAT_TRIGGERS[int(k)][0] for k in kinds[keep]]
+            edges["rising"] = [AEDAT_TRIGGERS[int(k)][1] for k in kinds[keep]]
+        self._edges.append(edges)
+
+    def _keep_aedat4_edges(self, name: Path) -> None:
+        """Keep the trigger edges of an AEDAT 4 file in a first pass of faery's decoder, the events
+        decoded and let go, where the file has a trigger packet. DV writes a
+        stream's packet as it fills, so that a trigger packet may follow events later than its
+        edges: read along the events, an edge would come after them."""
+        if not self.may_hold_trigger_edges():
+            return
+        from faery.extension import aedat  # lazy: as _faery_chunks
+
+        with aedat.Decoder(name) as decoder:
+            for track, packet in decoder:
+                if track.data_type == "triggers":
+                    self._keep_edges(packet)
+
+    def take_trigger_edges(self) -> np.ndarray:
+        """The external trigger edges kept (``keep_triggers``) since the last call, in the time window.
+
+        An edge is kept as the words or packet that hold it are decoded, before any later event of
+        the file is yielded (an AEDAT 4 file's, in a first pass over the file where it has a
+        trigger packet): a writer given each call's edges before the next chunk
+        (:meth:`~evface.io.event_writer.EventsFileWriter.write_triggers`) has every edge before
+        the events that follow it, in one pass, the edges alone held meanwhile.
+
+        Returns
+        -------
+        ndarray of TRIGGER_EDGE_DTYPE
+            ``t`` (µs, the events' clock), ``channel`` (the trigger input), ``rising``; sorted by time.
+        """
+        if not self._edges:
+            return np.zeros(0, io_evt.TRIGGER_EDGE_DTYPE)
+        edges = np.concatenate(self._edges)
+        self._edges = []
+        lo = np.iinfo(np.int64).min if self.t_start_us is None else self.t_start_us
+        hi = np.iinfo(np.int64).max if self.t_end_us is None else self.t_end_us
+        edges = edges[(edges["t"] >= lo) & (edges["t"] < hi)]
+        return edges[np.argsort(edges["t"], kind="stable")]
+
+    def may_hold_trigger_edges(self) -> bool:
+        """Whether the file may hold external trigger edges, found without decoding an event: an
+        EVT 2.0/2.1/3.0 word of type 0xA (``EXT_TRIGGER``; the body read once in blocks), a packet of
+        an AEDAT 4 trigger stream (its packet headers alone); False for the other formats.
+
+        Returns
+        -------
+        bool
+            False where the file surely holds none.
+        """
+        if self.format == "aedat4":
+            return any(kind == "TRIG" and n for kind, n in packet_counts(self.path).values())
+        if self.format not in EVT_VERSIONS or self._empty:
+            return False
+        if self.format == "evt2.1":
+            return any(bool(np.any((words >> np.uint64(60)) == io_evt.EVT21_TRIGGER)) for words in self._evt21_words())
+        dtype, shift = ("<u2", 12) if self.format == "evt3" else ("<u4", 28)
+        with open(self.path, "rb") as f:
+            f.seek(self._header_length)
+            while raw := f.read(_TRIGGER_SCAN_BYTES):
+                words = np.frombuffer(raw[:len(raw) - len(raw) % np.dtype(dtype).itemsize], dtype=dtype)
+                if np.any((words >> shift) == 0xA):
+                    return True
+        return False
+
     def _evt21_words(self) -> Iterator[np.ndarray]:
         """The words of an EVT 2.1 file's body in blocks of :data:`_EVT21_BLOCK_WORDS`, as uint64 in the
         bit order OpenEB documents (the halves of a ``% endianness legacy`` file's words swapped)."""
@@ -494,10 +597,13 @@ class EventsFileReader:
     def _evt21_chunks(self) -> Iterator[np.ndarray]:
         path = self.path
         state = io_evt.evt21_new_decoder_state()
+        edge_state = np.zeros(2, np.int64)
         count = 0
         for words in self._evt21_words():
             events, outside = io_evt.evt21_decode(words, state, self.sensor_size, EVENT_DTYPE)
             self.trigger_edges = int(state[6])  # its EXT_TRIGGER words, counted as the words are decoded
+            if self.keep_triggers:
+                self._evt21_edges(words, edge_state)
             if self._t0:
                 events["t"] += self._t0
                 times_within_int64(path, events, self._t0)

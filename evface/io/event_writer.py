@@ -62,6 +62,16 @@ ES_MAX_START_US = 1_000_000
 """Event Stream files keep no time origin: a first event later than this would be reached by
 overflow bytes (one per 127 µs), so the writer asks for ``relative_time`` instead."""
 _DAT_DTYPE = np.dtype([("t", "<u8"), ("x", "<u2"), ("y", "<u2"), ("payload", "u1")])
+TRIGGER_INPUTS = {"evt3": io_evt.EVT3_TRIGGER_INPUTS, "evt2.1": io_evt.EVT21_TRIGGER_INPUTS, "aedat4": 2}
+"""The formats that hold external trigger edges, and the trigger inputs each names (0 to this - 1):
+EVT ``EXT_TRIGGER`` words, an AEDAT 4 trigger track (dv's types: external input, input 0, and
+external generator, input 1). Edges of other inputs, and every edge in another format, are left out."""
+TRIGGER_INPUTS_HELD = {"evt3": "EVT 3.0 holds those of inputs 0 to 15",
+                       "evt2.1": "EVT 2.1 holds those of inputs 0 to 31",
+                       "aedat4": "AEDAT 4 holds those of inputs 0 and 1: an external input and an external generator"}
+"""What each format of :data:`TRIGGER_INPUTS` holds, in words, for a message naming edges left out."""
+_AEDAT_TRIGGER_DTYPE = np.dtype([("t", "<u8"), ("source", "u1")])
+_AEDAT_TRIGGER_TRACK = 1
 
 
 class EventsFileWriter:
@@ -79,8 +89,14 @@ class EventsFileWriter:
     would pad with more than :data:`GAP_PADDING_BYTES` is refused (:data:`MAX_GAP_US`). A disk that fills up, a read-only
     folder or an unwritable path raise :class:`~evface.errors.FormatError` naming ``path``.
 
-    ``relative_time``, ``force`` and ``replace`` are True or False (a NumPy bool too); anything else
-    is a :class:`~evface.errors.ParameterError` naming the flag, not read by its truth value.
+    External trigger edges given to :meth:`write_triggers` go into the formats that hold them
+    (:data:`TRIGGER_INPUTS`: EVT 3.0 and 2.1 ``EXT_TRIGGER`` words among the events, in time order;
+    an AEDAT 4 trigger track, declared as the file opens with ``trigger_track``); ``trigger_edges``
+    counts those written.
+
+    ``relative_time``, ``force``, ``replace`` and ``trigger_track`` are True or False (a NumPy bool
+    too); anything else is a :class:`~evface.errors.ParameterError` naming the flag, not read by its
+    truth value.
 
     Parameters
     ----------
@@ -108,6 +124,10 @@ class EventsFileWriter:
         finished, a :class:`FileExistsError` naming ``path`` otherwise (the temporary file removed;
         :func:`~evface.io.atomic_files.publish`): what a command that replaces nothing without
         ``--force`` writes with, so that a file made at ``path`` meanwhile is kept too.
+    trigger_track : bool, optional
+        An AEDAT 4 file: declare a trigger track (TRIG, stream 1, as DV does) for the edges of
+        :meth:`write_triggers`; without it the file holds none (and its bytes are as before such a
+        track existed). Other formats: no effect.
 
     Examples
     --------
@@ -122,16 +142,20 @@ class EventsFileWriter:
 
     def __init__(self, path: str | Path, sensor_size: SensorSize, format: str | None = None,
                  version: str | None = None, *, sensor: str = DEFAULT_CLIP_SENSOR, relative_time: bool = False,
-                 force: bool = False, replace: bool = True) -> None:
+                 force: bool = False, replace: bool = True, trigger_track: bool = False) -> None:
         self.path = as_path("path", path)
-        relative_time, force, replace = (as_flag(name, value) for name, value in
-                                         (("relative_time", relative_time), ("force", force), ("replace", replace)))
+        relative_time, force, replace, trigger_track = (
+            as_flag(name, value) for name, value in (("relative_time", relative_time), ("force", force),
+                                                     ("replace", replace), ("trigger_track", trigger_track)))
         self.format = output_format(self.path, format, version)
         self.sensor_size = _check_sensor_fits(self.path, self.format, sensor_size)
         self.sensor = sensor
         self.relative_time = relative_time
         self.replace = replace
         self.count = 0
+        self.trigger_edges = 0
+        self.trigger_track = trigger_track and self.format == "aedat4"
+        self._pending = np.zeros(0, io_evt.TRIGGER_EDGE_DTYPE)  # edges given, later than the events written
         self._last_t: int | None = None
         self._shift: int | None = None
         self.tmp: Path | None = None
@@ -186,7 +210,8 @@ class EventsFileWriter:
         elif fmt == "csv":
             self._encoder = csv.Encoder(tmp, ord(","), True, self.sensor_size, True)
         elif fmt == "aedat4":
-            self._encoder = aedat.Encoder(tmp, _aedat_description(aedat, self.sensor_size), aedat.LZ4_DEFAULT)
+            self._encoder = aedat.Encoder(tmp, _aedat_description(aedat, self.sensor_size, self.trigger_track),
+                                          aedat.LZ4_DEFAULT)
         self._encoder.__enter__()
 
     @property
@@ -214,23 +239,73 @@ class EventsFileWriter:
         self._check(events)
         if not events.size:
             return
+        cut = int(np.searchsorted(self._pending["t"], events["t"][-1], side="right"))
+        due, self._pending = self._pending[:cut], self._pending[cut:]  # the edges up to the chunk's last event
+        self._write(events, due)
+        self._last_t = int(events["t"][-1])
+
+    def write_triggers(self, edges: np.ndarray) -> None:
+        """Add external trigger edges, written among the events in time order (EVT) or to the trigger
+        track (AEDAT 4) as the events reach their time, the rest as the file closes.
+
+        Edges on inputs the format does not name (:data:`TRIGGER_INPUTS`), and any in a format that
+        holds none, are left out: ``trigger_edges`` counts those written.
+
+        Parameters
+        ----------
+        edges : ndarray of TRIGGER_EDGE_DTYPE
+            ``t`` (µs, the events' clock), ``channel`` (the trigger input), ``rising``; sorted by
+            time, none earlier than the events written before.
+
+        Raises
+        ------
+        EventsError
+            Naming the file and the first edge out of order; nothing of ``edges`` is kept.
+        FormatError
+            A call after :meth:`close`.
+        """
+        if self._closed:
+            raise FormatError(where(self.path, "write after close"))
+        if not isinstance(edges, np.ndarray) or edges.dtype != io_evt.TRIGGER_EDGE_DTYPE or edges.ndim != 1:
+            got = getattr(edges, "dtype", type(edges).__name__)
+            raise self._refusal(f"trigger edges must be a 1-D array of {io_evt.TRIGGER_EDGE_DTYPE}, got {got}")
+        t = edges["t"]
+        floor = 0 if self._last_t is None else self._last_t
+        back = np.flatnonzero(np.diff(t) < 0)
+        if back.size:
+            raise self._refusal(f"trigger edges not sorted: t={int(t[back[0] + 1])} after t={int(t[back[0]])}")
+        if t.size and t[0] < floor:
+            raise self._refusal(f"a trigger edge at t={int(t[0])} µs, before the events written (up to t={floor} µs)")
+        inputs = TRIGGER_INPUTS.get(self.format, 0) if self.format != "aedat4" or self.trigger_track else 0
+        held = edges[edges["channel"] < inputs]
+        if held.size:
+            pending = np.concatenate([self._pending, held])
+            self._pending = pending[np.argsort(pending["t"], kind="stable")]
+
+    def _write(self, events: np.ndarray, edges: np.ndarray) -> None:
+        """Encode ``events`` (checked) and trigger ``edges`` (due by their time), shifted by the time origin."""
         if self._shift is None:
-            self._shift = self._origin(int(events["t"][0]))
-        last_t = int(events["t"][-1])
+            firsts = [int(a["t"][0]) for a in (events, edges) if a.size]
+            self._shift = self._origin(min(firsts))
         if self._shift:
-            events = events.copy()
+            events, edges = events.copy(), edges.copy()
             events["t"] -= self._shift
+            edges["t"] -= self._shift
         try:
+            if edges.size and self.format in MAX_GAP_US:  # an edge before the first event or after the last
+                times = np.sort(np.concatenate([events["t"], edges["t"]]), kind="stable") + (self._shift or 0)
+                self._check_gaps(times, "events and trigger edges")
             with faery_errors(self.path, writing=True):
-                self._encode(events)
+                self._encode(events, edges)
         except BaseException:
             self._discard()
             raise
-        self._last_t = last_t
         self.count += events.size
+        self.trigger_edges += edges.size
 
     def _origin(self, first_t: int) -> int:
-        """What is subtracted from every time before encoding: the first time, or 0."""
+        """What is subtracted from every time before encoding: the first time (an event's, or a
+        trigger edge's before it), or 0."""
         if self.relative_time:
             return first_t
         if self.format == "es" and first_t > ES_MAX_START_US:
@@ -240,19 +315,28 @@ class EventsFileWriter:
                                                "it (.aedat4, .raw, .dat, .csv, .h5)"))
         return 0
 
-    def _encode(self, events: np.ndarray) -> None:
+    def _encode(self, events: np.ndarray, edges: np.ndarray) -> None:
         fmt = self.format
         if fmt in ("evt3", "evt2.1"):
-            if self._header is not None:  # the first event's time is the file's time origin
-                t0 = int(events["t"][0])
+            if self._header is not None:  # the first time (an event's, or an edge's before it) is the file's origin
+                t0 = min(int(a["t"][0]) for a in (events, edges) if a.size)
                 self._file.write(self._header + (f"% t0 {t0}\n" if t0 else "").encode() + b"% end\n")
                 self._header, self._t0 = None, t0
             if self._t0:
-                events = events.copy() if not self._shift else events
+                events, edges = (events.copy(), edges.copy()) if not self._shift else (events, edges)
                 events["t"] -= self._t0
+                edges["t"] -= self._t0
             encode = io_evt.evt3_encode if fmt == "evt3" else io_evt.evt21_encode
             assert self._state is not None, "_start made the EVT encoder's state with the file"
-            self._file.write(encode(events, self._state).tobytes())
+            self._file.write(encode(events, self._state, edges if edges.size else None).tobytes())
+        elif fmt == "aedat4":
+            if events.size:
+                self._encoder.write(0, to_faery(events))
+            if edges.size:  # dv's trigger types: 1/2 external input rising/falling, 4/5 the generator's
+                packet = np.empty(edges.size, _AEDAT_TRIGGER_DTYPE)
+                packet["t"] = edges["t"]
+                packet["source"] = np.where(edges["channel"] == 0, 1, 4) + ~edges["rising"]
+                self._encoder.write(_AEDAT_TRIGGER_TRACK, packet)
         elif fmt == "clip":
             self._encoder.write(events)
         else:
@@ -266,8 +350,6 @@ class EventsFileWriter:
                 self._encoder.write(packet)
             elif fmt == "csv":
                 self._encoder.write(packet)
-            elif fmt == "aedat4":
-                self._encoder.write(0, packet)
 
     def _check(self, events: np.ndarray) -> None:
         """An EventsError naming the file (:meth:`_refusal`) unless ``events`` is a chunk it can take next."""
@@ -302,7 +384,7 @@ class EventsFileWriter:
         event 4 ...``; was: ``x.h5: event 4 ...``, the sensor unnamed)."""
         return refused_chunk(self.path, self.sensor, text) if self.format == "clip" else EventsError(where(self.path, text))
 
-    def _check_gaps(self, t: np.ndarray) -> None:
+    def _check_gaps(self, t: np.ndarray, between: str = "events") -> None:
         """Refuse a gap (within the chunk or from the previous one) longer than the format holds."""
         times = t if self._last_t is None else np.concatenate(([self._last_t], t))
         limit = MAX_GAP_US[self.format]
@@ -318,7 +400,7 @@ class EventsFileWriter:
         evt = next((v for v in EVT_VERSIONS if MAX_GAP_US[v] >= b - a), None)
         raw = "" if evt is None else ", or .raw" if evt == "evt3" else f", or .raw with --version {evt}"
         holders = f".aedat4, .h5 or .csv{raw}"
-        raise EventsError(where(self.path, f"a gap of {b - a:,} µs between events (t={a:,} to {b:,} µs): {why}; "
+        raise EventsError(where(self.path, f"a gap of {b - a:,} µs between {between} (t={a:,} to {b:,} µs): {why}; "
                                            f"write {holders}, which hold it"))
 
     def close(self) -> Path:
@@ -335,6 +417,9 @@ class EventsFileWriter:
             return self.path
         tmp = self.tmp
         assert tmp is not None, "an open writer has its temporary file"
+        if self._pending.size:  # the edges after the last event
+            edges, self._pending = self._pending, self._pending[:0]
+            self._write(np.zeros(0, EVENT_DTYPE), edges)
         try:
             with faery_errors(self.path, writing=True):
                 if self._file is not None:
@@ -439,20 +524,24 @@ def _check_events_file(path: Path) -> None:
                                       "(force=True)")) from None
 
 
-def _aedat_description(aedat: Any, sensor_size: SensorSize) -> list:
-    """The minimal AEDAT4 description (one event stream), as faery's own writer builds it."""
+def _aedat_description(aedat: Any, sensor_size: SensorSize, trigger_track: bool) -> list:
+    """The minimal AEDAT4 description (one event stream), as faery's own writer builds it, and a
+    trigger stream (TRIG, stream 1, as DV declares one) with ``trigger_track``."""
     A, N = aedat.DescriptionAttribute, aedat.DescriptionNode
     info = N("info", "/mainloop/Recorder/outInfo/0/info/", {
         "sizeX": A("int", sensor_size[0]), "sizeY": A("int", sensor_size[1]), "source": A("string", "evface")}, [])
     stream = N("0", "/mainloop/Recorder/outInfo/0/", {
         "compression": A("string", "LZ4"), "originalOutputName": A("string", "events"),
         "typeIdentifier": A("string", "EVTS")}, [info])
-    return [N("outInfo", "/mainloop/Recorder/outInfo/", {}, [stream])]
+    triggers = N(str(_AEDAT_TRIGGER_TRACK), f"/mainloop/Recorder/outInfo/{_AEDAT_TRIGGER_TRACK}/", {
+        "compression": A("string", "LZ4"), "originalOutputName": A("string", "triggers"),
+        "typeIdentifier": A("string", "TRIG")}, [])
+    return [N("outInfo", "/mainloop/Recorder/outInfo/", {}, [stream, triggers] if trigger_track else [stream])]
 
 
 def open_events_writer(path: str | Path, sensor_size: SensorSize, format: str | None = None,
                        version: str | None = None, *, sensor: str = DEFAULT_CLIP_SENSOR, relative_time: bool = False,
-                       force: bool = False, replace: bool = True) -> EventsFileWriter:
+                       force: bool = False, replace: bool = True, trigger_track: bool = False) -> EventsFileWriter:
     """Open a streaming writer (a context manager with ``.write(chunk)``); see :class:`EventsFileWriter`.
 
     Parameters
@@ -476,6 +565,8 @@ def open_events_writer(path: str | Path, sensor_size: SensorSize, format: str | 
     replace : bool, optional
         False: refuse, when the file is finished, a file with something in it made there meanwhile
         (keyword only).
+    trigger_track : bool, optional
+        An AEDAT 4 file: declare a trigger track for :meth:`EventsFileWriter.write_triggers` (keyword only).
 
     Returns
     -------
@@ -498,7 +589,7 @@ def open_events_writer(path: str | Path, sensor_size: SensorSize, format: str | 
     ('evt2', 3, (640, 480), [(0, 0, 0), (1000, 1, 2), (2000, 2, 4)])
     """
     return EventsFileWriter(path, sensor_size, format, version, sensor=sensor, relative_time=relative_time,
-                            force=force, replace=replace)
+                            force=force, replace=replace, trigger_track=trigger_track)
 
 
 def write_events_file(path: str | Path, events: np.ndarray, sensor_size: SensorSize, *, format: str | None = None,

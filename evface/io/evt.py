@@ -9,13 +9,16 @@ encoders write streams that faery's decoder and Prophesee's OpenEB both read bac
 
 EVT 3.0 (16-bit little-endian words, type in bits 15..12) as written here: ``TIME_HIGH`` (0x8,
 bits 23..12 of t), ``TIME_LOW`` (0x6, bits 11..0), ``ADDR_Y`` (0x0, y) when y changes, and one
-``ADDR_X`` (0x2, polarity in bit 11, x) per event. A gap is walked with time-high steps of at most
-2047 units that always pass through 0xFFF before wrapping to 0x000.
+``ADDR_X`` (0x2, polarity in bit 11, x) per event; an external trigger edge is an ``EXT_TRIGGER``
+word (0xA, trigger input in bits 11..8, edge in bit 0: OpenEB's layout) at its time among the
+events. A gap is walked with time-high steps of at most 2047 units that always pass through 0xFFF
+before wrapping to 0x000.
 
 EVT 2.1 (64-bit little-endian words, type in bits 63..60): ``EVT_NEG``/``EVT_POS`` (0x0/0x1) with
 bits 59..54 = t & 63, bits 53..43 = x & ~31, bits 42..32 = y, bits 31..0 = one valid bit per
 pixel x..x+31; ``EVT_TIME_HIGH`` (0x8) with bits 59..32 = (t >> 6) & 0xFFFFFFF (wraps every
-2^34 µs; a gap is walked in steps of at most 2^27 units). Files whose header says
+2^34 µs; a gap is walked in steps of at most 2^27 units); ``EXT_TRIGGER`` (0xA) with bits 59..54 =
+t & 63, bits 44..40 = the trigger input, bit 32 = the edge. Files whose header says
 ``endianness=legacy`` (IMX636 order: the two 32-bit halves swapped) are read too.
 """
 
@@ -47,9 +50,39 @@ def _evt3_walk(cur: int, target: int, out: np.ndarray, n: int, write: bool) -> t
     return cur, n
 
 
+TRIGGER_EDGE_DTYPE = np.dtype([("t", "<i8"), ("channel", "u1"), ("rising", "?")])
+"""External trigger edges as the encoders take them: time in µs (the events' clock), trigger input,
+rising (True) or falling edge."""
+EVT3_TRIGGER_INPUTS = 16
+"""EVT 3.0's ``EXT_TRIGGER`` word names trigger inputs 0 to 15 (4 bits)."""
+EVT21_TRIGGER_INPUTS = 32
+"""EVT 2.1's ``EXT_TRIGGER`` word names trigger inputs 0 to 31 (5 bits)."""
+
+
 @cached_jit()
-def _evt3_encode(t, x, y, p, state, out, write):
-    """One pass over a chunk: count (``write=False``) or fill ``out`` with EVT3 words.
+def _evt3_time(ti, msb, prev_t, out, n, write):
+    """The words that move the decoder's time to ``ti`` (a first ``TIME_HIGH``, the walk, a
+    ``TIME_LOW`` where the time changes); returns (msb, ``ti``, n)."""
+    if msb < 0:
+        if write:
+            out[n] = 0x8000
+        n += 1
+        msb, n = _evt3_walk(0, ti >> 12, out, n, write)
+    elif ti != prev_t:
+        target = ti >> 12
+        if target != msb:
+            msb, n = _evt3_walk(msb, target, out, n, write)
+    else:
+        return msb, prev_t, n
+    if write:
+        out[n] = 0x6000 | (ti & 0xFFF)
+    return msb, ti, n + 1
+
+
+@cached_jit()
+def _evt3_encode(t, x, y, p, tt, tc, tr, state, out, write):
+    """One pass over a chunk: count (``write=False``) or fill ``out`` with EVT3 words; the trigger
+    edges ``tt``, ``tc``, ``tr`` (sorted, inputs below 16) go before the events of their time.
 
     ``state`` = [msb (-1 before the first word), previous t, previous y (-1: none)] is updated
     only when ``write`` is true.
@@ -58,25 +91,16 @@ def _evt3_encode(t, x, y, p, state, out, write):
     prev_t = state[1]
     prev_y = state[2]
     n = 0
+    k = 0
     for i in range(t.shape[0]):
         ti = t[i]
-        if msb < 0:
+        while k < tt.shape[0] and tt[k] <= ti:
+            msb, prev_t, n = _evt3_time(tt[k], msb, prev_t, out, n, write)
             if write:
-                out[n] = 0x8000
+                out[n] = 0xA000 | (np.int64(tc[k]) << 8) | (1 if tr[k] else 0)
             n += 1
-            msb = 0
-            msb, n = _evt3_walk(msb, ti >> 12, out, n, write)
-            if write:
-                out[n] = 0x6000 | (ti & 0xFFF)
-            n += 1
-        elif ti != prev_t:
-            target = ti >> 12
-            if target != msb:
-                msb, n = _evt3_walk(msb, target, out, n, write)
-            if write:
-                out[n] = 0x6000 | (ti & 0xFFF)
-            n += 1
-        prev_t = ti
+            k += 1
+        msb, prev_t, n = _evt3_time(ti, msb, prev_t, out, n, write)
         yi = np.int64(y[i])
         if yi != prev_y:
             if write:
@@ -86,6 +110,12 @@ def _evt3_encode(t, x, y, p, state, out, write):
         if write:
             out[n] = 0x2000 | (0x800 if p[i] > 0 else 0) | (np.int64(x[i]) & 0x7FF)
         n += 1
+    while k < tt.shape[0]:
+        msb, prev_t, n = _evt3_time(tt[k], msb, prev_t, out, n, write)
+        if write:
+            out[n] = 0xA000 | (np.int64(tc[k]) << 8) | (1 if tr[k] else 0)
+        n += 1
+        k += 1
     if write:
         state[0] = msb
         state[1] = prev_t
@@ -93,16 +123,17 @@ def _evt3_encode(t, x, y, p, state, out, write):
     return n
 
 
-
-def _count_then_fill(kernel, dtype, events: np.ndarray, state: np.ndarray) -> np.ndarray:
+def _count_then_fill(kernel, dtype, events: np.ndarray, triggers: np.ndarray | None, state: np.ndarray) -> np.ndarray:
     """Run an encoder kernel twice: count the words (state untouched), then write them (state updated)."""
-    t, x, y, p = events["t"], events["x"], events["y"], events["p"]
-    n = kernel(t, x, y, p, state.copy(), np.empty(0, dtype=dtype), False)
+    edges = np.zeros(0, TRIGGER_EDGE_DTYPE) if triggers is None else triggers
+    columns = (events["t"], events["x"], events["y"], events["p"], edges["t"], edges["channel"], edges["rising"])
+    n = kernel(*columns, state.copy(), np.empty(0, dtype=dtype), False)
     out = np.empty(n, dtype=dtype)
-    kernel(t, x, y, p, state, out, True)
+    kernel(*columns, state, out, True)
     return out
 
-def evt3_encode(events: np.ndarray, state: np.ndarray) -> np.ndarray:
+
+def evt3_encode(events: np.ndarray, state: np.ndarray, triggers: np.ndarray | None = None) -> np.ndarray:
     """EVT3 words (uint16) for a sorted chunk of events; ``state`` carries over between chunks.
 
     Parameters
@@ -111,6 +142,9 @@ def evt3_encode(events: np.ndarray, state: np.ndarray) -> np.ndarray:
         A sorted chunk, later than the previous chunk given with the same ``state``.
     state : ndarray of int64
         From :func:`evt3_new_state`; updated in place.
+    triggers : ndarray of TRIGGER_EDGE_DTYPE, optional
+        External trigger edges (inputs below :data:`EVT3_TRIGGER_INPUTS`), sorted, none earlier than
+        the previous chunk: each an ``EXT_TRIGGER`` word before the events of its time.
 
     Returns
     -------
@@ -124,10 +158,11 @@ def evt3_encode(events: np.ndarray, state: np.ndarray) -> np.ndarray:
     >>> words = evt3_encode(make_events([0, 5], [3, 4], [2, 2], [1, -1]), state)
     >>> [hex(w) for w in words]  # TIME_HIGH, TIME_LOW, ADDR_Y 2, ON x=3, TIME_LOW 5, OFF x=4
     ['0x8000', '0x6000', '0x2', '0x2803', '0x6005', '0x2004']
-    >>> [hex(w) for w in evt3_encode(make_events([5000], [7], [9], [1]), state)]
-    ['0x8001', '0x6388', '0x9', '0x2807']
+    >>> edge = np.array([(4100, 1, True)], dtype=TRIGGER_EDGE_DTYPE)  # input 1 rises at 4100 µs
+    >>> [hex(w) for w in evt3_encode(make_events([5000], [7], [9], [1]), state, edge)]
+    ['0x8001', '0x6004', '0xa101', '0x6388', '0x9', '0x2807']
     """
-    return _count_then_fill(_evt3_encode, np.uint16, events, state)
+    return _count_then_fill(_evt3_encode, np.uint16, events, triggers, state)
 
 
 def evt3_new_state() -> np.ndarray:
@@ -142,26 +177,43 @@ def evt3_new_state() -> np.ndarray:
 
 
 @cached_jit()
-def _evt21_encode(t, x, y, p, state, out, write):
+def _evt21_time(ti, th, out, n, write):
+    """The ``EVT_TIME_HIGH`` words that move the decoder's time high to ``ti >> 6``; returns (th, n)."""
+    target = ti >> 6
+    if th < 0:
+        if write:
+            out[n] = np.uint64(0x8) << np.uint64(60)
+        n += 1
+        th = 0
+    while th < target:
+        th = min(target, th + EVT21_MAX_STEP)
+        if write:
+            out[n] = (np.uint64(0x8) << np.uint64(60)) | (np.uint64(th & 0xFFFFFFF) << np.uint64(32))
+        n += 1
+    return th, n
+
+
+@cached_jit()
+def _evt21_encode(t, x, y, p, tt, tc, tr, state, out, write):
     """Count or fill EVT2.1 words; consecutive events sharing t, y, p and a 32-pixel block with
-    increasing x share one word. ``state`` = [time-high in absolute units (-1: none)]."""
+    increasing x share one word; the trigger edges ``tt``, ``tc``, ``tr`` (sorted, inputs below 32)
+    go before the events of their time. ``state`` = [time-high in absolute units (-1: none)]."""
     th = state[0]
     n = 0
     i = 0
+    k = 0
     m = t.shape[0]
-    while i < m:
+    while i < m or k < tt.shape[0]:
+        if k < tt.shape[0] and (i == m or tt[k] <= t[i]):
+            th, n = _evt21_time(tt[k], th, out, n, write)
+            if write:
+                out[n] = ((np.uint64(0xA) << np.uint64(60)) | (np.uint64(tt[k] & 63) << np.uint64(54))
+                          | (np.uint64(tc[k]) << np.uint64(40)) | (np.uint64(1 if tr[k] else 0) << np.uint64(32)))
+            n += 1
+            k += 1
+            continue
         ti = t[i]
-        target = ti >> 6
-        if th < 0:
-            if write:
-                out[n] = np.uint64(0x8) << np.uint64(60)
-            n += 1
-            th = 0
-        while th < target:
-            th = min(target, th + EVT21_MAX_STEP)
-            if write:
-                out[n] = (np.uint64(0x8) << np.uint64(60)) | (np.uint64(th & 0xFFFFFFF) << np.uint64(32))
-            n += 1
+        th, n = _evt21_time(ti, th, out, n, write)
         xi = np.int64(x[i])
         base = xi & ~np.int64(31)
         yi = np.int64(y[i])
@@ -187,7 +239,7 @@ def _evt21_encode(t, x, y, p, state, out, write):
     return n
 
 
-def evt21_encode(events: np.ndarray, state: np.ndarray) -> np.ndarray:
+def evt21_encode(events: np.ndarray, state: np.ndarray, triggers: np.ndarray | None = None) -> np.ndarray:
     """EVT2.1 words (uint64) for a sorted chunk of events; ``state`` carries over between chunks.
 
     Events of one time, row and polarity within a block of 32 columns share one word.
@@ -198,6 +250,9 @@ def evt21_encode(events: np.ndarray, state: np.ndarray) -> np.ndarray:
         A sorted chunk, later than the previous chunk given with the same ``state``.
     state : ndarray of int64
         From :func:`evt21_new_state`; updated in place.
+    triggers : ndarray of TRIGGER_EDGE_DTYPE, optional
+        External trigger edges (inputs below :data:`EVT21_TRIGGER_INPUTS`), sorted, none earlier
+        than the previous chunk: each an ``EXT_TRIGGER`` word before the events of its time.
 
     Returns
     -------
@@ -210,8 +265,11 @@ def evt21_encode(events: np.ndarray, state: np.ndarray) -> np.ndarray:
     >>> words = evt21_encode(make_events([10, 10, 10], [32, 33, 35], [1, 1, 1], [1, 1, 1]), evt21_new_state())
     >>> [hex(w) for w in words]  # TIME_HIGH 0, then EVT_POS at x=32 with mask 0b1011
     ['0x8000000000000000', '0x128100010000000b']
+    >>> edge = np.array([(70, 2, False)], dtype=TRIGGER_EDGE_DTYPE)  # input 2 falls at 70 µs
+    >>> [hex(w) for w in evt21_encode(make_events([], [], [], []), evt21_new_state(), edge)]
+    ['0x8000000000000000', '0x8000000100000000', '0xa180020000000000']
     """
-    return _count_then_fill(_evt21_encode, np.uint64, events, state)
+    return _count_then_fill(_evt21_encode, np.uint64, events, triggers, state)
 
 
 def evt21_new_state() -> np.ndarray:
