@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pickle
 import shutil
+import subprocess
+import sys
 
 import h5py
 import numpy as np
@@ -171,3 +173,10 @@ def test_clips_of_sensors_of_two_sizes_have_no_one_sensor_size(own_toy):
                                            rf".*{ds.rows[3]['file']} is 4x6\): no one sensor_size"):
         _ = mixed.sensor_size
     assert ClipEvents(own_toy, sensor="lr", subjects=[ds.rows[0]["subject"]]).sensor_size == (8, 8)
+
+
+def test_the_module_needs_no_torch():
+    """A user's own loop may use another framework: importing ClipEvents loads no torch."""
+    code = "import sys; import evface.inputs.clip_events; print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

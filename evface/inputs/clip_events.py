@@ -197,12 +197,13 @@ def _kept_rows(folder: DatasetFolder, subjects: Iterable[str] | None) -> tuple[d
     wanted = list(subjects)
     if not wanted:
         raise ParameterError("subjects is empty: give at least one subject (None keeps every clip)")
+    known = folder.subjects
     for subject in wanted:
         if not isinstance(subject, str):
             raise ParameterError(f"subjects must be subject ids as text, as the manifest gives them, got {subject!r:.80}")
-        if subject not in folder.subjects:
+        if subject not in known:
             raise ParameterError(where(folder.root, f"subjects: {subject!r} is no subject of this dataset; "
-                                                    f"{choose_from(folder.subjects)}"))
+                                                    f"{choose_from(known)}"))
     kept = set(wanted)
     return tuple(row for row in folder.rows if row["subject"] in kept)
 
