@@ -37,6 +37,7 @@ API_MODULES = (
     "evface.datasets.synth", "evface.datasets.merge", "evface.datasets.toy", "evface.datasets.importers.session",
     "evface.datasets.importers.corpus", "evface.datasets.importers.registration",
     "evface.inputs.splits", "evface.inputs.clip_view", "evface.inputs.classify", "evface.inputs.classify_dataset",
+    "evface.inputs.clip_events",
     "evface.inputs.flow", "evface.inputs.reconstruct", "evface.inputs.recon_dataset", "evface.inputs.au_regions",
     "evface.models.snn", "evface.models.recon_blocks", "evface.models.cvae", "evface.models.e2vid",
     "evface.models.recon_losses", "evface.models.recon_baselines", "evface.models.export_nir",
