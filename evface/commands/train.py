@@ -170,10 +170,10 @@ def register(app: typer.Typer) -> None:
         """Evaluate a trained run on a dataset folder, write metrics.json, print what was scored by which models and the headline figures."""
         from evface.tasks.registry import task_of_run  # lazy: keeps torch out of `evface --help`
 
-        check_not_run_output(data, "--data")  # was: "no manifest", the run's dataset not named
         if out is not None:  # was: an evaluation inside a run folder, mixed with a model trained there later
             outside_runs(outside_datasets(output_folder(out)), what="this evaluation")
-        task = task_of_run(run)
+        task = task_of_run(run)  # RUN first: RUN and --data swapped is named by RUN's line
+        check_not_run_output(data, "--data")  # was: "no manifest", the run's dataset not named
         if frames and task.name != "reconstruct":
             raise ParameterError(f"--frames: {run} is a {task.name!r} run; only a reconstruction run has frames to write")
         extra = {"frames": True} if frames else {}
