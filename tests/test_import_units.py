@@ -430,6 +430,26 @@ def test_blank_and_empty_rows_of_a_table_are_skipped_and_lines_named_as_in_the_f
     assert [(r.clip_id, r.aus, r.lighting) for r in read_annotations(p)] == [("c1", (1, 2), "dim")]
 
 
+def test_a_point_pair_row_with_cells_past_the_header_is_refused(tmp_path):
+    """A decimal comma in a comma-separated point-pair table (``10,5``) split the row: its first four
+    cells were read as the coordinates, shifted, and the rest dropped without a word; now refused
+    naming the line and the cells. Empty cells past the header (a spreadsheet's export) pass."""
+    p = tmp_path / "pairs.csv"
+    p.write_text("rgb_x,rgb_y,x,y\n0,0,0,0\n9,0,4,5,0\n")
+    with pytest.raises(RegistrationError) as caught:
+        read_point_pairs(p)
+    assert str(caught.value) == (
+        f"{p}: line 3: 5 cells, but the header names 4 columns (cell 5: '0'); a comma inside a cell splits it "
+        "(a decimal comma 10,5): write 10.5, or separate the columns with ';' (decimal commas are read then), or "
+        "quote the cell, or name the column in the header")
+    p.write_text("rgb_x,rgb_y,x,y\n0,0,0,0,,\n9,0,4.5,0, \n")
+    assert read_point_pairs(p)[1].tolist() == [[0, 0], [4.5, 0]]
+    p.write_text("rgb_x;rgb_y;x;y\n0;0;0;0\n9;0;4,5;0;7\n")  # decimal commas read: another separator split it
+    with pytest.raises(RegistrationError, match=r"line 3: 5 cells, but the header names 4 columns \(cell 5: '7'\); a "
+                                                "separator inside a cell splits it: quote the cell, or name the column"):
+        read_point_pairs(p)
+
+
 def test_annotation_frame_outside_video(tmp_path):
     p = tmp_path / "a.csv"
     p.write_text(HEADER_FRAME + "s,1,2,3,4,12,1\n")
