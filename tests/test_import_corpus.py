@@ -355,6 +355,21 @@ def test_empty_rows_and_a_column_named_twice(tmp_path):
         read_corpus_table(p)
 
 
+def test_a_corpus_row_with_cells_past_the_header_is_refused(corpus, tmp_path, capsys):
+    """An unquoted AU list ``4,7`` split the row: AU 4 imported, the emotion '7' and the real one
+    dropped without a word; now ``import corpus`` refuses it naming the line and the cells (exit 2),
+    before any clip is converted. Empty cells past the header (a spreadsheet's export) pass."""
+    p = tmp_path / "t.csv"
+    p.write_text(TABLE + "1,EP,10,15,20,4+7,happiness\n1,EP2,10,15,20,4,7,disgust\n")
+    assert main(["import", "corpus", str(corpus), str(p), str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {p}: line 3: 8 cells, but the header names 7 columns (cell 8: 'disgust'); a comma inside a cell "
+        "splits it (an AU list 1,2): join the AUs with '+' (1+2) or quote the cell, or name the column in the header")
+    assert not (tmp_path / "out").exists()
+    p.write_text(TABLE + "1,EP,10,15,20,4+7,happiness,,\n")
+    assert [(r.aus, r.emotion) for r in read_corpus_table(p)] == [((4, 7), "happiness")]
+
+
 def test_a_corpus_table_in_unicode_text_with_a_separator_line_or_in_latin1(tmp_path):
     """Excel's "Unicode text" (UTF-16, tabs) with its ``sep=`` line is read as the comma table (was:
     "not a readable CSV file ('utf-8' codec can't decode byte 0xff ..."); a Latin-1 table says to

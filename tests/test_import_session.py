@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from import_fixtures import RGB_EXPOSURE_US, RGB_SIZE, build_session, store_sideways, write_evt3
+from import_fixtures import RGB_EXPOSURE_US, RGB_SIZE, build_session, store_sideways, write_aedat4, write_evt3
 from picture_fixtures import DAMAGED_SCAN_SAYS, jpeg_damaged_in_its_scan
 
 from evface.cli import main
@@ -327,6 +327,79 @@ def test_annotation_outside_rgb_recording(session, tmp_path):
     with pytest.raises(DatasetError, match=r"line 2: clip s1_c000 .* outside the RGB recording \(0\.\.\d+ µs\)$"):
         run(root, tmp_path / "ds", ann=ann)
     assert_nothing_written(tmp_path / "ds")
+
+
+EPOCH_US = 1_605_537_490_712_345
+"""An absolute time, µs since the UNIX epoch (2020-11-16 14:38:10 UTC), as AEDAT 4 files and camera logs keep them."""
+FRAMES_AS_NUMBERS = "or frame numbers in their place (start_frame, onset_frame, apex_frame, offset_frame, end_frame)"
+
+
+def _cli_session(out, *extra):
+    return main(["import", "session", str(out), "--no-faces", "--face-box", "40,24,48,48", *extra])
+
+
+def test_cli_absolute_frame_times_against_relative_clip_times_say_which_is_absolute(session, tmp_path, capsys):
+    """A camera's timestamp log in UNIX-epoch µs against an annotation table timed from the
+    recording's start: was only "lies outside the RGB recording (1605537490712345..… µs)"; now says
+    the frame times are absolute, from which file, and what to change in the table."""
+    root, truth = session
+    (tmp_path / "ts.csv").write_text("t_us\n" + "\n".join(str(EPOCH_US + int(t)) for t in truth["t_rgb"]) + "\n")
+    assert _cli_session(tmp_path / "ds", "--events", f"hd={root / 'hd.raw'}", "--rgb", str(root / "rgb.mp4"),
+                        "--rgb-timestamps", str(tmp_path / "ts.csv"), "--annotations", str(root / "annotations.csv")) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {root / 'annotations.csv'}: line 2: clip s01_a (100000..900000 µs) lies outside the "
+                          f"RGB recording ({EPOCH_US}..")
+    assert err.endswith(f"µs): the RGB frame times are absolute (µs since the UNIX epoch: the first frame at 2020-11-16 "
+                        f"14:38:10 UTC), from the timestamp file {tmp_path / 'ts.csv'}, and the clip times relative to "
+                        f"the recording; give the table's times on the frames' clock (add {EPOCH_US} µs, the first "
+                        f"frame's time, to its *_us columns), {FRAMES_AS_NUMBERS}"), err
+    assert_nothing_written(tmp_path / "ds")
+
+
+def test_cli_absolute_clip_times_against_relative_frame_times_say_which_is_absolute(session, tmp_path, capsys):
+    """An annotation table in UNIX-epoch µs against a video timed from 0 at its own rate: was "lies
+    outside the RGB recording (0..… µs): the video states … frames at 30 fps, far shorter than the
+    clips; give the camera's fps (--rgb-fps)", which no rate mends; now names the absolute side and
+    --rgb-start-us."""
+    root, _ = session
+    ann = tmp_path / "a.csv"
+    ann.write_text("subject,start_us,onset_us,apex_us,offset_us,end_us,aus\n"
+                   + f"s1,{EPOCH_US},{EPOCH_US + 1000},{EPOCH_US + 2000},{EPOCH_US + 3000},{EPOCH_US + 4000},4\n")
+    assert _cli_session(tmp_path / "ds", "--events", f"hd={root / 'hd.raw'}", "--rgb", str(root / "rgb.mp4"),
+                        "--annotations", str(ann)) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("µs): the clip times are absolute (µs since the UNIX epoch: the clip starts at 2020-11-16 "
+                        "14:38:10 UTC), and the RGB frame times relative to the recording (at i / fps from "
+                        "--rgb-start-us: the first frame at 0 µs); give the first frame's absolute time with "
+                        "--rgb-start-us US, or the table's times relative to the first frame (less its absolute time), "
+                        f"{FRAMES_AS_NUMBERS}"), err
+    assert "far shorter" not in err
+    assert_nothing_written(tmp_path / "ds")
+
+
+def test_cli_absolute_event_times_against_relative_clip_times_say_which_is_absolute(session, tmp_path, capsys):
+    """An AEDAT 4 file in UNIX-epoch µs given the offset of a relative clock (--offset lr=-377123):
+    was only "lies outside the lr recording (its events span 16055… µs …; offset -377123 µs as given
+    with --offset lr=US)"; now says the events are absolute and the offset that starts them at the
+    first frame. The same file synchronised by that offset imports."""
+    root, truth = session
+    events = truth["lr_events"].copy()
+    events["t"] += EPOCH_US
+    write_aedat4(tmp_path / "lr.aedat4", events, truth["lr"].size)
+    lr = f"lr={tmp_path / 'lr.aedat4'}"
+    common = ["--rgb", str(root / "rgb.mp4"), "--annotations", str(root / "annotations.csv"), "--sync", "lr=offset",
+              "--homography", "lr=nominal", "--registration-check", "warn"]
+    assert _cli_session(tmp_path / "ds", "--events", lr, "--offset", f"lr={truth['lr'].offset_us}", *common) == 2
+    err = capsys.readouterr().err.strip()
+    offset = int(truth["t_rgb"][0]) - int(events["t"][0])
+    assert err.endswith(f"µs as given with --offset lr=US): the lr events lie at absolute times on the session clock (µs "
+                        "since the UNIX epoch: the first at 2020-11-16 14:38:10 UTC), the RGB frames and clips at "
+                        "relative ones; the offset must carry the file's times onto the RGB clock: --offset "
+                        f"lr={offset} starts the events at the first frame, or sync by the trigger pulses (--sync "
+                        f"lr=trigger) or cross-correlation (--sync lr=xcorr --offset lr={offset} centres its search)"), err
+    assert_nothing_written(tmp_path / "ds")
+    given = truth["lr"].offset_us - EPOCH_US
+    assert _cli_session(tmp_path / "ds", "--events", lr, "--offset", f"lr={given}", *common) == 0
 
 
 def test_annotation_outside_event_recording(session, tmp_path):

@@ -31,7 +31,7 @@ from evface.datasets.importers.registration import (
 from evface.datasets.importers.rgb_scan import VideoScan, read_frame_times, scan_video
 from evface.datasets.importers.rgb_timing import frame_times
 from evface.datasets.importers.session_options import MIN_RGB_SIDE, RgbSource, SessionOptions
-from evface.datasets.importers.sync import SyncError
+from evface.datasets.importers.sync import SyncError, event_clock_hint, rgb_clock_hint
 from evface.datasets.importers.sync_counts import CountGrid, EventRate
 from evface.datasets.importers.sync_triggers import read_triggers, sync_from_triggers
 from evface.datasets.importers.sync_xcorr import frame_difference_energy, sync_by_xcorr
@@ -428,6 +428,47 @@ def test_blank_and_empty_rows_of_a_table_are_skipped_and_lines_named_as_in_the_f
         read_point_pairs(p)
     p.write_text(HEADER_US + "s1,c1,0,10,20,30,40,1+2,,dim,,\n")  # empty cells past the header: a spreadsheet's
     assert [(r.clip_id, r.aus, r.lighting) for r in read_annotations(p)] == [("c1", (1, 2), "dim")]
+
+
+def test_a_point_pair_row_with_cells_past_the_header_is_refused(tmp_path):
+    """A decimal comma in a comma-separated point-pair table (``10,5``) split the row: its first four
+    cells were read as the coordinates, shifted, and the rest dropped without a word; now refused
+    naming the line and the cells. Empty cells past the header (a spreadsheet's export) pass."""
+    p = tmp_path / "pairs.csv"
+    p.write_text("rgb_x,rgb_y,x,y\n0,0,0,0\n9,0,4,5,0\n")
+    with pytest.raises(RegistrationError) as caught:
+        read_point_pairs(p)
+    assert str(caught.value) == (
+        f"{p}: line 3: 5 cells, but the header names 4 columns (cell 5: '0'); a comma inside a cell splits it "
+        "(a decimal comma 10,5): write 10.5, or separate the columns with ';' (decimal commas are read then), or "
+        "quote the cell, or name the column in the header")
+    p.write_text("rgb_x,rgb_y,x,y\n0,0,0,0,,\n9,0,4.5,0, \n")
+    assert read_point_pairs(p)[1].tolist() == [[0, 0], [4.5, 0]]
+    p.write_text("rgb_x;rgb_y;x;y\n0;0;0;0\n9;0;4,5;0;7\n")  # decimal commas read: another separator split it
+    with pytest.raises(RegistrationError, match=r"line 3: 5 cells, but the header names 4 columns \(cell 5: '7'\); a "
+                                                "separator inside a cell splits it: quote the cell, or name the column"):
+        read_point_pairs(p)
+
+
+def test_a_clock_hint_names_the_absolute_side_only_where_one_side_is_epoch_and_far():
+    """Which side is absolute, and what to change, where a clip lies 10**12 µs or more from a recording
+    and one side alone is at UNIX-epoch µs; nothing otherwise (a clip just past the end, two clocks
+    both absolute or both relative)."""
+    epoch = 1_605_537_490_712_345
+    start = rgb_clock_hint((0, 1000), (epoch, epoch + 10**7), None, epoch)
+    assert start.startswith(": the RGB frame times are absolute (µs since the UNIX epoch: the first frame at 2020-11-16 "
+                            f"14:38:10 UTC), from --rgb-start-us {epoch}, and the clip times relative")
+    assert "or leave out --rgb-start-us (the first frame at 0 µs)" in start
+    assert "with --rgb-start-us US" in rgb_clock_hint((epoch, epoch + 10), (0, 10**7), None, 0)
+    assert "absolute frame times in the timestamp file (--rgb-timestamps)" in rgb_clock_hint(
+        (epoch, epoch + 10), (0, 10**7), Path("t.csv"), 0)
+    for clip, span in [((10**7, 2 * 10**7), (0, 10**7 - 1)), ((epoch, epoch + 10), (epoch + 10**13, epoch + 2 * 10**13)),
+                       ((10**13, 10**13 + 10), (0, 10**7)), ((epoch - 10**11, epoch - 10**11 + 10), (epoch, epoch + 10))]:
+        assert rgb_clock_hint(clip, span, None, 0) == "" and event_clock_hint(clip, span, "hd", 0, 0) == ""
+    frames = event_clock_hint((epoch, epoch + 10), (5, 10**7), "hd", epoch, 913_716_224)
+    assert frames.startswith(": the RGB frames and clips lie at absolute times on the session clock (µs since the UNIX "
+                             "epoch: the first at 2020-11-16 14:38:10 UTC), the hd events at relative ones")
+    assert f"--offset hd={epoch - 913_716_224} starts the events at the first frame" in frames
 
 
 def test_annotation_frame_outside_video(tmp_path):

@@ -39,7 +39,20 @@ class CorpusRow:
 
 
 def read_corpus_table(path: str | Path) -> list[CorpusRow]:
-    """Read and validate a CASME II-style annotation table (CSV)."""
+    """Read and validate a CASME II-style annotation table (CSV); a row with cells past the header
+    that are not blank (an unquoted AU list ``4,7``) is refused naming its line and cells (was: the
+    cells after it shifted, the last dropped without a word).
+
+    Parameters
+    ----------
+    path : str or Path
+        The table.
+
+    Returns
+    -------
+    list of CorpusRow
+        Its rows, in the table's order.
+    """
     path = input_file(path, "annotation table")
     if path.suffix.lower() in (".xlsx", ".xls"):
         raise DatasetError(where(path, "spreadsheets are not read; export the sheet to CSV"))
@@ -47,7 +60,7 @@ def read_corpus_table(path: str | Path) -> list[CorpusRow]:
         plain = {h: re.sub(r"[\s_]+", "", h.lower()) for h in reader.fieldnames or []}
         columns_once(path, [plain[h] for h in reader.fieldnames or []], set(_COLUMNS))
         names = {h: _COLUMNS.get(plain[h]) for h in plain}
-        raw = [(line, {names[k]: (v or "").strip() for k, v in row.items() if names[k]}) for line, row in table_rows(reader)]
+        raw = [(line, {names[k]: (v or "").strip() for k, v in row.items() if names[k]}) for line, row in table_rows(reader, path)]
     missing = sorted({"subject", "filename", "onset", "apex", "offset", "aus"} - set(names.values()))
     if missing:
         wanted = {v: k for k, v in {"Subject": "subject", "Filename": "filename", "OnsetFrame": "onset", "ApexFrame": "apex",

@@ -40,7 +40,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from evface.datasets.importers.tables import columns_once, input_file, open_table, table_rows
+from evface.datasets.importers.tables import DECIMAL_COMMA_SPLIT, columns_once, input_file, open_table, table_rows
 from evface.errors import DatasetError, where
 
 
@@ -167,8 +167,10 @@ def homography_from_points(rgb_xy: np.ndarray, sensor_xy: np.ndarray, *, source:
 def read_point_pairs(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """Read a point-pair CSV with columns ``rgb_x, rgb_y, x, y`` (RGB pixel, sensor pixel).
 
-    A missing file or column, or a coordinate that is no finite number, is a
-    :class:`RegistrationError` naming the file (and the line).
+    A missing file or column, a coordinate that is no finite number, or a row with cells past the
+    header that are not blank (a decimal comma ``10,5`` in a comma-separated table: was read as two
+    coordinates, the row's last ones dropped without a word) is a :class:`RegistrationError` naming
+    the file (and the line).
 
     Parameters
     ----------
@@ -206,8 +208,9 @@ def _point_pairs(path: Path) -> tuple[np.ndarray, np.ndarray]:
         if missing:
             raise RegistrationError(where(path, f"missing columns {missing} (expected rgb_x, rgb_y, x, y)"))
         rows = []
-        for line, row in table_rows(reader):
-            row = {k.strip().lower(): v for k, v in row.items() if k is not None}
+        split = DECIMAL_COMMA_SPLIT if not comma_decimals else "a separator inside a cell splits it: quote the cell"
+        for line, row in table_rows(reader, path, split, RegistrationError):
+            row = {k.strip().lower(): v for k, v in row.items()}
             cells = [row[c] or "" for c in ("rgb_x", "rgb_y", "x", "y")]  # a short row leaves None: no number
             cells = [c.replace(",", ".") for c in cells] if comma_decimals else cells
             try:

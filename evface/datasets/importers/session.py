@@ -66,6 +66,7 @@ from evface.io.dataset_output import check_inputs_outside, check_replaceable, pa
 from evface.io.manifest import write_manifest
 from evface.datasets.importers.annotations import check_annotation_table, read_annotations
 from evface.datasets.importers.au_labels import class_set, label_from_classes
+from evface.datasets.importers.sync import event_clock_hint, rgb_clock_hint
 from evface.datasets.importers.calibration import (
     always_uses_motion,
     check_registration,
@@ -441,7 +442,9 @@ def _read_clips(annotations: str | Path, rgb: RgbSource, recording: _RgbRecordin
                 options: SessionOptions) -> tuple[list, list[dict[str, Any]]]:
     """The annotation table's clips to import, labelled by ``options.classes`` where given, and
     those skipped as matching none of its classes; a clip outside the RGB recording is refused
-    (naming what the video states where its rate makes the recording far too short)."""
+    (naming the side whose times are absolute where the table's and the frames' lie on two clocks,
+    :func:`~evface.datasets.importers.sync.rgb_clock_hint`, else what the video states where
+    its rate makes the recording far too short)."""
     t_frames = recording.t_frames
     rows = read_annotations(annotations, frame_times_us=t_frames, frame_period_us=recording.period_us,
                             default_subject=options.subject, default_lighting=options.lighting)
@@ -455,9 +458,11 @@ def _read_clips(annotations: str | Path, rgb: RgbSource, recording: _RgbRecordin
             raise DatasetError(f"{annotations}: no clip matches a class of the {options.classes!r} class set")
     for a in rows:
         if a.start_us < int(t_frames[0]) or a.end_us > recording.end_us:
+            span = (int(t_frames[0]), recording.end_us)
             raise DatasetError(f"{annotations}: line {a.line}: clip {a.clip_id} ({a.start_us}..{a.end_us} µs) lies outside "
-                               f"the RGB recording ({int(t_frames[0])}..{recording.end_us} µs)"
-                               + _stated_rate_hint(rgb, recording, max(b.end_us for b in rows)))
+                               f"the RGB recording ({span[0]}..{span[1]} µs)"
+                               + (rgb_clock_hint((a.start_us, a.end_us), span, rgb.timestamps, rgb.start_us)
+                                  or _stated_rate_hint(rgb, recording, max(b.end_us for b in rows))))
     return rows, skipped
 
 
@@ -489,12 +494,16 @@ def _check_roi(s: EventSource, scan: EventScan) -> None:
                              f"sensor of {s.path}; give --roi {s.name}=X0,Y0,W,H within it")
 
 
-def _check_clips_in_recording(s: EventSource, scan: EventScan, sync: SyncResult, rows: list, period_us: int,
-                              annotations: str | Path) -> None:
-    """Refuse a clip outside the synchronised event recording of ``s``, naming how its offset was found.
+def _check_clips_in_recording(s: EventSource, scan: EventScan, sync: SyncResult, rows: list,
+                              recording: _RgbRecording, annotations: str | Path) -> None:
+    """Refuse a clip outside the synchronised event recording of ``s``, naming how its offset was
+    found, and where the events and the clips lie on two clocks, which side is absolute and the
+    offset that starts the events at the first frame
+    (:func:`~evface.datasets.importers.sync.event_clock_hint`).
 
     A file does not store when recording started or stopped: its first and last events bound it up
     to the quiet time around them, so one RGB frame period of slack is allowed."""
+    period_us = recording.period_us
     first, last = int(sync.to_session_us(scan.t_first_us)), int(sync.to_session_us(scan.t_last_us))
     lo, hi = first - period_us, last + 1 + period_us
     for a in rows:
@@ -505,7 +514,9 @@ def _check_clips_in_recording(s: EventSource, scan: EventScan, sync: SyncResult,
             raise DatasetError(f"{annotations}: line {a.line}: clip {a.clip_id} ({a.start_us}..{a.end_us} µs) lies outside "
                                f"the {s.name} recording (its events span {first}..{last} µs on the session clock, and a "
                                f"clip may reach one RGB frame period, {period_us} µs, beyond them; offset "
-                               f"{sync.offset_us} µs {found})")
+                               f"{sync.offset_us} µs {found})"
+                               + event_clock_hint((a.start_us, a.end_us), (first, last), s.name,
+                                                  int(recording.t_frames[0]), scan.t_first_us))
 
 
 def _calibrate_cameras(events: list[EventSource], pulses: dict[str, np.ndarray], rows: list, recording: _RgbRecording,
@@ -526,7 +537,7 @@ def _calibrate_cameras(events: list[EventSource], pulses: dict[str, np.ndarray],
             warnings.append(note)
         syncs[s.name] = sync = synchronise(s, scan, t_frames, video, recording.exposure_us, options)
         scans[s.name] = scan = replace(scan, rate=None)  # its histogram was the sync's: not held while the clips are cut
-        _check_clips_in_recording(s, scan, sync, rows, recording.period_us, annotations)
+        _check_clips_in_recording(s, scan, sync, rows, recording, annotations)
         reg = register(s, scan, video, (int(sync.to_sensor_us(int(t_frames[0]))), int(sync.to_sensor_us(recording.end_us))))
         regs[s.name], notes = check_registration(s, reg, video.size, scan.sensor_size, options)
         warnings += notes

@@ -25,7 +25,7 @@ from evface.datasets.importers.sync import SyncError, SyncResult
 from evface.errors import FormatError, ParameterError, where
 from evface.io.aedat4 import AEDAT_TRIGGERS, check_aedat4
 from evface.io.event_reader import EventsFileReader
-from evface.io.event_checks import refuse_lost_evt3_time
+from evface.io.event_checks import first_off_sensor, header_t0, off_sensor_error, prophesee_sensor_size, refuse_lost_evt3_time
 from evface.io.formats import detect_format, read_prophesee_header
 
 MAX_DRIFT_PPM = 1000.0
@@ -42,7 +42,9 @@ def read_triggers(path: str | Path, sensor_size: tuple[int, int] | None = None) 
     ``.raw`` EVT 2.1 too: evface decodes its words itself, faery 0.7.1 having no EVT 2.1 (until
     2026-12-07 its trigger words were skipped, so an EVT 2.1 recording's pulses were "none"). Other
     formats give an empty array. ``sensor_size`` is for a ``.raw``
-    header without a size line; by default it is what evface's reader infers (the plugin name).
+    header without a size line; by default it is what evface's reader infers (the plugin name). An
+    event off the sensor (its header's size, or ``sensor_size``) is a FormatError naming the first
+    such event and what to change, as evface's event reader says it (:func:`_off_sensor`).
 
     Returns
     -------
@@ -53,6 +55,7 @@ def read_triggers(path: str | Path, sensor_size: tuple[int, int] | None = None) 
         raise FormatError(where(path, "no such file"))
     fmt = detect_format(path)
     chunks: list[np.ndarray] = []
+    size = None
     try:
         if fmt in ("evt2", "evt3"):
             from faery import evt  # lazy: faery only where a file of its formats is read
@@ -88,11 +91,29 @@ def read_triggers(path: str | Path, sensor_size: tuple[int, int] | None = None) 
     except FormatError:
         raise
     except Exception as exc:  # faery raises plain exceptions on bad files
-        raise FormatError(where(path, f"cannot read trigger events ({exc})")) from exc
+        off = None if size is None else _off_sensor(path, fmt, size)
+        raise off or FormatError(where(path, f"cannot read trigger events ({exc})")) from exc
     if not chunks:
         return np.zeros(0, dtype=TRIGGER_DTYPE)
     out = np.concatenate(chunks)
     return out[np.argsort(out["t"], kind="stable")]
+
+
+def _off_sensor(path: Path, fmt: str, size: tuple[int, int]) -> FormatError | None:
+    """The error naming the first event of the EVT 2.0/3.0 file ``path`` off the sensor that faery's
+    decoder was given ``size`` of (or its header states, which faery takes over it), as evface's
+    event reader names it (:func:`~evface.io.event_checks.first_off_sensor`,
+    :func:`~evface.io.event_checks.off_sensor_error`: was "cannot read trigger events (x overflow
+    ...)", no event named); None where no event lies off it (the decoder's error is then the file's)."""
+    header, start = read_prophesee_header(path)
+    stated, source = prophesee_sensor_size(path, header, None)  # the header's size line, else the plugin's
+    if stated is None or (source == "plugin" and tuple(map(int, stated)) != tuple(size)):
+        stated, source = size, "given"
+    found = first_off_sensor(path, fmt, start, stated)
+    if found is None:
+        return None
+    index, (t, x, y) = found
+    return off_sensor_error(path, index, (t + header_t0(path, header), x, y), stated, source, header.get("plugin", ""))
 
 
 def _aedat_triggers(packet: np.ndarray) -> np.ndarray:

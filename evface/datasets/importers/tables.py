@@ -193,14 +193,25 @@ def open_table(path: Path, error: type[Exception] = DatasetError) -> Iterator[cs
         raise error(where(path, f"not a readable CSV file ({exc})")) from exc
 
 
-def table_rows(reader: csv.DictReader, refuse_beyond: Path | None = None) -> Iterator[tuple[int, dict[str, str | None]]]:
+AU_LIST_SPLIT = "a comma inside a cell splits it (an AU list 1,2): join the AUs with '+' (1+2) or quote the cell"
+"""What :func:`table_rows` says splits a row of an annotation or corpus table into more cells than
+its header names, and what to do."""
+DECIMAL_COMMA_SPLIT = ("a comma inside a cell splits it (a decimal comma 10,5): write 10.5, or separate the columns "
+                       "with ';' (decimal commas are read then), or quote the cell")
+"""What :func:`table_rows` says splits a row of a comma-separated table of numbers (point pairs)."""
+
+
+def table_rows(reader: csv.DictReader, refuse_beyond: Path | None = None, split: str = AU_LIST_SPLIT,
+               error: type[Exception] = DatasetError) -> Iterator[tuple[int, dict[str, str | None]]]:
     """Each row of ``reader`` (:func:`table_reader`) that holds a cell, with the line in the file it
     starts on (a quoted cell may hold line breaks; was: the line it ends on),
     and its cells by the header's names (cells beyond the header dropped, a short row's missing
     ones None). csv skips blank lines, so rows counted from line 2 named the wrong line after one;
     a row of bare delimiters (``,,,,``: spreadsheets export the empty rows they once formatted) is
     skipped like a blank line. With ``refuse_beyond`` (the table's path), a row with a cell that is
-    not blank beyond the header is refused (:func:`_beyond_header`), not dropped.
+    not blank beyond the header is refused (:func:`_beyond_header`: an ``error`` saying ``split``,
+    what splits a cell and what to do), not dropped; empty cells past the header (a spreadsheet's
+    export) pass.
 
     Examples
     --------
@@ -216,15 +227,17 @@ def table_rows(reader: csv.DictReader, refuse_beyond: Path | None = None) -> Ite
         if any(c.strip() for c in every):  # csv counts the line a row ends on: a quoted cell may hold line breaks
             line = row_start_line(reader.line_num, every)
             if refuse_beyond is not None:
-                _beyond_header(refuse_beyond, line, len(cells), row.get(None) or [])
+                _beyond_header(refuse_beyond, line, len(cells), row.get(None) or [], split, error)
             yield line, cells
 
 
-def _beyond_header(path: Path, line: int, columns: int, beyond: Sequence[str]) -> None:
+def _beyond_header(path: Path, line: int, columns: int, beyond: Sequence[str], split: str = AU_LIST_SPLIT,
+                   error: type[Exception] = DatasetError) -> None:
     """Refuse the row on ``line`` of the table at ``path`` whose cells ``beyond`` its header's
-    ``columns`` are not all blank: a comma inside an unquoted cell (an AU list ``1,2``) shifts the
-    cells after it (was: AU 1 imported, the label '2', the lighting the next cell's, the last one
-    dropped without a word).
+    ``columns`` are not all blank: a comma inside an unquoted cell (an AU list ``1,2``, a decimal
+    comma ``10,5``) shifts the cells after it (was: AU 1 imported, the label '2', the lighting the
+    next cell's, the last one dropped without a word); an ``error`` naming the line, the cells and,
+    in ``split``, what splits a cell and what to do.
 
     Examples
     --------
@@ -237,9 +250,8 @@ def _beyond_header(path: Path, line: int, columns: int, beyond: Sequence[str]) -
     filled = [(columns + 1 + k, c) for k, c in enumerate(beyond) if (c or "").strip()]
     if filled:
         cells = ", ".join(f"cell {k}: {c!r}" for k, c in filled[:3])
-        raise DatasetError(f"{path}: line {line}: {columns + len(beyond)} cells, but the header names {columns} columns "
-                           f"({cells}); a comma inside a cell splits it (an AU list 1,2): join the AUs with '+' (1+2) "
-                           "or quote the cell, or name the column in the header")
+        raise error(f"{path}: line {line}: {columns + len(beyond)} cells, but the header names {columns} columns "
+                    f"({cells}); {split}, or name the column in the header")
 
 
 def columns_once(path: Path, names: list[str], used: set[str] | dict[str, str], error: type[Exception] = DatasetError) -> None:
