@@ -259,7 +259,22 @@ def refuse_evt2_body_as_evt21(path: Path, start: int, size: SensorSize) -> None:
     :func:`refuse_mislabelled_body` names a mislabelled file; nothing otherwise. Such a body decodes
     as EVT 2.1 without a word on a sensor wide enough (the real Gen3 recording on 1280x720: 3,330,838
     events from 0 to 913 s, where it holds 521,252 over 10 s), or fails far in (its event 48,522 off
-    the 640x480 sensor). One read of 64 KiB."""
+    the 640x480 sensor). One read of 64 KiB (0.09 ms where the body is EVT 2.1).
+
+    Parameters
+    ----------
+    path : Path
+        An EVT 2.1 file (by its header).
+    start : int
+        The byte its body starts at, after the header.
+    size : (width, height)
+        The sensor its events lie on.
+
+    Raises
+    ------
+    FormatError
+        Naming the file as mislabelled, its body EVT 2.0.
+    """
     _refuse_evt2_pairs(path, start, size, _probe(path, start))
 
 
