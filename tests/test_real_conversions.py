@@ -333,3 +333,31 @@ def test_one_camera_of_a_stereo_aedat4_file_is_converted_with_its_trigger_edges(
     assert main(["convert", str(stereo), str(tmp_path / "cam1.raw"), "--sensor", "1"]) == 0
     assert _edges(tmp_path / "cam1.raw") == _edges(stereo) and len(_edges(stereo)) == 3
     assert np.array_equal(read_events_file(tmp_path / "cam1.raw")[0], gen3)
+
+
+@pytest.mark.parametrize("out_name", ["o.raw", "o.aedat4", "o21.raw"])
+def test_relative_time_from_a_trigger_edge_before_the_first_event_says_so(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], out_name: str) -> None:
+    """An EVK4 recording in EVT 2.1 (the real Gen3 events, the camera clock at 913 s) whose first
+    trigger edge comes 250 µs before its first event, converted with `--relative-time`: events and
+    edges keep one origin, the first edge's time (an edge at -250 µs fits no format, and an origin of
+    its own would move the edges off the events they time), and the result line says that origin is
+    the edge's, 250 µs before the first event (was: "times from the first event, which was at" the
+    edge's time)."""
+    gen3, size = read_events_file(_real("faery_evt2.raw"))
+    gen3 = gen3[:20_000].copy()
+    t0 = int(gen3["t"][0])
+    trig = np.zeros(3, dtype=[("t", "<i8"), ("channel", "u1"), ("rising", "?")])
+    trig["t"], trig["rising"] = t0 + np.array([-250, 100, 3_900]), [True, False, True]
+    source = tmp_path / "evk4.raw"
+    _write_evt21(source, gen3, size, trig, t0 - 250)
+    out = tmp_path / out_name
+    options = ["--version", "evt2.1"] if out_name == "o21.raw" else []
+    assert main(["convert", str(source), str(out), "--relative-time", *options]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert (f"wrote 20,000 events to {out} ({'evt2.1' if options else out_name[2:].replace('raw', 'evt3')}); times "
+            f"from the first trigger edge, which was at t={t0 - 250:,} µs in evk4.raw, 250 µs before the first "
+            "event (now at t=250 µs)") in err and "first event, which" not in err
+    assert _edges(out) == [(t - t0 + 250, 0, r) for t, r in zip(trig["t"].tolist(), trig["rising"].tolist(), strict=True)]
+    back, _ = read_events_file(out)
+    assert np.array_equal(back["t"], gen3["t"] - t0 + 250)

@@ -78,3 +78,28 @@ def test_an_edge_far_from_the_events_is_refused_where_its_gap_would_be_padded(tm
             writer.write(make_events([10, 90], [1, 2], [1, 2], [1, 1]))
             writer.write_triggers(_edges([10**15], [0], [True]))
     assert not list(tmp_path.iterdir())
+
+
+def test_faery_writes_no_edges_into_evt2(tmp_path: Path) -> None:
+    """Why an EVT 2.0 OUT, which faery 0.7.1 writes, holds no edge (convert names them left out):
+    its encoder's ``write({"events": ..., "triggers": ...})`` checks the triggers array as events
+    (fields t, x, y, on) and then encodes the events array in its place, so edges in the dtype its
+    decoder gives are refused, and for any array it takes the events' bytes are written as edges.
+    Should this fail, faery writes edges: carry them into EVT 2.0 as into EVT 3.0."""
+    import faery  # lazy: faery's own encoder, for this check only
+    from faery.extension import evt  # lazy: as above
+
+    events = np.zeros(3, faery.EVENTS_DTYPE)
+    events["t"], events["x"], events["y"] = [10, 20, 30], [1, 2, 3], [4, 5, 6]
+    edges = np.zeros(1, [("t", "<u8"), ("source", "u1"), ("rising", "?")])  # as faery's EVT decoder gives them
+    edges["t"], edges["rising"] = 15, True
+    with pytest.raises(RuntimeError, match='the array must have a field "x"'), \
+            evt.Encoder(tmp_path / "o.raw", "evt2", True, (64, 48), True) as enc:
+        enc.write({"events": events, "triggers": edges})
+    as_events = np.zeros(1, faery.EVENTS_DTYPE)
+    as_events["t"] = 15
+    with evt.Encoder(tmp_path / "o.raw", "evt2", True, (64, 48), True) as enc:
+        enc.write({"events": events, "triggers": as_events})
+    with evt.Decoder(tmp_path / "o.raw", (64, 48), None) as decoder:
+        written = [edge for packet in decoder for edge in packet.get("triggers", np.zeros(0)).tolist()]
+    assert written == [(10, 1, False), (20, 2, False), (30, 3, False)]  # each event's t and x, not the edge at 15

@@ -196,7 +196,8 @@ def register(app: typer.Typer) -> None:
         chunk_us: int | None = typer.Option(None, "--chunk-us", min=1, max=INT64[1], help=f"Stream in windows of this many µs (default: chunks of {CHUNK_EVENTS:,} events); an AEDAT 4 OUT starts a packet at each window. With --sort IN is still read whole, and only OUT is written in these windows."),
         sensor_size: str | None = typer.Option(None, "--sensor-size", help="WxH for inputs whose header has no size line, or only a camera plugin's name; must agree with a size the file gives."),
         relative_time: bool = typer.Option(False, "--relative-time",
-                                           help="Write times from the first event (the time origin is lost)."),
+                                           help="Write times from the first event, or from a trigger edge before it "
+                                                "(the time origin is lost)."),
         force: bool = typer.Option(False, "--force", "--overwrite", help="Replace an existing OUT (any file but IN)."),
         sort: bool = typer.Option(False, "--sort", help="Sort IN's events by time first (IN must fit in memory); "
                                                         "for exports whose timestamps are out of order."),
@@ -429,10 +430,19 @@ def _copy_events(reader: EventsFileReader, source: Path, dest: Path, *, version:
 
 def _wrote_line(writer: EventsFileWriter, source: Path, dest: Path) -> str:
     """The result line of ``evface convert``: the events written, where, in which format, and the
-    time origin dropped with ``--relative-time``."""
-    origin = (f"; times from the first event, which was at t={writer.origin_us:,} µs in {source.name}"
-              if writer.origin_us else "")
-    return f"wrote {counted(writer.count, 'event')} to {dest} ({writer.format}){origin}"
+    time origin dropped with ``--relative-time``: the first event's, or the first trigger edge's where
+    one comes before it (events and edges share one origin, :attr:`~evface.io.event_writer.EventsFileWriter.origin_us`;
+    was: said to be the first event's)."""
+    origin, first = writer.origin_us, writer.first_event_us
+    if not origin:
+        return f"wrote {counted(writer.count, 'event')} to {dest} ({writer.format})"
+    if first == origin:
+        said = f"; times from the first event, which was at t={origin:,} µs in {source.name}"
+    else:
+        gap = first - origin if first is not None else None
+        after = " (no event written)" if gap is None else f", {gap:,} µs before the first event (now at t={gap:,} µs)"
+        said = f"; times from the first trigger edge, which was at t={origin:,} µs in {source.name}{after}"
+    return f"wrote {counted(writer.count, 'event')} to {dest} ({writer.format}){said}"
 
 
 def _left_out(reader: EventsFileReader, writer: EventsFileWriter, source: Path, dest: Path) -> str:

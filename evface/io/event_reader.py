@@ -46,6 +46,7 @@ from evface.io.event_checks import (
     prophesee_sensor_size,
     raise_if_bad_scan,
     refuse_bad_polarity,
+    refuse_evt2_body_as_evt21,
     refuse_joined_event_streams,
     refuse_joined_files,
     refuse_lost_evt3_time,
@@ -209,7 +210,7 @@ class EventsFileReader:
             if extra:
                 refuse_joined_files(path, self._header_length)
                 if fmt in _WORD_VERSIONS:
-                    refuse_mislabelled_body(path, fmt, self._header_length)
+                    refuse_mislabelled_body(path, fmt, self._header_length, size)
                 end = path.stat().st_size
                 raise FormatError(where(path, f"truncated: {counted(extra, 'trailing byte')} after the last whole "
                                               f"{word}-byte {fmt} word, which ends at byte {end - extra:,} (the file "
@@ -339,6 +340,8 @@ class EventsFileReader:
         elif fmt in EVT_VERSIONS or fmt == "dat":
             if fmt in _SOUGHT_BEFORE_DECODING:  # found whether or not its text decodes as events on the sensor
                 refuse_joined_files(self.path, self._header_length, anywhere=False)
+            if fmt == "evt2.1":  # its words pass as EVT 2.1, read as garbage events on a sensor wide enough
+                refuse_evt2_body_as_evt21(self.path, self._header_length, self.sensor_size)
             try:
                 if fmt == "evt3":  # was: read up to 16.8 s early after a wrap faery's decoder misses
                     refuse_lost_evt3_time(self.path, self._header_length)

@@ -92,7 +92,8 @@ class EventsFileWriter:
     External trigger edges given to :meth:`write_triggers` go into the formats that hold them
     (:data:`TRIGGER_INPUTS`: EVT 3.0 and 2.1 ``EXT_TRIGGER`` words among the events, in time order;
     an AEDAT 4 trigger track, declared as the file opens with ``trigger_track``); ``trigger_edges``
-    counts those written.
+    counts those written. ``first_event_us`` is the first event's time as written to :meth:`write`
+    (None before one), ``origin_us`` the time subtracted from every time written.
 
     ``relative_time``, ``force``, ``replace`` and ``trigger_track`` are True or False (a NumPy bool
     too); anything else is a :class:`~evface.errors.ParameterError` naming the flag, not read by its
@@ -112,7 +113,8 @@ class EventsFileWriter:
     sensor : str, optional
         The sensor's name in a clip file (keyword only; default :data:`DEFAULT_CLIP_SENSOR`).
     relative_time : bool, optional
-        Subtract the first event's time from every event (the origin is then lost; keyword only).
+        Subtract the first time written from every event's and trigger edge's: the first event's, or
+        a trigger edge's before it (:attr:`origin_us`; the origin is then lost; keyword only).
     force : bool, optional
         Replace an existing file that is no events file of the extension's format by its header (a
         table named ``.csv``, a DAT named ``.raw``, an ``.h5`` file that is not an evface clip), or a
@@ -157,6 +159,7 @@ class EventsFileWriter:
         self.trigger_track = trigger_track and self.format == "aedat4"
         self._pending = np.zeros(0, io_evt.TRIGGER_EDGE_DTYPE)  # edges given, later than the events written
         self._last_t: int | None = None
+        self.first_event_us: int | None = None  # as given, before the origin is subtracted
         self._shift: int | None = None
         self.tmp: Path | None = None
         self._encoder: Any = None
@@ -216,7 +219,9 @@ class EventsFileWriter:
 
     @property
     def origin_us(self) -> int:
-        """The time subtracted from every event's: the first event's with ``relative_time``, else 0."""
+        """The time subtracted from every event's and trigger edge's: with ``relative_time`` the first
+        of them (the first event's, or a trigger edge's before it: one origin keeps the edges on the
+        events they time, and no format holds a time below 0), else 0."""
         return self._shift or 0
 
     def write(self, events: np.ndarray) -> None:
@@ -242,6 +247,8 @@ class EventsFileWriter:
         cut = int(np.searchsorted(self._pending["t"], events["t"][-1], side="right"))
         due, self._pending = self._pending[:cut], self._pending[cut:]  # the edges up to the chunk's last event
         self._write(events, due)
+        if self.first_event_us is None:
+            self.first_event_us = int(events["t"][0])
         self._last_t = int(events["t"][-1])
 
     def write_triggers(self, edges: np.ndarray) -> None:
