@@ -1846,3 +1846,25 @@ def test_an_annotation_table_that_cannot_be_read_is_refused_before_any_pass_over
                                                     homography=np.eye(3))], ann=ann)
     assert passes == []
     assert_nothing_written(tmp_path / "ds")
+
+
+@pytest.mark.parametrize(("rows", "says"), [
+    (["10,20,5,10", "30,40,15,ten"], r"points.csv: line 3: coordinates must be numbers$"),
+    (["10,20,5,10", "30,40,15,20", "50,60,25,30"], r"points.csv: a homography needs at least 4 point pairs, got 3$")])
+def test_a_bad_point_pair_file_is_refused_before_any_pass_over_a_file(session, tmp_path, monkeypatch, rows, says):
+    """--points hd=CSV with a cell that is no number, or too few pairs: refused before any pass over
+    the event files or the video (was: read only when registering, after the trigger pass, the RGB
+    scan and the event scan: minutes into a long recording)."""
+    import evface.datasets.importers.session as mod
+
+    root, truth = session
+    (tmp_path / "points.csv").write_text("\n".join(["rgb_x,rgb_y,x,y", *rows]) + "\n")
+    passes = []
+    for name in ("scan_video", "scan_event_camera", "event_camera_triggers"):
+        monkeypatch.setattr(mod, name, lambda *args, name=name, real=getattr(mod, name), **kw: passes.append(name)
+                            or real(*args, **kw))
+    src = [EventSource("hd", root / "hd.raw", points=tmp_path / "points.csv")]
+    with pytest.raises(RegistrationError, match=says):
+        run(root, tmp_path / "ds", src=src)
+    assert passes == []
+    assert_nothing_written(tmp_path / "ds")

@@ -208,18 +208,57 @@ def _no_pulses(source: EventSource, triggers: np.ndarray) -> str:
             f"(--sync {name}=offset --offset {name}=US) or estimate it (--sync {name}=xcorr){without}")
 
 
+def _registration_method(source: EventSource) -> str:
+    """The registration method of ``source``, ``auto`` resolved: ``points`` if given, else
+    ``given`` if a homography is given, else ``estimate``."""
+    if source.registration != "auto":
+        return source.registration
+    return "points" if source.points is not None else ("given" if source.homography is not None else "estimate")
+
+
+def point_pair_registration(source: EventSource) -> Registration:
+    """The homography fitted to the point pairs of ``source`` (``--points``), whose registration
+    takes them.
+
+    Parameters
+    ----------
+    source : EventSource
+        An event camera whose registration is ``points``, or ``auto`` with points given.
+
+    Returns
+    -------
+    Registration
+        Method ``"points"`` (:func:`~evface.datasets.importers.registration.homography_from_points`).
+    """
+    assert source.points is not None, "registration 'points' needs points (EventSource), auto takes them where given"
+    rgb_xy, sensor_xy = read_point_pairs(source.points)
+    return homography_from_points(rgb_xy, sensor_xy, source=str(source.points))
+
+
+def check_point_pairs(events: list[EventSource]) -> None:
+    """Refuse, before any pass over a file, a point-pair file (``--points``) that a sensor's
+    registration takes and that cannot be read or fitted (:func:`point_pair_registration`: not
+    found, a cell that is no number, fewer than 4 pairs, collinear ones; was: read only when
+    registering, after the passes over the event files and the video).
+
+    Parameters
+    ----------
+    events : list of EventSource
+        The event cameras; those whose registration takes no points are passed over.
+    """
+    for source in events:
+        if _registration_method(source) == "points":
+            point_pair_registration(source)
+
+
 def register(source: EventSource, scan: EventScan, video: VideoScan, span_us: tuple[int, int] = (0, 0)) -> Registration:
     """Pick and run the registration method of one event camera (full-sensor coordinates).
 
     ``span_us`` is the RGB recording's span on the sensor clock (used by ``estimate``).
     """
-    method = source.registration
-    if method == "auto":
-        method = "points" if source.points is not None else ("given" if source.homography is not None else "estimate")
+    method = _registration_method(source)
     if method == "points":
-        assert source.points is not None, "registration 'points' needs points (EventSource), auto takes them where given"
-        rgb_xy, sensor_xy = read_point_pairs(source.points)
-        return homography_from_points(rgb_xy, sensor_xy, source=str(source.points))
+        return point_pair_registration(source)
     given = None if source.homography is None else given_homography(source, video.size, scan.sensor_size)
     if method == "given":
         h = np.asarray(given, dtype=np.float64)

@@ -69,6 +69,7 @@ from evface.datasets.importers.au_labels import class_set, label_from_classes
 from evface.datasets.importers.sync import event_clock_hint, rgb_clock_hint
 from evface.datasets.importers.calibration import (
     always_uses_motion,
+    check_point_pairs,
     check_registration,
     event_camera_triggers,
     may_use_motion,
@@ -396,7 +397,8 @@ def _check_request(events: list[EventSource], rgb: RgbSource, annotations: str |
     clip's frames were read, after the event files' passes, or never outside every clip), and an
     annotation table that cannot be read whatever the video
     (:func:`~evface.datasets.importers.annotations.check_annotation_table`; was: after the trigger
-    pass and the RGB scan)."""
+    pass and the RGB scan), and a point-pair file that cannot be read or fitted
+    (:func:`~evface.datasets.importers.calibration.check_point_pairs`; was: after every pass)."""
     names = [s.name for s in events]
     if not events:
         raise ParameterError("a session needs at least one event file")
@@ -414,6 +416,7 @@ def _check_request(events: list[EventSource], rgb: RgbSource, annotations: str |
     if rgb.path.is_dir():
         folder_frame_size(rgb.path)
     check_annotation_table(annotations, options.subject)
+    check_point_pairs(events)
 
 
 def _deciding_pulses(events: list[EventSource], tell: Progress) -> dict[str, np.ndarray]:
