@@ -942,3 +942,21 @@ def test_a_video_of_one_frame_is_refused_by_either_scan(tmp_path, motion):
     writer.release()
     with pytest.raises(FormatError, match=r"one\.avi: unreadable video or fewer than 2 frames \(1 decoded\)"):
         scan_video(tmp_path / "one.avi", motion=motion)
+
+
+def test_a_frame_timestamp_row_with_cells_past_the_header_is_refused(tmp_path):
+    """A timestamp file's row with a cell that is not blank past the header's columns (a thousands
+    separator ``33,333`` in a comma table; a gain column the header does not name) is refused naming
+    its line and cells, as the other tables' rows are (was: its first cell read, the rest dropped:
+    ``33,333`` read as 33 µs, a whole file's frames 1000 times too close without a word); empty
+    cells past the header (a spreadsheet's export) pass."""
+    path = tmp_path / "t.csv"
+    path.write_text("t_us\n0\n33,333\n66,667\n")
+    with pytest.raises(DatasetError, match=r"^.*t\.csv: line 3: 2 cells, but the header names 1 columns \(cell 2: '333'\); "):
+        read_frame_times(path)
+    path.write_text("sep=;\nt_us;exposure_us\n0;9000\n33333;9500;1.0\n")
+    with pytest.raises(DatasetError, match=r"t\.csv: line 4: 3 cells, but the header names 2 columns \(cell 3: '1.0'\)"):
+        read_frame_times(path)
+    path.write_text("t_us,exposure_us\n0,9000,,\n33333,9500,\n")
+    times, exposures = read_frame_times(path)
+    assert times.tolist() == [0, 33333] and exposures.tolist() == [9000, 9500]

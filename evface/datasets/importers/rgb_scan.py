@@ -9,7 +9,6 @@ frame-timestamp file; and a frame file's size from its header alone
 
 from __future__ import annotations
 
-import re
 import struct
 import warnings
 from collections.abc import Iterator
@@ -22,8 +21,7 @@ import numpy as np
 from PIL import ExifTags, Image, ImageFile, TiffImagePlugin
 
 from evface.datasets.importers.sync_xcorr import frame_difference_energy
-from evface.datasets.importers.tables import (SEPARATOR_LINE, input_file, table_encoding, table_int, undecodable,
-                                              utf16_nonsense)
+from evface.datasets.importers.tables import input_file, open_table, table_int, table_rows
 from evface.errors import DatasetError, FormatError, where
 from evface.sim.frame_folder import iter_frame_files, numbered_frames, read_frame
 from evface.sim.video_read import count_frames, iter_video_frames, listed_frames, video_info
@@ -346,11 +344,20 @@ def frames_size(frames: list[tuple[int, Path]], whose: str = "the folder's", lin
     return first.size
 
 
+FRAME_TIME_SPLIT = ("a comma inside a cell splits it (a thousands separator 33,333): write the µs without "
+                    "separators, or quote the cell")
+"""What :func:`read_frame_times` says splits a row of a timestamp file into more cells than its header names."""
+
+
 def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     """Frame timestamps in µs, one per line (the header's ``t_us`` column, else the first column of a
     CSV; a header line is skipped, and Excel's ``sep=;`` line before it), and the per-frame
     exposures (µs) when the header names an ``exposure_us`` column, else ``None``. A DatasetError names the first line whose time does not
     follow the one before (a log of ``frame,t_us`` rows read by its first column was times 1 µs apart).
+    The table is read by the rules of the other tables
+    (:func:`~evface.datasets.importers.tables.table_rows`): a row with a cell that is not blank past
+    the header's columns (past the first row's, in a file without a header) is refused (was: its
+    first cell read, the rest dropped: ``33,333`` read as 33 µs).
 
     Examples
     --------
@@ -362,32 +369,31 @@ def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     (array([    0, 33333]), array([9000, 9500]))
     """
     path = input_file(path, "frame-timestamp file")
-    encoding = table_encoding(path)
-    try:
-        text = path.read_text(encoding=encoding)
-    except UnicodeDecodeError:
-        raise DatasetError(where(path, undecodable(path, encoding))) from None
-    if encoding == "utf-16" and utf16_nonsense(text):  # was: "line 1: timestamp ... must be integers", a line of ideographs
-        raise DatasetError(where(path, undecodable(path, encoding)))
-    times, exposures, lines, time_column, column = [], [], [], 0, None
-    header = 2 if SEPARATOR_LINE.match(text.partition("\n")[0]) else 1  # after Excel's "sep=;" line
-    # read_text ends each line with \n, as a text editor's lines; splitlines() also broke at \x0b, \x1c, \x85, \u2028
-    for line_no, line in enumerate(text.split("\n")[header - 1:], start=header):
-        cells = [c.strip() for c in re.split(r"[,;\t]", line)]  # as spreadsheets write it in any locale
-        if not cells[0]:
-            continue
+    with open_table(path) as reader:  # the shared table rules: separator, encoding, blank rows, lines
+        first = reader.fieldnames or []
+        names = [c.strip() for c in first]
+        rows: list[tuple[int, list[str | None]]] = []
         try:
-            times.append(table_int(cells[time_column]))
+            table_int(names[0] if names else "")
+        except ValueError:
+            time_column = names.index("t_us") if "t_us" in names else 0
+            column = names.index("exposure_us") if "exposure_us" in names else None
+        else:  # no header: the first line is the first frame's
+            time_column, column = 0, None
+            rows.append((reader.line_num, list(first)))
+        reader.fieldnames = [str(k) for k in range(len(first))]  # cells by position: a name given twice keeps both
+        rows += [(line, list(row.values())) for line, row in table_rows(reader, path, FRAME_TIME_SPLIT)]
+        delimiter = reader.reader.dialect.delimiter
+    times, exposures, lines = [], [], []
+    for line_no, cells in rows:
+        try:
+            times.append(table_int(cells[time_column] or ""))
             if column is not None:
-                exposures.append(table_int(cells[column]))
-            lines.append(line_no)
-        except (ValueError, IndexError):
-            if line_no == header:
-                time_column = cells.index("t_us") if "t_us" in cells else 0
-                column = cells.index("exposure_us") if "exposure_us" in cells else None
-                continue
-            raise DatasetError(where(path, f"line {line_no}: timestamp and exposure must be integers in µs "
-                                           f"within ±2**62, got {line!r}")) from None
+                exposures.append(table_int(cells[column] or ""))
+        except ValueError:
+            raise DatasetError(where(path, f"line {line_no}: timestamp and exposure must be integers in µs within "
+                                           f"±2**62, got {delimiter.join(c or '' for c in cells)!r}")) from None
+        lines.append(line_no)
     t = np.asarray(times, dtype=np.int64)
     if t.size < 2:
         raise DatasetError(where(path, f"need at least two frame timestamps, found {t.size}"))
