@@ -1254,3 +1254,18 @@ def test_a_resumed_import_keeps_the_warnings_of_the_clips_written_before_it(tmp_
     assert import_corpus(tmp_path / "c", table, tmp_path / "ds", options)["warnings"] == whole
     assert written == ["sub01_EP02.h5"]  # resumed
     assert json.loads((tmp_path / "ds" / "dataset.json").read_text())["import"]["warnings"] == whole
+
+
+@pytest.mark.parametrize(("delimiter", "says"), [
+    (";", "a semicolon inside a cell splits it (an AU list 1;2)"),
+    ("\t", "a tab inside a cell splits it")])
+def test_a_split_corpus_row_is_worded_by_the_tables_delimiter(tmp_path, delimiter, says):
+    """A semicolon- or tab-separated corpus table (Excel in many locales) whose row is split by its
+    own delimiter: the refusal names that delimiter (was: "a comma inside a cell splits it (an AU
+    list 1,2)", where a comma splits nothing)."""
+    p = tmp_path / "t.csv"
+    p.write_text((TABLE + "1,EP2,10,15,20,4,7,disgust\n").replace(",", delimiter))
+    with pytest.raises(DatasetError) as caught:
+        read_corpus_table(p)
+    assert str(caught.value) == (f"{p}: line 2: 8 cells, but the header names 7 columns (cell 8: 'disgust'); {says}: "
+                                 "join the AUs with '+' (1+2) or quote the cell, or name the column in the header")

@@ -446,7 +446,7 @@ def test_a_point_pair_row_with_cells_past_the_header_is_refused(tmp_path):
     assert read_point_pairs(p)[1].tolist() == [[0, 0], [4.5, 0]]
     p.write_text("rgb_x;rgb_y;x;y\n0;0;0;0\n9;0;4,5;0;7\n")  # decimal commas read: another separator split it
     with pytest.raises(RegistrationError, match=r"line 3: 5 cells, but the header names 4 columns \(cell 5: '7'\); a "
-                                                "separator inside a cell splits it: quote the cell, or name the column"):
+                                                "semicolon inside a cell splits it: quote the cell, or name the column"):
         read_point_pairs(p)
 
 
@@ -955,8 +955,35 @@ def test_a_frame_timestamp_row_with_cells_past_the_header_is_refused(tmp_path):
     with pytest.raises(DatasetError, match=r"^.*t\.csv: line 3: 2 cells, but the header names 1 columns \(cell 2: '333'\); "):
         read_frame_times(path)
     path.write_text("sep=;\nt_us;exposure_us\n0;9000\n33333;9500;1.0\n")
-    with pytest.raises(DatasetError, match=r"t\.csv: line 4: 3 cells, but the header names 2 columns \(cell 3: '1.0'\)"):
+    with pytest.raises(DatasetError, match=r"t\.csv: line 4: 3 cells, but the header names 2 columns \(cell 3: '1.0'\); "
+                                           r"a semicolon inside a cell splits it: quote the cell, or name the column"):
         read_frame_times(path)
     path.write_text("t_us,exposure_us\n0,9000,,\n33333,9500,\n")
     times, exposures = read_frame_times(path)
     assert times.tolist() == [0, 33333] and exposures.tolist() == [9000, 9500]
+
+
+@pytest.mark.parametrize(("delimiter", "says"), [
+    (";", "a semicolon inside a cell splits it (an AU list 1;2)"),
+    ("\t", "a tab inside a cell splits it")])
+def test_a_split_annotation_row_is_worded_by_the_tables_delimiter(tmp_path, delimiter, says):
+    """A semicolon- or tab-separated annotation table whose row is split by its own delimiter (an
+    AU list ``1;2``): the refusal names that delimiter (was: "a comma inside a cell splits it (an
+    AU list 1,2)", where a comma splits nothing: the comma table's hint)."""
+    p = tmp_path / "ann.csv"
+    p.write_bytes(_spreadsheet(HEADER_US + "s,c,0,1,2,3,4,1,2,office,dim\n", delimiter))
+    with pytest.raises(DatasetError) as caught:
+        read_annotations(p)
+    assert str(caught.value) == (f"{p}: line 2: 11 cells, but the header names 10 columns (cell 11: 'dim'); {says}: "
+                                 "join the AUs with '+' (1+2) or quote the cell, or name the column in the header")
+
+
+def test_a_split_point_pair_row_is_worded_by_the_tables_delimiter(tmp_path):
+    """A tab-separated point-pair table whose row holds one cell too many: the refusal names the
+    tab (was: "a separator inside a cell splits it")."""
+    p = tmp_path / "p.csv"
+    p.write_text("rgb_x\trgb_y\tx\ty\n0\t0\t0\t0\t7\n")
+    with pytest.raises(RegistrationError) as caught:
+        read_point_pairs(p)
+    assert str(caught.value) == (f"{p}: line 2: 5 cells, but the header names 4 columns (cell 5: '7'); a tab inside a "
+                                 "cell splits it: quote the cell, or name the column in the header")

@@ -40,7 +40,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from evface.datasets.importers.tables import DECIMAL_COMMA_SPLIT, columns_once, input_file, open_table, table_rows
+from evface.datasets.importers.tables import (DECIMAL_COMMA_SPLIT, columns_once, input_file, open_table, separator_split,
+                                              table_rows)
 from evface.errors import DatasetError, where
 
 
@@ -208,7 +209,7 @@ def _point_pairs(path: Path) -> tuple[np.ndarray, np.ndarray]:
         if missing:
             raise RegistrationError(where(path, f"missing columns {missing} (expected rgb_x, rgb_y, x, y)"))
         rows = []
-        split = DECIMAL_COMMA_SPLIT if not comma_decimals else "a separator inside a cell splits it: quote the cell"
+        split = DECIMAL_COMMA_SPLIT if not comma_decimals else separator_split(reader.reader.dialect.delimiter)
         for line, row in table_rows(reader, path, split, RegistrationError):
             row = {k.strip().lower(): v for k, v in row.items()}
             cells = [row[c] or "" for c in ("rgb_x", "rgb_y", "x", "y")]  # a short row leaves None: no number

@@ -21,7 +21,7 @@ import numpy as np
 from PIL import ExifTags, Image, ImageFile, TiffImagePlugin
 
 from evface.datasets.importers.sync_xcorr import frame_difference_energy
-from evface.datasets.importers.tables import input_file, open_table, table_int, table_rows
+from evface.datasets.importers.tables import input_file, open_table, separator_split, table_int, table_rows
 from evface.errors import DatasetError, FormatError, where
 from evface.sim.frame_folder import iter_frame_files, numbered_frames, read_frame
 from evface.sim.video_read import count_frames, iter_video_frames, listed_frames, video_info
@@ -346,7 +346,8 @@ def frames_size(frames: list[tuple[int, Path]], whose: str = "the folder's", lin
 
 FRAME_TIME_SPLIT = ("a comma inside a cell splits it (a thousands separator 33,333): write the µs without "
                     "separators, or quote the cell")
-"""What :func:`read_frame_times` says splits a row of a timestamp file into more cells than its header names."""
+"""What :func:`read_frame_times` says splits a row of a comma-separated timestamp file into more cells
+than its header names (another delimiter's: :func:`~evface.datasets.importers.tables.separator_split`)."""
 
 
 def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
@@ -382,8 +383,9 @@ def read_frame_times(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
             time_column, column = 0, None
             rows.append((reader.line_num, list(first)))
         reader.fieldnames = [str(k) for k in range(len(first))]  # cells by position: a name given twice keeps both
-        rows += [(line, list(row.values())) for line, row in table_rows(reader, path, FRAME_TIME_SPLIT)]
         delimiter = reader.reader.dialect.delimiter
+        split = FRAME_TIME_SPLIT if delimiter == "," else separator_split(delimiter)
+        rows += [(line, list(row.values())) for line, row in table_rows(reader, path, split)]
     times, exposures, lines = [], [], []
     for line_no, cells in rows:
         try:

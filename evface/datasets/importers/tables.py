@@ -193,15 +193,83 @@ def open_table(path: Path, error: type[Exception] = DatasetError) -> Iterator[cs
         raise error(where(path, f"not a readable CSV file ({exc})")) from exc
 
 
-AU_LIST_SPLIT = "a comma inside a cell splits it (an AU list 1,2): join the AUs with '+' (1+2) or quote the cell"
-"""What :func:`table_rows` says splits a row of an annotation or corpus table into more cells than
-its header names, and what to do."""
+def delimiter_name(delimiter: str) -> str:
+    """How a hint names a table's ``delimiter``: ``a comma``, ``a semicolon``, ``a tab``, else the
+    character quoted (Excel's ``sep=|``).
+
+    Parameters
+    ----------
+    delimiter : str
+        The table's delimiter (:func:`table_reader`'s).
+
+    Returns
+    -------
+    str
+        Its name, with its article.
+
+    Examples
+    --------
+    >>> delimiter_name(";"), delimiter_name("|")
+    ('a semicolon', "a '|'")
+    """
+    return {",": "a comma", ";": "a semicolon", "\t": "a tab"}.get(delimiter, f"a {delimiter!r}")
+
+
+def au_list_split(delimiter: str) -> str:
+    """What :func:`table_rows` says splits a row of an annotation or corpus table separated by
+    ``delimiter`` into more cells than its header names, and what to do: the delimiter inside an
+    unquoted AU list (was: "a comma inside a cell", of a semicolon or tab table too).
+
+    Parameters
+    ----------
+    delimiter : str
+        The table's delimiter.
+
+    Returns
+    -------
+    str
+        The hint.
+
+    Examples
+    --------
+    >>> au_list_split(";")
+    "a semicolon inside a cell splits it (an AU list 1;2): join the AUs with '+' (1+2) or quote the cell"
+    >>> au_list_split("\\t")
+    "a tab inside a cell splits it: join the AUs with '+' (1+2) or quote the cell"
+    """
+    example = "" if delimiter == "\t" else f" (an AU list 1{delimiter}2)"
+    return f"{delimiter_name(delimiter)} inside a cell splits it{example}: join the AUs with '+' (1+2) or quote the cell"
+
+
+def separator_split(delimiter: str) -> str:
+    """What :func:`table_rows` says splits a row of a table of numbers separated by ``delimiter``
+    (a semicolon or tab: a decimal comma splits none of its cells) into more cells than its header
+    names, and what to do.
+
+    Parameters
+    ----------
+    delimiter : str
+        The table's delimiter.
+
+    Returns
+    -------
+    str
+        The hint.
+
+    Examples
+    --------
+    >>> separator_split(";")
+    'a semicolon inside a cell splits it: quote the cell'
+    """
+    return f"{delimiter_name(delimiter)} inside a cell splits it: quote the cell"
+
+
 DECIMAL_COMMA_SPLIT = ("a comma inside a cell splits it (a decimal comma 10,5): write 10.5, or separate the columns "
                        "with ';' (decimal commas are read then), or quote the cell")
 """What :func:`table_rows` says splits a row of a comma-separated table of numbers (point pairs)."""
 
 
-def table_rows(reader: csv.DictReader, refuse_beyond: Path | None = None, split: str = AU_LIST_SPLIT,
+def table_rows(reader: csv.DictReader, refuse_beyond: Path | None = None, split: str | None = None,
                error: type[Exception] = DatasetError) -> Iterator[tuple[int, dict[str, str | None]]]:
     """Each row of ``reader`` (:func:`table_reader`) that holds a cell, with the line in the file it
     starts on (a quoted cell may hold line breaks; was: the line it ends on),
@@ -210,8 +278,8 @@ def table_rows(reader: csv.DictReader, refuse_beyond: Path | None = None, split:
     a row of bare delimiters (``,,,,``: spreadsheets export the empty rows they once formatted) is
     skipped like a blank line. With ``refuse_beyond`` (the table's path), a row with a cell that is
     not blank beyond the header is refused (:func:`_beyond_header`: an ``error`` saying ``split``,
-    what splits a cell and what to do), not dropped; empty cells past the header (a spreadsheet's
-    export) pass.
+    what splits a cell and what to do, by default :func:`au_list_split` of the table's delimiter),
+    not dropped; empty cells past the header (a spreadsheet's export) pass.
 
     Examples
     --------
@@ -227,11 +295,12 @@ def table_rows(reader: csv.DictReader, refuse_beyond: Path | None = None, split:
         if any(c.strip() for c in every):  # csv counts the line a row ends on: a quoted cell may hold line breaks
             line = row_start_line(reader.line_num, every)
             if refuse_beyond is not None:
-                _beyond_header(refuse_beyond, line, len(cells), row.get(None) or [], split, error)
+                hint = split if split is not None else au_list_split(reader.reader.dialect.delimiter)
+                _beyond_header(refuse_beyond, line, len(cells), row.get(None) or [], hint, error)
             yield line, cells
 
 
-def _beyond_header(path: Path, line: int, columns: int, beyond: Sequence[str], split: str = AU_LIST_SPLIT,
+def _beyond_header(path: Path, line: int, columns: int, beyond: Sequence[str], split: str,
                    error: type[Exception] = DatasetError) -> None:
     """Refuse the row on ``line`` of the table at ``path`` whose cells ``beyond`` its header's
     ``columns`` are not all blank: a comma inside an unquoted cell (an AU list ``1,2``, a decimal
@@ -241,8 +310,8 @@ def _beyond_header(path: Path, line: int, columns: int, beyond: Sequence[str], s
 
     Examples
     --------
-    >>> _beyond_header(Path("ann.csv"), 2, 3, ["", " "])
-    >>> _beyond_header(Path("ann.csv"), 2, 3, ["dim"])
+    >>> _beyond_header(Path("ann.csv"), 2, 3, ["", " "], au_list_split(","))
+    >>> _beyond_header(Path("ann.csv"), 2, 3, ["dim"], au_list_split(","))
     Traceback (most recent call last):
     ...
     evface.errors.DatasetError: ann.csv: line 2: 4 cells, but the header names 3 columns (cell 4: 'dim'); a comma inside a cell splits it (an AU list 1,2): join the AUs with '+' (1+2) or quote the cell, or name the column in the header
