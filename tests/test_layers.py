@@ -182,8 +182,10 @@ def test_clip_layout_is_known_to_its_writer_and_reader_only():
 
 
 def test_reading_a_finished_run_needs_no_torch():
-    """``evface compare`` and a run folder's files load without torch (seconds of start-up on every call)."""
-    code = ("import sys; import evface.tasks.run_folder, evface.tasks.class_compare, evface.tasks.recon_compare; "
-            "print('torch' in sys.modules)")
+    """``evface compare``, ``evface report`` and a run folder's files load without torch (seconds of
+    start-up on every call)."""
+    report = ", ".join(f"evface.report.{p.stem}" for p in sorted((ROOT / "report").glob("*.py")))
+    code = ("import sys; import evface.tasks.run_folder, evface.tasks.class_compare, evface.tasks.recon_compare, "
+            f"{report}; print('torch' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
